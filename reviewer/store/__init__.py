@@ -1,0 +1,1 @@
+"""Persistence: ORM tables, workspaces, migrations and repositories."""

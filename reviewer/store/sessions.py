@@ -1,0 +1,159 @@
+"""Session repository: store, revise and load canonical sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from reviewer.domain.session import Role, Session, session_summary
+from reviewer.store.tables import SessionContent, SessionRow, SessionScore, SessionTag
+
+COMPRESS_LEVEL = 6
+
+
+def canonical_bytes(session: Session) -> bytes:
+    """The session as canonical JSON (sorted keys, UTC times); what the hash is taken over."""
+    return orjson.dumps(
+        session.model_dump(mode="json", exclude_defaults=False),
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
+def content_hash(session: Session) -> str:
+    """Hash of what a reviewer sees: everything but provenance (``source``)."""
+    data = session.model_dump(mode="json", exclude={"source"})
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def encode_content(session: Session) -> bytes:
+    return zlib.compress(canonical_bytes(session), COMPRESS_LEVEL)
+
+
+def decode_content(data: bytes) -> Session:
+    return Session.model_validate_json(zlib.decompress(data))
+
+
+def _first_user_text(session: Session) -> str | None:
+    for step in session.steps:
+        if step.role is Role.USER and step.content.strip():
+            return " ".join(step.content.split())[:300]
+    return None
+
+
+@dataclass
+class UpsertResult:
+    imported: int = 0
+    duplicates: int = 0
+    revised: int = 0
+    session_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: UpsertResult) -> None:
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.revised += other.revised
+        self.session_ids.extend(other.session_ids)
+
+
+def upsert_sessions(s: OrmSession, sessions: Sequence[Session]) -> UpsertResult:
+    """Store sessions in the current transaction.
+
+    A session whose id is new is imported; one whose id exists with the same content is a
+    duplicate (nothing written); one whose id exists with other content becomes a new
+    revision, marked latest; reviews of older revisions stay attached to them.
+    Safe to repeat: running it twice on the same input adds nothing the second time.
+    """
+    result = UpsertResult()
+    if not sessions:
+        return result
+    # Within one call the last record of a repeated id wins; earlier copies count as
+    # duplicates or revisions in order.
+    keys = list(dict.fromkeys(x.id for x in sessions))
+    latest: dict[str, tuple[int, int, str]] = {}
+    for chunk_start in range(0, len(keys), 500):
+        chunk = keys[chunk_start : chunk_start + 500]
+        rows = s.execute(
+            select(
+                SessionRow.session_key, SessionRow.id, SessionRow.revision, SessionRow.content_hash
+            ).where(SessionRow.session_key.in_(chunk), SessionRow.is_latest.is_(True))
+        )
+        for key, pk, rev, h in rows:
+            latest[key] = (pk, rev, h)
+    now = datetime.now(UTC)
+    for session in sessions:
+        digest = content_hash(session)
+        prior = latest.get(session.id)
+        if prior is not None and prior[2] == digest:
+            result.duplicates += 1
+            result.session_ids.append(prior[0])
+            continue
+        revision = 1
+        if prior is not None:
+            s.execute(update(SessionRow).where(SessionRow.id == prior[0]).values(is_latest=False))
+            revision = prior[1] + 1
+            result.revised += 1
+        else:
+            result.imported += 1
+        row = SessionRow(
+            session_key=session.id,
+            revision=revision,
+            is_latest=True,
+            content_hash=digest,
+            imported_at=now,
+            source_format=session.source.format,
+            source_file=session.source.file,
+            source_position=session.source.position,
+            first_user_text=_first_user_text(session),
+            **session_summary(session),
+        )
+        s.add(row)
+        s.flush()
+        s.execute(insert(SessionContent).values(session_id=row.id, data=encode_content(session)))
+        tags = list(dict.fromkeys(t[:200] for t in session.tags))
+        if tags:
+            s.execute(insert(SessionTag), [{"session_id": row.id, "tag": t} for t in tags])
+        scores = session.signals.judge_scores
+        if scores:
+            s.execute(
+                insert(SessionScore),
+                [{"session_id": row.id, "name": k[:200], "value": v} for k, v in scores.items()],
+            )
+        latest[session.id] = (row.id, revision, digest)
+        result.session_ids.append(row.id)
+    return result
+
+
+def load_session(s: OrmSession, session_id: int) -> Session:
+    data = s.scalar(select(SessionContent.data).where(SessionContent.session_id == session_id))
+    if data is None:
+        raise KeyError(f"no session with id {session_id}")
+    return decode_content(data)
+
+
+def load_sessions(s: OrmSession, session_ids: Iterable[int]) -> dict[int, Session]:
+    ids = list(session_ids)
+    out: dict[int, Session] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = s.execute(
+            select(SessionContent.session_id, SessionContent.data).where(
+                SessionContent.session_id.in_(chunk)
+            )
+        )
+        for pk, data in rows:
+            out[pk] = decode_content(data)
+    return out
+
+
+def latest_id(s: OrmSession, session_key: str) -> int | None:
+    return s.scalar(
+        select(SessionRow.id).where(
+            SessionRow.session_key == session_key, SessionRow.is_latest.is_(True)
+        )
+    )

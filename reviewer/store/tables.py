@@ -1,0 +1,267 @@
+"""SQLAlchemy 2 typed ORM tables of a workspace.
+
+Session content is stored compressed in its own table; the fields people filter on live in
+indexed columns of ``sessions`` so that lists, filters and samplers never touch the content.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        from datetime import UTC
+
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class WorkspaceMeta(Base):
+    """Key/value facts about the workspace (its id, creation time, app version)."""
+
+    __tablename__ = "workspace_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SessionRow(Base):
+    """One revision of an imported session (indexed summary; content lives elsewhere)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        UniqueConstraint("session_key", "revision"),
+        Index("ix_sessions_agent", "agent_name", "agent_version"),
+        Index("ix_sessions_latest_started", "is_latest", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_key: Mapped[str] = mapped_column(String(512), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    is_latest: Mapped[bool] = mapped_column(Boolean, default=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime]
+    source_format: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_position: Mapped[str | None] = mapped_column(String(200))
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    agent_version: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    step_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    tool_call_count: Mapped[int] = mapped_column(Integer, default=0)
+    has_tool_error: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    input_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    output_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    user_feedback: Mapped[float | None] = mapped_column(Float, index=True)
+    escalated: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    task_success: Mapped[bool | None] = mapped_column(Boolean)
+    first_user_text: Mapped[str | None] = mapped_column(String(300))
+    """The start of the first user message, for lists and text search."""
+
+
+class SessionContent(Base):
+    """The whole canonical session, zlib-compressed orjson."""
+
+    __tablename__ = "session_content"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SessionTag(Base):
+    __tablename__ = "session_tags"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class SessionScore(Base):
+    """Automated judge scores of a session, one row per judge."""
+
+    __tablename__ = "session_scores"
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_session_scores_name_value", "name", "value"),)
+
+
+class RubricRow(Base):
+    __tablename__ = "rubrics"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class BatchRow(Base):
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    spec: Mapped[dict[str, Any]]
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    """How many sessions matched the filter when the batch was drawn."""
+    strata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Per stratum: population count and sample count, for weighting back."""
+
+
+class BatchItemRow(Base):
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position"),
+        UniqueConstraint("batch_id", "session_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    stratum: Mapped[str | None] = mapped_column(String(400))
+    inclusion_probability: Mapped[float] = mapped_column(Float)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("item_id", "reviewer"),
+        Index("ix_assignments_reviewer", "reviewer", "claimed_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+
+
+class ReviewRow(Base):
+    """A reviewer's label for one session revision (drafts included)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        Index("ix_reviews_session", "session_id", "status"),
+        Index("ix_reviews_batch_reviewer", "batch_id", "reviewer", "status"),
+        Index("ix_reviews_submitted", "submitted_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="reviewer")
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
+    values: Mapped[dict[str, Any]]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    failure_step: Mapped[int | None] = mapped_column(Integer)
+    corrected_response: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    origin: Mapped[str] = mapped_column(String(200), default="local")
+    """Where the review was made: "local", or "pack:<id>" when merged from a review pack."""
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class ReviewTag(Base):
+    """Failure tags of a review, one row each, for failure analytics in SQL."""
+
+    __tablename__ = "review_tags"
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class AuditEntry(Base):
+    """Append-only log of every change to a review."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    review_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ImportRun(Base):
+    """One run of the importer over one file, with its counts."""
+
+    __tablename__ = "import_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    path: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(64))
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    revised: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    resume_position: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Records committed so far, so an interrupted import resumes."""

@@ -1,0 +1,190 @@
+"""Opening and creating workspaces: an SQLite file (WAL) or a PostgreSQL URL."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session as OrmSession
+
+from reviewer import __version__
+from reviewer.store import migrate
+from reviewer.store.tables import WorkspaceMeta
+
+BUSY_TIMEOUT_S = 15.0
+
+
+class WorkspaceError(Exception):
+    """A workspace cannot be opened or created; the message says why, for a person."""
+
+
+def _is_url(target: str) -> bool:
+    return "://" in target
+
+
+def normalise_url(target: str | Path) -> str:
+    """Turn a file path or a database URL into an SQLAlchemy URL."""
+    text = str(target)
+    if not _is_url(text):
+        return "sqlite:///" + str(Path(text).expanduser().resolve())
+    url = make_url(text)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked, safe for logs and messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        # A fresh connection per checkout would re-run the pragmas; pool them instead.
+        pool_pre_ping=False,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Let SQLAlchemy (below) decide how each transaction begins.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit that returned survives a power cut too (NORMAL may roll back the
+        # last ones). Reviews are small commits, so the extra fsync is cheap; imports
+        # commit in chunks. See RELIABILITY.md.
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers say so up front (BEGIN IMMEDIATE) so two writers queue on the busy
+        # handler instead of failing with "database is locked" on upgrade; readers stay
+        # deferred and never block writers under WAL.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Workspace:
+    """An open workspace. Hand out ORM sessions per unit of work; never share them."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @property
+    def display_name(self) -> str:
+        if self.is_sqlite:
+            return str(self.path)
+        return display_url(self.url)
+
+    @property
+    def path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        db = make_url(self.url).database
+        return Path(db) if db else None
+
+    @contextmanager
+    def read(self) -> Iterator[OrmSession]:
+        """A read-only unit of work."""
+        with OrmSession(self.engine, expire_on_commit=False) as s:
+            yield s
+
+    @contextmanager
+    def write(self) -> Iterator[OrmSession]:
+        """A write unit of work: BEGIN IMMEDIATE on SQLite, committed on success."""
+        with OrmSession(self._writer, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    def meta(self, key: str) -> str | None:
+        with self.read() as s:
+            row = s.get(WorkspaceMeta, key)
+            return row.value if row else None
+
+    @property
+    def workspace_id(self) -> str:
+        value = self.meta("workspace_id")
+        assert value is not None, "workspace without an id"
+        return value
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _init_meta(ws: Workspace) -> None:
+    with ws.write() as s:
+        if s.get(WorkspaceMeta, "workspace_id") is None:
+            now = datetime.now(UTC).isoformat()
+            s.add(WorkspaceMeta(key="workspace_id", value=uuid.uuid4().hex))
+            s.add(WorkspaceMeta(key="created_at", value=now))
+            s.add(WorkspaceMeta(key="created_by_version", value=__version__))
+
+
+def create_workspace(target: str | Path) -> Workspace:
+    """Create a new workspace at a file path or database URL (refuses an existing file)."""
+    url = normalise_url(target)
+    if url.startswith("sqlite"):
+        path = Path(make_url(url).database or "")
+        if path.exists() and path.stat().st_size > 0:
+            raise WorkspaceError(f"{path} already exists; open it instead of creating it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return open_workspace(target, create=True)
+
+
+def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
+    """Open a workspace, upgrading its schema to the current version (backup first)."""
+    url = normalise_url(target)
+    if url.startswith("sqlite") and not create:
+        path = Path(make_url(url).database or "")
+        if not path.exists():
+            raise WorkspaceError(f"no workspace at {path} (create one with `reviewer init`)")
+    try:
+        engine = _engine_for(url)
+    except Exception as exc:  # bad driver names, missing psycopg...
+        raise WorkspaceError(f"cannot open {display_url(url)}: {exc}") from None
+    ws = Workspace(url, engine)
+    try:
+        migrate.upgrade_to_head(ws)
+        _init_meta(ws)
+    except migrate.MigrationError as exc:
+        ws.close()
+        raise WorkspaceError(str(exc)) from None
+    except Exception as exc:
+        ws.close()
+        if isinstance(exc, sqlite3.DatabaseError) or "DatabaseError" in type(exc).__name__:
+            raise WorkspaceError(f"{ws.display_name} is not a readable workspace: {exc}") from None
+        raise
+    return ws
+
+
+def list_meta(ws: Workspace) -> dict[str, str]:
+    with ws.read() as s:
+        return {r.key: r.value for r in s.scalars(select(WorkspaceMeta))}
