@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-RUBRIC_SCHEMA_VERSION = 1
+RUBRIC_SCHEMA_VERSION: Literal[1] = 1
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -89,9 +89,9 @@ class Dimension(BaseModel):
             if not isinstance(value, bool):
                 return f"{self.label}: expected yes or no"
         elif kind is DimensionKind.MULTI_SELECT:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
                 return f"{self.label}: expected a list of tags"
-            unknown = [v for v in value if self.option(v) is None]
+            unknown = [v for v in value if isinstance(v, str) and self.option(v) is None]
             if unknown:
                 return f"{self.label}: unknown tag(s) {', '.join(unknown)}"
         elif not isinstance(value, str):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
-SESSION_SCHEMA_VERSION = 1
+SESSION_SCHEMA_VERSION: Literal[1] = 1
 
 
 class _Model(BaseModel):

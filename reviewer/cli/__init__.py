@@ -1,0 +1,39 @@
+"""The `reviewer` command. Importing this module must not load Qt."""
+
+from __future__ import annotations
+
+import click
+
+from reviewer import __version__
+from reviewer.cli import stubs
+from reviewer.cli.cmd_review import review_cmd
+from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="AgentOps Reviewer")
+def main() -> None:
+    """AgentOps Reviewer: import, sample, assign, review, measure and export human reviews
+    of recorded AI-agent sessions.
+
+    WORKSPACE arguments are an SQLite file path or a postgresql:// URL.
+    """
+
+
+for _command in (
+    init_cmd,
+    stubs.import_cmd,
+    stubs.sample_cmd,
+    stubs.batch_cmd,
+    review_cmd,
+    stubs.stats_cmd,
+    stubs.report_cmd,
+    stubs.export_cmd,
+    stubs.pack_cmd,
+    stubs.merge_cmd,
+    demo_cmd,
+    generate_cmd,
+):
+    main.add_command(_command)
+
+__all__ = ["main"]

@@ -1,0 +1,71 @@
+"""Shared pieces of the `reviewer` command: errors, progress bars, workspace opening."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import (
+    Progress as RichProgress,
+)
+
+from reviewer.services.progress import Progress
+from reviewer.store.workspace import Workspace, WorkspaceError
+
+err = Console(stderr=True, highlight=False)
+
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print one clear line to stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    sys.exit(code)
+
+
+def not_available(command: str) -> NoReturn:
+    click.echo(f"reviewer {command}: not available yet in this version", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def open_ws(target: str) -> Workspace:
+    from reviewer.services.workspaces import open_existing
+
+    try:
+        return open_existing(target)
+    except WorkspaceError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Progress]:
+    """A rich progress bar on stderr, wired to a service :class:`Progress`."""
+    if quiet or not err.is_terminal:
+        yield Progress()
+        return
+    with RichProgress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int | None, message: str) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield Progress(update)

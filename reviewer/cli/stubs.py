@@ -1,0 +1,32 @@
+"""Commands whose capability has not landed yet: they say so and exit with status 2."""
+
+from __future__ import annotations
+
+import click
+
+from reviewer.cli.common import not_available
+
+_PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+def _stub(name: str, summary: str) -> click.Command:
+    @click.command(
+        name,
+        help=f"{summary}\n\n(Not available yet in this version.)",
+        context_settings=_PASSTHROUGH,
+    )
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def command(args: tuple[str, ...]) -> None:
+        not_available(name)
+
+    return command
+
+
+import_cmd = _stub("import", "Import agent sessions from files into a workspace.")
+sample_cmd = _stub("sample", "Draw a review batch: a reproducible sample of sessions.")
+batch_cmd = _stub("batch", "Show and manage review batches.")
+stats_cmd = _stub("stats", "Print review coverage, quality and agreement figures.")
+report_cmd = _stub("report", "Write a self-contained HTML report for stakeholders.")
+export_cmd = _stub("export", "Export labels to CSV, JSONL, Parquet, fine-tuning and eval files.")
+pack_cmd = _stub("pack", "Create offline review packs and write their results.")
+merge_cmd = _stub("merge", "Merge review-pack results into a workspace.")

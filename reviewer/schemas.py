@@ -1,0 +1,62 @@
+"""JSON Schemas of every persisted or exchanged shape, generated from the pydantic models.
+
+`python -m reviewer.schemas` rewrites `schemas/`; a test fails when the committed files
+drift from the models.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from reviewer.domain.review import Review
+from reviewer.domain.rubric import Rubric
+from reviewer.domain.session import Session
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def _model(model: type[BaseModel], title: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        schema = model.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = title
+        return schema
+
+    return build
+
+
+REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
+    "session.schema.json": _model(Session, "AgentOps Reviewer canonical session (v1)"),
+    "rubric.schema.json": _model(Rubric, "AgentOps Reviewer rubric (v1)"),
+    "review.schema.json": _model(Review, "AgentOps Reviewer review"),
+}
+"""File name → schema builder. Add a line here for every new shape we write."""
+
+
+def render(name: str) -> str:
+    return json.dumps(REGISTRY[name](), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def all_rendered() -> dict[str, str]:
+    return {name: render(name) for name in sorted(REGISTRY)}
+
+
+def write_all(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in all_rendered().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_all(Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_DIR):
+        print(p)

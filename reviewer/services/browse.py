@@ -1,0 +1,112 @@
+"""Listing and loading sessions for views: ids first, rows on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+
+from reviewer.domain.session import Session
+from reviewer.store.sessions import load_session
+from reviewer.store.tables import SessionRow
+from reviewer.store.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """What the session list shows; every field narrows it."""
+
+    text: str | None = None
+    agent_version: str | None = None
+    model: str | None = None
+    has_tool_error: bool | None = None
+    negative_feedback: bool | None = None
+    latest_only: bool = True
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of the session list."""
+
+    id: int
+    key: str
+    revision: int
+    agent_name: str | None
+    agent_version: str | None
+    model: str | None
+    started_at: datetime | None
+    step_count: int
+    tool_call_count: int
+    has_tool_error: bool
+    user_feedback: float | None
+    first_user_text: str | None
+
+
+_SUMMARY_COLUMNS = (
+    SessionRow.id,
+    SessionRow.session_key.label("key"),
+    SessionRow.revision,
+    SessionRow.agent_name,
+    SessionRow.agent_version,
+    SessionRow.model,
+    SessionRow.started_at,
+    SessionRow.step_count,
+    SessionRow.tool_call_count,
+    SessionRow.has_tool_error,
+    SessionRow.user_feedback,
+    SessionRow.first_user_text,
+)
+
+
+def _apply(q: Select[tuple[int]], f: SessionFilter) -> Select[tuple[int]]:
+    if f.latest_only:
+        q = q.where(SessionRow.is_latest.is_(True))
+    if f.text:
+        like = f"%{f.text}%"
+        q = q.where(SessionRow.session_key.ilike(like) | SessionRow.first_user_text.ilike(like))
+    if f.agent_version is not None:
+        q = q.where(SessionRow.agent_version == f.agent_version)
+    if f.model is not None:
+        q = q.where(SessionRow.model == f.model)
+    if f.has_tool_error is not None:
+        q = q.where(SessionRow.has_tool_error.is_(f.has_tool_error))
+    if f.negative_feedback:
+        q = q.where(SessionRow.user_feedback < 0)
+    return q
+
+
+def session_ids(ws: Workspace, f: SessionFilter = SessionFilter()) -> list[int]:
+    """Ids of matching sessions, newest first. Only ids: cheap even for a million rows."""
+    q = _apply(select(SessionRow.id), f).order_by(
+        SessionRow.started_at.desc(), SessionRow.id.desc()
+    )
+    with ws.read() as s:
+        return list(s.scalars(q))
+
+
+def count_sessions(ws: Workspace, f: SessionFilter = SessionFilter()) -> int:
+    with ws.read() as s:
+        q = _apply(select(func.count(SessionRow.id)), f)
+        return int(s.scalar(q) or 0)
+
+
+def summaries(ws: Workspace, ids: Sequence[int]) -> list[SessionSummary]:
+    """Rows for the given ids, in the given order (missing ids are left out)."""
+    with ws.read() as s:
+        rows = s.execute(select(*_SUMMARY_COLUMNS).where(SessionRow.id.in_(list(ids)))).all()
+    by_id = {r.id: SessionSummary(**r._asdict()) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def get_session(ws: Workspace, session_id: int) -> Session:
+    with ws.read() as s:
+        return load_session(s, session_id)
+
+
+def distinct_values(ws: Workspace, column: str) -> list[str]:
+    """Values present in an indexed text column (agent_version, model...), for filter menus."""
+    col = {"agent_version": SessionRow.agent_version, "model": SessionRow.model}[column]
+    with ws.read() as s:
+        return [v for v in s.scalars(select(col).distinct().order_by(col)) if v is not None]

@@ -1,0 +1,121 @@
+"""The session list: a table model over ids that fetches rows a page at a time, off the
+GUI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from reviewer.services.browse import SessionSummary
+
+PAGE = 200
+SessionIdRole = Qt.ItemDataRole.UserRole + 1
+
+Index = QModelIndex | QPersistentModelIndex
+PageFetcher = Callable[[list[int], Callable[[list[SessionSummary]], None]], None]
+"""Asked for the rows of some ids; calls back (on the GUI thread) with them."""
+
+COLUMNS: list[tuple[str, Callable[[SessionSummary], Any]]] = [
+    ("Session", lambda r: r.key),
+    ("Started", lambda r: r.started_at.strftime("%Y-%m-%d %H:%M") if r.started_at else ""),
+    ("Agent", lambda r: " ".join(x for x in (r.agent_name, r.agent_version) if x)),
+    ("Model", lambda r: r.model or ""),
+    ("Steps", lambda r: r.step_count),
+    ("Tools", lambda r: r.tool_call_count),
+    ("Tool error", lambda r: "error" if r.has_tool_error else ""),
+    ("Feedback", lambda r: "" if r.user_feedback is None else f"{r.user_feedback:+.0f}"),
+    ("First message", lambda r: r.first_user_text or ""),
+]
+
+
+class SessionListModel(QAbstractTableModel):
+    """Holds only ids; row contents arrive page by page from ``fetch_page``."""
+
+    rows_loaded = Signal(int, int)
+    """Rows first..last were fetched and are now shown."""
+
+    def __init__(self, fetch_page: PageFetcher, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._fetch_page = fetch_page
+        self._ids: list[int] = []
+        self._rows: dict[int, SessionSummary] = {}
+        self._requested: set[int] = set()
+        self._generation = 0
+
+    def set_ids(self, ids: Sequence[int]) -> None:
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._rows.clear()
+        self._requested.clear()
+        self._generation += 1
+        self.endResetModel()
+        if self._ids:
+            self._request_page(0)  # the first rows are wanted at once; don't wait for paint
+
+    def session_id(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, session_id: int) -> int | None:
+        try:
+            return self._ids.index(session_id)
+        except ValueError:
+            return None
+
+    def summary(self, row: int) -> SessionSummary | None:
+        sid = self.session_id(row)
+        return self._rows.get(sid) if sid is not None else None
+
+    # Qt model interface
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section][0]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._ids)):
+            return None
+        sid = self._ids[index.row()]
+        if role == SessionIdRole:
+            return sid
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        row = self._rows.get(sid)
+        if row is None:
+            self._request_page(index.row())
+            return "…" if index.column() == 0 else None
+        value = COLUMNS[index.column()][1](row)
+        return value if role == Qt.ItemDataRole.DisplayRole else str(value)
+
+    def _request_page(self, row: int) -> None:
+        page = row // PAGE
+        if page in self._requested:
+            return
+        self._requested.add(page)
+        first = page * PAGE
+        ids = self._ids[first : first + PAGE]
+        generation = self._generation
+
+        def arrived(rows: list[SessionSummary]) -> None:
+            if generation != self._generation:
+                return  # the list was replaced meanwhile
+            for r in rows:
+                self._rows[r.id] = r
+            last = first + len(ids) - 1
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+            self.rows_loaded.emit(first, last)
+
+        self._fetch_page(ids, arrived)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reviewer.cli import main
+
+SUBCOMMANDS = [
+    "init",
+    "import",
+    "sample",
+    "batch",
+    "review",
+    "stats",
+    "report",
+    "export",
+    "pack",
+    "merge",
+    "demo",
+    "generate",
+]
+
+
+def test_help_lists_every_subcommand() -> None:
+    out = CliRunner().invoke(main, ["--help"]).output
+    for name in SUBCOMMANDS:
+        assert f"  {name} " in out
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_its_own_help(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert f"Usage: main {name}" in result.output or f"Usage: reviewer {name}" in result.output
+
+
+def test_unavailable_commands_say_so_and_exit_2() -> None:
+    available = {"init", "review", "demo", "generate"}
+    for name in SUBCOMMANDS:
+        if name in available:
+            continue
+        result = CliRunner().invoke(main, [name, "x"])
+        if "not available yet" in result.output:
+            assert result.exit_code == 2
+            assert len(result.output.strip().splitlines()) == 1
+
+
+def test_init_creates_a_workspace(tmp_path: Path) -> None:
+    target = tmp_path / "w.sqlite"
+    result = CliRunner().invoke(main, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+    again = CliRunner().invoke(main, ["init", str(target)])
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+
+
+def test_importing_the_cli_loads_no_qt() -> None:
+    code = "import sys, reviewer.cli; print(any(m.startswith('PySide6') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

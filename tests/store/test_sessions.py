@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from reviewer.services.importing import store_sessions
+from reviewer.store.sessions import latest_id, load_session
+from reviewer.store.tables import SessionRow, SessionTag
+from reviewer.store.workspace import Workspace
+from tests.helpers.factories import make_session
+
+
+def test_storing_twice_adds_nothing(workspace: Workspace) -> None:
+    sessions = [make_session(f"s-{i}") for i in range(5)]
+    first = store_sessions(workspace, sessions)
+    again = store_sessions(workspace, sessions)
+    assert (first.imported, first.duplicates) == (5, 0)
+    assert (again.imported, again.duplicates, again.revised) == (0, 5, 0)
+    with workspace.read() as s:
+        assert s.scalar(select(func.count()).select_from(SessionRow)) == 5
+
+
+def test_changed_content_becomes_a_new_revision(workspace: Workspace) -> None:
+    store_sessions(workspace, [make_session("s", text="v1")])
+    result = store_sessions(workspace, [make_session("s", text="v2")])
+    assert result.revised == 1
+    with workspace.read() as s:
+        revs = s.execute(
+            select(SessionRow.revision, SessionRow.is_latest)
+            .where(SessionRow.session_key == "s")
+            .order_by(SessionRow.revision)
+        ).all()
+        assert [tuple(r) for r in revs] == [(1, False), (2, True)]
+        pk = latest_id(s, "s")
+        assert pk is not None
+        assert load_session(s, pk).steps[1].content == "v2"
+
+
+def test_filter_fields_are_indexed_columns(workspace: Workspace) -> None:
+    store_sessions(workspace, [make_session("e", tool_error=True, feedback=-1.0, tags=["billing"])])
+    with workspace.read() as s:
+        row = s.scalars(select(SessionRow)).one()
+        assert (row.step_count, row.tool_call_count, row.has_tool_error) == (5, 1, True)
+        assert row.user_feedback == -1.0 and row.agent_version == "1.0"
+        assert row.first_user_text == "Where is my order 42?"
+        assert s.scalars(select(SessionTag.tag)).all() == ["billing"]
+
+
+def test_content_round_trips_exactly(workspace: Workspace) -> None:
+    original = make_session("rt", text="<b>not html</b> \u202e and emoji 🙂")
+    store_sessions(workspace, [original])
+    with workspace.read() as s:
+        pk = latest_id(s, "rt")
+        assert pk is not None
+        assert load_session(s, pk) == original
