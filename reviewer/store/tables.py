@@ -221,6 +221,8 @@ class ReviewRow(Base):
     simulated: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str] = mapped_column(String(200), default="local")
     """Where the review was made: "local", or "pack:<id>" when merged from a review pack."""
+    conflict_of: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Set on a version kept aside by a merge: the uid of the review it conflicts with."""
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -265,3 +267,29 @@ class ImportRun(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     resume_position: Mapped[int] = mapped_column(BigInteger, default=0)
     """Records committed so far, so an interrupted import resumes."""
+
+
+class PackRow(Base):
+    """An offline review pack written from this workspace."""
+
+    __tablename__ = "packs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(64), unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    checksum: Mapped[str] = mapped_column(String(64))
+
+
+class MergeRow(Base):
+    """One results file merged into this workspace (merging it again changes nothing)."""
+
+    __tablename__ = "merges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    results_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pack_id: Mapped[str | None] = mapped_column(String(64))
+    merged_at: Mapped[datetime]
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)

@@ -50,6 +50,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_runs")),
     )
     op.create_table(
+        "merges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("results_sha256", sa.String(length=64), nullable=False),
+        sa.Column("pack_id", sa.String(length=64), nullable=True),
+        sa.Column("merged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("flagged", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_merges")),
+    )
+    with op.batch_alter_table("merges", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_merges_results_sha256"), ["results_sha256"], unique=False
+        )
+
+    op.create_table(
         "rubrics",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -201,6 +218,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_batch_items_session_id"), ["session_id"], unique=False)
 
     op.create_table(
+        "packs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pack_id", sa.String(length=64), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("reviewer", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checksum", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["batches.id"], name=op.f("fk_packs_batch_id_batches")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_packs")),
+        sa.UniqueConstraint("pack_id", name=op.f("uq_packs_pack_id")),
+    )
+    op.create_table(
         "reviews",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("uid", sa.String(length=64), nullable=False),
@@ -221,6 +252,7 @@ def upgrade() -> None:
         sa.Column("active_seconds", sa.Float(), nullable=False),
         sa.Column("simulated", sa.Boolean(), nullable=False),
         sa.Column("origin", sa.String(length=200), nullable=False),
+        sa.Column("conflict_of", sa.String(length=64), nullable=True),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("fk_reviews_batch_id_batches")
@@ -238,6 +270,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_reviews_batch_reviewer", ["batch_id", "reviewer", "status"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_reviews_conflict_of"), ["conflict_of"], unique=False)
         batch_op.create_index("ix_reviews_session", ["session_id", "status"], unique=False)
         batch_op.create_index("ix_reviews_submitted", ["submitted_at"], unique=False)
 
@@ -289,9 +322,11 @@ def downgrade() -> None:
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.drop_index("ix_reviews_submitted")
         batch_op.drop_index("ix_reviews_session")
+        batch_op.drop_index(batch_op.f("ix_reviews_conflict_of"))
         batch_op.drop_index("ix_reviews_batch_reviewer")
 
     op.drop_table("reviews")
+    op.drop_table("packs")
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_batch_items_session_id"))
 
@@ -320,6 +355,10 @@ def downgrade() -> None:
 
     op.drop_table("sessions")
     op.drop_table("rubrics")
+    with op.batch_alter_table("merges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_merges_results_sha256"))
+
+    op.drop_table("merges")
     op.drop_table("import_runs")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_session_id"))
