@@ -19,8 +19,10 @@ def main(names: list[str]) -> int:
     wanted = names or sorted(BENCHMARKS)
     unknown = [n for n in wanted if n not in BENCHMARKS]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(sorted(BENCHMARKS))}",
-              file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(sorted(BENCHMARKS))}",
+            file=sys.stderr,
+        )
         return 2
     results = {}
     for name in wanted:

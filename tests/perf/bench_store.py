@@ -28,8 +28,7 @@ def store_and_list() -> Figures:
         con.execute("CREATE TABLE s (id INTEGER PRIMARY KEY, key TEXT, data BLOB)")
         with timed() as bare:
             rows = [
-                (s.id, zlib.compress(orjson.dumps(s.model_dump(mode="json")), 6))
-                for s in sessions
+                (s.id, zlib.compress(orjson.dumps(s.model_dump(mode="json")), 6)) for s in sessions
             ]
             con.executemany("INSERT INTO s (key, data) VALUES (?, ?)", rows)
             con.commit()

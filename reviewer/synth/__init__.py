@@ -1,0 +1,1 @@
+"""Synthetic agent sessions for demos, tests and benchmarks."""
