@@ -114,6 +114,25 @@ SCENARIOS: dict[str, dict[str, object]] = {
 }
 _SCENARIO_NAMES = tuple(SCENARIOS)
 
+NOTES = (
+    "Standard shipping takes 3 to 5 working days inside the EU; express takes 1 to 2.",
+    "Returns are free within 30 days of delivery if the item is unused and in its box.",
+    "Gift cards cannot be refunded or exchanged for cash, only used on new orders.",
+    "Customers with a business account are invoiced monthly; never quote their prices.",
+    "Price-match requests go to the pricing team; do not promise a price match yourself.",
+    "Damaged deliveries: ask for a photo, then open a claim with the carrier tool.",
+    "Loyalty points expire 24 months after they were earned; balances are in the CRM.",
+    "Support hours for human agents are 8:00 to 20:00 CET, Monday to Saturday.",
+    "Never ask for full card numbers or passwords; payment questions go to billing.",
+    "If the customer mentions a safety issue with a product, escalate immediately.",
+    "Refunds go back to the original payment method within 5 to 10 working days.",
+    "Orders can be changed until they are packed; after that, offer a return instead.",
+    "Address changes after dispatch are possible only through the carrier's portal.",
+    "Vouchers cannot be combined with sale prices unless the voucher says so.",
+    "Use the customer's first name once, at the start; keep the tone warm but brief.",
+    "Summaries sent by e-mail must not include internal ticket notes or agent ids.",
+)
+
 
 def _choice_weighted(rng: random.Random, items: tuple[str, ...], weights: tuple[float, ...]) -> str:
     return rng.choices(items, weights=weights, k=1)[0]
@@ -194,8 +213,8 @@ def generate_session(seed: int, index: int) -> Session:
         Role.SYSTEM,
         POLICY.format(agent="support-agent", company=sc["company"], tools=tool, today="2026-11")
         + "\n"
-        + "Reference notes: "
-        + " ".join(f"note {i}: keep records tidy." for i in range(70)),
+        + "Reference notes:\n"
+        + "\n".join(f"- {NOTES[(i + index) % len(NOTES)]}" for i in range(len(NOTES))),
     )
     asks = sc["asks"]
     assert isinstance(asks, list)
@@ -204,7 +223,7 @@ def generate_session(seed: int, index: int) -> Session:
     result = _fill(str(sc["result"]), values)
     args: dict[str, object] = {"query": str(values["n"]), "limit": 5}
     long_tail = rng.random() < 0.02
-    rounds = rng.choice((1, 2, 2, 3, 3, 4))
+    rounds = rng.choice((1, 2, 2, 3, 3, 4, 4))
     if failure == "looped" or long_tail:
         repeats = rng.randrange(100, 160) if long_tail else rng.randrange(6, 10)
         failure_step = len(b.steps) if failure == "looped" else None
