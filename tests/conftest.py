@@ -42,3 +42,9 @@ def _no_dangling_threads() -> Iterator[None]:
         t.join(timeout=5)
     still = [t.name for t in left if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+@pytest.fixture(autouse=True)
+def _logs_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logs of the code under test go to a throwaway folder, never the user's."""
+    monkeypatch.setenv("AGENTOPS_REVIEWER_LOG_DIR", str(tmp_path_factory.mktemp("logs")))

@@ -8,6 +8,7 @@ from reviewer import __version__
 from reviewer.cli import stubs
 from reviewer.cli.cmd_review import review_cmd
 from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
+from reviewer.logs import setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +19,7 @@ def main() -> None:
 
     WORKSPACE arguments are an SQLite file path or a postgresql:// URL.
     """
+    setup_logging()
 
 
 for _command in (

@@ -9,7 +9,7 @@ from platformdirs import user_data_path
 from reviewer.services.importing import store_sessions
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.services.workspaces import init_workspace, open_existing
-from reviewer.store.workspace import Workspace
+from reviewer.store.workspace import Workspace, set_meta
 from reviewer.synth.generator import generate_sessions
 
 DEMO_SESSIONS = 2000
@@ -30,10 +30,14 @@ def build_demo(
 ) -> Workspace:
     """Create the demo workspace at ``path`` (or reopen it when it is already there)."""
     if path.exists() and not rebuild:
-        return open_existing(path)
+        ws = open_existing(path)
+        if ws.meta("demo_complete") == "yes":
+            return ws
+        ws.close()  # a build that was interrupted: start again
     if path.exists():
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     ws = init_workspace(path)
     store_sessions(ws, generate_sessions(sessions, seed), total=sessions, progress=progress)
+    set_meta(ws, "demo_complete", "yes")
     return ws

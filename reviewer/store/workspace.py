@@ -185,6 +185,11 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
     return ws
 
 
+def set_meta(ws: Workspace, key: str, value: str) -> None:
+    with ws.write() as s:
+        s.merge(WorkspaceMeta(key=key, value=value))
+
+
 def list_meta(ws: Workspace) -> dict[str, str]:
     with ws.read() as s:
         return {r.key: r.value for r in s.scalars(select(WorkspaceMeta))}
