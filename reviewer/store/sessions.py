@@ -18,18 +18,23 @@ from reviewer.store.tables import SessionContent, SessionRow, SessionScore, Sess
 COMPRESS_LEVEL = 6
 
 
+def _dump(session: Session) -> dict[str, object]:
+    return session.model_dump(mode="json")
+
+
+def _hash_of(data: dict[str, object]) -> str:
+    """Hash of what a reviewer sees: everything but provenance (``source``)."""
+    body = {k: v for k, v in data.items() if k != "source"}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 def canonical_bytes(session: Session) -> bytes:
-    """The session as canonical JSON (sorted keys, UTC times); what the hash is taken over."""
-    return orjson.dumps(
-        session.model_dump(mode="json", exclude_defaults=False),
-        option=orjson.OPT_SORT_KEYS,
-    )
+    """The session as canonical JSON (sorted keys, UTC times)."""
+    return orjson.dumps(_dump(session), option=orjson.OPT_SORT_KEYS)
 
 
 def content_hash(session: Session) -> str:
-    """Hash of what a reviewer sees: everything but provenance (``source``)."""
-    data = session.model_dump(mode="json", exclude={"source"})
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return _hash_of(_dump(session))
 
 
 def encode_content(session: Session) -> bytes:
@@ -78,21 +83,34 @@ def upsert_sessions(s: OrmSession, sessions: Sequence[Session]) -> UpsertResult:
     latest: dict[str, tuple[int, int, str]] = {}
     for chunk_start in range(0, len(keys), 500):
         chunk = keys[chunk_start : chunk_start + 500]
-        rows = s.execute(
+        found = s.execute(
             select(
                 SessionRow.session_key, SessionRow.id, SessionRow.revision, SessionRow.content_hash
             ).where(SessionRow.session_key.in_(chunk), SessionRow.is_latest.is_(True))
         )
-        for key, pk, rev, h in rows:
+        for key, pk, rev, h in found:
             latest[key] = (pk, rev, h)
     now = datetime.now(UTC)
+    rows: list[dict[str, object]] = []
+    contents: list[bytes] = []
+    extras: list[Session] = []
     for session in sessions:
-        digest = content_hash(session)
+        data = _dump(session)
+        digest = _hash_of(data)
         prior = latest.get(session.id)
         if prior is not None and prior[2] == digest:
             result.duplicates += 1
             result.session_ids.append(prior[0])
             continue
+        if any(r["session_key"] == session.id for r in rows):
+            # The same id twice in one chunk: store what we have first, then this one.
+            _write(s, rows, contents, extras, latest, result)
+            rows, contents, extras = [], [], []
+            prior = latest.get(session.id)
+            if prior is not None and prior[2] == digest:
+                result.duplicates += 1
+                result.session_ids.append(prior[0])
+                continue
         revision = 1
         if prior is not None:
             s.execute(update(SessionRow).where(SessionRow.id == prior[0]).values(is_latest=False))
@@ -100,33 +118,66 @@ def upsert_sessions(s: OrmSession, sessions: Sequence[Session]) -> UpsertResult:
             result.revised += 1
         else:
             result.imported += 1
-        row = SessionRow(
-            session_key=session.id,
-            revision=revision,
-            is_latest=True,
-            content_hash=digest,
-            imported_at=now,
-            source_format=session.source.format,
-            source_file=session.source.file,
-            source_position=session.source.position,
-            first_user_text=_first_user_text(session),
-            **session_summary(session),
+        rows.append(
+            {
+                "session_key": session.id,
+                "revision": revision,
+                "is_latest": True,
+                "content_hash": digest,
+                "imported_at": now,
+                "source_format": session.source.format,
+                "source_file": session.source.file,
+                "source_position": session.source.position,
+                "first_user_text": _first_user_text(session),
+                **session_summary(session),
+            }
         )
-        s.add(row)
-        s.flush()
-        s.execute(insert(SessionContent).values(session_id=row.id, data=encode_content(session)))
-        tags = list(dict.fromkeys(t[:200] for t in session.tags))
-        if tags:
-            s.execute(insert(SessionTag), [{"session_id": row.id, "tag": t} for t in tags])
-        scores = session.signals.judge_scores
-        if scores:
-            s.execute(
-                insert(SessionScore),
-                [{"session_id": row.id, "name": k[:200], "value": v} for k, v in scores.items()],
-            )
-        latest[session.id] = (row.id, revision, digest)
-        result.session_ids.append(row.id)
+        contents.append(
+            zlib.compress(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), COMPRESS_LEVEL)
+        )
+        extras.append(session)
+    _write(s, rows, contents, extras, latest, result)
     return result
+
+
+def _write(
+    s: OrmSession,
+    rows: list[dict[str, object]],
+    contents: list[bytes],
+    sessions: list[Session],
+    latest: dict[str, tuple[int, int, str]],
+    result: UpsertResult,
+) -> None:
+    """Insert prepared rows in bulk, with their content, tags and judge scores."""
+    if not rows:
+        return
+    ids = list(
+        s.scalars(insert(SessionRow).returning(SessionRow.id, sort_by_parameter_order=True), rows)
+    )
+    s.execute(
+        insert(SessionContent),
+        [{"session_id": pk, "data": blob} for pk, blob in zip(ids, contents, strict=True)],
+    )
+    tags = [
+        {"session_id": pk, "tag": tag}
+        for pk, session in zip(ids, sessions, strict=True)
+        for tag in dict.fromkeys(t[:200] for t in session.tags)
+    ]
+    if tags:
+        s.execute(insert(SessionTag), tags)
+    scores = [
+        {"session_id": pk, "name": name[:200], "value": value}
+        for pk, session in zip(ids, sessions, strict=True)
+        for name, value in dict(
+            (k[:200], v) for k, v in session.signals.judge_scores.items()
+        ).items()
+    ]
+    if scores:
+        s.execute(insert(SessionScore), scores)
+    for pk, row in zip(ids, rows, strict=True):
+        key = str(row["session_key"])
+        latest[key] = (pk, int(str(row["revision"])), str(row["content_hash"]))
+        result.session_ids.append(pk)
 
 
 def load_session(s: OrmSession, session_id: int) -> Session:

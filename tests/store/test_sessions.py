@@ -52,3 +52,14 @@ def test_content_round_trips_exactly(workspace: Workspace) -> None:
         pk = latest_id(s, "rt")
         assert pk is not None
         assert load_session(s, pk) == original
+
+
+def test_one_id_twice_in_a_chunk_is_a_duplicate_or_a_revision(workspace: Workspace) -> None:
+    same = make_session("d", text="one")
+    result = store_sessions(
+        workspace, [same, same.model_copy(), make_session("d", text="two"), make_session("x")]
+    )
+    assert (result.imported, result.duplicates, result.revised) == (2, 1, 1)
+    with workspace.read() as s:
+        pk = latest_id(s, "d")
+        assert pk is not None and load_session(s, pk).steps[1].content == "two"
