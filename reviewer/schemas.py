@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
+from reviewer.services.importing import ImportSummary
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -35,6 +36,7 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "session.schema.json": _model(Session, "AgentOps Reviewer canonical session (v1)"),
     "rubric.schema.json": _model(Rubric, "AgentOps Reviewer rubric (v1)"),
     "review.schema.json": _model(Review, "AgentOps Reviewer review"),
+    "import-summary.schema.json": _model(ImportSummary, "`reviewer import --json` summary"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 

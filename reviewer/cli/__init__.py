@@ -6,6 +6,7 @@ import click
 
 from reviewer import __version__
 from reviewer.cli import stubs
+from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_review import review_cmd
 from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
 from reviewer.logs import setup_logging
@@ -24,7 +25,7 @@ def main() -> None:
 
 for _command in (
     init_cmd,
-    stubs.import_cmd,
+    import_cmd,
     stubs.sample_cmd,
     stubs.batch_cmd,
     review_cmd,

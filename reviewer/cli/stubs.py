@@ -22,7 +22,6 @@ def _stub(name: str, summary: str) -> click.Command:
     return command
 
 
-import_cmd = _stub("import", "Import agent sessions from files into a workspace.")
 sample_cmd = _stub("sample", "Draw a review batch: a reproducible sample of sessions.")
 batch_cmd = _stub("batch", "Show and manage review batches.")
 stats_cmd = _stub("stats", "Print review coverage, quality and agreement figures.")

@@ -1,11 +1,19 @@
-"""Storing sessions in a workspace in committed chunks."""
+"""Importing sessions: files of any known format, or sessions already parsed, stored in
+committed chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import orjson
+from pydantic import BaseModel, Field
 
 from reviewer.domain.session import Session
-from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.ingest.detect import UnknownFormat, by_name, detect
+from reviewer.ingest.pipeline import Reject, parse_file
+from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
+from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.store.sessions import UpsertResult, upsert_sessions
 from reviewer.store.workspace import Workspace
 
@@ -43,3 +51,120 @@ def store_sessions(
     if pending:
         flush()
     return result
+
+
+class FileSummary(BaseModel):
+    """What happened to one input file."""
+
+    path: str
+    format: str | None = None
+    imported: int = 0
+    duplicates: int = 0
+    revised: int = 0
+    rejected: int = 0
+    error: str | None = None
+    """Set when the file could not be read at all (nothing from it was imported)."""
+
+
+class ImportSummary(BaseModel):
+    """The result of `reviewer import` (printed as JSON with --json)."""
+
+    imported: int = 0
+    duplicates: int = 0
+    revised: int = 0
+    rejected: int = 0
+    unreadable: int = 0
+    files: list[FileSummary] = Field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """0 all imported, 3 some records rejected, 2 nothing could be read."""
+        readable = [f for f in self.files if f.error is None]
+        if not readable:
+            return 2
+        if self.rejected or self.unreadable:
+            return 3
+        return 0
+
+
+def import_paths(
+    ws: Workspace,
+    paths: Sequence[Path],
+    *,
+    fmt: str = "auto",
+    progress: Progress = NO_PROGRESS,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    report: Path | None = None,
+    chunk: int = CHUNK,
+) -> ImportSummary:
+    """Import files into the workspace, committing every ``chunk`` sessions.
+
+    Bad records are rejected with file, line and reason (written to ``report`` as JSON
+    Lines) and never stop the import. A stop (Cancel, Ctrl-C, crash) leaves whole chunks
+    stored; importing again completes the import and adds nothing twice.
+    """
+    summary = ImportSummary()
+    rejects: list[Reject] = []
+    done = 0
+    try:
+        for path in paths:
+            outcome = FileSummary(path=str(path))
+            summary.files.append(outcome)
+            try:
+                line_format = detect(path) if fmt == "auto" else by_name(fmt)
+            except (UnknownFormat, OSError) as exc:
+                outcome.error = (
+                    str(exc)
+                    if isinstance(exc, UnknownFormat)
+                    else (f"{path}: cannot read ({exc.strerror or exc})")
+                )
+                summary.unreadable += 1
+                continue
+            outcome.format = line_format.name
+            pending: list[Session] = []
+            for item in parse_file(path, line_format, max_record_bytes):
+                if isinstance(item, Reject):
+                    rejects.append(item)
+                    outcome.rejected += 1
+                    continue
+                pending.append(item)
+                if len(pending) >= chunk:
+                    done += _flush(ws, pending, outcome)
+                    progress.update(done, None, f"importing {path.name}")
+            if pending:
+                done += _flush(ws, pending, outcome)
+                progress.update(done, None, f"importing {path.name}")
+    except Cancelled:
+        summary.cancelled = True
+    finally:
+        for f in summary.files:
+            summary.imported += f.imported
+            summary.duplicates += f.duplicates
+            summary.revised += f.revised
+            summary.rejected += f.rejected
+        if report is not None:
+            write_report(report, rejects, summary)
+    return summary
+
+
+def _flush(ws: Workspace, pending: list[Session], outcome: FileSummary) -> int:
+    """Commit one chunk; return how many records it held."""
+    with ws.write() as s:
+        result = upsert_sessions(s, pending)
+    outcome.imported += result.imported
+    outcome.duplicates += result.duplicates
+    outcome.revised += result.revised
+    count = len(pending)
+    pending.clear()
+    return count
+
+
+def write_report(path: Path, rejects: Sequence[Reject], summary: ImportSummary) -> None:
+    """One JSON object per rejected record: file, line, reason; unreadable files too."""
+    with path.open("wb") as out:
+        for f in summary.files:
+            if f.error:
+                out.write(orjson.dumps({"file": f.path, "line": None, "reason": f.error}) + b"\n")
+        for r in rejects:
+            out.write(orjson.dumps({"file": r.file, "line": r.line, "reason": r.reason}) + b"\n")

@@ -388,7 +388,9 @@ def generate_sessions(n: int, seed: int) -> Iterator[Session]:
 
 def session_line(session: Session) -> bytes:
     """One canonical JSONL line."""
-    return orjson.dumps(session.model_dump(mode="json", exclude_defaults=True)) + b"\n"
+    data = {"schema_version": session.schema_version}
+    data.update(session.model_dump(mode="json", exclude_defaults=True))
+    return orjson.dumps(data) + b"\n"
 
 
 def write_jsonl(

@@ -1,0 +1,95 @@
+"""`reviewer import`: bring agent sessions from files into a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reviewer.cli.common import err, open_ws, progress_bar
+from reviewer.ingest.detect import KNOWN
+from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
+
+
+@click.command("import")
+@click.argument("workspace")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", *KNOWN]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto detects it from the content.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every rejected record here (JSON Lines: file, line, reason).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary as one JSON object (schemas/import-summary.schema.json).",
+)
+@click.option(
+    "--max-record-mb",
+    type=click.FloatRange(0.001),
+    default=DEFAULT_MAX_RECORD_BYTES / 1e6,
+    show_default=True,
+    help="Records larger than this are rejected unread.",
+)
+def import_cmd(
+    workspace: str,
+    paths: tuple[Path, ...],
+    fmt: str,
+    report: Path | None,
+    as_json: bool,
+    max_record_mb: float,
+) -> None:
+    """Import sessions from PATHS (plain or .gz) into WORKSPACE.
+
+    The format is detected from each file's content. Bad records are skipped and reported
+    with file, line and reason; the rest goes in. Importing the same file again adds
+    nothing; a session whose content changed becomes a new revision.
+
+    Exit status: 0 everything imported, 3 some records rejected, 2 nothing could be read.
+    """
+    from reviewer.services.importing import import_paths
+
+    ws = open_ws(workspace)
+    try:
+        with progress_bar("importing", quiet=as_json) as progress:
+            summary = import_paths(
+                ws,
+                list(paths),
+                fmt=fmt,
+                progress=progress,
+                max_record_bytes=int(max_record_mb * 1e6),
+                report=report,
+            )
+    except KeyboardInterrupt:
+        err.print("stopped: the chunks committed so far are kept; run it again to finish")
+        raise SystemExit(130) from None
+    finally:
+        ws.close()
+    if as_json:
+        click.echo(summary.model_dump_json())
+    else:
+        for f in summary.files:
+            if f.error:
+                err.print(f"[red]error:[/] {f.error}", soft_wrap=True, markup=True)
+            else:
+                click.echo(
+                    f"{f.path} ({f.format}): {f.imported} imported, {f.duplicates} "
+                    f"duplicate, {f.revised} revised, {f.rejected} rejected"
+                )
+        click.echo(
+            f"total: {summary.imported} imported, {summary.duplicates} duplicate, "
+            f"{summary.revised} revised, {summary.rejected} rejected"
+        )
+        if summary.rejected and report is None:
+            click.echo("rerun with --report FILE to see every rejected record", err=True)
+    raise SystemExit(summary.exit_code)

@@ -1,0 +1,1 @@
+"""Importers: one module per input format, content-based detection, a streaming pipeline."""

@@ -1,0 +1,63 @@
+"""Format detection from content (never from the file name)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reviewer.domain.session import Session
+from reviewer.ingest import canonical, openai_chat
+from reviewer.ingest.records import RecordError, head_bytes, parse_json
+
+
+@dataclass(frozen=True)
+class LineFormat:
+    """A JSON Lines format: each record becomes zero or more sessions."""
+
+    name: str
+    looks_like: Callable[[Any], bool]
+    sessions: Callable[[Any, str, int], Iterator[Session]]
+    hint: bytes
+    """A byte string a first record of this format contains (for over-long first lines)."""
+
+
+LINE_FORMATS: tuple[LineFormat, ...] = (
+    LineFormat(canonical.NAME, canonical.looks_like, canonical.sessions, b'"steps"'),
+    LineFormat(openai_chat.NAME, openai_chat.looks_like, openai_chat.sessions, b'"messages"'),
+)
+KNOWN = tuple(f.name for f in LINE_FORMATS)
+
+
+class UnknownFormat(Exception):
+    """The file's content matches no format we read."""
+
+
+def by_name(name: str) -> LineFormat:
+    for f in LINE_FORMATS:
+        if f.name == name:
+            return f
+    raise UnknownFormat(f"unknown format {name!r}; known formats: {', '.join(KNOWN)}")
+
+
+def detect(path: Path) -> LineFormat:
+    head = head_bytes(path)
+    if not head.strip():
+        raise UnknownFormat(f"{path}: the file is empty")
+    first_line = head.lstrip().split(b"\n", 1)[0]
+    value: Any = None
+    try:
+        value = parse_json(first_line)
+    except RecordError:
+        value = None
+    for f in LINE_FORMATS:
+        if value is not None and f.looks_like(value):
+            return f
+    if value is None:
+        for f in LINE_FORMATS:
+            if f.hint in first_line:
+                return f
+    raise UnknownFormat(
+        f"{path}: not a format AgentOps Reviewer reads; known formats: {', '.join(KNOWN)}"
+    )

@@ -1,0 +1,52 @@
+"""The streaming import: records → sessions → committed chunks, rejects reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reviewer.domain.session import Session
+from reviewer.ingest.detect import LineFormat
+from reviewer.ingest.records import Record, RecordError, Rejected, iter_lines
+
+
+@dataclass
+class Reject:
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass
+class FileOutcome:
+    sessions: list[Session] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "record"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{where}: {err.get('msg', 'invalid')}{more}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Session | Reject]:
+    """Sessions and rejects of one file, in file order."""
+    name = str(path)
+    for item in iter_lines(path, max_record_bytes):
+        if isinstance(item, Rejected):
+            yield Reject(name, item.line, item.reason)
+            continue
+        assert isinstance(item, Record)
+        if not fmt.looks_like(item.value):
+            yield Reject(name, item.line, f"not a {fmt.name} record")
+            continue
+        try:
+            yield from list(fmt.sessions(item.value, name, item.line))
+        except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
+            yield Reject(name, item.line, _reason(exc))
