@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,8 +21,10 @@ from reviewer import __version__
 from reviewer.domain.session import Session
 from reviewer.services import browse
 from reviewer.services.browse import SessionSummary
+from reviewer.services.importing import ImportSummary
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
+from reviewer.ui.import_action import ImportJob, choose_files, summary_text
 from reviewer.ui.session_model import SessionListModel
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.transcript import TranscriptView
@@ -38,6 +42,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner(self)
         self.runner.failed.connect(self._show_error)
         self.workspace: Workspace | None = None
+        self.last_import: ImportSummary | None = None
         self.setWindowTitle("AgentOps Reviewer")
 
         self.model = SessionListModel(self._fetch_page, self)
@@ -74,6 +79,11 @@ class MainWindow(QMainWindow):
         open_action.setStatusTip("Open a workspace file")
         open_action.triggered.connect(self._choose_workspace)
         file_menu.addAction(open_action)
+        self.import_action = QAction("&Import sessions…", self)
+        self.import_action.setShortcut("Ctrl+I")
+        self.import_action.setStatusTip("Import agent sessions from files (format detected)")
+        self.import_action.triggered.connect(lambda: self.import_files(choose_files(self)))
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -97,6 +107,21 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.open_workspace(path)
+
+    def import_files(self, paths: list[Path]) -> ImportJob | None:
+        """Import ``paths`` in the background; the list refreshes when it is done."""
+        if not paths or self.workspace is None:
+            return None
+        job = ImportJob(self, self.workspace, self.runner, paths)
+        job.finished.connect(self._import_finished)
+        return job
+
+    def _import_finished(self, summary: ImportSummary | None) -> None:
+        if summary is None or self.workspace is None:
+            return
+        self.statusBar().showMessage(summary_text(summary).splitlines()[0], 10_000)
+        self.runner.run(browse.session_ids, self.workspace, on_done=self._ids_ready)
+        self.last_import = summary
 
     # Workspace
     def open_workspace(self, target: str) -> None:
@@ -123,10 +148,11 @@ class MainWindow(QMainWindow):
         self.runner.run(browse.session_ids, ws, on_done=self._ids_ready)
 
     def _ids_ready(self, ids: list[int]) -> None:
+        if self.workspace is None:
+            return  # the window closed meanwhile
         self.model.set_ids(ids)
         self.count_label.setText(f"{len(ids):,} sessions")
         self.statusBar().clearMessage()
-        assert self.workspace is not None
         self.workspace_opened.emit(self.workspace.display_name)
         if ids:
             self.table.selectRow(0)

@@ -43,9 +43,10 @@ class TaskRunner(QObject):
         *args: Any,
         on_done: Done | None = None,
         on_error: Failed | None = None,
+        **kwargs: Any,
     ) -> Future[Any]:
         self._pending += 1
-        future = self._pool.submit(fn, *args)
+        future = self._pool.submit(fn, *args, **kwargs)
         future.add_done_callback(lambda f: self._finished.emit(f, on_done, on_error, fn))
         return future
 
@@ -54,6 +55,8 @@ class TaskRunner(QObject):
         self, future: Future[Any], on_done: Done | None, on_error: Failed | None, fn: Any
     ) -> None:
         self._pending -= 1
+        if future.cancelled():
+            return  # dropped at shutdown: nobody is waiting for it any more
         exc = future.exception()
         if exc is None:
             if on_done is not None:

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from reviewer.synth.generator import write_jsonl
+from reviewer.ui.main_window import MainWindow
+
+
+def test_import_from_the_app_refreshes_the_list(
+    qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
+        window.open_workspace(str(filled_workspace))
+    f = tmp_path / "more.jsonl"
+    write_jsonl(f, 30, seed=2)
+    (tmp_path / "bad.jsonl").write_bytes(b"{broken\n")
+    job = window.import_files([f, tmp_path / "bad.jsonl"])
+    assert job is not None
+    with qtbot.waitSignal(window.workspace_opened, timeout=20_000):
+        pass
+    assert window.last_import is not None
+    assert (window.last_import.imported, window.last_import.exit_code) == (30, 3)
+    assert window.model.rowCount() == 451 + 30
+
+
+def test_cancel_stops_the_import_and_keeps_whole_chunks(
+    qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
+        window.open_workspace(str(filled_workspace))
+    f = tmp_path / "many.jsonl"
+    write_jsonl(f, 1200, seed=3)
+    job = window.import_files([f])
+    assert job is not None
+    job.progress.cancel()
+    with qtbot.waitSignal(job.finished, timeout=20_000) as blocker:
+        pass
+    summary = blocker.args[0]
+    assert summary.cancelled
+    assert summary.imported % 500 == 0 and summary.imported < 1200
