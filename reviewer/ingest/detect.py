@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from reviewer.domain.session import Session
-from reviewer.ingest import canonical, openai_chat
-from reviewer.ingest.records import RecordError, head_bytes, parse_json
+from reviewer.ingest import canonical, langfuse, openai_chat
+from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,14 @@ class LineFormat:
     sessions: Callable[[Any, str, int], Iterator[Session]]
     hint: bytes
     """A byte string a first record of this format contains (for over-long first lines)."""
+    whole_file: bool = False
+    """Set by detection when the file is one JSON document rather than JSON Lines."""
 
 
 LINE_FORMATS: tuple[LineFormat, ...] = (
     LineFormat(canonical.NAME, canonical.looks_like, canonical.sessions, b'"steps"'),
     LineFormat(openai_chat.NAME, openai_chat.looks_like, openai_chat.sessions, b'"messages"'),
+    LineFormat(langfuse.NAME, langfuse.looks_like, langfuse.sessions, b'"observations"'),
 )
 KNOWN = tuple(f.name for f in LINE_FORMATS)
 
@@ -54,6 +57,14 @@ def detect(path: Path) -> LineFormat:
     for f in LINE_FORMATS:
         if value is not None and f.looks_like(value):
             return f
+    if value is None and head.lstrip()[:1] in (b"{", b"["):
+        try:
+            doc = read_document(path)
+        except RecordError:
+            doc = None
+        for f in LINE_FORMATS:
+            if doc is not None and f.looks_like(doc):
+                return replace(f, whole_file=True)
     if value is None:
         for f in LINE_FORMATS:
             if f.hint in first_line:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from reviewer.domain.session import Session
 from reviewer.ingest.detect import LineFormat
-from reviewer.ingest.records import Record, RecordError, Rejected, iter_lines
+from reviewer.ingest.records import Record, RecordError, Rejected, iter_lines, read_document
 
 
 @dataclass
@@ -38,6 +38,13 @@ def _reason(exc: Exception) -> str:
 def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Session | Reject]:
     """Sessions and rejects of one file, in file order."""
     name = str(path)
+    if fmt.whole_file:
+        try:
+            doc = read_document(path, max_record_bytes)
+            yield from list(fmt.sessions(doc, name, 1))
+        except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
+            yield Reject(name, 1, _reason(exc))
+        return
     for item in iter_lines(path, max_record_bytes):
         if isinstance(item, Rejected):
             yield Reject(name, item.line, item.reason)

@@ -1,0 +1,150 @@
+"""Langfuse trace exports: `{trace, observations}` (client download) or
+`{observations, scores}` (server download), as one JSON document or one per line.
+
+Provenance ids kept in `source.ids`: `trace_id`, `observation_id` (the generation the
+transcript was read from) and `session_id` when the trace had one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span, Step
+from reviewer.ingest.messages import as_text, maybe_json, messages_to_steps
+from reviewer.ingest.records import RecordError
+
+NAME = "langfuse"
+FEEDBACK_NAMES = {"user_feedback", "feedback", "thumbs", "user-feedback"}
+
+
+def looks_like(value: Any) -> bool:
+    if not isinstance(value, dict) or not isinstance(value.get("observations"), list):
+        return False
+    obs = value["observations"]
+    return "trace" in value or (bool(obs) and isinstance(obs[0], dict) and "traceId" in obs[0])
+
+
+def _clean(value: Any) -> Any:
+    return None if value in ("None", "null", "") else value
+
+
+def _time(value: Any) -> datetime | None:
+    value = _clean(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _number(value: Any) -> float | None:
+    value = _clean(value)
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _span(o: dict[str, Any]) -> Span:
+    level = _clean(o.get("level"))
+    attrs = {
+        k: as_text(_clean(o[k])) if isinstance(o[k], dict | list) else _clean(o[k])
+        for k in ("model", "level", "statusMessage", "latency", "totalCost")
+        if _clean(o.get(k)) is not None
+    }
+    return Span(
+        id=str(o.get("id")),
+        parent_id=_clean(o.get("parentObservationId")),
+        name=str(o.get("name") or o.get("type") or "observation"),
+        kind=str(o.get("type") or "span").lower(),
+        start=_time(o.get("startTime")),
+        end=_time(o.get("endTime")),
+        status="error" if level == "ERROR" else "ok" if level else "unset",
+        attributes=attrs,
+    )
+
+
+def _transcript(generation: dict[str, Any] | None, trace: dict[str, Any]) -> list[Step]:
+    source = generation or trace
+    steps = messages_to_steps(_clean(source.get("input")))
+    output = messages_to_steps(_clean(source.get("output")))
+    steps += [
+        s.model_copy(update={"role": Role.ASSISTANT}) if s.role is Role.USER else s for s in output
+    ]
+    return steps
+
+
+def _signals(scores: list[Any]) -> Signals:
+    signals = Signals()
+    for score in scores:
+        if not isinstance(score, dict) or not isinstance(score.get("name"), str):
+            continue
+        value = _number(score.get("value"))
+        if value is None:
+            continue
+        name = score["name"]
+        if name.lower() in FEEDBACK_NAMES:
+            signals.user_feedback = 1.0 if value > 0 else -1.0
+            signals.feedback_comment = _clean(score.get("comment"))
+        else:
+            signals.judge_scores[name] = value
+    return signals
+
+
+def sessions(doc: Any, file: str, line: int) -> Iterator[Session]:
+    trace = doc.get("trace") if isinstance(doc.get("trace"), dict) else {}
+    observations = [o for o in doc["observations"] if isinstance(o, dict)]
+    trace_id = trace.get("id") or next((o.get("traceId") for o in observations), None)
+    if not trace_id:
+        raise RecordError("trace has no id")
+    observations.sort(key=lambda o: (str(o.get("startTime") or ""), str(o.get("id"))))
+    generations = [
+        o
+        for o in observations
+        if o.get("type") == "GENERATION" and _clean(o.get("input")) is not None
+    ]
+    last = max(
+        generations, key=lambda o: str(o.get("endTime") or o.get("startTime") or ""), default=None
+    )
+    steps = _transcript(last, trace)
+    if not steps:
+        steps = _transcript(None, trace)
+    tokens_in = sum(_number(o.get("inputUsage")) or 0 for o in observations)
+    tokens_out = sum(_number(o.get("outputUsage")) or 0 for o in observations)
+    cost = sum(_number(o.get("totalCost")) or 0 for o in observations)
+    started = _time(trace.get("timestamp")) or (
+        _time(observations[0].get("startTime")) if observations else None
+    )
+    ends = [t for o in observations if (t := _time(o.get("endTime")))]
+    ids = {"trace_id": str(trace_id)}
+    if last is not None:
+        ids["observation_id"] = str(last.get("id"))
+    if _clean(trace.get("sessionId")):
+        ids["session_id"] = str(trace["sessionId"])
+    metadata = maybe_json(_clean(trace.get("metadata")))
+    yield Session(
+        id=str(trace_id),
+        source=Source(format=NAME, file=file, position=str(line), ids=ids),
+        agent=Agent(
+            name=_clean(trace.get("name")),
+            version=_clean(trace.get("version")) or _clean(trace.get("release")),
+        ),
+        model=_clean(last.get("model")) if last else None,
+        started_at=started,
+        ended_at=max(ends) if ends else None,
+        tags=[t for t in trace.get("tags") or [] if isinstance(t, str)],
+        metadata={"langfuse": metadata} if metadata else {},
+        steps=steps,
+        spans=[_span(o) for o in observations],
+        metrics=Metrics(
+            input_tokens=int(tokens_in) or None,
+            output_tokens=int(tokens_out) or None,
+            cost_usd=cost or None,
+            latency_ms=(max(ends) - started).total_seconds() * 1000 if ends and started else None,
+        ),
+        signals=_signals(list(trace.get("scores") or []) + list(doc.get("scores") or [])),
+    )
