@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.domain.session import Session
-from reviewer.ingest import canonical, langfuse, openai_chat
+from reviewer.ingest import canonical, inspect_ai, langfuse, openai_chat
 from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document
 
 
@@ -23,12 +23,21 @@ class LineFormat:
     """A byte string a first record of this format contains (for over-long first lines)."""
     whole_file: bool = False
     """Set by detection when the file is one JSON document rather than JSON Lines."""
+    archive: Callable[[Path, int], Iterator[Session | tuple[str, str]]] | None = None
+    """For zip-based files: sessions, or (entry, reason) for what was refused."""
 
 
 LINE_FORMATS: tuple[LineFormat, ...] = (
     LineFormat(canonical.NAME, canonical.looks_like, canonical.sessions, b'"steps"'),
     LineFormat(openai_chat.NAME, openai_chat.looks_like, openai_chat.sessions, b'"messages"'),
     LineFormat(langfuse.NAME, langfuse.looks_like, langfuse.sessions, b'"observations"'),
+    LineFormat(
+        inspect_ai.NAME,
+        inspect_ai.looks_like,
+        inspect_ai.sessions,
+        b'"eval"',
+        archive=inspect_ai.read_archive,
+    ),
 )
 KNOWN = tuple(f.name for f in LINE_FORMATS)
 
@@ -48,6 +57,8 @@ def detect(path: Path) -> LineFormat:
     head = head_bytes(path)
     if not head.strip():
         raise UnknownFormat(f"{path}: the file is empty")
+    if head.startswith(inspect_ai.ZIP_MAGIC):
+        return by_name(inspect_ai.NAME)
     first_line = head.lstrip().split(b"\n", 1)[0]
     value: Any = None
     try:
@@ -64,7 +75,7 @@ def detect(path: Path) -> LineFormat:
             doc = None
         for f in LINE_FORMATS:
             if doc is not None and f.looks_like(doc):
-                return replace(f, whole_file=True)
+                return replace(f, whole_file=True, archive=None)
     if value is None:
         for f in LINE_FORMATS:
             if f.hint in first_line:

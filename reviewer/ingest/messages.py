@@ -154,6 +154,9 @@ def message_steps(message: Any, index: int = 0) -> list[Step]:
     text, calls, results = _content(message.get("content", message.get("parts")))
     for i, raw in enumerate(message.get("tool_calls") or []):
         if isinstance(raw, dict):
+            if isinstance(raw.get("function"), str):  # Inspect: function name, dict arguments
+                calls.append(_call(raw.get("id"), raw["function"], raw.get("arguments"), i))
+                continue
             fn: dict[str, Any] = raw["function"] if isinstance(raw.get("function"), dict) else raw
             calls.append(
                 _call(raw.get("id"), fn.get("name"), fn.get("arguments", fn.get("args")), i)
@@ -162,9 +165,12 @@ def message_steps(message: Any, index: int = 0) -> list[Step]:
         return [
             Step(
                 role=Role.TOOL,
-                content=text,
+                content=text or as_text(message.get("error")),
                 tool_call_id=str(message.get("tool_call_id") or message.get("id") or ""),
-                name=message.get("name") if isinstance(message.get("name"), str) else None,
+                name=next(
+                    (n for k in ("name", "function") if isinstance(n := message.get(k), str)), None
+                ),
+                is_error=bool(message.get("error")) or message.get("status") == "error",
             )
         ]
     steps = []

@@ -16,7 +16,8 @@ from reviewer.ingest.records import Record, RecordError, Rejected, iter_lines, r
 @dataclass
 class Reject:
     file: str
-    line: int
+    line: int | str
+    """Line number, or the entry / span id where lines don't apply."""
     reason: str
 
 
@@ -38,6 +39,13 @@ def _reason(exc: Exception) -> str:
 def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Session | Reject]:
     """Sessions and rejects of one file, in file order."""
     name = str(path)
+    if fmt.archive is not None:
+        for got in fmt.archive(path, max_record_bytes):
+            if isinstance(got, tuple):
+                yield Reject(name, got[0], got[1])
+            else:
+                yield got
+        return
     if fmt.whole_file:
         try:
             doc = read_document(path, max_record_bytes)

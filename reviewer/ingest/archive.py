@@ -1,0 +1,62 @@
+"""Reading zip archives (Inspect `.eval` logs, review packs) without trusting them:
+nothing is extracted to disk, and unsafe or oversized entries are refused."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+MAX_RATIO = 100
+"""Refuse entries that expand more than this many times (zip bombs)."""
+
+
+class ArchiveError(ValueError):
+    """The archive is unsafe or damaged; one line for the user."""
+
+
+def _check(info: zipfile.ZipInfo, max_entry_bytes: int) -> None:
+    name = info.filename
+    parts = PurePosixPath(name).parts
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+        raise ArchiveError(f"unsafe entry name {name!r}")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise ArchiveError(f"entry {name!r} is a symbolic link")
+    if info.file_size > max_entry_bytes:
+        raise ArchiveError(f"entry {name!r} is larger than {max_entry_bytes:,} bytes")
+    if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+        raise ArchiveError(f"entry {name!r} expands more than {MAX_RATIO}× (a zip bomb?)")
+
+
+class SafeZip:
+    """A checked view of a zip file: every entry vetted before anything is read."""
+
+    def __init__(self, path: Path, max_entry_bytes: int) -> None:
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ArchiveError(f"not a readable zip archive ({exc})") from None
+        self.max_entry_bytes = max_entry_bytes
+        seen: set[str] = set()
+        for info in self._zip.infolist():
+            _check(info, max_entry_bytes)
+            if info.filename in seen:
+                raise ArchiveError(f"entry {info.filename!r} appears twice")
+            seen.add(info.filename)
+        self.names = sorted(seen)
+
+    def read(self, name: str) -> bytes:
+        with self._zip.open(name) as f:
+            data = f.read(self.max_entry_bytes + 1)
+        if len(data) > self.max_entry_bytes:
+            raise ArchiveError(f"entry {name!r} is larger than it claims")
+        return data
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> SafeZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
