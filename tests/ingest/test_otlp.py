@@ -1,0 +1,198 @@
+"""OTLP/JSON with OpenTelemetry GenAI and OpenInference attributes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import orjson
+
+from reviewer.domain.session import Role
+from reviewer.services import browse
+from reviewer.services.importing import import_paths
+from reviewer.store.workspace import Workspace
+
+TRACE = "5b8efff798038103d269b633813fc60c"
+ARGS = '{"city": "Paris"}'
+
+
+def _kv(attrs: dict[str, object]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for k, v in attrs.items():
+        if isinstance(v, bool):
+            value: dict[str, object] = {"boolValue": v}
+        elif isinstance(v, int):
+            value = {"intValue": str(v)}
+        elif isinstance(v, str):
+            value = {"stringValue": v}
+        else:
+            value = {"stringValue": json.dumps(v)}
+        out.append({"key": k, "value": value})
+    return out
+
+
+def _span(
+    span_id: str,
+    name: str,
+    attrs: dict[str, object],
+    parent: str = "",
+    trace: str = TRACE,
+    start: int = 1,
+    status: int = 0,
+) -> dict[str, object]:
+    return {
+        "traceId": trace,
+        "spanId": span_id,
+        "parentSpanId": parent,
+        "name": name,
+        "kind": 1,
+        "startTimeUnixNano": str(start * 10**9),
+        "endTimeUnixNano": str((start + 1) * 10**9),
+        "status": {"code": status},
+        "attributes": _kv(attrs),
+    }
+
+
+def _export(spans: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": _kv({"service.name": "weather-agent"})},
+                "scopeSpans": [{"scope": {"name": "test"}, "spans": spans}],
+            }
+        ]
+    }
+
+
+GENAI_INPUT = [
+    {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]},
+    {
+        "role": "assistant",
+        "parts": [
+            {
+                "type": "tool_call",
+                "id": "1234",
+                "name": "get_weather",
+                "arguments": {"location": "Paris"},
+            }
+        ],
+    },
+    {
+        "role": "tool",
+        "parts": [{"type": "tool_call_response", "id": "1234", "response": "rainy, 57°F"}],
+    },
+]
+GENAI_OUTPUT = [
+    {
+        "role": "assistant",
+        "finish_reason": "stop",
+        "parts": [{"type": "text", "content": "It is rainy, 57°F."}],
+    }
+]
+
+
+def test_genai_spans_become_a_session_with_a_span_tree(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    spans = [
+        _span(
+            "00000000000000a1",
+            "invoke_agent weather",
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "weather",
+                "gen_ai.agent.version": "4.2",
+                "gen_ai.conversation.id": "conv-9",
+            },
+        ),
+        _span(
+            "00000000000000a2",
+            "chat gpt-4",
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4",
+                "gen_ai.usage.input_tokens": 97,
+                "gen_ai.usage.output_tokens": 52,
+                "gen_ai.conversation.id": "conv-9",
+                "gen_ai.input.messages": GENAI_INPUT,
+                "gen_ai.output.messages": GENAI_OUTPUT,
+            },
+            parent="00000000000000a1",
+            start=3,
+        ),
+        _span(
+            "00000000000000a3",
+            "execute_tool get_weather",
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": "get_weather",
+                "gen_ai.conversation.id": "conv-9",
+            },
+            parent="00000000000000a1",
+            start=2,
+            status=2,
+        ),
+    ]
+    f = tmp_path / "otel.jsonl"
+    f.write_bytes(orjson.dumps(_export(spans)) + b"\n")
+    summary = import_paths(workspace, [f])
+    assert (summary.imported, summary.files[0].format) == (1, "otlp")
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.id == "conv-9"
+    assert [st.role for st in s.steps] == [Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT]
+    assert s.steps[1].tool_calls[0].arguments == {"location": "Paris"}
+    assert s.final_answer == "It is rainy, 57°F."
+    assert (s.agent.name, s.agent.version, s.model) == ("weather", "4.2", "gpt-4")
+    assert (s.metrics.input_tokens, s.metrics.output_tokens) == (97, 52)
+    tree = {sp.id: (sp.parent_id, sp.status) for sp in s.spans}
+    assert tree["00000000000000a3"] == ("00000000000000a1", "error")
+    assert s.source.ids == {"trace_id": TRACE, "span_id": "00000000000000a1"}
+    assert "gen_ai.input.messages" not in s.spans[1].attributes
+
+
+def test_openinference_spans_with_base64_ids(workspace: Workspace, tmp_path: Path) -> None:
+    b64 = base64.b64encode(bytes.fromhex(TRACE)).decode()
+    attrs = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "session.id": "s-77",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.contents.0.message_content.type": "text",
+        "llm.input_messages.0.message.contents.0.message_content.text": "Weather in Paris?",
+        "llm.input_messages.1.message.role": "assistant",
+        "llm.input_messages.1.message.tool_calls.0.tool_call.id": "c1",
+        "llm.input_messages.1.message.tool_calls.0.tool_call.function.name": "get_weather",
+        "llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments": ARGS,
+        "llm.input_messages.2.message.role": "tool",
+        "llm.input_messages.2.message.content": "rainy",
+        "llm.input_messages.2.message.tool_call_id": "c1",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "Rainy in Paris.",
+        "llm.token_count.prompt": 30,
+        "llm.token_count.completion": 5,
+    }
+    span = _span(
+        base64.b64encode(bytes.fromhex("00000000000000b1")).decode(),
+        "ChatCompletion",
+        attrs,
+        trace=b64,
+    )
+    f = tmp_path / "phoenix.json"
+    f.write_text(json.dumps(_export([span]), indent=1))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.id == "s-77" and s.source.ids["trace_id"] == TRACE
+    assert s.steps[1].tool_calls[0].arguments == {"city": "Paris"}
+    assert s.steps[2].tool_call_id == "c1"
+    assert s.final_answer == "Rainy in Paris."
+    assert (s.model, s.metrics.input_tokens) == ("gpt-4o", 30)
+
+
+def test_spans_without_ids_are_rejected(workspace: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "bad.jsonl"
+    good = _export([_span("00000000000000c1", "chat", {"gen_ai.operation.name": "chat"})])
+    bad = _export([{"traceId": TRACE, "name": "no id"}])
+    f.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps(bad) + b"\n")
+    summary = import_paths(workspace, [f])
+    assert (summary.imported, summary.rejected) == (1, 1)
