@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.domain.session import Session
-from reviewer.ingest import canonical, inspect_ai, langfuse, openai_chat, otlp
+from reviewer.ingest import canonical, inspect_ai, langfuse, langsmith, openai_chat, otlp
 from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document
 
 
@@ -32,6 +32,7 @@ LINE_FORMATS: tuple[LineFormat, ...] = (
     LineFormat(openai_chat.NAME, openai_chat.looks_like, openai_chat.sessions, b'"messages"'),
     LineFormat(langfuse.NAME, langfuse.looks_like, langfuse.sessions, b'"observations"'),
     LineFormat(otlp.NAME, otlp.looks_like, otlp.sessions, b'"resourceSpans"'),
+    LineFormat(langsmith.NAME, langsmith.looks_like, langsmith.sessions, b'"run_type"'),
     LineFormat(
         inspect_ai.NAME,
         inspect_ai.looks_like,
