@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SESSION_SCHEMA_VERSION: Literal[1] = 1
 
@@ -33,7 +33,7 @@ class ToolCall(_Model):
 
     id: str
     name: str
-    arguments: JsonValue = None
+    arguments: Any = None
 
 
 class Step(_Model):
@@ -42,7 +42,7 @@ class Step(_Model):
     role: Role
     content: str = ""
     """Plain text of the message; structured parts are flattened here for display and search."""
-    parts: list[dict[str, JsonValue]] | None = None
+    parts: list[dict[str, Any]] | None = None
     """Structured content as recorded (images, files, reasoning...), when the source had it."""
     name: str | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
@@ -54,7 +54,7 @@ class Step(_Model):
     latency_ms: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _tool_fields_match_role(self) -> Step:
@@ -73,7 +73,7 @@ class Span(_Model):
     start: datetime | None = None
     end: datetime | None = None
     status: Literal["unset", "ok", "error"] = "unset"
-    attributes: dict[str, JsonValue] = Field(default_factory=dict)
+    attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class Metrics(_Model):
@@ -123,7 +123,7 @@ class Session(_Model):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     tags: list[str] = Field(default_factory=list)
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
     steps: list[Step] = Field(default_factory=list)
     spans: list[Span] = Field(default_factory=list)
     metrics: Metrics = Field(default_factory=Metrics)
