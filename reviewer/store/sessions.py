@@ -151,10 +151,22 @@ def _write(
     """Insert prepared rows in bulk, with their content, tags and judge scores."""
     if not rows:
         return
-    ids = list(
-        s.scalars(insert(SessionRow).returning(SessionRow.id, sort_by_parameter_order=True), rows)
-    )
-    s.execute(
+    # Plain executemany (no RETURNING: SQLAlchemy would split it into hundreds of small
+    # statements), then one query for the new ids. Keys are unique within ``rows``.
+    conn = s.connection()
+    conn.execute(insert(SessionRow), rows)
+    keys = [str(r["session_key"]) for r in rows]
+    new_ids: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        found = conn.execute(
+            select(SessionRow.session_key, SessionRow.id).where(
+                SessionRow.session_key.in_(keys[start : start + 500]),
+                SessionRow.is_latest.is_(True),
+            )
+        )
+        new_ids.update({k: pk for k, pk in found})
+    ids = [new_ids[k] for k in keys]
+    conn.execute(
         insert(SessionContent),
         [{"session_id": pk, "data": blob} for pk, blob in zip(ids, contents, strict=True)],
     )
@@ -164,7 +176,7 @@ def _write(
         for tag in dict.fromkeys(t[:200] for t in session.tags)
     ]
     if tags:
-        s.execute(insert(SessionTag), tags)
+        conn.execute(insert(SessionTag), tags)
     scores = [
         {"session_id": pk, "name": name[:200], "value": value}
         for pk, session in zip(ids, sessions, strict=True)
@@ -173,7 +185,7 @@ def _write(
         ).items()
     ]
     if scores:
-        s.execute(insert(SessionScore), scores)
+        conn.execute(insert(SessionScore), scores)
     for pk, row in zip(ids, rows, strict=True):
         key = str(row["session_key"])
         latest[key] = (pk, int(str(row["revision"])), str(row["content_hash"]))
