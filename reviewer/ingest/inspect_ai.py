@@ -8,7 +8,6 @@ Provenance ids kept in `source.ids`: `sample_id`, `epoch`, `eval_id`, `run_id`, 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from reviewer.domain.session import Agent, Metrics, Session, Signals, Source
 from reviewer.ingest.archive import ArchiveError, SafeZip
 from reviewer.ingest.messages import messages_to_steps
 from reviewer.ingest.records import RecordError, parse_json
+from reviewer.ingest.values import parse_time
 
 NAME = "inspect-ai"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -40,16 +40,6 @@ def _score(value: Any) -> float | None:
     if isinstance(value, str):
         return _LETTER_SCORES.get(value.upper())
     return None
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def sample_session(
@@ -76,7 +66,7 @@ def sample_session(
         "run_id": str(spec.get("run_id") or ""),
         "task": str(spec.get("task") or ""),
     }
-    started = _time(spec.get("created"))
+    started = parse_time(spec.get("created"))
     total = sample.get("total_time")
     return Session(
         id=key,

@@ -8,12 +8,12 @@ transcript was read from) and `session_id` when the trace had one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span, Step
 from reviewer.ingest.messages import as_text, maybe_json, messages_to_steps
 from reviewer.ingest.records import RecordError
+from reviewer.ingest.values import parse_time
 
 NAME = "langfuse"
 FEEDBACK_NAMES = {"user_feedback", "feedback", "thumbs", "user-feedback"}
@@ -28,17 +28,6 @@ def looks_like(value: Any) -> bool:
 
 def _clean(value: Any) -> Any:
     return None if value in ("None", "null", "") else value
-
-
-def _time(value: Any) -> datetime | None:
-    value = _clean(value)
-    if not isinstance(value, str):
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def _number(value: Any) -> float | None:
@@ -61,8 +50,8 @@ def _span(o: dict[str, Any]) -> Span:
         parent_id=_clean(o.get("parentObservationId")),
         name=str(o.get("name") or o.get("type") or "observation"),
         kind=str(o.get("type") or "span").lower(),
-        start=_time(o.get("startTime")),
-        end=_time(o.get("endTime")),
+        start=parse_time(o.get("startTime")),
+        end=parse_time(o.get("endTime")),
         status="error" if level == "ERROR" else "ok" if level else "unset",
         attributes=attrs,
     )
@@ -116,10 +105,10 @@ def sessions(doc: Any, file: str, line: int) -> Iterator[Session]:
     tokens_in = sum(_number(o.get("inputUsage")) or 0 for o in observations)
     tokens_out = sum(_number(o.get("outputUsage")) or 0 for o in observations)
     cost = sum(_number(o.get("totalCost")) or 0 for o in observations)
-    started = _time(trace.get("timestamp")) or (
-        _time(observations[0].get("startTime")) if observations else None
+    started = parse_time(trace.get("timestamp")) or (
+        parse_time(observations[0].get("startTime")) if observations else None
     )
-    ends = [t for o in observations if (t := _time(o.get("endTime")))]
+    ends = [t for o in observations if (t := parse_time(o.get("endTime")))]
     ids = {"trace_id": str(trace_id)}
     if last is not None:
         ids["observation_id"] = str(last.get("id"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span
 from reviewer.ingest.messages import maybe_json, messages_to_steps
 from reviewer.ingest.records import RecordError
+from reviewer.ingest.values import parse_time
 
 NAME = "langsmith"
 FEEDBACK_KEYS = {"user_feedback", "feedback", "thumbs", "user_score"}
@@ -44,19 +44,6 @@ def _run_id(run: dict[str, Any]) -> str | None:
     order = run.get("dotted_order")
     if isinstance(order, str) and "Z" in order:
         return order.split(".")[-1].split("Z", 1)[1] or None
-    return None
-
-
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        n = float(value)
-        return datetime.fromtimestamp(n / 1000 if n > 1e11 else n, tz=UTC)
-    if isinstance(value, str):
-        try:
-            t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
     return None
 
 
@@ -161,8 +148,8 @@ def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
             ),
             model=meta.get("ls_model_name")
             or (inputs.get("model") if isinstance(inputs, dict) else None),
-            started_at=_time(root.get("start_time")),
-            ended_at=_time(root.get("end_time")),
+            started_at=parse_time(root.get("start_time")),
+            ended_at=parse_time(root.get("end_time")),
             tags=[t for t in maybe_json(root.get("tags")) or [] if isinstance(t, str)],
             steps=steps,
             spans=[
@@ -171,8 +158,8 @@ def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
                     parent_id=str(r["parent_run_id"]) if r.get("parent_run_id") else None,
                     name=str(r.get("name") or r.get("run_type")),
                     kind=str(r.get("run_type") or "chain"),
-                    start=_time(r.get("start_time")),
-                    end=_time(r.get("end_time")),
+                    start=parse_time(r.get("start_time")),
+                    end=parse_time(r.get("end_time")),
                     status="error" if r.get("error") else "ok",
                 )
                 for r in members

@@ -170,3 +170,16 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     assert "canonical" in result.output and "openai-chat" in result.output
     missing = runner.invoke(main, ["import", str(ws), str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2
+
+
+def test_times_in_every_exporter_spelling() -> None:
+    from datetime import UTC, datetime
+
+    from reviewer.ingest.values import parse_time
+
+    want = datetime(2024, 10, 13, 7, 5, 37, 170000, tzinfo=UTC)
+    assert parse_time("2024-10-13T07:05:37.170Z") == want
+    assert parse_time("2024-10-13T09:05:37.170+02:00") == want
+    assert parse_time(1728803137170) == want
+    assert parse_time("1728803137.17") is None  # not digits-only text: not a time we guess
+    assert parse_time("None") is None and parse_time(10**30) is None
