@@ -29,6 +29,9 @@ from reviewer.ui.session_model import SessionListModel
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.transcript import TranscriptView
 
+DEFAULT_COLUMN_WIDTHS = (170, 125, 150, 130, 50, 50, 75, 70)
+"""Session list columns on first start (later, the widths the reviewer left them at)."""
+
 
 class MainWindow(QMainWindow):
     workspace_opened = Signal(str)
@@ -201,9 +204,14 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/splitter", type=QByteArray)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.splitter.restoreState(state)
+        else:
+            self.splitter.setSizes([600, 680])
         header = self.settings.value("window/session_header", type=QByteArray)
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.table.horizontalHeader().restoreState(header)
+        else:
+            for column, width in enumerate(DEFAULT_COLUMN_WIDTHS):
+                self.table.setColumnWidth(column, width)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
