@@ -103,10 +103,3 @@ def summaries(ws: Workspace, ids: Sequence[int]) -> list[SessionSummary]:
 def get_session(ws: Workspace, session_id: int) -> Session:
     with ws.read() as s:
         return load_session(s, session_id)
-
-
-def distinct_values(ws: Workspace, column: str) -> list[str]:
-    """Values present in an indexed text column (agent_version, model...), for filter menus."""
-    col = {"agent_version": SessionRow.agent_version, "model": SessionRow.model}[column]
-    with ws.read() as s:
-        return [v for v in s.scalars(select(col).distinct().order_by(col)) if v is not None]

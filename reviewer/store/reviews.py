@@ -170,11 +170,3 @@ def review_from_row(s: OrmSession, row: ReviewRow) -> Review:
 def get_review(s: OrmSession, uid: str) -> Review | None:
     row = s.scalar(select(ReviewRow).where(ReviewRow.uid == uid))
     return review_from_row(s, row) if row is not None else None
-
-
-def audit_trail(s: OrmSession, session_id: int) -> list[AuditEntry]:
-    return list(
-        s.scalars(
-            select(AuditEntry).where(AuditEntry.session_id == session_id).order_by(AuditEntry.id)
-        )
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.rubric import Rubric
@@ -58,7 +58,3 @@ def find_rubric(s: OrmSession, name: str, version: int | None = None) -> tuple[i
         q = q.where(RubricRow.version == version)
     row = s.scalars(q).first()
     return (row.id, Rubric.model_validate(row.definition)) if row else None
-
-
-def rubric_count(s: OrmSession) -> int:
-    return s.scalar(select(func.count()).select_from(RubricRow)) or 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -28,19 +28,6 @@ def _hash_of(data: dict[str, object]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def canonical_bytes(session: Session) -> bytes:
-    """The session as canonical JSON (sorted keys, UTC times)."""
-    return orjson.dumps(_dump(session), option=orjson.OPT_SORT_KEYS)
-
-
-def content_hash(session: Session) -> str:
-    return _hash_of(_dump(session))
-
-
-def encode_content(session: Session) -> bytes:
-    return zlib.compress(canonical_bytes(session), COMPRESS_LEVEL)
-
-
 def decode_content(data: bytes) -> Session:
     return Session.model_validate_json(zlib.decompress(data))
 
@@ -57,13 +44,11 @@ class UpsertResult:
     imported: int = 0
     duplicates: int = 0
     revised: int = 0
-    session_ids: list[int] = field(default_factory=list)
 
     def add(self, other: UpsertResult) -> None:
         self.imported += other.imported
         self.duplicates += other.duplicates
         self.revised += other.revised
-        self.session_ids.extend(other.session_ids)
 
 
 def upsert_sessions(s: OrmSession, sessions: Sequence[Session]) -> UpsertResult:
@@ -100,7 +85,6 @@ def upsert_sessions(s: OrmSession, sessions: Sequence[Session]) -> UpsertResult:
         prior = latest.get(session.id)
         if prior is not None and prior[2] == digest:
             result.duplicates += 1
-            result.session_ids.append(prior[0])
             continue
         if any(r["session_key"] == session.id for r in rows):
             # The same id twice in one chunk: store what we have first, then this one.
@@ -109,7 +93,6 @@ def upsert_sessions(s: OrmSession, sessions: Sequence[Session]) -> UpsertResult:
             prior = latest.get(session.id)
             if prior is not None and prior[2] == digest:
                 result.duplicates += 1
-                result.session_ids.append(prior[0])
                 continue
         revision = 1
         if prior is not None:
@@ -189,7 +172,6 @@ def _write(
     for pk, row in zip(ids, rows, strict=True):
         key = str(row["session_key"])
         latest[key] = (pk, int(str(row["revision"])), str(row["content_hash"]))
-        result.session_ids.append(pk)
 
 
 def load_session(s: OrmSession, session_id: int) -> Session:
@@ -197,21 +179,6 @@ def load_session(s: OrmSession, session_id: int) -> Session:
     if data is None:
         raise KeyError(f"no session with id {session_id}")
     return decode_content(data)
-
-
-def load_sessions(s: OrmSession, session_ids: Iterable[int]) -> dict[int, Session]:
-    ids = list(session_ids)
-    out: dict[int, Session] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = s.execute(
-            select(SessionContent.session_id, SessionContent.data).where(
-                SessionContent.session_id.in_(chunk)
-            )
-        )
-        for pk, data in rows:
-            out[pk] = decode_content(data)
-    return out
 
 
 def latest_id(s: OrmSession, session_key: str) -> int | None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session as OrmSession
 
@@ -188,8 +188,3 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
 def set_meta(ws: Workspace, key: str, value: str) -> None:
     with ws.write() as s:
         s.merge(WorkspaceMeta(key=key, value=value))
-
-
-def list_meta(ws: Workspace) -> dict[str, str]:
-    with ws.read() as s:
-        return {r.key: r.value for r in s.scalars(select(WorkspaceMeta))}
