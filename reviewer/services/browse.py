@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 
@@ -12,6 +13,8 @@ from reviewer.domain.session import Session
 from reviewer.store.sessions import load_session
 from reviewer.store.tables import SessionRow
 from reviewer.store.workspace import Workspace
+
+Q = TypeVar("Q", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _apply(q: Select[tuple[int]], f: SessionFilter) -> Select[tuple[int]]:
+def narrow(q: Q, f: SessionFilter) -> Q:
+    """``q`` narrowed to the sessions ``f`` lets through (bound parameters only)."""
     if f.latest_only:
         q = q.where(SessionRow.is_latest.is_(True))
     if f.text:
@@ -79,7 +83,7 @@ def _apply(q: Select[tuple[int]], f: SessionFilter) -> Select[tuple[int]]:
 
 def session_ids(ws: Workspace, f: SessionFilter = SessionFilter()) -> list[int]:
     """Ids of matching sessions, newest first. Only ids: cheap even for a million rows."""
-    q = _apply(select(SessionRow.id), f).order_by(
+    q = narrow(select(SessionRow.id), f).order_by(
         SessionRow.started_at.desc(), SessionRow.id.desc()
     )
     with ws.read() as s:
@@ -88,7 +92,7 @@ def session_ids(ws: Workspace, f: SessionFilter = SessionFilter()) -> list[int]:
 
 def count_sessions(ws: Workspace, f: SessionFilter = SessionFilter()) -> int:
     with ws.read() as s:
-        q = _apply(select(func.count(SessionRow.id)), f)
+        q = narrow(select(func.count(SessionRow.id)), f)
         return int(s.scalar(q) or 0)
 
 

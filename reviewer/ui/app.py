@@ -52,6 +52,23 @@ def smoke() -> int:
     return 0 if ok else 1
 
 
+def ask_reviewer_name(settings: QSettings) -> str:
+    """Asked once, at first start: the name every review records (kept in settings)."""
+    import getpass
+
+    from PySide6.QtWidgets import QInputDialog
+
+    name, ok = QInputDialog.getText(
+        None,
+        "Welcome to AgentOps Reviewer",
+        "Your name, as it will be recorded on every review you make:",
+        text=getpass.getuser(),
+    )
+    name = name.strip() if ok and name.strip() else getpass.getuser()
+    settings.setValue("reviewer/name", name)
+    return name
+
+
 def run_app(
     target: str | None = None, *, batch: str | None = None, reviewer: str | None = None
 ) -> int:
@@ -63,7 +80,10 @@ def run_app(
     app.setApplicationName(APP)
     app.setOrganizationName(ORG)
     app.setApplicationDisplayName(APP)
-    window = MainWindow(make_settings())
+    settings = make_settings()
+    if not reviewer and not settings.value("reviewer/name", "", type=str):
+        reviewer = ask_reviewer_name(settings)
+    window = MainWindow(settings, reviewer=reviewer, batch=batch)
     window.show()
     if target:
         window.open_workspace(target)

@@ -1,75 +1,87 @@
-"""The main window: session list on the left, transcript on the right."""
+"""The main window: menus and workspace handling around the review workbench."""
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
-    QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
-    QTableView,
 )
 
 from reviewer import __version__
-from reviewer.domain.session import Session
-from reviewer.services import browse
 from reviewer.services.browse import SessionSummary
 from reviewer.services.importing import ImportSummary
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
-from reviewer.ui.session_model import SessionListModel
 from reviewer.ui.tasks import TaskRunner
-from reviewer.ui.transcript import TranscriptView
+from reviewer.ui.workbench import Workbench
 
-DEFAULT_COLUMN_WIDTHS = (170, 125, 150, 130, 50, 50, 75, 70)
-"""Session list columns on first start (later, the widths the reviewer left them at)."""
+SHORTCUTS: list[tuple[str, str]] = [
+    ("1 – 9", "Pick the n-th option of the active dimension and move to the next one"),
+    ("Tab / Shift+Tab", "Next / previous dimension"),
+    ("Letter on a tag", "Toggle that failure tag (e.g. a, u, t, l, w, h, x, e, n, i, o)"),
+    ("Click a step, [ / ]", "Mark the step where it went wrong; \\ clears the mark"),
+    ("Ctrl+Enter", "Submit and open the next item still to do"),
+    ("Ctrl+S", "Keep a draft now (drafts also save themselves within a second)"),
+    ("Ctrl+Z", "Undo the last change in the form"),
+    ("Alt+Right / Alt+Left", "Next / previous item"),
+    ("Ctrl+Shift+S", "Skip, with a reason"),
+    ("Ctrl+Shift+F", "Flag for escalation, with a reason"),
+    ("Ctrl+F", "Find in session (Enter: next, Shift+Enter: previous, Esc: close)"),
+    ("Ctrl+I", "Import sessions"),
+    ("Ctrl+O", "Open a workspace"),
+]
+"""The keyboard contract, shown in Help → Keyboard shortcuts and the README."""
 
 
 class MainWindow(QMainWindow):
     workspace_opened = Signal(str)
-    """A workspace finished opening and its session list is shown (display name)."""
+    """A workspace finished opening and its queue is shown (display name)."""
     session_shown = Signal(int)
-    """The transcript now shows this session id."""
+    """The workbench now shows this session id with its review."""
 
-    def __init__(self, settings: QSettings) -> None:
+    def __init__(
+        self, settings: QSettings, *, reviewer: str | None = None, batch: str | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.runner = TaskRunner(self)
         self.runner.failed.connect(self._show_error)
+        self.import_runner = TaskRunner(self)
+        self.import_runner.failed.connect(self._show_error)
         self.workspace: Workspace | None = None
         self.last_import: ImportSummary | None = None
+        self.reviewer = (
+            reviewer or str(settings.value("reviewer/name", "", type=str)) or (getpass.getuser())
+        )
+        self.batch = batch
+        self._announce = False
         self.setWindowTitle("AgentOps Reviewer")
 
-        self.model = SessionListModel(self._fetch_page, self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
-
-        self.transcript = TranscriptView()
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.transcript)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        self.setCentralWidget(self.splitter)
+        self.bench = Workbench(settings, self)
+        self.bench.runner.failed.connect(self._show_error)
+        self.bench.items.failed.connect(self._show_error)
+        self.bench.item_shown.connect(self.session_shown)
+        self.bench.queue_loaded.connect(self._queue_loaded)
+        self.bench.message.connect(lambda m: self.statusBar().showMessage(m, 8_000))
+        self.model = self.bench.model
+        self.table = self.bench.table
+        self.transcript = self.bench.transcript
+        self.form = self.bench.form
+        self.splitter = self.bench.splitter
+        self.setCentralWidget(self.bench)
 
         self.count_label = QLabel()
+        self.reviewer_label = QLabel()
+        self.statusBar().addPermanentWidget(self.reviewer_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menus()
         self._restore_layout()
@@ -87,15 +99,60 @@ class MainWindow(QMainWindow):
         self.import_action.setStatusTip("Import agent sessions from files (format detected)")
         self.import_action.triggered.connect(lambda: self.import_files(choose_files(self)))
         file_menu.addAction(self.import_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        review_menu = self.menuBar().addMenu("&Review")
+        for action in self.bench.actions_:
+            review_menu.addAction(action)
+        review_menu.addSeparator()
+        who = QAction("Change &reviewer name…", self)
+        who.setStatusTip("The name every review you make records")
+        who.triggered.connect(self._change_reviewer)
+        review_menu.addAction(who)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.setShortcut("F1")
+        keys.triggered.connect(self._show_shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About AgentOps Reviewer", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        stored = self.settings.value("workspace/recent", [], type=list)
+        for target in stored if isinstance(stored, list) else []:
+            action = self.recent_menu.addAction(str(target))
+            action.triggered.connect(lambda _c=False, t=str(target): self.open_workspace(t))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _show_shortcuts(self) -> None:
+        text = "\n".join(f"{keys:<24}{what}" for keys, what in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", text, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        box.setFont(font)
+        box.open()
+
+    def _change_reviewer(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, "Reviewer name", "Your name, as recorded on every review:", text=self.reviewer
+        )
+        if ok and name.strip():
+            self.set_reviewer(name.strip())
+
+    def set_reviewer(self, name: str) -> None:
+        self.reviewer = name
+        self.settings.setValue("reviewer/name", name)
+        self.reviewer_label.setText(f"Reviewer: {name}")
+        if self.workspace is not None:
+            self.bench.set_workspace(self.workspace, name, self.batch)
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -115,7 +172,7 @@ class MainWindow(QMainWindow):
         """Import ``paths`` in the background; the list refreshes when it is done."""
         if not paths or self.workspace is None:
             return None
-        job = ImportJob(self, self.workspace, self.runner, paths)
+        job = ImportJob(self, self.workspace, self.import_runner, paths)
         job.finished.connect(self._import_finished)
         return job
 
@@ -123,8 +180,8 @@ class MainWindow(QMainWindow):
         if summary is None or self.workspace is None:
             return
         self.statusBar().showMessage(summary_text(summary).splitlines()[0], 10_000)
-        self.runner.run(browse.session_ids, self.workspace, on_done=self._ids_ready)
         self.last_import = summary
+        self.bench.reload_queue()
 
     # Workspace
     def open_workspace(self, target: str) -> None:
@@ -138,9 +195,7 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, "Cannot open workspace", str(exc))
 
     def _workspace_ready(self, ws: Workspace) -> None:
-        if self.workspace is not None:
-            old = self.workspace
-            self.runner.run(old.close)
+        old = self.workspace
         self.workspace = ws
         self.setWindowTitle(f"AgentOps Reviewer — {ws.display_name}")
         stored = self.settings.value("workspace/recent", [], type=list)
@@ -148,37 +203,19 @@ class MainWindow(QMainWindow):
             r for r in (stored if isinstance(stored, list) else []) if r != ws.display_name
         ]
         self.settings.setValue("workspace/recent", recent[:10])
-        self.runner.run(browse.session_ids, ws, on_done=self._ids_ready)
+        self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
+        self._announce = True
+        self.bench.set_workspace(ws, self.reviewer, self.batch)
+        if old is not None:
+            self.runner.run(old.close)
 
-    def _ids_ready(self, ids: list[int]) -> None:
-        if self.workspace is None:
-            return  # the window closed meanwhile
-        self.model.set_ids(ids)
-        self.count_label.setText(f"{len(ids):,} sessions")
+    def _queue_loaded(self, count: int) -> None:
+        what = f"batch {self.batch}" if self.batch else "sessions"
+        self.count_label.setText(f"{count:,} {what}" if self.batch else f"{count:,} sessions")
         self.statusBar().clearMessage()
-        self.workspace_opened.emit(self.workspace.display_name)
-        if ids:
-            self.table.selectRow(0)
-
-    def _fetch_page(self, ids: list[int], done: object) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        self.runner.run(browse.summaries, ws, ids, on_done=done)  # type: ignore[arg-type]
-
-    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        sid = self.model.session_id(current.row())
-        ws = self.workspace
-        if sid is None or ws is None:
-            return
-        self.runner.run(browse.get_session, ws, sid, on_done=lambda s: self._show_session(sid, s))
-
-    def _show_session(self, sid: int, session: Session) -> None:
-        current = self.model.session_id(self.table.currentIndex().row())
-        if current != sid:
-            return  # the reviewer moved on meanwhile
-        self.transcript.show_session(session)
-        self.session_shown.emit(sid)
+        if self._announce and self.workspace is not None:
+            self._announce = False
+            self.workspace_opened.emit(self.workspace.display_name)
 
     def current_summary(self) -> SessionSummary | None:
         return self.model.summary(self.table.currentIndex().row())
@@ -205,13 +242,10 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.splitter.restoreState(state)
         else:
-            self.splitter.setSizes([600, 680])
+            self.splitter.setSizes([420, 560, 300])
         header = self.settings.value("window/session_header", type=QByteArray)
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.table.horizontalHeader().restoreState(header)
-        else:
-            for column, width in enumerate(DEFAULT_COLUMN_WIDTHS):
-                self.table.setColumnWidth(column, width)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -220,6 +254,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        self.bench.shutdown()
+        self.import_runner.shutdown()
         self.runner.shutdown()
         if self.workspace is not None:
             self.workspace.close()

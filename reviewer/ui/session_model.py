@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from reviewer.services.browse import SessionSummary
+from reviewer.services.reviewing import ItemStatus
 
 PAGE = 200
 SessionIdRole = Qt.ItemDataRole.UserRole + 1
@@ -17,7 +18,10 @@ Index = QModelIndex | QPersistentModelIndex
 PageFetcher = Callable[[list[int], Callable[[list[SessionSummary]], None]], None]
 """Asked for the rows of some ids; calls back (on the GUI thread) with them."""
 
+STATUS_COLUMN = 0
+"""Known without fetching the row: it comes with the queue."""
 COLUMNS: list[tuple[str, Callable[[SessionSummary], Any]]] = [
+    ("Status", lambda r: ""),
     ("Session", lambda r: r.key),
     ("Started", lambda r: r.started_at.strftime("%Y-%m-%d %H:%M") if r.started_at else ""),
     ("Agent", lambda r: " ".join(x for x in (r.agent_name, r.agent_version) if x)),
@@ -43,10 +47,14 @@ class SessionListModel(QAbstractTableModel):
         self._rows: dict[int, SessionSummary] = {}
         self._requested: set[int] = set()
         self._generation = 0
+        self._statuses: dict[int, ItemStatus] = {}
+        self._positions: dict[int, int] | None = None
 
-    def set_ids(self, ids: Sequence[int]) -> None:
+    def set_ids(self, ids: Sequence[int], statuses: dict[int, ItemStatus] | None = None) -> None:
         self.beginResetModel()
         self._ids = list(ids)
+        self._statuses = dict(statuses or {})
+        self._positions = None
         self._rows.clear()
         self._requested.clear()
         self._generation += 1
@@ -58,10 +66,20 @@ class SessionListModel(QAbstractTableModel):
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
     def row_of(self, session_id: int) -> int | None:
-        try:
-            return self._ids.index(session_id)
-        except ValueError:
-            return None
+        if self._positions is None:
+            self._positions = {sid: i for i, sid in enumerate(self._ids)}
+        return self._positions.get(session_id)
+
+    def status(self, session_id: int) -> ItemStatus:
+        return self._statuses.get(session_id, ItemStatus.TODO)
+
+    def set_status(self, session_id: int, status: ItemStatus) -> None:
+        """Show a new status for one item (after a save)."""
+        self._statuses[session_id] = status
+        row = self.row_of(session_id)
+        if row is not None:
+            i = self.index(row, STATUS_COLUMN)
+            self.dataChanged.emit(i, i)
 
     def summary(self, row: int) -> SessionSummary | None:
         sid = self.session_id(row)
@@ -93,10 +111,12 @@ class SessionListModel(QAbstractTableModel):
             return sid
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
+        if index.column() == STATUS_COLUMN:
+            return self.status(sid).value
         row = self._rows.get(sid)
         if row is None:
             self._request_page(index.row())
-            return "…" if index.column() == 0 else None
+            return "…" if index.column() == 1 else None
         value = COLUMNS[index.column()][1](row)
         return value if role == Qt.ItemDataRole.DisplayRole else str(value)
 

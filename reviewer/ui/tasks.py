@@ -31,6 +31,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workspace")
         self._pending = 0
+        self._closed = False
         self._finished.connect(self._deliver)
 
     @property
@@ -45,6 +46,10 @@ class TaskRunner(QObject):
         on_error: Failed | None = None,
         **kwargs: Any,
     ) -> Future[Any]:
+        if self._closed:
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped  # the window is closing: nobody would see the result
         self._pending += 1
         future = self._pool.submit(fn, *args, **kwargs)
         future.add_done_callback(lambda f: self._finished.emit(f, on_done, on_error, fn))
@@ -55,7 +60,7 @@ class TaskRunner(QObject):
         self, future: Future[Any], on_done: Done | None, on_error: Failed | None, fn: Any
     ) -> None:
         self._pending -= 1
-        if future.cancelled():
+        if future.cancelled() or self._closed:
             return  # dropped at shutdown: nobody is waiting for it any more
         exc = future.exception()
         if exc is None:
@@ -69,6 +74,8 @@ class TaskRunner(QObject):
         log.error("background task %s failed: %s", getattr(fn, "__name__", fn), text)
         self.failed.emit(f"{type(exc).__name__}: {exc}", text)
 
-    def shutdown(self) -> None:
-        """Wait for the running task and stop the worker (call before the app quits)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, *, finish_pending: bool = False) -> None:
+        """Stop the worker (call before the app quits): wait for the running task, and for
+        the queued ones too when ``finish_pending`` (saves must not be dropped)."""
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=not finish_pending)

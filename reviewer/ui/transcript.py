@@ -1,72 +1,291 @@
-"""A read-only transcript of one session, shown as inert plain text."""
+"""The transcript: one card per step, shown as inert plain text with light styling.
+
+Nothing in a session is interpreted as markup and nothing is loaded from it: the view is a
+``QPlainTextEdit`` filled through ``QTextCursor.insertText``. Long sessions are inserted a
+slice at a time so the first steps paint at once and the window stays responsive.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from bisect import bisect_right
+from dataclasses import dataclass
 
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QDesktopServices,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QMouseEvent,
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QTextEdit, QWidget
 
 from reviewer.domain.session import Role, Session
+from reviewer.ui.transcript_plan import Card, Style, build_card
 
-LINE_LIMIT = 2000
-"""Longer lines are cropped: Qt lays out unbroken lines in quadratic time."""
-STEP_LIMIT = 20_000
-"""Characters shown per step before folding."""
+SLICE_CHARS = 60_000
+"""Characters inserted per turn of the event loop while a long session fills in."""
+SAFE_SCHEMES = {"http", "https", "mailto"}
 
-
-def _crop(text: str) -> str:
-    if len(text) > STEP_LIMIT:
-        text = text[:STEP_LIMIT] + f"\n… {len(text) - STEP_LIMIT:,} more characters folded"
-    lines = []
-    for line in text.splitlines():
-        if len(line) > LINE_LIMIT:
-            line = line[:LINE_LIMIT] + f" … ({len(line) - LINE_LIMIT:,} more characters)"
-        lines.append(line)
-    return "\n".join(lines)
+_HUES = {Role.SYSTEM: 45, Role.USER: 210, Role.ASSISTANT: 140, Role.TOOL: 280}
 
 
-def _pretty(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return value
-    return json.dumps(value, indent=2, ensure_ascii=False)
+@dataclass
+class _Placed:
+    card: Card
+    start: int
+    """Document position of the header."""
+    body_start: int
+    end: int
 
 
-def transcript_text(session: Session) -> str:
-    """The whole session as plain text, one block per step."""
-    out: list[str] = []
-    for i, step in enumerate(session.steps):
-        head = f"#{i}  {step.role.value.upper()}"
-        if step.role is Role.TOOL:
-            name = session.tool_name_for(step.tool_call_id or "") or step.name or "tool"
-            head += f"  {name}" + ("  ⚠ ERROR" if step.is_error else "")
-        if step.timestamp:
-            head += f"  {step.timestamp:%H:%M:%S}"
-        out.append(head)
-        if step.content:
-            out.append(_crop(step.content))
-        for call in step.tool_calls:
-            out.append(f"→ call {call.name}  ({call.id})")
-            out.append(_crop(_pretty(call.arguments)))
-        out.append("")
-    return "\n".join(out)
+def _tint(base: QColor, hue: int, strength: float) -> QColor:
+    dark = base.lightnessF() < 0.5
+    lightness = 0.20 + 0.06 * strength if dark else 0.97 - 0.05 * strength
+    sat = 0.35 if dark else 0.55
+    return QColor.fromHslF(hue / 360, sat, lightness)
 
 
 class TranscriptView(QPlainTextEdit):
-    """Plain text only: nothing in a session is ever interpreted as markup."""
+    """Read-only, plain-text transcript with clickable step cards."""
+
+    step_clicked = Signal(int)
+    """The reviewer clicked inside the card of this step."""
+    rendered = Signal()
+    """Every card of the current session is in the document."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        font: QFont = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
-        self.setFont(font)
+        self.setTextInteractionFlags(
+            self.textInteractionFlags() | self.textInteractionFlags().TextSelectableByKeyboard
+        )
         self.setPlaceholderText("Select a session to read its transcript.")
+        self.session: Session | None = None
+        self._placed: list[_Placed] = []
+        self._starts: list[int] = []
+        self._pending: list[Card] = []
+        self._generation = 0
+        self._marked: int | None = None
+        self._fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.confirm_link = self._confirm_link
+        """Asked before a link opens; returns True to open it (tests replace it)."""
 
-    def show_session(self, session: Session | None) -> None:
-        self.setPlainText("" if session is None else transcript_text(session))
+    # Filling the document
+    def show_session(self, session: Session | None, cards: list[Card] | None = None) -> None:
+        """Show ``session`` as ``cards`` (built on a worker with ``build_plan``)."""
+        self._generation += 1
+        self.session = session
+        self._placed.clear()
+        self._starts.clear()
+        self._marked = None
+        self.setExtraSelections([])
+        self.document().clear()
+        self._pending = list(reversed(cards or []))
+        self._insert_slice(self._generation)
+
+    @property
+    def complete(self) -> bool:
+        return not self._pending
+
+    def _insert_slice(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # another session replaced this one meanwhile
+        budget = SLICE_CHARS
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.beginEditBlock()
+        while self._pending and budget > 0:
+            card = self._pending.pop()
+            budget -= len(card.body) + len(card.header)
+            self._place(cursor, card)
+        cursor.endEditBlock()
+        if self._pending:
+            QTimer.singleShot(0, lambda: self._insert_slice(generation))
+        else:
+            if self._marked is not None:
+                self.mark_step(self._marked)
+            self.rendered.emit()
+
+    def _formats(self, card: Card) -> tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]:
+        base = self.palette().color(QPalette.ColorRole.Base)
+        hue = 0 if card.is_error else _HUES.get(card.role, 0)
+        head_block = QTextBlockFormat()
+        head_block.setBackground(QBrush(_tint(base, hue, 2.0)))
+        head_block.setTopMargin(0)
+        body_block = QTextBlockFormat()
+        body_block.setBackground(QBrush(_tint(base, hue, 0.6)))
+        head_char = QTextCharFormat()
+        head_char.setFontWeight(QFont.Weight.Bold)
+        if card.is_error:
+            head_char.setForeground(QBrush(QColor.fromHslF(0, 0.7, 0.45)))
+        return head_block, body_block, head_char
+
+    def _place(self, cursor: QTextCursor, card: Card) -> None:
+        head_block, body_block, head_char = self._formats(card)
+        plain = QTextCharFormat()
+        if self._placed:
+            cursor.insertBlock(QTextBlockFormat(), plain)  # space between cards
+            cursor.insertBlock(head_block, head_char)
+        else:
+            cursor.setBlockFormat(head_block)
+        start = cursor.position()
+        cursor.insertText(card.header, head_char)
+        cursor.insertBlock(body_block, plain)
+        body_start = cursor.position()
+        cursor.insertText(card.body, plain)
+        end = cursor.position()
+        self._style_spans(card, body_start)
+        self._placed.append(_Placed(card, start, body_start, end))
+        self._starts.append(start)
+
+    def _style_spans(self, card: Card, body_start: int) -> None:
+        if not card.spans:
+            return
+        link = self.palette().color(QPalette.ColorRole.Link)
+        c = QTextCursor(self.document())
+        for span in card.spans:
+            fmt = QTextCharFormat()
+            if span.style is Style.CODE:
+                fmt.setFontFamilies([self._fixed.family()])
+            elif span.style in (Style.BOLD, Style.HEADING):
+                fmt.setFontWeight(QFont.Weight.Bold)
+            elif span.style is Style.LINK:
+                fmt.setFontUnderline(True)
+                fmt.setForeground(QBrush(link))
+            elif span.style is Style.NOTE:
+                fmt.setFontItalic(True)
+                fmt.setForeground(QBrush(link))
+            c.setPosition(body_start + span.start)
+            c.setPosition(body_start + span.end, QTextCursor.MoveMode.KeepAnchor)
+            c.mergeCharFormat(fmt)
+
+    # Steps
+    def step_at(self, position: int) -> int | None:
+        i = bisect_right(self._starts, position) - 1
+        return self._placed[i].card.step if 0 <= i < len(self._placed) else None
+
+    def step_text(self, step: int) -> str:
+        """Everything the step holds (folded or not), for copying."""
+        return self._placed[step].card.source_text if 0 <= step < len(self._placed) else ""
+
+    def mark_step(self, step: int | None) -> None:
+        """Highlight the header of the step marked as where it went wrong."""
+        self._marked = step
+        if step is None or not (0 <= step < len(self._placed)):
+            self.setExtraSelections([])
+            return
+        sel = QTextEdit.ExtraSelection()
+        cur = QTextCursor(self.document())
+        cur.setPosition(self._placed[step].start)
+        sel.cursor = cur
+        fmt = QTextCharFormat()
+        fmt.setProperty(QTextFormat.Property.FullWidthSelection, True)
+        fmt.setBackground(QBrush(QColor.fromHslF(0, 0.75, 0.55, 0.45)))
+        sel.format = fmt
+        self.setExtraSelections([sel])
+
+    def scroll_to_step(self, step: int) -> None:
+        if 0 <= step < len(self._placed):
+            cur = QTextCursor(self.document())
+            cur.setPosition(self._placed[step].start)
+            self.setTextCursor(cur)
+            self.centerCursor()
+
+    def expand(self, step: int) -> None:
+        """Replace a folded card by its whole text (up to the expanded limit)."""
+        if self.session is None or not (0 <= step < len(self._placed)) or self._pending:
+            return
+        placed = self._placed[step]
+        card = build_card(self.session, step, expanded=True)
+        cur = QTextCursor(self.document())
+        cur.setPosition(placed.body_start)
+        cur.setPosition(placed.end, QTextCursor.MoveMode.KeepAnchor)
+        cur.insertText(card.body, QTextCharFormat())
+        delta = len(card.body) - (placed.end - placed.body_start)
+        self._style_spans(card, placed.body_start)
+        placed.card = card
+        placed.end += delta
+        for later in self._placed[step + 1 :]:
+            later.start += delta
+            later.body_start += delta
+            later.end += delta
+        self._starts = [p.start for p in self._placed]
+        if self._marked is not None:
+            self.mark_step(self._marked)
+
+    # Mouse
+    def _span_at(self, position: int) -> tuple[int, Style, str | None] | None:
+        i = bisect_right(self._starts, position) - 1
+        if not (0 <= i < len(self._placed)):
+            return None
+        placed = self._placed[i]
+        offset = position - placed.body_start
+        for span in placed.card.spans:
+            if span.style in (Style.NOTE, Style.LINK) and span.start <= offset < span.end:
+                return placed.card.step, span.style, span.href
+        return None
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if self.textCursor().hasSelection():
+            return  # the reviewer was selecting text, not clicking
+        position = self.cursorForPosition(event.position().toPoint()).position()
+        hit = self._span_at(position)
+        if hit is not None and hit[1] is Style.NOTE:
+            self.expand(hit[0])
+            return
+        if hit is not None and hit[2]:
+            self.open_link(hit[2])
+            return
+        step = self.step_at(position)
+        if step is not None:
+            self.step_clicked.emit(step)
+
+    def open_link(self, href: str) -> bool:
+        """Open ``href`` only after the reviewer confirmed it, and only for web/mail links."""
+        url = QUrl(href)
+        if url.scheme().lower() not in SAFE_SCHEMES:
+            QMessageBox.information(
+                self,
+                "Link not opened",
+                "This link is not a web or mail link and is never opened from a session:"
+                f"\n\n{href}",
+            )
+            return False
+        if not self.confirm_link(href):
+            return False
+        return QDesktopServices.openUrl(url)
+
+    def _confirm_link(self, href: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Open link?",
+            f"This link comes from the session and may not be safe. Open it in your browser?"
+            f"\n\n{href}",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.createStandardContextMenu(event.pos())
+        step = self.step_at(self.cursorForPosition(event.pos()).position())
+        if step is not None:
+            menu.addSeparator()
+            copy = menu.addAction(f"Copy step #{step}")
+            copy.triggered.connect(
+                lambda: QGuiApplication.clipboard().setText(self.step_text(step))
+            )
+            mark = menu.addAction(f"Mark step #{step} as where it went wrong")
+            mark.triggered.connect(lambda: self.step_clicked.emit(step))
+        menu.exec(event.globalPos())
+        menu.deleteLater()

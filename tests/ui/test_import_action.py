@@ -16,10 +16,9 @@ def test_import_from_the_app_refreshes_the_list(
     f = tmp_path / "more.jsonl"
     write_jsonl(f, 30, seed=2)
     (tmp_path / "bad.jsonl").write_bytes(b"{broken\n")
-    job = window.import_files([f, tmp_path / "bad.jsonl"])
-    assert job is not None
-    with qtbot.waitSignal(window.workspace_opened, timeout=20_000):
-        pass
+    with qtbot.waitSignal(window.bench.queue_loaded, timeout=20_000):
+        job = window.import_files([f, tmp_path / "bad.jsonl"])
+        assert job is not None
     assert window.last_import is not None
     assert (window.last_import.imported, window.last_import.exit_code) == (30, 3)
     assert window.model.rowCount() == 451 + 30

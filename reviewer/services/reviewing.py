@@ -1,0 +1,194 @@
+"""The reviewer's queue and the reviews in it: what the workbench shows and saves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from reviewer.domain.review import Review, ReviewRole, ReviewStatus
+from reviewer.domain.rubric import Rubric
+from reviewer.domain.session import Session
+from reviewer.services.browse import SessionFilter, narrow
+from reviewer.store.reviews import review_from_row, save_review
+from reviewer.store.rubrics import find_rubric, get_rubric
+from reviewer.store.sessions import load_session
+from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, ReviewRow, SessionRow
+from reviewer.store.workspace import Workspace
+
+
+class QueueError(Exception):
+    """The queue asked for cannot be shown; the message says why."""
+
+
+class ItemStatus(StrEnum):
+    """Where an item of the queue stands for its reviewer."""
+
+    TODO = "to do"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SKIPPED = "skipped"
+    FLAGGED = "flagged"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    reviewer: str
+    batch: str | None = None
+    status: ItemStatus | None = None
+    """Only items with this status (None: all)."""
+    filter: SessionFilter = field(default_factory=SessionFilter)
+
+
+@dataclass
+class Queue:
+    """The ids of a reviewer's items in order, with the status of each one started."""
+
+    spec: QueueSpec
+    ids: list[int]
+    statuses: dict[int, ItemStatus]
+    blind: bool = False
+    rubric_id: int = 0
+
+    def status(self, session_id: int) -> ItemStatus:
+        return self.statuses.get(session_id, ItemStatus.TODO)
+
+    def counts(self) -> dict[ItemStatus, int]:
+        out = dict.fromkeys(ItemStatus, 0)
+        for sid in self.ids:
+            out[self.status(sid)] += 1
+        return out
+
+    def next_todo(self, after: int | None) -> int | None:
+        """The first item still to do (or in draft) after ``after``, wrapping around."""
+        if not self.ids:
+            return None
+        start = 0
+        if after is not None and after in self._positions:
+            start = self._positions[after] + 1
+        n = len(self.ids)
+        for k in range(n):
+            sid = self.ids[(start + k) % n]
+            if self.status(sid) in (ItemStatus.TODO, ItemStatus.DRAFT) and sid != after:
+                return sid
+        return None
+
+    @property
+    def _positions(self) -> dict[int, int]:
+        cache = self.__dict__.get("_pos")
+        if cache is None or len(cache) != len(self.ids):
+            cache = {sid: i for i, sid in enumerate(self.ids)}
+            self.__dict__["_pos"] = cache
+        return cache
+
+
+def _batch_row(s: OrmSession, name: str) -> BatchRow:
+    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+    if row is None:
+        raise QueueError(f"no batch named {name!r} in this workspace")
+    return row
+
+
+def load_queue(ws: Workspace, spec: QueueSpec) -> Queue:
+    """The reviewer's items: a batch's assignment in batch order, or all latest sessions."""
+    with ws.read() as s:
+        if spec.batch is not None:
+            batch = _batch_row(s, spec.batch)
+            q = (
+                select(SessionRow.id)
+                .join(BatchItemRow, BatchItemRow.session_id == SessionRow.id)
+                .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
+                .where(BatchItemRow.batch_id == batch.id, AssignmentRow.reviewer == spec.reviewer)
+                .order_by(BatchItemRow.position)
+            )
+            q = narrow(q, replace(spec.filter, latest_only=False))
+            batch_id: int | None = batch.id
+            blind = batch.blind
+            rubric_id = batch.rubric_id
+        else:
+            q = narrow(select(SessionRow.id), spec.filter).order_by(
+                SessionRow.started_at.desc(), SessionRow.id.desc()
+            )
+            batch_id = None
+            blind = False
+            found = find_rubric(s, "default")
+            rubric_id = found[0] if found else 0
+        ids = list(s.scalars(q))
+        rq = select(ReviewRow.session_id, ReviewRow.status).where(
+            ReviewRow.reviewer == spec.reviewer,
+            ReviewRow.role == ReviewRole.REVIEWER.value,
+            ReviewRow.conflict_of.is_(None),
+        )
+        rq = rq.where(
+            ReviewRow.batch_id == batch_id if batch_id is not None else ReviewRow.batch_id.is_(None)
+        )
+        statuses = {sid: ItemStatus(st) for sid, st in s.execute(rq)}
+    if spec.status is not None:
+        ids = [i for i in ids if statuses.get(i, ItemStatus.TODO) is spec.status]
+    return Queue(spec, ids, statuses, blind=blind, rubric_id=rubric_id)
+
+
+@dataclass
+class ReviewItem:
+    """Everything the workbench needs to show one item: loaded in one trip."""
+
+    session_id: int
+    session: Session
+    rubric: Rubric
+    review: Review
+    is_new: bool
+    blind: bool
+
+
+def open_item(ws: Workspace, queue: Queue, session_id: int) -> ReviewItem:
+    """The session with the reviewer's review of it (a fresh draft when there is none)."""
+    spec = queue.spec
+    with ws.read() as s:
+        session = load_session(s, session_id)
+        row = s.get(SessionRow, session_id)
+        assert row is not None
+        q = select(ReviewRow).where(
+            ReviewRow.session_id == session_id,
+            ReviewRow.reviewer == spec.reviewer,
+            ReviewRow.role == ReviewRole.REVIEWER.value,
+            ReviewRow.conflict_of.is_(None),
+        )
+        if spec.batch is not None:
+            q = q.where(ReviewRow.batch_id == _batch_row(s, spec.batch).id)
+        else:
+            q = q.where(ReviewRow.batch_id.is_(None))
+        existing = s.scalar(q.order_by(ReviewRow.id.desc()).limit(1))
+        if existing is not None:
+            rubric = get_rubric(s, existing.rubric_id)
+            review = review_from_row(s, existing)
+        else:
+            if not queue.rubric_id:
+                raise QueueError("this workspace has no rubric to review with")
+            rubric = get_rubric(s, queue.rubric_id)
+            review = Review(
+                session_key=row.session_key,
+                session_revision=row.revision,
+                batch=spec.batch,
+                reviewer=spec.reviewer,
+                rubric_name=rubric.name,
+                rubric_version=rubric.version,
+            )
+    return ReviewItem(session_id, session, rubric, review, existing is None, queue.blind)
+
+
+def save(ws: Workspace, review: Review, rubric: Rubric) -> Review:
+    """Save ``review`` (idempotent: repeating it changes nothing) and return it as stored."""
+    stamped = review.model_copy(update={"updated_at": datetime.now(UTC)})
+    if stamped.status is ReviewStatus.SUBMITTED and stamped.submitted_at is None:
+        stamped.submitted_at = stamped.updated_at
+    with ws.write() as s:
+        save_review(s, stamped, rubric)
+    return stamped
+
+
+def missing_for_submit(review: Review, rubric: Rubric) -> list[str]:
+    """Labels of the required dimensions still empty, in form order."""
+    return [d.label for d in rubric.missing_required(review.values)]

@@ -1,0 +1,668 @@
+"""The review workbench: queue on the left, transcript in the middle, rubric form on the right.
+
+Every database trip runs on a worker: the queue and list pages on one, opening and saving
+reviews on another (in order, so a save always lands before the item is read again).
+Changes are saved as a draft within a second; submit-and-next uses the next item fetched
+ahead while the reviewer was reading the current one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer.domain.review import Review, ReviewStatus
+from reviewer.domain.session import Session
+from reviewer.services import browse
+from reviewer.services.browse import SessionFilter
+from reviewer.services.reviewing import (
+    ItemStatus,
+    Queue,
+    QueueSpec,
+    ReviewItem,
+    load_queue,
+    missing_for_submit,
+    open_item,
+    save,
+)
+from reviewer.store.workspace import Workspace
+from reviewer.ui.find_bar import FindBar
+from reviewer.ui.rubric_form import RubricForm
+from reviewer.ui.session_model import SessionListModel
+from reviewer.ui.tasks import TaskRunner
+from reviewer.ui.transcript import TranscriptView
+from reviewer.ui.transcript_plan import Card, build_plan, metadata_lines
+
+AUTOSAVE_MS = 600
+"""A change is saved as a draft this long after the last keystroke (well within a second)."""
+IDLE_SECONDS = 60.0
+"""A pause longer than this between inputs counts as idle, not as review time."""
+BLIND_COLUMNS = (3, 4)
+"""Agent and model columns, hidden in blind batches."""
+DEFAULT_COLUMN_WIDTHS = (80, 150, 120, 130, 110, 45, 45, 65, 60)
+
+_STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
+    ("All items", None),
+    ("To do", ItemStatus.TODO),
+    ("Drafts", ItemStatus.DRAFT),
+    ("Submitted", ItemStatus.SUBMITTED),
+    ("Skipped", ItemStatus.SKIPPED),
+    ("Flagged", ItemStatus.FLAGGED),
+]
+
+
+def _prepare(ws: Workspace, queue: Queue, session_id: int) -> tuple[ReviewItem, list[Card]]:
+    """On the worker: the item and its transcript plan."""
+    item = open_item(ws, queue, session_id)
+    return item, build_plan(item.session)
+
+
+def _is_text_input(w: QWidget | None) -> bool:
+    if isinstance(w, QLineEdit | QAbstractSpinBox):
+        return True
+    if isinstance(w, QPlainTextEdit | QTextEdit):
+        return not w.isReadOnly()
+    return isinstance(w, QComboBox) and w.isEditable()
+
+
+class Workbench(QWidget):
+    """Queue, transcript and form for one reviewer on one workspace."""
+
+    queue_loaded = Signal(int)
+    """The queue is shown (number of items)."""
+    item_shown = Signal(int)
+    """This session and its review are shown and editable."""
+    review_saved = Signal(str, str)
+    """A review was stored (uid, status)."""
+    message = Signal(str)
+    """A short note for the status bar."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.runner = TaskRunner(self)
+        """Queue and list pages."""
+        self.items = TaskRunner(self)
+        """Opening and saving reviews, in order."""
+        self.ws: Workspace | None = None
+        self.reviewer = ""
+        self.batch: str | None = None
+        self.queue: Queue | None = None
+        self.item: ReviewItem | None = None
+        self._wanted: int | None = None
+        """The item asked for last (shown, or on its way)."""
+        self._counts: dict[ItemStatus, int] = {}
+        self._dirty = False
+        self._failed: dict[int, Review] = {}
+        self._prefetched: dict[int, tuple[ReviewItem, list[Card]]] = {}
+        self._active = 0.0
+        self._last_input: float | None = None
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_draft)
+        self._refilter = QTimer(self)
+        self._refilter.setSingleShot(True)
+        self._refilter.setInterval(300)
+        self._refilter.timeout.connect(self.reload_queue)
+
+        self._build_queue_panel()
+        self._build_center()
+        self.form = RubricForm()
+        self.form.changed.connect(self._form_changed)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.queue_panel)
+        self.splitter.addWidget(self.center)
+        self.splitter.addWidget(self.form)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(2, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self.actions_ = self._build_actions()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    # Building
+    def _build_queue_panel(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search sessions (id or first message)")
+        self.search.setClearButtonEnabled(True)
+        self.search.textEdited.connect(lambda _t: self._refilter.start())
+        self.status_filter = QComboBox()
+        for label, _status in _STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        self.status_filter.setToolTip("Show only items with this status")
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.reload_queue())
+        self.errors_only = QCheckBox("Tool errors")
+        self.errors_only.setToolTip("Only sessions where a tool returned an error")
+        self.errors_only.toggled.connect(lambda _c: self.reload_queue())
+        self.negative_only = QCheckBox("Negative feedback")
+        self.negative_only.setToolTip("Only sessions the user rated negatively")
+        self.negative_only.toggled.connect(lambda _c: self.reload_queue())
+        self.counts_label = QLabel()
+        self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.model = SessionListModel(self._fetch_page, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        for column, width in enumerate(DEFAULT_COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+
+        self.queue_panel = QWidget()
+        v = QVBoxLayout(self.queue_panel)
+        v.setContentsMargins(4, 4, 0, 0)
+        row1 = QHBoxLayout()
+        row1.addWidget(self.search, 1)
+        row1.addWidget(self.status_filter)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.errors_only)
+        row2.addWidget(self.negative_only)
+        row2.addStretch(1)
+        v.addLayout(row1)
+        v.addLayout(row2)
+        v.addWidget(self.table, 1)
+        v.addWidget(self.counts_label)
+
+    def _build_center(self) -> None:
+        self.meta = QLabel()
+        self.meta.setTextFormat(Qt.TextFormat.PlainText)
+        self.meta.setWordWrap(True)
+        self.meta.setContentsMargins(6, 4, 6, 4)
+        self.transcript = TranscriptView()
+        self.transcript.step_clicked.connect(self.form_set_failure_step)
+        self.find_bar = FindBar(self.transcript)
+        page = QWidget()
+        pv = QVBoxLayout(page)
+        pv.setContentsMargins(0, 0, 0, 0)
+        pv.setSpacing(0)
+        pv.addWidget(self.transcript, 1)
+        pv.addWidget(self.find_bar)
+        self.spans = QTreeWidget()
+        self.spans.setHeaderLabels(["Span", "Kind", "Status", "Duration", "Starts at"])
+        self.spans.setColumnWidth(0, 260)
+        self.details = QTableWidget(0, 2)
+        self.details.setHorizontalHeaderLabels(["Field", "Value"])
+        self.details.horizontalHeader().setStretchLastSection(True)
+        self.details.verticalHeader().hide()
+        self.details.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(page, "Transcript")
+        self.tabs.addTab(self.spans, "Spans")
+        self.tabs.addTab(self.details, "Details")
+        self.center = QWidget()
+        cv = QVBoxLayout(self.center)
+        cv.setContentsMargins(0, 0, 0, 0)
+        cv.setSpacing(0)
+        cv.addWidget(self.meta)
+        cv.addWidget(self.tabs, 1)
+
+    def _build_actions(self) -> list[QAction]:
+        skip = ReviewStatus.SKIPPED
+        flag = ReviewStatus.FLAGGED
+        specs: list[tuple[str, list[str], str, Any]] = [
+            ("Submit and next", ["Ctrl+Return", "Ctrl+Enter"],
+             "Submit this review and open the next item to do", self.submit),
+            ("Save draft", ["Ctrl+S"], "Keep this review as a draft now", self.save_draft),
+            ("Undo", ["Ctrl+Z"], "Undo the last change in the form", self.form_undo),
+            ("Next item", ["Alt+Right"], "Open the next item in the queue", lambda: self.go(1)),
+            ("Previous item", ["Alt+Left"], "Open the previous item in the queue",
+             lambda: self.go(-1)),
+            ("Skip…", ["Ctrl+Shift+S"], "Skip this item, with a reason",
+             lambda: self.set_aside(skip)),
+            ("Flag for escalation…", ["Ctrl+Shift+F"], "Flag this item for a lead, with a reason",
+             lambda: self.set_aside(flag)),
+            ("Find in session", ["Ctrl+F"], "Search the transcript", self.find_bar.open_bar),
+        ]  # fmt: skip
+        actions = []
+        for text, keys, tip, slot in specs:
+            a = QAction(text, self)
+            a.setShortcuts([QKeySequence(k) for k in keys])
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+            a.triggered.connect(slot)
+            self.addAction(a)
+            actions.append(a)
+        return actions
+
+    # Workspace and queue
+    def set_workspace(self, ws: Workspace | None, reviewer: str, batch: str | None) -> None:
+        self.flush()
+        self.ws = ws
+        self.reviewer = reviewer
+        self.batch = batch
+        self.item = None
+        self._wanted = None
+        self._prefetched.clear()
+        self._failed.clear()
+        self.form.clear()
+        self.transcript.show_session(None)
+        if ws is not None:
+            self.reload_queue()
+
+    def _spec(self) -> QueueSpec:
+        text = self.search.text().strip() or None
+        f = SessionFilter(
+            text=text,
+            has_tool_error=True if self.errors_only.isChecked() else None,
+            negative_feedback=True if self.negative_only.isChecked() else None,
+        )
+        status = _STATUS_FILTERS[self.status_filter.currentIndex()][1]
+        return QueueSpec(self.reviewer, self.batch, status, f)
+
+    def reload_queue(self) -> None:
+        if self.ws is None:
+            return
+        self.flush()
+        spec = self._spec()
+        self.runner.run(
+            lambda: self._queue_with_counts(spec), on_done=self._queue_ready, on_error=self._fail
+        )
+
+    def _queue_with_counts(self, spec: QueueSpec) -> tuple[Queue, dict[ItemStatus, int]]:
+        assert self.ws is not None
+        queue = load_queue(self.ws, spec)
+        if spec.status is None:
+            return queue, queue.counts()
+        whole = load_queue(self.ws, replace(spec, status=None))
+        return queue, whole.counts()
+
+    def _queue_ready(self, result: tuple[Queue, dict[ItemStatus, int]]) -> None:
+        queue, counts = result
+        if self.ws is None:
+            return
+        self.queue = queue
+        self._counts = counts
+        self._show_counts()
+        for column in BLIND_COLUMNS:
+            self.table.setColumnHidden(column, queue.blind)
+        keep = self.item.session_id if self.item is not None else None
+        self.model.set_ids(queue.ids, queue.statuses)
+        self.queue_loaded.emit(len(queue.ids))
+        row = self.model.row_of(keep) if keep is not None else None
+        if row is None:
+            first = queue.next_todo(None)
+            row = self.model.row_of(first) if first is not None else (0 if queue.ids else None)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def _show_counts(self) -> None:
+        c = self._counts
+        total = sum(c.values())
+        done = c.get(ItemStatus.SUBMITTED, 0)
+        parts = [f"{s.value.capitalize()} {c.get(s, 0):,}" for s in ItemStatus]
+        self.counts_label.setText(f"{done:,} of {total:,} done  ·  " + "  ·  ".join(parts))
+
+    def _set_status(self, session_id: int, status: ItemStatus) -> None:
+        if self.queue is None:
+            return
+        before = self.queue.status(session_id)
+        if before is status:
+            return
+        self.queue.statuses[session_id] = status
+        self._counts[before] = max(0, self._counts.get(before, 0) - 1)
+        self._counts[status] = self._counts.get(status, 0) + 1
+        self.model.set_status(session_id, status)
+        self._show_counts()
+
+    def _fetch_page(self, ids: list[int], done: object) -> None:
+        if self.ws is not None:
+            self.runner.run(browse.summaries, self.ws, ids, on_done=done)  # type: ignore[arg-type]
+
+    # Items
+    def current_session_id(self) -> int | None:
+        return self.model.session_id(self.table.currentIndex().row())
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        sid = self.model.session_id(current.row())
+        if sid is None or self.ws is None or self.queue is None:
+            return
+        if sid == self._wanted:
+            return
+        self._wanted = sid
+        self.flush()
+        cached = self._prefetched.pop(sid, None)
+        if cached is not None:
+            self._show_item(sid, cached)
+            return
+        queue = self.queue
+        self.items.run(
+            _prepare,
+            self.ws,
+            queue,
+            sid,
+            on_done=lambda r: self._show_item(sid, r),
+            on_error=self._fail,
+        )
+
+    def _show_item(self, sid: int, result: tuple[ReviewItem, list[Card]]) -> None:
+        if self.current_session_id() != sid:
+            return  # the reviewer moved on meanwhile
+        item, cards = result
+        failed = self._failed.pop(sid, None)
+        if failed is not None:
+            item.review = failed
+            self._dirty = True
+        self.item = item
+        session = item.session
+        self.transcript.show_session(session, cards)
+        blind = item.blind
+        self.meta.setText(self._meta_line(session, blind))
+        self._fill_details(session, blind)
+        self._fill_spans(session)
+        title = f"Session {session.id}"
+        status = self.queue.status(sid) if self.queue else ItemStatus.TODO
+        self.form.load(item.rubric, item.review, session.final_answer, title)
+        self.form.status_label.setText(f"Status: {status.value}")
+        self.transcript.mark_step(item.review.failure_step)
+        self._active = 0.0
+        self._last_input = time.monotonic()
+        self.item_shown.emit(sid)
+        self._prefetch_next(sid)
+
+    def _prefetch_next(self, sid: int) -> None:
+        if self.queue is None or self.ws is None:
+            return
+        nxt = self.queue.next_todo(sid)
+        if nxt is None or nxt in self._prefetched:
+            return
+        self._prefetched.clear()
+        queue = self.queue
+        self.items.run(
+            _prepare,
+            self.ws,
+            queue,
+            nxt,
+            on_done=lambda r: self._prefetched.__setitem__(nxt, r),
+            on_error=lambda _e: None,  # it will be fetched again when opened
+        )
+
+    @staticmethod
+    def _meta_line(session: Session, blind: bool) -> str:
+        pairs = dict(metadata_lines(session, blind=blind))
+        keep = (
+            "Agent",
+            "Model",
+            "Steps",
+            "Latency",
+            "Tokens",
+            "Cost",
+            "User feedback",
+            "Escalated",
+        )
+        line = "   ·   ".join(f"{k}: {pairs[k]}" for k in keep if k in pairs)
+        return line + ("   ·   blind review: agent and model hidden" if blind else "")
+
+    def _fill_details(self, session: Session, blind: bool) -> None:
+        rows = metadata_lines(session, blind=blind)
+        if not blind:
+            rows += [(f"metadata.{k}", str(v)[:500]) for k, v in sorted(session.metadata.items())]
+        self.details.setRowCount(len(rows))
+        for r, (k, v) in enumerate(rows):
+            self.details.setItem(r, 0, QTableWidgetItem(k))
+            self.details.setItem(r, 1, QTableWidgetItem(v))
+
+    def _fill_spans(self, session: Session) -> None:
+        self.spans.clear()
+        self.tabs.setTabEnabled(1, bool(session.spans))
+        if not session.spans:
+            return
+        t0 = min((s.start for s in session.spans if s.start), default=None)
+        nodes: dict[str, QTreeWidgetItem] = {}
+        for span in session.spans:
+            duration = ""
+            if span.start and span.end:
+                duration = f"{(span.end - span.start).total_seconds() * 1000:,.0f} ms"
+            offset = ""
+            if span.start and t0:
+                offset = f"+{(span.start - t0).total_seconds():.2f} s"
+            nodes[span.id] = QTreeWidgetItem([span.name, span.kind, span.status, duration, offset])
+        for span in session.spans:
+            parent = nodes.get(span.parent_id or "")
+            if parent is not None and parent is not nodes[span.id]:
+                parent.addChild(nodes[span.id])
+            else:
+                self.spans.addTopLevelItem(nodes[span.id])
+        self.spans.expandToDepth(2)
+
+    # Editing
+    def _form_changed(self) -> None:
+        if self.item is None:
+            return
+        self._dirty = True
+        self.transcript.mark_step(self.form.failure_step)
+        self._autosave.start()
+
+    def form_set_failure_step(self, step: int | None) -> None:
+        if self.item is not None:
+            self.form.set_failure_step(step)
+
+    def form_undo(self) -> None:
+        if not self.form.undo():
+            self.message.emit("Nothing to undo")
+
+    def _compose(self, status: ReviewStatus | None = None, reason: str | None = None) -> Review:
+        assert self.item is not None
+        review = self.item.review
+        state = self.form.state()
+        now = datetime.now(UTC)
+        self._count_active()
+        update: dict[str, Any] = {
+            "values": state.values,
+            "details": state.details,
+            "failure_step": state.failure_step,
+            "started_at": review.started_at or now,
+            "active_seconds": round(review.active_seconds + self._active, 1),
+        }
+        if status is not None:
+            update["status"] = status
+            update["status_reason"] = reason
+        return review.model_copy(update=update)
+
+    def save_draft(self) -> None:
+        """Save the form now (as a draft, or keeping the status it already has)."""
+        self._autosave.stop()
+        if not self._dirty or self.item is None or self.ws is None:
+            return
+        review = self._compose()
+        self._store(review, next_after=False)
+
+    def flush(self) -> None:
+        """Save what is unsaved before the item changes or the window closes."""
+        if self._dirty:
+            self.save_draft()
+
+    def _store(self, review: Review, *, next_after: bool) -> None:
+        assert self.item is not None and self.ws is not None
+        item = self.item
+        sid = item.session_id
+        item.review = review
+        self._active = 0.0
+        self._dirty = False
+        self._prefetched.pop(sid, None)
+        status = ItemStatus(review.status.value)
+        previous = self.queue.status(sid) if self.queue else ItemStatus.TODO
+        self._set_status(sid, status)
+
+        def stored(saved: Review) -> None:
+            if self.item is item:
+                item.review = saved
+                self.form.status_label.setText(
+                    f"Status: {status.value} · saved {datetime.now():%H:%M:%S}"
+                )
+            self.review_saved.emit(saved.uid, saved.status.value)
+
+        def failed(exc: BaseException) -> None:
+            self._set_status(sid, previous)
+            self._failed[sid] = review
+            if self.item is item:
+                self._dirty = True
+                self._autosave.start(5_000)  # try again later; the form keeps the edit
+            self.form.show_problem(f"Not saved: {exc}. Your changes are kept and retried.")
+            self.message.emit(f"Saving failed: {exc}")
+
+        self.items.run(save, self.ws, review, item.rubric, on_done=stored, on_error=failed)
+        if next_after:
+            self.open_next_todo()
+
+    def submit(self) -> None:
+        """Submit the review when every required dimension has a value, then go on."""
+        if self.item is None:
+            return
+        self._autosave.stop()
+        review = self._compose(ReviewStatus.SUBMITTED, None)
+        missing = missing_for_submit(review, self.item.rubric)
+        if missing:
+            self.form.show_problem("Required before submitting: " + ", ".join(missing))
+            self.form.focus_dimension(missing[0])
+            self._dirty = True
+            return
+        problems = self.item.rubric.problems(review.values)
+        if problems:
+            self.form.show_problem("; ".join(problems))
+            return
+        self._store(review, next_after=True)
+
+    def set_aside(self, status: ReviewStatus) -> None:
+        """Skip or flag the item with a reason, then go on."""
+        if self.item is None:
+            return
+        verb = "skip" if status is ReviewStatus.SKIPPED else "flag for escalation"
+        reason, ok = QInputDialog.getText(self, verb.capitalize(), f"Why {verb} this session?")
+        if not ok or not reason.strip():
+            return
+        self._autosave.stop()
+        self._store(self._compose(status, reason.strip()), next_after=True)
+
+    def open_next_todo(self) -> None:
+        if self.queue is None:
+            return
+        sid = self.queue.next_todo(self.current_session_id())
+        if sid is None:
+            self.message.emit("Nothing left to do in this queue")
+            self.form.status_label.setText("Queue done: nothing left to do.")
+            return
+        row = self.model.row_of(sid)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def go(self, delta: int) -> None:
+        row = self.table.currentIndex().row() + delta
+        if 0 <= row < self.model.rowCount():
+            self.table.selectRow(row)
+
+    def _fail(self, exc: BaseException) -> None:
+        QMessageBox.warning(self, "Cannot continue", str(exc))
+
+    # Keyboard and time
+    def _count_active(self) -> None:
+        now = time.monotonic()
+        if self._last_input is not None:
+            gap = now - self._last_input
+            if gap <= IDLE_SECONDS:
+                self._active += gap
+        self._last_input = now
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        user_input = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
+        if kind in user_input and self.item is not None and self.window().isActiveWindow():
+            self._count_active()
+        if kind != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        if not self.isVisible() or QApplication.activeWindow() is not self.window():
+            return False
+        return self._handle_key(event)
+
+    def _handle_key(self, event: QKeyEvent) -> bool:
+        if self.item is None or not self.form.isEnabled():
+            return False
+        focus = QApplication.focusWidget()
+        in_filters = (
+            focus is not None and focus is not self.table and self.queue_panel.isAncestorOf(focus)
+        )
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not in_filters:
+            if mods & Qt.KeyboardModifier.ControlModifier:
+                return False
+            self.form.next_dimension(-1 if key == Qt.Key.Key_Backtab else 1)
+            return True
+        if _is_text_input(focus) or mods not in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.ShiftModifier,
+        ):
+            return False
+        text = event.text()
+        if len(text) != 1:
+            return False
+        if text in "123456789":
+            return self.form.pick(int(text))
+        if text == "[" or text == "]":
+            steps = len(self.item.session.steps)
+            current = self.form.failure_step
+            step = (
+                (steps - 1 if text == "[" else 0)
+                if current is None
+                else max(0, min(steps - 1, current + (1 if text == "]" else -1)))
+            )
+            if steps:
+                self.form.set_failure_step(step)
+                self.transcript.scroll_to_step(step)
+            return True
+        if text == "\\":
+            self.form.set_failure_step(None)
+            return True
+        if text.isalpha():
+            return self.form.toggle_tag(text)
+        return False
+
+    def shutdown(self) -> None:
+        """Save what is unsaved and stop the workers (before the window closes)."""
+        self.flush()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.items.shutdown(finish_pending=True)
+        self.runner.shutdown()
