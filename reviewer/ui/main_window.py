@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.splitter.restoreState(state)
         else:
-            self.splitter.setSizes([420, 560, 300])
+            self.splitter.setSizes([380, 540, 360])
         header = self.settings.value("window/session_header", type=QByteArray)
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.table.horizontalHeader().restoreState(header)

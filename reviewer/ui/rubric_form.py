@@ -75,8 +75,9 @@ class _DimensionBox(QGroupBox):
                 if kind is DimensionKind.BOOLEAN
                 else [(o.value, o.label) for o in dim.options]
             )
-            for i, (_value, label) in enumerate(options):
-                b = QRadioButton(f"{i + 1}   {label}" if i < 9 else label)
+            for i, (value, label) in enumerate(options):
+                label = label.removeprefix(f"{value} · ")  # the key shows the number already
+                b = QRadioButton(f"[{i + 1}]  {label}" if i < 9 else label)
                 b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 if kind is not DimensionKind.BOOLEAN:
                     b.setToolTip(dim.options[i].description)
@@ -142,6 +143,8 @@ class RubricForm(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(300)
         self.rubric: Rubric | None = None
         self.final_answer: str = ""
         self.boxes: list[_DimensionBox] = []

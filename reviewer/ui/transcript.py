@@ -31,8 +31,10 @@ from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QTextEdit, QWidget
 from reviewer.domain.session import Role, Session
 from reviewer.ui.transcript_plan import Card, Style, build_card
 
-SLICE_CHARS = 60_000
+SLICE_CHARS = 25_000
 """Characters inserted per turn of the event loop while a long session fills in."""
+FIRST_SLICE_CHARS = 6_000
+"""The first slice: about a screenful, so the first paint comes at once."""
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 _HUES = {Role.SYSTEM: 45, Role.USER: 210, Role.ASSISTANT: 140, Role.TOOL: 280}
@@ -92,16 +94,15 @@ class TranscriptView(QPlainTextEdit):
         self.setExtraSelections([])
         self.document().clear()
         self._pending = list(reversed(cards or []))
-        self._insert_slice(self._generation)
+        self._insert_slice(self._generation, FIRST_SLICE_CHARS)
 
     @property
     def complete(self) -> bool:
         return not self._pending
 
-    def _insert_slice(self, generation: int) -> None:
+    def _insert_slice(self, generation: int, budget: int = SLICE_CHARS) -> None:
         if generation != self._generation:
             return  # another session replaced this one meanwhile
-        budget = SLICE_CHARS
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.beginEditBlock()

@@ -74,10 +74,12 @@ def _secs(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
-def _header(session: Session, index: int, step: Step, t0: datetime | None) -> str:
+def _header(
+    session: Session, index: int, step: Step, t0: datetime | None, names: dict[str, str]
+) -> str:
     parts = [f"#{index}", step.role.value.capitalize() if step.role is not Role.TOOL else "Tool"]
     if step.role is Role.TOOL:
-        name = session.tool_name_for(step.tool_call_id or "") or step.name
+        name = names.get(step.tool_call_id or "") or step.name
         if name:
             parts.append(name)
         if step.is_error:
@@ -159,8 +161,14 @@ def markdown_spans(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
+_LINK_HINTS = ("://", "](", "javascript:", "mailto:", "data:", "file:")
+
+
 def link_spans(text: str, offset: int = 0) -> list[Span]:
     """Links in ``text`` (markdown links, images and bare URLs); they open only on request."""
+    lowered = text.lower()
+    if not any(h in lowered for h in _LINK_HINTS):
+        return []  # the common case, checked far faster than by the full pattern
     out = []
     for m in _LINK.finditer(text):
         href = m.group(2) or m.group(3)
@@ -208,11 +216,21 @@ def _body(session: Session, step: Step, expanded: bool) -> tuple[str, list[Span]
     return "\n".join(text_parts), spans, source
 
 
+def tool_names(session: Session) -> dict[str, str]:
+    """Tool name by call id, for labelling tool results."""
+    return {c.id: c.name for s in session.steps for c in s.tool_calls}
+
+
 def build_card(
-    session: Session, index: int, *, expanded: bool = False, t0: datetime | None = None
+    session: Session,
+    index: int,
+    *,
+    expanded: bool = False,
+    t0: datetime | None = None,
+    names: dict[str, str] | None = None,
 ) -> Card:
     step = session.steps[index]
-    header = _header(session, index, step, t0)
+    header = _header(session, index, step, t0, tool_names(session) if names is None else names)
     card = Card(index, step.role, header, "", is_error=step.is_error)
     text, spans, source = _body(session, step, expanded)
     card.source_text = source
@@ -251,8 +269,10 @@ def build_card(
 def build_plan(session: Session, expanded: frozenset[int] = frozenset()) -> list[Card]:
     """One card per step, in order."""
     t0 = session.started_at or next((s.timestamp for s in session.steps if s.timestamp), None)
+    names = tool_names(session)
     return [
-        build_card(session, i, expanded=i in expanded, t0=t0) for i in range(len(session.steps))
+        build_card(session, i, expanded=i in expanded, t0=t0, names=names)
+        for i in range(len(session.steps))
     ]
 
 

@@ -1,0 +1,203 @@
+"""The review workbench, driven offscreen: open, first paint, submit-and-next, GUI stalls.
+
+Baselines from the same run: a bare ``QPlainTextEdit.setPlainText`` of the same transcript
+text (what any text view pays), and a bare load of the session from the workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+from reviewer.domain.session import Role, Session, Step
+from reviewer.services import browse
+from reviewer.services.importing import store_sessions
+from reviewer.services.workspaces import init_workspace
+from reviewer.synth.generator import generate_sessions
+from reviewer.ui.main_window import MainWindow
+from tests.perf.harness import Figures, Timer, benchmark
+
+TYPICAL = 300
+OPENS = 100
+SUBMITS = 60
+
+
+def _big_session() -> Session:
+    """2,000 steps, about 10 MB of text."""
+    base = next(iter(generate_sessions(1, seed=11)))
+    steps = []
+    for i in range(2000):
+        role = (Role.USER, Role.ASSISTANT, Role.TOOL)[i % 3]
+        words = " ".join(f"word{j}" for j in range(800))  # ~5 KB, wrapped text
+        steps.append(Step(role=role, content=f"step {i}: {words}"))
+    return base.model_copy(update={"id": "big-2000", "steps": steps})
+
+
+class _Stalls:
+    """Ticks every 5 ms on the GUI thread; the longest gap is the longest stall."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last)
+        self._last = now
+
+    def reset(self) -> None:
+        self.worst = 0.0
+        self._last = time.perf_counter()
+
+
+def _wait(signal: object, timeout_ms: int = 30_000) -> None:
+    loop = QEventLoop()
+    signal.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)  # type: ignore[attr-defined]
+
+
+def _settle(app: object) -> None:
+    deadline = time.perf_counter() + 2
+    while time.perf_counter() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)  # type: ignore[attr-defined]
+        w = _current
+        if w is not None and not w.bench.items.busy and not w.bench.runner.busy:
+            return
+
+
+_current: MainWindow | None = None
+
+
+def _row_of(w: MainWindow, key: str) -> int:
+    for r in range(w.model.rowCount()):
+        s = w.model.summary(r)
+        if s is not None and s.key == key:
+            return r
+    raise LookupError(key)
+
+
+@benchmark("workbench")
+def workbench() -> Figures:
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite"
+        ws = init_workspace(path)
+        sessions = list(generate_sessions(TYPICAL, seed=5))
+        big = _big_session()
+        store_sessions(ws, [*sessions, big])
+        steps = sorted(len(s.steps) for s in sessions)
+        big_mb = sum(len(s.content) for s in big.steps) / 1e6
+        settings = QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(settings, reviewer="bench")
+        global _current
+        _current = w
+        w.resize(1280, 800)
+        w.show()
+        stalls = _Stalls()
+        w.open_workspace(str(path))
+        _wait(w.session_shown)
+        if w.model.summary(0) is None:
+            _wait(w.model.rows_loaded)
+
+        # Open typical sessions, one row after another (cold: no prefetch for Alt+Right).
+        opens = Timer()
+        stalls.reset()
+        for i in range(1, OPENS + 1):
+            start = time.perf_counter()
+            w.table.selectRow(i)
+            _wait(w.session_shown)
+            opens.samples.append(time.perf_counter() - start)
+        open_stall = stalls.worst
+
+        # Baseline: a bare text view showing the same transcripts as one plain string.
+        bare = QPlainTextEdit()
+        bare.resize(540, 700)
+        bare.show()
+        bare_t = Timer()
+        for s in sessions[:OPENS]:
+            text = "\n\n".join(f"{st.role.value}\n{st.content}" for st in s.steps)
+            start = time.perf_counter()
+            bare.setPlainText(text)
+            bare.viewport().repaint()
+            bare_t.samples.append(time.perf_counter() - start)
+        load_t = Timer()
+        ids = browse.session_ids(ws)
+        for sid in ids[:OPENS]:
+            start = time.perf_counter()
+            browse.get_session(ws, sid)
+            load_t.samples.append(time.perf_counter() - start)
+
+        # First paint of the 2,000-step session.
+        row = _row_of(w, "big-2000")
+        stalls.reset()
+        start = time.perf_counter()
+        w.table.selectRow(row)
+        _wait(w.session_shown)
+        w.transcript.viewport().repaint()
+        big_first_paint = time.perf_counter() - start
+        if not w.transcript.complete:
+            _wait(w.transcript.rendered)
+        big_complete = time.perf_counter() - start
+        big_stall = stalls.worst
+        start = time.perf_counter()
+        bare_big = "\n\n".join(f"{st.role.value}\n{st.content}" for st in big.steps)
+        bare.setPlainText(bare_big)
+        bare.viewport().repaint()
+        bare_big_t = time.perf_counter() - start
+
+        # Submit and next: 5, 1, 1, Ctrl+Enter on each item, timed from submit to next shown.
+        w.table.selectRow(0)
+        _wait(w.session_shown)
+        submits = Timer()
+        stalls.reset()
+        for _ in range(SUBMITS):
+            for n in (5, 1, 1):
+                w.form.pick(n)
+            _settle(app)  # the reviewer reads for a while: the next item is fetched ahead
+            start = time.perf_counter()
+            w.bench.submit()
+            if w.bench.item is not None and w.bench._wanted != w.bench.item.session_id:
+                _wait(w.session_shown)
+            submits.samples.append(time.perf_counter() - start)
+        submit_stall = stalls.worst
+        w.close()
+        bare.close()
+        ws.close()
+        stalls.timer.stop()
+
+    def ms(x: float) -> float:
+        return round(x * 1000, 1)
+
+    return {
+        "typical_steps_median": steps[len(steps) // 2],
+        "open_typical_p50_ms": ms(opens.percentile(50)),
+        "open_typical_p95_ms": ms(opens.percentile(95)),
+        "open_target_p95_ms": 50,
+        "baseline_bare_setPlainText_p95_ms": ms(bare_t.percentile(95)),
+        "baseline_bare_load_p95_ms": ms(load_t.percentile(95)),
+        "big_session_mb": round(big_mb, 1),
+        "big_first_paint_ms": ms(big_first_paint),
+        "big_first_paint_target_ms": 300,
+        "big_all_cards_in_ms": ms(big_complete),
+        "baseline_bare_setPlainText_big_ms": ms(bare_big_t),
+        "submit_and_next_p50_ms": ms(submits.percentile(50)),
+        "submit_and_next_p95_ms": ms(submits.percentile(95)),
+        "submit_target_p95_ms": 50,
+        "longest_gui_stall_while_opening_ms": ms(open_stall),
+        "longest_gui_stall_big_session_ms": ms(big_stall),
+        "longest_gui_stall_while_submitting_ms": ms(submit_stall),
+        "gui_stall_target_ms": 100,
+    }
