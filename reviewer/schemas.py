@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from reviewer.domain.batch import Batch
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
@@ -37,6 +38,7 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "rubric.schema.json": _model(Rubric, "AgentOps Reviewer rubric (v1)"),
     "review.schema.json": _model(Review, "AgentOps Reviewer review"),
     "import-summary.schema.json": _model(ImportSummary, "`reviewer import --json` summary"),
+    "batch.schema.json": _model(Batch, "`reviewer sample --json` / `reviewer batch show --json`"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 

@@ -6,6 +6,7 @@ import click
 
 from reviewer import __version__
 from reviewer.cli import stubs
+from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
 from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_review import review_cmd
 from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
@@ -26,8 +27,8 @@ def main() -> None:
 for _command in (
     init_cmd,
     import_cmd,
-    stubs.sample_cmd,
-    stubs.batch_cmd,
+    sample_cmd,
+    batch_cmd,
     review_cmd,
     stubs.stats_cmd,
     stubs.report_cmd,

@@ -22,8 +22,6 @@ def _stub(name: str, summary: str) -> click.Command:
     return command
 
 
-sample_cmd = _stub("sample", "Draw a review batch: a reproducible sample of sessions.")
-batch_cmd = _stub("batch", "Show and manage review batches.")
 stats_cmd = _stub("stats", "Print review coverage, quality and agreement figures.")
 report_cmd = _stub("report", "Write a self-contained HTML report for stakeholders.")
 export_cmd = _stub("export", "Export labels to CSV, JSONL, Parquet, fine-tuning and eval files.")

@@ -53,4 +53,8 @@ class Batch(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     spec: SamplingSpec
     created_at: datetime | None = None
+    population: int = 0
+    """Sessions that matched the filter when the batch was drawn."""
+    strata: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """Per stratum: its population and how many it got (for weighting back)."""
     items: list[BatchItem] = Field(default_factory=list)

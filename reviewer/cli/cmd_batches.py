@@ -1,0 +1,259 @@
+"""`reviewer sample` and `reviewer batch`: draw, plan and show review batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from reviewer.cli.common import fail, open_ws, progress_bar
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _priority(values: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in values:
+        name, _, weight = v.partition("=")
+        try:
+            out[name.strip()] = float(weight) if weight else 4.0
+        except ValueError:
+            fail(f"--priority {v}: the weight must be a number (e.g. negative_feedback=4)")
+    return out
+
+
+@click.command("sample")
+@click.argument("workspace")
+@click.option("--name", help="Name of the new batch (unique in the workspace).")
+@click.option("--size", type=click.IntRange(1), help="How many sessions to draw.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same batch."
+)
+@click.option(
+    "--stratify-by",
+    default=None,
+    help="Comma-separated fields: agent, version, model, tool_error, escalated.",
+)
+@click.option(
+    "--allocation",
+    type=click.Choice(["proportional", "equal"]),
+    default="proportional",
+    show_default=True,
+    help="How the sample is split over strata.",
+)
+@click.option(
+    "--where",
+    default=None,
+    help='Filter, e.g. "version=2.0 and feedback<0 and steps=5..20" (see README).',
+)
+@click.option(
+    "--priority",
+    multiple=True,
+    help="Over-sample by a signal: negative_feedback, escalated, low_judge or tool_error,"
+    " optionally =WEIGHT (default 4). Repeatable.",
+)
+@click.option(
+    "--reviewers", default=None, help="Comma-separated reviewer names to assign the batch to."
+)
+@click.option(
+    "--overlap",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Fraction of items given to two reviewers (for agreement).",
+)
+@click.option(
+    "--gold",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Gold items (sessions with a lead's reference labels) mixed in for every reviewer.",
+)
+@click.option(
+    "--rubric",
+    "rubric_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Rubric JSON file; a changed rubric becomes a new version.",
+)
+@click.option("--blind", is_flag=True, help="Hide agent name, version and model from reviewers.")
+@click.option(
+    "--include-reviewed",
+    is_flag=True,
+    help="Also draw sessions that already have a submitted review.",
+)
+@click.option(
+    "--plan",
+    "plan_only",
+    is_flag=True,
+    help="Only print how many sessions each stratum needs (with --margin, --confidence).",
+)
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Planner: wanted margin of error of a failure rate.",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Planner: confidence level.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the batch (or plan) as JSON (schemas/batch.schema.json).",
+)
+def sample_cmd(
+    workspace: str,
+    name: str | None,
+    size: int | None,
+    seed: int,
+    stratify_by: str | None,
+    allocation: str,
+    where: str | None,
+    priority: tuple[str, ...],
+    reviewers: str | None,
+    overlap: float,
+    gold: int,
+    rubric_file: Path | None,
+    blind: bool,
+    include_reviewed: bool,
+    plan_only: bool,
+    margin: float,
+    confidence: float,
+    as_json: bool,
+) -> None:
+    """Draw a review batch from WORKSPACE: a reproducible sample, assigned to reviewers.
+
+    The same workspace, options and seed always give the same batch, items in the same
+    order. With --plan, print the sample size each stratum needs instead.
+    """  # fmt: skip
+    from pydantic import ValidationError
+
+    from reviewer.domain.batch import SamplingSpec
+    from reviewer.domain.rubric import Rubric
+    from reviewer.services.batches import BatchError, create_batch, plan
+
+    try:
+        spec = SamplingSpec(
+            size=size or 1,
+            seed=seed,
+            where=where,
+            stratify_by=_csv(stratify_by),
+            allocation=allocation,
+            priority=_priority(priority),
+            reviewers=_csv(reviewers),
+            overlap=overlap,
+            gold=gold,
+            include_reviewed=include_reviewed,
+            blind=blind,
+        )
+    except ValidationError as exc:
+        fail(str(exc.errors()[0]["msg"]))
+    ws = open_ws(workspace)
+    try:
+        if plan_only:
+            result = plan(ws, spec, margin=margin, confidence=confidence)
+            if as_json:
+                click.echo(result.model_dump_json())
+                return
+            click.echo(
+                f"to estimate a failure rate within ±{margin:.1%} at {confidence:.0%} confidence:"
+            )
+            for p in result.strata:
+                click.echo(f"  {p.stratum}: {p.needed:,} of {p.population:,}")
+            click.echo(f"  total: {result.total:,} of {result.population:,}")
+            return
+        if not name or size is None:
+            fail("--name and --size are needed to draw a batch (or use --plan)")
+        rubric = None
+        if rubric_file is not None:
+            try:
+                rubric = Rubric.model_validate_json(rubric_file.read_bytes())
+            except (ValidationError, OSError) as exc:
+                fail(f"{rubric_file}: not a valid rubric: {exc}")
+        with progress_bar("sampling", quiet=as_json) as progress:
+            batch = create_batch(ws, name, spec, rubric=rubric, progress=progress)
+    except BatchError as exc:
+        fail(str(exc))
+    finally:
+        ws.close()
+    if as_json:
+        click.echo(batch.model_dump_json())
+        return
+    _print_batch(batch)
+
+
+def _print_batch(batch: object) -> None:
+    from reviewer.domain.batch import Batch
+
+    assert isinstance(batch, Batch)
+    load: dict[str, int] = {}
+    for item in batch.items:
+        for r in item.reviewers:
+            load[r] = load.get(r, 0) + 1
+    click.echo(
+        f"batch {batch.name}: {len(batch.items)} items from {batch.population:,} sessions"
+        f" (seed {batch.spec.seed}, rubric {batch.spec.rubric_name} v{batch.spec.rubric_version})"
+    )
+    for stratum, c in batch.strata.items():
+        click.echo(f"  {stratum}: {c['sample']} of {c['population']}")
+    for r, n in sorted(load.items()):
+        click.echo(f"  {r}: {n} items")
+
+
+@click.group("batch")
+def batch_cmd() -> None:
+    """Show and list review batches."""
+
+
+@batch_cmd.command("show")
+@click.argument("workspace")
+@click.argument("name")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the batch as JSON (schemas/batch.schema.json)."
+)
+def batch_show(workspace: str, name: str, as_json: bool) -> None:
+    """Show batch NAME of WORKSPACE: its spec, strata and items."""  # fmt: skip
+    from reviewer.services.batches import BatchError, get_batch
+
+    ws = open_ws(workspace)
+    try:
+        batch = get_batch(ws, name)
+    except BatchError as exc:
+        fail(str(exc))
+    finally:
+        ws.close()
+    if as_json:
+        click.echo(batch.model_dump_json())
+    else:
+        _print_batch(batch)
+
+
+@batch_cmd.command("list")
+@click.argument("workspace")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def batch_list(workspace: str, as_json: bool) -> None:
+    """List the batches of WORKSPACE."""
+    from reviewer.services.batches import list_batches
+
+    ws = open_ws(workspace)
+    try:
+        rows = list_batches(ws)
+    finally:
+        ws.close()
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['name']}: {r['items']} items, drawn from {r['population']:,} ({r['created_at']})"
+        )
