@@ -96,6 +96,8 @@ def demo_cmd(out: Path | None, count: int, rebuild: bool, no_open: bool) -> None
     if no_open:
         click.echo(str(path))
         return
+    from reviewer.services.demo import DEMO_BATCH
     from reviewer.ui.app import run_app
 
-    raise SystemExit(run_app(str(path)))
+    # The demo opens as "alice", one of the three demo reviewers, on her part of the batch.
+    raise SystemExit(run_app(str(path), batch=DEMO_BATCH, reviewer="alice"))

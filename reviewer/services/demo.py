@@ -5,15 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
+from sqlalchemy import select
 
+from reviewer.domain.batch import SamplingSpec
+from reviewer.services.batches import create_batch
 from reviewer.services.importing import store_sessions
 from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.services.simulate import gold_labels, simulate_batch
 from reviewer.services.workspaces import init_workspace, open_existing
+from reviewer.store.rubrics import find_rubric
+from reviewer.store.tables import SessionRow
 from reviewer.store.workspace import Workspace, set_meta
 from reviewer.synth.generator import generate_sessions
 
 DEMO_SESSIONS = 2000
 DEMO_SEED = 7
+DEMO_BATCH = "demo-batch"
+DEMO_REVIEWERS = ["alice", "bob", "carol"]
 
 
 def default_demo_path() -> Path:
@@ -39,5 +47,27 @@ def build_demo(
             Path(str(path) + suffix).unlink(missing_ok=True)
     ws = init_workspace(path)
     store_sessions(ws, generate_sessions(sessions, seed), total=sessions, progress=progress)
+    _demo_batch(ws, sessions, seed)
     set_meta(ws, "demo_complete", "yes")
     return ws
+
+
+def _demo_batch(ws: Workspace, sessions: int, seed: int) -> None:
+    """A stratified batch for three reviewers, most of it reviewed (simulated), some gold."""
+    with ws.read() as s:
+        found = find_rubric(s, "default")
+        assert found is not None
+        rubric = found[1]
+        ids = list(s.scalars(select(SessionRow.id).order_by(SessionRow.id)))
+    gold = ids[-6:] if sessions >= 60 else []
+    gold_labels(ws, gold, rubric)
+    spec = SamplingSpec(
+        size=max(1, min(150, sessions // 4)),
+        seed=seed,
+        stratify_by=["version"],
+        reviewers=DEMO_REVIEWERS,
+        overlap=0.2,
+        gold=len(gold),
+    )
+    create_batch(ws, DEMO_BATCH, spec)
+    simulate_batch(ws, DEMO_BATCH, rubric, seed=seed)
