@@ -210,8 +210,9 @@ class MainWindow(QMainWindow):
             self.runner.run(old.close)
 
     def _queue_loaded(self, count: int) -> None:
-        what = f"batch {self.batch}" if self.batch else "sessions"
-        self.count_label.setText(f"{count:,} {what}" if self.batch else f"{count:,} sessions")
+        self.count_label.setText(
+            f"{count:,} items in {self.batch}" if self.batch else f"{count:,} sessions"
+        )
         self.statusBar().clearMessage()
         if self._announce and self.workspace is not None:
             self._announce = False

@@ -326,6 +326,15 @@ class Workbench(QWidget):
             row = self.model.row_of(first) if first is not None else (0 if queue.ids else None)
         if row is not None:
             self.table.selectRow(row)
+        else:
+            self.item = None
+            self._wanted = None
+            self.form.clear()
+            self.transcript.show_session(None)
+            self.meta.clear()
+        focus = QApplication.focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            self.table.setFocus()  # keys drive the form at once, not a search box
 
     def _show_counts(self) -> None:
         c = self._counts
