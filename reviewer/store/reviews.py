@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
@@ -24,15 +27,61 @@ class ReviewStoreError(Exception):
     """A review cannot be saved as given; the message says why."""
 
 
+class ConflictError(ReviewStoreError):
+    """The review changed since it was read (optimistic locking): nothing was overwritten.
+
+    ``stored`` is the version in the workspace (None when it could not be read back),
+    ``attempted`` the one that was not saved; the caller shows both.
+    """
+
+    def __init__(
+        self, attempted: Review, stored: Review | None, stored_version: int | None
+    ) -> None:
+        self.attempted = attempted
+        self.stored = stored
+        self.stored_version = stored_version
+        when = (
+            f" at {stored.updated_at:%Y-%m-%d %H:%M:%S} UTC" if stored and stored.updated_at else ""
+        )
+        super().__init__(
+            f"review of session {attempted.session_key!r} by {attempted.reviewer} was changed "
+            f"elsewhere{when} since it was opened; nothing was overwritten, both versions are kept"
+        )
+
+
+SNAPSHOT_KEYS = ("status", "values", "details", "failure_step", "status_reason", "active_seconds")
+"""What a review's audit entries record before and after a change, and what merging compares."""
+
+
 def _snapshot(row: ReviewRow) -> dict[str, Any]:
+    return {k: getattr(row, k) for k in SNAPSHOT_KEYS}
+
+
+def review_snapshot(review: Review) -> dict[str, Any]:
+    """The audited content of ``review``, as :func:`_snapshot` records it for a stored row."""
     return {
-        "status": row.status,
-        "values": row.values,
-        "details": row.details,
-        "failure_step": row.failure_step,
-        "status_reason": row.status_reason,
-        "active_seconds": row.active_seconds,
+        "status": review.status.value,
+        "values": review.values,
+        "details": review.details,
+        "failure_step": review.failure_step,
+        "status_reason": review.status_reason,
+        "active_seconds": review.active_seconds,
     }
+
+
+def snapshot_sha256(snapshot: dict[str, Any] | None) -> str | None:
+    """A stable hash of an audited snapshot (None for none): equal content, equal hash."""
+    if snapshot is None:
+        return None
+    body = {k: snapshot.get(k) for k in SNAPSHOT_KEYS}
+    body["active_seconds"] = float(body["active_seconds"] or 0.0)
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def row_sha256(row: ReviewRow) -> str:
+    digest = snapshot_sha256(_snapshot(row))
+    assert digest is not None
+    return digest
 
 
 def _action_for(before: ReviewRow | None, status: ReviewStatus, role: ReviewRole) -> str:
@@ -54,11 +103,22 @@ def save_review(
     *,
     actor: str | None = None,
     origin: str = "local",
+    expected_version: int | None = None,
+    action: str | None = None,
+    conflict_of: str | None = None,
+    audit_note: dict[str, Any] | None = None,
 ) -> int:
     """Insert or update ``review`` (keyed by its uid) in the current transaction.
 
     Repeating the same save changes nothing and logs nothing, so a save whose commit landed
     without being acknowledged can simply be retried.
+
+    Optimistic locking: with ``expected_version`` (the ``version_id`` the caller read), a
+    stored review at another version raises :class:`ConflictError` instead of being
+    overwritten; so does a concurrent commit between our read and our write (PostgreSQL).
+    ``action`` overrides the audited action (merges) and ``audit_note`` adds keys to the
+    entry's ``after``; ``conflict_of`` and ``origin`` are recorded when the review is first
+    stored.
     """
     problems = rubric.problems(review.values)
     if problems:
@@ -88,7 +148,7 @@ def save_review(
     now = datetime.now(UTC)
     row = s.scalar(select(ReviewRow).where(ReviewRow.uid == review.uid))
     before = _snapshot(row) if row is not None else None
-    action = _action_for(row, review.status, review.role)
+    action = action or _action_for(row, review.status, review.role)
     fields: dict[str, Any] = {
         "session_id": session_id,
         "batch_id": batch_id,
@@ -109,19 +169,28 @@ def save_review(
     }
     if row is None:
         row = ReviewRow(
-            uid=review.uid, updated_at=review.updated_at or now, origin=origin, **fields
+            uid=review.uid,
+            updated_at=review.updated_at or now,
+            origin=origin,
+            conflict_of=conflict_of,
+            **fields,
         )
         s.add(row)
         s.flush()
     else:
         if row.reviewer != review.reviewer or row.session_id != session_id:
             raise ReviewStoreError("a review's reviewer and session cannot change")
+        if {k: fields[k] for k in SNAPSHOT_KEYS} == before:
+            return row.id  # the same save again: nothing changes (not even the version)
+        if expected_version is not None and row.version_id != expected_version:
+            raise ConflictError(review, review_from_row(s, row), row.version_id)
         for k, v in fields.items():
             setattr(row, k, v)
-        if _snapshot(row) == before:
-            return row.id
         row.updated_at = review.updated_at or now
-        s.flush()
+        try:
+            s.flush()
+        except StaleDataError:
+            raise _conflict_after_concurrent_commit(s, review) from None
     s.execute(delete(ReviewTag).where(ReviewTag.review_id == row.id))
     tags = review.failure_tags(rubric)
     if tags:
@@ -134,10 +203,24 @@ def save_review(
             review_uid=review.uid,
             session_id=session_id,
             before=before,
-            after=_snapshot(row),
+            after={**_snapshot(row), **(audit_note or {})},
         )
     )
     return row.id
+
+
+def _conflict_after_concurrent_commit(s: OrmSession, review: Review) -> ConflictError:
+    """Another transaction committed the review between our read and our write: read the
+    committed version on a fresh connection (this transaction is spoiled) and report both."""
+    bind = s.get_bind()
+    stored: Review | None = None
+    version: int | None = None
+    if bind.dialect.name != "sqlite":  # SQLite writers are serialised: this cannot happen
+        with OrmSession(bind) as fresh:
+            row = fresh.scalar(select(ReviewRow).where(ReviewRow.uid == review.uid))
+            if row is not None:
+                stored, version = review_from_row(fresh, row), row.version_id
+    return ConflictError(review, stored, version)
 
 
 def review_from_row(s: OrmSession, row: ReviewRow) -> Review:
@@ -170,3 +253,8 @@ def review_from_row(s: OrmSession, row: ReviewRow) -> Review:
 def get_review(s: OrmSession, uid: str) -> Review | None:
     row = s.scalar(select(ReviewRow).where(ReviewRow.uid == uid))
     return review_from_row(s, row) if row is not None else None
+
+
+def review_version(s: OrmSession, uid: str) -> int | None:
+    """The stored ``version_id`` of a review (what optimistic locking compares), or None."""
+    return s.scalar(select(ReviewRow.version_id).where(ReviewRow.uid == uid))

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer import __version__
@@ -23,6 +24,49 @@ BUSY_TIMEOUT_S = 15.0
 
 class WorkspaceError(Exception):
     """A workspace cannot be opened or created; the message says why, for a person."""
+
+
+class WorkspaceUnavailable(WorkspaceError):
+    """The workspace's database server cannot be reached (down, network lost, refused).
+
+    Work in progress is not lost: callers keep it (see ``reviewer.services.drafts``) and
+    try again; the connection pool reconnects by itself once the server answers.
+    """
+
+
+PG_CONNECT_TIMEOUT_S = 10
+_UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+"""Connection exceptions and server shutdowns; client-side libpq failures have none."""
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database server went away or cannot be reached."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if type(orig).__module__.split(".")[0] != "psycopg":
+        return False
+    import psycopg
+
+    if isinstance(orig, psycopg.InterfaceError):
+        return True
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_UNREACHABLE_SQLSTATES)
+
+
+def unavailable_error(url: str, exc: BaseException) -> WorkspaceUnavailable:
+    """One clear line about an unreachable workspace, with no credentials in it."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    password = make_url(url).password
+    if password:
+        reason = reason.replace(str(password), "***")
+    return WorkspaceUnavailable(f"cannot reach the workspace {display_url(url)}: {reason}")
 
 
 def _is_url(target: str) -> bool:
@@ -102,15 +146,26 @@ class Workspace:
 
     @contextmanager
     def read(self) -> Iterator[OrmSession]:
-        """A read-only unit of work."""
-        with OrmSession(self.engine, expire_on_commit=False) as s:
-            yield s
+        """A read-only unit of work (:class:`WorkspaceUnavailable` when the server is gone)."""
+        try:
+            with OrmSession(self.engine, expire_on_commit=False) as s:
+                yield s
+        except DBAPIError as exc:
+            if _unreachable(exc):
+                raise unavailable_error(self.url, exc) from None
+            raise
 
     @contextmanager
     def write(self) -> Iterator[OrmSession]:
-        """A write unit of work: BEGIN IMMEDIATE on SQLite, committed on success."""
-        with OrmSession(self._writer, expire_on_commit=False) as s, s.begin():
-            yield s
+        """A write unit of work: BEGIN IMMEDIATE on SQLite, committed on success
+        (:class:`WorkspaceUnavailable` when the server is gone: nothing was committed)."""
+        try:
+            with OrmSession(self._writer, expire_on_commit=False) as s, s.begin():
+                yield s
+        except DBAPIError as exc:
+            if _unreachable(exc):
+                raise unavailable_error(self.url, exc) from None
+            raise
 
     def meta(self, key: str) -> str | None:
         with self.read() as s:
@@ -136,7 +191,10 @@ class Workspace:
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    connect_args = {}
+    if "connect_timeout" not in make_url(url).query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
 
 
 def _init_meta(ws: Workspace) -> None:
@@ -179,6 +237,8 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
         raise WorkspaceError(str(exc)) from None
     except Exception as exc:
         ws.close()
+        if _unreachable(exc):
+            raise unavailable_error(url, exc) from None
         if isinstance(exc, sqlite3.DatabaseError) or "DatabaseError" in type(exc).__name__:
             raise WorkspaceError(f"{ws.display_name} is not a readable workspace: {exc}") from None
         raise

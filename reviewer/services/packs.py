@@ -1,0 +1,446 @@
+"""Offline review packs: a reviewer's assignment cut into one file, reviewed as a private
+workspace with no access to the lead's, and results written to send back for merging."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from platformdirs import user_data_path
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from reviewer import __version__
+from reviewer.domain.pack import (
+    AUDIT_ENTRY,
+    PACK_FORMAT,
+    REVIEWS_ENTRY,
+    AuditRecord,
+    PackBatch,
+    PackedReview,
+    PackItem,
+    PackManifest,
+    ResultReview,
+    ResultsManifest,
+    session_entry,
+)
+from reviewer.domain.session import Session
+from reviewer.services.packfile import PackFileError, SealedFile, SealedWriter
+from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store.packs import PackStoreError, put_batch, put_rubric, put_sessions
+from reviewer.store.reviews import (
+    ReviewStoreError,
+    review_from_row,
+    row_sha256,
+    save_review,
+    snapshot_sha256,
+)
+from reviewer.store.rubrics import get_rubric
+from reviewer.store.tables import (
+    AssignmentRow,
+    AuditEntry,
+    BatchItemRow,
+    BatchRow,
+    PackRow,
+    ReviewRow,
+    SessionContent,
+    SessionRow,
+    WorkspaceMeta,
+)
+from reviewer.store.workspace import Workspace, WorkspaceError, create_workspace, open_workspace
+
+DATA_DIR_ENV = "AGENTOPS_REVIEWER_DATA_DIR"
+UNPACK_ACTION = "unpack"
+"""Audit action of the reviews a pack carried in (not an offline change: never sent back)."""
+
+
+class PackError(Exception):
+    """A pack cannot be made, opened or answered; one line for the user."""
+
+
+def user_data_dir() -> Path:
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else user_data_path("agentops-reviewer", appauthor=False)
+
+
+def pack_workspace_path(pack_id: str, data_dir: Path | None = None) -> Path:
+    """Where the private workspace of an opened pack lives."""
+    return (data_dir or user_data_dir()) / "packs" / f"{pack_id}.sqlite"
+
+
+@dataclass(frozen=True)
+class PackSummary:
+    pack_id: str
+    path: Path
+    reviewer: str
+    batch: str
+    items: int
+    reviews: int
+    checksum: str
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """What a pack workspace knows about the pack it was opened from."""
+
+    pack_id: str
+    reviewer: str
+    batch: str
+    workspace_id: str
+    """The lead's workspace, where results go back."""
+    checksum: str
+
+
+@dataclass(frozen=True)
+class ResultsSummary:
+    path: Path
+    pack_id: str
+    reviewer: str
+    reviews: int
+    submitted: int
+    audit_entries: int
+    checksum: str
+
+
+def create_pack(
+    ws: Workspace, batch: str, reviewer: str, out: Path, *, progress: Progress = NO_PROGRESS
+) -> PackSummary:
+    """Write ``reviewer``'s items of ``batch`` to the pack file ``out``: sessions in full,
+    the rubric version, the assignment, the reviewer's reviews so far, a checksum."""
+    pack_id = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    writer: SealedWriter | None = None
+    try:
+        with ws.read() as s:
+            brow = s.scalar(select(BatchRow).where(BatchRow.name == batch))
+            if brow is None:
+                raise PackError(f"no batch named {batch!r} in this workspace")
+            rows = s.execute(
+                select(BatchItemRow, AssignmentRow.claimed_at, SessionRow)
+                .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
+                .join(SessionRow, SessionRow.id == BatchItemRow.session_id)
+                .where(BatchItemRow.batch_id == brow.id, AssignmentRow.reviewer == reviewer)
+                .order_by(BatchItemRow.position)
+            ).all()
+            if not rows:
+                raise PackError(f"{reviewer} has no items assigned in batch {batch!r}")
+            rubric = get_rubric(s, brow.rubric_id)
+            reviews = list(
+                s.scalars(
+                    select(ReviewRow)
+                    .where(
+                        ReviewRow.batch_id == brow.id,
+                        ReviewRow.reviewer == reviewer,
+                        ReviewRow.conflict_of.is_(None),
+                    )
+                    .order_by(ReviewRow.id)
+                )
+            )
+            others = {r.rubric_id for r in reviews} - {brow.rubric_id}
+            writer = SealedWriter(out)
+            items: list[PackItem] = []
+            for n, (item, claimed_at, sess) in enumerate(rows, 1):
+                entry = session_entry(item.position)
+                writer.add(entry, _session_bytes(s, sess.id))
+                items.append(
+                    PackItem(
+                        position=item.position,
+                        session_key=sess.session_key,
+                        session_revision=sess.revision,
+                        entry=entry,
+                        stratum=item.stratum,
+                        inclusion_probability=item.inclusion_probability,
+                        is_gold=item.is_gold,
+                        claimed_at=claimed_at,
+                    )
+                )
+                progress.update(n, len(rows), "packing sessions")
+            lines = [
+                PackedReview(
+                    review=review_from_row(s, r), version=r.version_id, sha256=row_sha256(r)
+                ).model_dump_json()
+                for r in reviews
+            ]
+            writer.add(REVIEWS_ENTRY, "".join(x + "\n" for x in lines).encode())
+            manifest = PackManifest(
+                created_at=now,
+                app_version=__version__,
+                pack_id=pack_id,
+                workspace_id=_workspace_id(s),
+                reviewer=reviewer,
+                batch=PackBatch(
+                    name=brow.name,
+                    spec=brow.spec,
+                    blind=brow.blind,
+                    created_at=brow.created_at,
+                    population=brow.population,
+                    strata=brow.strata,
+                ),
+                rubric=rubric,
+                other_rubrics=[get_rubric(s, rid) for rid in sorted(others)],
+                items=items,
+                reviews=len(lines),
+            )
+        checksum = writer.seal(manifest.model_dump(mode="json", exclude={"entries", "checksum"}))
+        with ws.write() as s:
+            s.add(
+                PackRow(
+                    pack_id=pack_id,
+                    batch_id=brow.id,
+                    reviewer=reviewer,
+                    created_at=now,
+                    checksum=checksum,
+                )
+            )
+        writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    return PackSummary(pack_id, out, reviewer, batch, len(items), len(lines), checksum)
+
+
+def _session_bytes(s: OrmSession, session_id: int) -> bytes:
+    data = s.scalar(select(SessionContent.data).where(SessionContent.session_id == session_id))
+    assert data is not None, f"session {session_id} has no content"
+    return zlib.decompress(data)
+
+
+def _workspace_id(s: OrmSession) -> str:
+    row = s.get(WorkspaceMeta, "workspace_id")
+    assert row is not None, "workspace without an id"
+    return row.value
+
+
+def read_pack_manifest(path: Path) -> PackManifest:
+    """The verified manifest of a pack file (PackError when it is damaged or changed)."""
+    try:
+        with SealedFile(path, PACK_FORMAT, "review pack") as f:
+            return _pack_manifest(f)
+    except PackFileError as exc:
+        raise PackError(str(exc)) from None
+
+
+def _pack_manifest(f: SealedFile) -> PackManifest:
+    try:
+        return PackManifest.model_validate(f.manifest)
+    except ValidationError as exc:
+        raise PackError(f"{f.path.name} has a malformed manifest: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else str(err["msg"])
+
+
+def open_pack(path: Path, *, data_dir: Path | None = None) -> Workspace:
+    """Open a pack as a private local workspace for reviewing offline.
+
+    The workspace lives in the user data folder, named by the pack id: opening the same pack
+    again continues the work done in it. It never refers to the lead's workspace.
+    """
+    try:
+        with SealedFile(path, PACK_FORMAT, "review pack") as f:
+            manifest = _pack_manifest(f)
+            target = pack_workspace_path(manifest.pack_id, data_dir)
+            if target.exists():
+                ws = _open(target)
+                if ws.meta("pack_complete") == "yes":
+                    return ws
+                ws.close()  # an interrupted opening: start again
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(target) + suffix).unlink(missing_ok=True)
+            ws = create_workspace(target)
+            try:
+                _materialise(ws, f, manifest, path)
+            except BaseException:
+                ws.close()
+                raise
+            return ws
+    except PackFileError as exc:
+        raise PackError(str(exc)) from None
+
+
+def _open(target: Path) -> Workspace:
+    try:
+        return open_workspace(target)
+    except WorkspaceError as exc:
+        raise PackError(str(exc)) from None
+
+
+def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: Path) -> None:
+    try:
+        with ws.write() as s:
+            rubric_id = put_rubric(s, manifest.rubric, manifest.created_at)
+            for other in manifest.other_rubrics:
+                put_rubric(s, other, manifest.created_at)
+            sessions: list[tuple[Session, int]] = []
+            for item in manifest.items:
+                try:
+                    session = Session.model_validate_json(f.read(item.entry))
+                except ValidationError as exc:
+                    raise PackError(f"{source.name}: {item.entry}: {_first_error(exc)}") from None
+                if session.id != item.session_key:
+                    raise PackError(f"{source.name}: {item.entry} is not {item.session_key!r}")
+                sessions.append((session, item.session_revision))
+            ids = put_sessions(s, sessions)
+            put_batch(s, manifest.batch, rubric_id, manifest.items, ids, manifest.reviewer)
+            base: dict[str, str] = {}
+            rubrics = {(r.name, r.version): r for r in [manifest.rubric, *manifest.other_rubrics]}
+            for line in f.lines(REVIEWS_ENTRY):
+                try:
+                    packed = PackedReview.model_validate_json(line)
+                except ValidationError as exc:
+                    raise PackError(f"{source.name}: a review: {_first_error(exc)}") from None
+                review = packed.review
+                rubric = rubrics.get((review.rubric_name, review.rubric_version))
+                if rubric is None:
+                    raise PackError(
+                        f"{source.name}: a review uses rubric {review.rubric_name} "
+                        f"v{review.rubric_version}, which the pack does not carry"
+                    )
+                save_review(
+                    s,
+                    review,
+                    rubric,
+                    actor=manifest.reviewer,
+                    action=UNPACK_ACTION,
+                    origin=f"pack:{manifest.pack_id}",
+                )
+                base[review.uid] = packed.sha256
+            meta = {
+                "pack_id": manifest.pack_id,
+                "pack_checksum": manifest.checksum,
+                "pack_workspace_id": manifest.workspace_id,
+                "pack_reviewer": manifest.reviewer,
+                "pack_batch": manifest.batch.name,
+                "pack_base": orjson.dumps(base, option=orjson.OPT_SORT_KEYS).decode(),
+                "pack_source": str(source.resolve()),
+                "pack_complete": "yes",
+            }
+            for key, value in meta.items():
+                s.merge(WorkspaceMeta(key=key, value=value))
+    except (PackStoreError, ReviewStoreError) as exc:
+        raise PackError(f"{source.name} cannot be opened: {exc}") from None
+
+
+def pack_info(ws: Workspace) -> PackInfo | None:
+    """The pack a workspace was opened from (None for an ordinary workspace)."""
+    with ws.read() as s:
+        meta = {
+            r.key: r.value
+            for r in s.scalars(select(WorkspaceMeta).where(WorkspaceMeta.key.like("pack_%")))
+        }
+    if meta.get("pack_complete") != "yes":
+        return None
+    return PackInfo(
+        pack_id=meta["pack_id"],
+        reviewer=meta["pack_reviewer"],
+        batch=meta["pack_batch"],
+        workspace_id=meta["pack_workspace_id"],
+        checksum=meta["pack_checksum"],
+    )
+
+
+def write_results(
+    pack: Workspace | Path, out: Path, *, data_dir: Path | None = None
+) -> ResultsSummary:
+    """Write the results of an opened pack (its workspace, or the pack file) to ``out``:
+    the reviews made or changed offline with their history, and the offline audit trail."""
+    if isinstance(pack, Workspace):
+        return _write_results(pack, out)
+    ws = open_pack(pack, data_dir=data_dir)
+    try:
+        return _write_results(ws, out)
+    finally:
+        ws.close()
+
+
+def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
+    info = pack_info(ws)
+    if info is None:
+        raise PackError(f"{ws.display_name} was not opened from a review pack")
+    base: dict[str, str] = orjson.loads(ws.meta("pack_base") or "{}")
+    writer: SealedWriter | None = None
+    try:
+        with ws.read() as s:
+            rows = list(s.scalars(select(ReviewRow).order_by(ReviewRow.id)))
+            strangers = sorted({r.reviewer for r in rows} - {info.reviewer})
+            if strangers:
+                raise PackError(
+                    f"this pack is {info.reviewer}'s, but it holds reviews made as "
+                    f"{', '.join(strangers)}; review it under the name {info.reviewer}"
+                )
+            entries = s.execute(
+                select(AuditEntry, SessionRow.session_key, SessionRow.revision)
+                .outerjoin(SessionRow, SessionRow.id == AuditEntry.session_id)
+                .where(AuditEntry.action != UNPACK_ACTION)
+                .order_by(AuditEntry.id)
+            ).all()
+            history: dict[str, list[str]] = {}
+            for entry, _key, _rev in entries:
+                digest = snapshot_sha256(entry.after)
+                if entry.review_uid is not None and digest is not None:
+                    history.setdefault(entry.review_uid, []).append(digest)
+            results = []
+            for row in rows:
+                digest = row_sha256(row)
+                if base.get(row.uid) == digest:
+                    continue  # carried in the pack and not changed offline
+                results.append(
+                    ResultReview(
+                        review=review_from_row(s, row),
+                        sha256=digest,
+                        base_sha256=base.get(row.uid),
+                        history=history.get(row.uid, []),
+                    )
+                )
+            audit = [
+                AuditRecord(
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    review_uid=e.review_uid,
+                    session_key=key,
+                    session_revision=rev,
+                    before=e.before,
+                    after=e.after,
+                )
+                for e, key, rev in entries
+            ]
+        writer = SealedWriter(out)
+        writer.add(REVIEWS_ENTRY, _jsonl(r.model_dump_json() for r in results))
+        writer.add(AUDIT_ENTRY, _jsonl(a.model_dump_json() for a in audit))
+        manifest = ResultsManifest(
+            created_at=datetime.now(UTC),
+            app_version=__version__,
+            pack_id=info.pack_id,
+            pack_checksum=info.checksum,
+            workspace_id=info.workspace_id,
+            reviewer=info.reviewer,
+            batch=info.batch,
+            reviews=len(results),
+            audit_entries=len(audit),
+        )
+        checksum = writer.seal(manifest.model_dump(mode="json", exclude={"entries", "checksum"}))
+        writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    submitted = sum(1 for r in results if r.review.status.value == "submitted")
+    return ResultsSummary(
+        out, info.pack_id, info.reviewer, len(results), submitted, len(audit), checksum
+    )
+
+
+def _jsonl(lines: Iterable[str]) -> bytes:
+    return "".join(f"{line}\n" for line in lines).encode()
