@@ -20,6 +20,7 @@ from reviewer.services.browse import SessionSummary
 from reviewer.services.importing import ImportSummary
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
+from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.workbench import Workbench
@@ -106,6 +107,12 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        batch_menu = self.menuBar().addMenu("&Batch")
+        new_batch = QAction("&New batch…", self)
+        new_batch.setShortcut("Ctrl+B")
+        new_batch.setStatusTip("Draw a reproducible sample of sessions and assign it to reviewers")
+        new_batch.triggered.connect(self.new_batch)
+        batch_menu.addAction(new_batch)
         review_menu = self.menuBar().addMenu("&Review")
         for action in self.bench.actions_:
             review_menu.addAction(action)
@@ -122,6 +129,19 @@ class MainWindow(QMainWindow):
         about = QAction("&About AgentOps Reviewer", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def new_batch(self) -> NewBatchDialog | None:
+        """Open the New batch dialog (its preview and the drawing run on a worker)."""
+        if self.workspace is None:
+            return None
+        dialog = NewBatchDialog(self.workspace, self.runner, self)
+        dialog.batch_created.connect(
+            lambda b: self.statusBar().showMessage(
+                f"Batch {b.name} created: {len(b.items)} items", 10_000
+            )
+        )
+        dialog.open()
+        return dialog
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
