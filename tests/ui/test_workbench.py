@@ -204,7 +204,10 @@ def test_skip_and_flag_ask_for_a_reason(
     _open(qtbot, w, review_ws)
     first = _current_key(w)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("not my language", True))
-    with qtbot.waitSignal(w.bench.review_saved, timeout=5_000):
+    with (
+        qtbot.waitSignal(w.bench.review_saved, timeout=5_000),
+        qtbot.waitSignal(w.session_shown, timeout=5_000),
+    ):
         qtbot.keyClick(
             w.table,
             Qt.Key.Key_S,
