@@ -240,7 +240,10 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
         if _unreachable(exc):
             raise unavailable_error(url, exc) from None
         if isinstance(exc, sqlite3.DatabaseError) or "DatabaseError" in type(exc).__name__:
-            raise WorkspaceError(f"{ws.display_name} is not a readable workspace: {exc}") from None
+            reason = getattr(exc, "orig", None) or exc
+            raise WorkspaceError(
+                f"{ws.display_name} is not a readable workspace: {reason}"
+            ) from None
         raise
     return ws
 
