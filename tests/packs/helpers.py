@@ -42,10 +42,14 @@ def make_batch(
     items: int,
     blind: bool = False,
     gold: Iterable[int] = (),
+    texts: Mapping[int, str] | None = None,
 ) -> dict[int, int]:
     """Sessions ``s-00000``… (stored when missing), a batch of the first ``items`` of them,
     and each reviewer assigned the given positions. Returns position → batch item id."""
-    store_sessions(ws, [make_session(key(i), text=f"question {i}") for i in range(items)])
+    texts = texts or {}
+    store_sessions(
+        ws, [make_session(key(i), text=texts.get(i, f"question {i}")) for i in range(items)]
+    )
     gold = set(gold)
     with ws.write() as s:
         found = find_rubric(s, "default")
