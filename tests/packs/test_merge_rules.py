@@ -216,3 +216,25 @@ def test_the_same_item_reviewed_here_and_offline_keeps_both(
     with lead.read() as s:
         kept = s.scalar(select(ReviewRow).where(ReviewRow.uid == theirs.uid))
         assert kept is not None and kept.conflict_of == ours.uid and kept.values == BAD
+
+
+def test_a_review_uid_that_is_someone_elses_here_is_refused(
+    lead: Workspace, rubric: Rubric, tmp_path: Path
+) -> None:
+    bobs = review_item(lead, rubric, 2, "bob")
+    good = _results(lead, rubric, tmp_path, "ana", range(2, 3), "ana")
+    with SealedFile(good, "agentops-reviewer-results", "results file") as f:
+        manifest = dict(f.manifest)
+        data = {name: f.read(name) for name in f.manifest["entries"]}
+    line = orjson.loads(data[REVIEWS_ENTRY])
+    line["review"]["uid"] = bobs.uid  # well sealed, but claims bob's review as ana's
+    data[REVIEWS_ENTRY] = orjson.dumps(line) + b"\n"
+    writer = SealedWriter(tmp_path / "clash.results")
+    for name, blob in data.items():
+        writer.add(name, blob)
+    writer.seal(manifest)
+    writer.commit()
+    before = reviews_state(lead)
+    with pytest.raises(MergeError, match="another reviewer's or session's here"):
+        merge_results(lead, [tmp_path / "clash.results"])
+    assert reviews_state(lead) == before

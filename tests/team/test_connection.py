@@ -27,6 +27,7 @@ from reviewer.store.workspace import (
     WorkspaceUnavailable,
     display_url,
     normalise_url,
+    password_hint,
 )
 from tests.packs.helpers import BAD, GOOD, key, make_batch, review_item
 
@@ -156,3 +157,19 @@ def test_a_password_in_the_url_never_reaches_files_or_reports(
     ):
         assert SECRET.encode() not in blob
     ws.close()
+
+
+def test_a_pgpass_others_can_read_is_pointed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text("127.0.0.1:5432:*:reviewer:secret\n")
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    failed = 'connection failed: FATAL:  password authentication failed for user "reviewer"'
+    pgpass.chmod(0o644)
+    assert "chmod 600" in password_hint(failed)
+    pgpass.chmod(0o600)
+    assert password_hint(failed) == ""
+    assert password_hint("connection refused") == ""
+    pgpass.unlink()
+    assert "PGPASSWORD" in password_hint("fe_sendauth: no password supplied")
