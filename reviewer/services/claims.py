@@ -3,7 +3,9 @@
 An item is never handed out more often than the batch's design says: assignments fix who
 reviews what (claiming marks ``claimed_at`` and a lease), and a batch worked as an open pool
 hands each item to ``pool_copies`` different reviewers, creating their assignments as they
-claim. Claims carry a lease, so the items of a reviewer who vanished come back.
+claim. Claims carry a lease, so the items of a reviewer who vanished come back. An
+assignment finished through :func:`submit` keeps ``claimed_at`` and loses its lease, so
+later claims pass it over without looking at reviews.
 
 PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass each other;
 what a claimer locked is counted again in a fresh statement before it is handed out.

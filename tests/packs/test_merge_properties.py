@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reviewer.domain.review import ReviewStatus
 from reviewer.resources import default_rubric
 from reviewer.services.merging import merge_results
-from reviewer.services.packs import DATA_DIR_ENV, create_pack, open_pack, write_results
+from reviewer.services.packs import create_pack, open_pack, write_results
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store.migrate import backup_sqlite
 from tests.packs.helpers import BAD, GOOD, make_batch, review_item, reviews_state
@@ -52,9 +52,6 @@ def test_any_merge_order_gives_the_same_reviews(
     rubric = default_rubric()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        import os
-
-        os.environ[DATA_DIR_ENV] = str(tmp / "data")
         ws = init_workspace(tmp / "lead.sqlite")
         make_batch(ws, "b1", {"ana": range(ITEMS), "bob": range(ITEMS)}, items=ITEMS)
         uids: dict[tuple[str, int], str] = {}
@@ -65,7 +62,7 @@ def test_any_merge_order_gives_the_same_reviews(
         files = []
         for who, days in (("ana", [ana_day1, ana_day2]), ("bob", [bob])):
             pack = create_pack(ws, "b1", who, tmp / f"{who}.reviewpack")
-            offline = open_pack(pack.path)
+            offline = open_pack(pack.path, data_dir=tmp / "data")
             mine = dict(uids)
             for day, plan in enumerate(days):
                 for pos, v in enumerate(plan):

@@ -12,7 +12,7 @@ import orjson
 from reviewer.domain.review import Review, ReviewStatus
 from reviewer.resources import default_rubric
 from reviewer.services.merging import merge_results
-from reviewer.services.packs import DATA_DIR_ENV, create_pack, open_pack, write_results
+from reviewer.services.packs import create_pack, open_pack, write_results
 from reviewer.services.reviewing import save
 from reviewer.services.workspaces import init_workspace
 from reviewer.synth.generator import generate_sessions
@@ -24,12 +24,9 @@ N = 1000
 
 @benchmark("pack_round_trip")
 def pack_round_trip() -> Figures:
-    import os
-
     rubric = default_rubric()
     sessions = list(generate_sessions(N, seed=5))
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ[DATA_DIR_ENV] = str(Path(tmp) / "data")
         bare_zip = Path(tmp) / "bare.zip"
         with timed() as bare, zipfile.ZipFile(bare_zip, "w", zipfile.ZIP_DEFLATED) as z:
             for i, sess in enumerate(sessions):
@@ -39,7 +36,7 @@ def pack_round_trip() -> Figures:
         with timed() as made:
             pack = create_pack(ws, "b1", "ana", Path(tmp) / "ana.reviewpack")
         with timed() as opened:
-            offline = open_pack(pack.path)
+            offline = open_pack(pack.path, data_dir=Path(tmp) / "data")
         for i in range(N):
             review = Review(
                 session_key=f"s-{i:05d}",
