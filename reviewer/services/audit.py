@@ -9,6 +9,19 @@ from reviewer.store.tables import AuditEntry, SessionRow
 from reviewer.store.workspace import Workspace
 
 
+def audit_record(entry: AuditEntry, session_key: str | None, revision: int | None) -> AuditRecord:
+    return AuditRecord(
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        review_uid=entry.review_uid,
+        session_key=session_key,
+        session_revision=revision,
+        before=entry.before,
+        after=entry.after,
+    )
+
+
 def audit_trail(
     ws: Workspace, *, session_key: str | None = None, review_uid: str | None = None
 ) -> list[AuditRecord]:
@@ -23,19 +36,7 @@ def audit_trail(
     if review_uid is not None:
         q = q.where(AuditEntry.review_uid == review_uid)
     with ws.read() as s:
-        return [
-            AuditRecord(
-                at=e.at,
-                actor=e.actor,
-                action=e.action,
-                review_uid=e.review_uid,
-                session_key=key,
-                session_revision=rev,
-                before=e.before,
-                after=e.after,
-            )
-            for e, key, rev in s.execute(q)
-        ]
+        return [audit_record(e, key, rev) for e, key, rev in s.execute(q)]
 
 
 def session_known(ws: Workspace, session_key: str) -> bool:

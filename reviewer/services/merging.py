@@ -29,7 +29,7 @@ from reviewer.domain.pack import (
 )
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
-from reviewer.services.packfile import PackFileError, SealedFile, file_sha256
+from reviewer.services.packfile import PackFileError, SealedFile, file_sha256, validation_line
 from reviewer.store import migrate
 from reviewer.store.packs import history_hashes, import_audit
 from reviewer.store.reviews import (
@@ -147,9 +147,7 @@ def _load(path: Path) -> _Results:
     except PackFileError as exc:
         raise MergeError(str(exc)) from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise MergeError(f"{name} is malformed ({where}: {err['msg']})") from None
+        raise MergeError(f"{name} is malformed ({validation_line(exc)})") from None
     for rr in reviews:
         if snapshot_sha256(review_snapshot(rr.review)) != rr.sha256:
             raise MergeError(f"{name} fails its checksum: review {rr.review.uid} was changed")

@@ -4,44 +4,21 @@ through the service, against a bare psycopg SKIP LOCKED queue on the same server
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import psycopg
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from reviewer.services.claims import claim_next
 from reviewer.services.workspaces import init_workspace
+from tests.helpers.postgres import temporary_database
 from tests.packs.helpers import make_batch
 from tests.perf.harness import Figures, benchmark, timed
 from tests.team.workload import run_workers
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ITEMS = 2000
 WORKERS = 20
 PER_CLAIM = 5
-
-
-@contextmanager
-def _database() -> Iterator[str | None]:
-    admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    name = f"reviewer_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError:
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _threads(n: int, work: Callable[[int], None]) -> None:
@@ -58,7 +35,7 @@ def _threads(n: int, work: Callable[[int], None]) -> None:
 
 def _bare_queue(url: str, submit: bool) -> float:
     """The same job on one table with raw psycopg: claim 5 with SKIP LOCKED, mark each done."""
-    dsn = url.replace("postgresql://", "postgresql://", 1)
+    dsn = url
     with psycopg.connect(dsn, autocommit=True) as con:
         con.execute("DROP TABLE IF EXISTS q")
         con.execute(
@@ -120,11 +97,11 @@ def claims_postgres() -> Figures:
     figures: Figures = {"items": ITEMS, "workers": WORKERS, "per_claim": PER_CLAIM}
     for submit in (False, True):
         label = "claim_and_submit" if submit else "claim_only"
-        with _database() as url:
+        with temporary_database("reviewer_bench") as url:
             if url is None:
                 return {"skipped": "no PostgreSQL server at 127.0.0.1:5432"}
             ours = _service(url, submit)
-        with _database() as url:
+        with temporary_database("reviewer_bench") as url:
             assert url is not None
             bare = _bare_queue(url, submit)
         figures[f"{label}_items_per_s"] = round(ITEMS / ours)
