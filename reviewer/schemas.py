@@ -15,10 +15,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from reviewer.domain.batch import Batch
+from reviewer.domain.pack import (
+    AuditRecord,
+    PackedReview,
+    PackManifest,
+    ResultReview,
+    ResultsManifest,
+)
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
 from reviewer.services.importing import ImportSummary
+from reviewer.services.merging import MergeReport
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -39,6 +47,14 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "review.schema.json": _model(Review, "AgentOps Reviewer review"),
     "import-summary.schema.json": _model(ImportSummary, "`reviewer import --json` summary"),
     "batch.schema.json": _model(Batch, "`reviewer sample --json` / `reviewer batch show --json`"),
+    "pack-manifest.schema.json": _model(PackManifest, "Review pack manifest.json (v1)"),
+    "pack-review.schema.json": _model(PackedReview, "Review pack reviews.jsonl line (v1)"),
+    "results-manifest.schema.json": _model(ResultsManifest, "Pack results manifest.json (v1)"),
+    "results-review.schema.json": _model(ResultReview, "Pack results reviews.jsonl line (v1)"),
+    "audit-entry.schema.json": _model(
+        AuditRecord, "Audit trail entry (`reviewer audit --json` items, results audit.jsonl)"
+    ),
+    "merge-report.schema.json": _model(MergeReport, "`reviewer merge --json` report"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 

@@ -8,6 +8,7 @@ from reviewer import __version__
 from reviewer.cli import stubs
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
 from reviewer.cli.cmd_import import import_cmd
+from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
 from reviewer.cli.cmd_review import review_cmd
 from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
 from reviewer.logs import setup_logging
@@ -33,8 +34,9 @@ for _command in (
     stubs.stats_cmd,
     stubs.report_cmd,
     stubs.export_cmd,
-    stubs.pack_cmd,
-    stubs.merge_cmd,
+    pack_cmd,
+    merge_cmd,
+    audit_cmd,
     demo_cmd,
     generate_cmd,
 ):

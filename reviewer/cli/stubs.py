@@ -25,5 +25,3 @@ def _stub(name: str, summary: str) -> click.Command:
 stats_cmd = _stub("stats", "Print review coverage, quality and agreement figures.")
 report_cmd = _stub("report", "Write a self-contained HTML report for stakeholders.")
 export_cmd = _stub("export", "Export labels to CSV, JSONL, Parquet, fine-tuning and eval files.")
-pack_cmd = _stub("pack", "Create offline review packs and write their results.")
-merge_cmd = _stub("merge", "Merge review-pack results into a workspace.")

@@ -3,7 +3,9 @@
 An item is never handed out more often than the batch's design says: assignments fix who
 reviews what (claiming marks ``claimed_at`` and a lease), and a batch worked as an open pool
 hands each item to ``pool_copies`` different reviewers, creating their assignments as they
-claim. Claims carry a lease, so the items of a reviewer who vanished come back.
+claim. Claims carry a lease, so the items of a reviewer who vanished come back. An
+assignment finished through :func:`submit` keeps ``claimed_at`` and loses its lease, so
+later claims pass it over without looking at reviews.
 
 PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` lets concurrent claimers pass each other;
 what a claimer locked is counted again in a fresh statement before it is handed out.
@@ -120,37 +122,33 @@ def claim_next(
     until = now + lease
     with ws.write() as s:
         batch_id = _batch_id(s, batch)
-        # Single-table reads joined here: their plans stay cheap whatever the planner's
-        # statistics say about a batch created a second ago.
-        positions: dict[int, int] = dict(
-            s.execute(
-                select(BatchItemRow.id, BatchItemRow.position).where(
-                    BatchItemRow.batch_id == batch_id
-                )
-            ).all()
-        )
-        ids = _claim_assigned(s, batch_id, positions, reviewer, n, now, until)
+        ids = _claim_assigned(s, batch_id, reviewer, n, now, until)
         if pool_copies is not None and len(ids) < n:
-            ids += _claim_pool(
-                s, batch_id, positions, reviewer, n - len(ids), pool_copies, now, until
-            )
+            ids += _claim_pool(s, batch_id, reviewer, n - len(ids), pool_copies, now, until)
         return _claims(s, ids, batch)
 
 
 def _claim_assigned(
-    s: OrmSession,
-    batch_id: int,
-    positions: dict[int, int],
-    reviewer: str,
-    n: int,
-    now: datetime,
-    until: datetime,
+    s: OrmSession, batch_id: int, reviewer: str, n: int, now: datetime, until: datetime
 ) -> list[int]:
+    # Two single-table reads joined here rather than one join: their plans stay cheap
+    # whatever the planner's statistics say about a batch drawn a second ago.
     mine = s.execute(
         select(AssignmentRow.id, AssignmentRow.item_id).where(
             AssignmentRow.reviewer == reviewer, _free(AssignmentRow, now)
         )
     ).all()
+    items = sorted({item for _, item in mine})
+    positions: dict[int, int] = {}
+    for start in range(0, len(items), 500):
+        positions.update(
+            s.execute(
+                select(BatchItemRow.id, BatchItemRow.position).where(
+                    BatchItemRow.id.in_(items[start : start + 500]),
+                    BatchItemRow.batch_id == batch_id,
+                )
+            ).all()
+        )
     queue = [aid for _, aid in sorted((positions[i], a) for a, i in mine if i in positions)]
     got: list[int] = []
     while queue and len(got) < n:
@@ -181,53 +179,65 @@ def _claim_assigned(
                 .where(AssignmentRow.id.in_(finished))
                 .values(claimed_at=func.coalesce(AssignmentRow.claimed_at, now), lease_until=None)
             )
-        got += sorted(taken, key=lambda aid: window.index(aid))
+        got += sorted(taken, key=window.index)
     return got
+
+
+def _pool_candidates(
+    s: OrmSession,
+    batch_id: int,
+    reviewer: str,
+    copies: int,
+    now: datetime,
+    after: int,
+    limit: int,
+) -> list[tuple[int, int]]:
+    """(item, position) of the next items after position ``after`` that look short of
+    reviewers and are not the reviewer's already (checked precisely once locked)."""
+    a = AssignmentRow
+    return list(
+        s.execute(
+            select(BatchItemRow.id, BatchItemRow.position)
+            .outerjoin(a, a.item_id == BatchItemRow.id)
+            .where(BatchItemRow.batch_id == batch_id, BatchItemRow.position > after)
+            .group_by(BatchItemRow.id, BatchItemRow.position)
+            .having(func.count(a.id).filter(~_lapsed(a, now)) < copies)
+            .having(func.coalesce(func.max(case((a.reviewer == reviewer, 1), else_=0)), 0) == 0)
+            .order_by(BatchItemRow.position)
+            .limit(limit)
+        ).all()
+    )
 
 
 def _claim_pool(
     s: OrmSession,
     batch_id: int,
-    positions: dict[int, int],
     reviewer: str,
     n: int,
     copies: int,
     now: datetime,
     until: datetime,
 ) -> list[int]:
-    held = s.execute(
-        select(
-            AssignmentRow.item_id,
-            func.count(AssignmentRow.id).filter(~_lapsed(AssignmentRow, now)),
-            func.max(case((AssignmentRow.reviewer == reviewer, 1), else_=0)),
-        )
-        .where(
-            AssignmentRow.item_id.in_(
-                select(BatchItemRow.id).where(BatchItemRow.batch_id == batch_id)
-            )
-        )
-        .group_by(AssignmentRow.item_id)
-    ).all()
-    counts = {item: (int(live), bool(is_mine)) for item, live, is_mine in held}
-    queue = sorted(
-        (item for item in positions if counts.get(item, (0, False))[0] < copies),
-        key=positions.__getitem__,
-    )
-    queue = [item for item in queue if not counts.get(item, (0, False))[1]]
     got: list[int] = []
-    while queue and len(got) < n:
-        window, queue = queue[: n - len(got)], queue[n - len(got) :]
+    after = -1
+    while len(got) < n:
+        need = n - len(got)
+        candidates = _pool_candidates(s, batch_id, reviewer, copies, now, after, 2 * need + 8)
+        if not candidates:
+            break
         locked = list(
-            s.scalars(
-                select(BatchItemRow.id)
-                .where(BatchItemRow.id.in_(window))
+            s.execute(
+                select(BatchItemRow.id, BatchItemRow.position)
+                .where(BatchItemRow.id.in_([c for c, _ in candidates]))
+                .order_by(BatchItemRow.position)
+                .limit(need)
                 .with_for_update(skip_locked=True)
-            )
+            ).all()
         )
+        # Next round: past what we locked, or past every candidate when all were taken.
+        after = locked[-1][1] if len(locked) == need else candidates[-1][1]
         if locked:
-            got += _take_slots(
-                s, batch_id, sorted(locked, key=positions.__getitem__), reviewer, copies, now, until
-            )
+            got += _take_slots(s, batch_id, [i for i, _ in locked], reviewer, copies, now, until)
     return got
 
 
@@ -254,6 +264,7 @@ def _take_slots(
     for aid, item_id, who, is_stale in rows:
         by_item[item_id].append((aid, who, bool(is_stale)))
     got: list[int] = []
+    fresh: list[int] = []
     for item_id in items:
         held = by_item[item_id]
         if any(who == reviewer for _, who, _ in held):
@@ -272,12 +283,15 @@ def _take_slots(
             if moved is not None:
                 got.append(moved)
             continue
-        new_id = s.execute(
-            insert(AssignmentRow)
-            .values(item_id=item_id, reviewer=reviewer, claimed_at=now, lease_until=until)
-            .returning(AssignmentRow.id)
-        ).scalar_one()
-        got.append(new_id)
+        fresh.append(item_id)
+    if fresh:
+        got += s.scalars(
+            insert(AssignmentRow).returning(AssignmentRow.id),
+            [
+                {"item_id": i, "reviewer": reviewer, "claimed_at": now, "lease_until": until}
+                for i in fresh
+            ],
+        ).all()
     return got
 
 

@@ -29,11 +29,12 @@ from reviewer.domain.pack import (
 )
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
-from reviewer.services.packfile import PackFileError, SealedFile, file_sha256
+from reviewer.services.packfile import PackFileError, SealedFile, file_sha256, validation_line
 from reviewer.store import migrate
 from reviewer.store.packs import history_hashes, import_audit
 from reviewer.store.reviews import (
     ConflictError,
+    ReviewStoreError,
     review_snapshot,
     row_sha256,
     save_review,
@@ -146,9 +147,7 @@ def _load(path: Path) -> _Results:
     except PackFileError as exc:
         raise MergeError(str(exc)) from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise MergeError(f"{name} is malformed ({where}: {err['msg']})") from None
+        raise MergeError(f"{name} is malformed ({validation_line(exc)})") from None
     for rr in reviews:
         if snapshot_sha256(review_snapshot(rr.review)) != rr.sha256:
             raise MergeError(f"{name} fails its checksum: review {rr.review.uid} was changed")
@@ -202,10 +201,19 @@ def _check_fits(
             problems = rubrics[key].problems(r.values)
             if problems:
                 raise MergeError(f"{name}: review {r.uid}: {'; '.join(problems)}")
-            if _session_id(s, r.session_key, r.session_revision) is None:
+            session_id = _session_id(s, r.session_key, r.session_revision)
+            if session_id is None:
                 raise MergeError(
                     f"{name} reviews session {r.session_key!r} revision {r.session_revision}, "
                     "which this workspace does not have"
+                )
+            here = s.execute(
+                select(ReviewRow.reviewer, ReviewRow.session_id).where(ReviewRow.uid == r.uid)
+            ).first()
+            if here is not None and tuple(here) != (r.reviewer, session_id):
+                raise MergeError(
+                    f"{name}: review {r.uid} is another reviewer's or session's here; "
+                    "nothing was merged"
                 )
 
 
@@ -228,7 +236,9 @@ def _merge_file(
         try:
             with ws.write() as s:
                 return _merge_in(s, ws, results, actor, rubrics)
-        except ConflictError:
+        except ReviewStoreError as exc:
+            if not isinstance(exc, ConflictError):
+                raise MergeError(f"{results.path.name}: {exc}; it was not merged") from None
             if attempt == MERGE_ATTEMPTS - 1:
                 raise MergeError(
                     f"{results.path.name}: reviews kept changing while merging; try again"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from reviewer.domain.pack import FORMAT_VERSION, MANIFEST_ENTRY
 from reviewer.ingest.archive import MAX_RATIO, ArchiveError, SafeZip
@@ -36,6 +37,13 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def validation_line(exc: ValidationError) -> str:
+    """The first problem pydantic found, as ``where: what``."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else str(err["msg"])
 
 
 def manifest_checksum(raw: dict[str, Any]) -> str:

@@ -22,7 +22,6 @@ from reviewer.domain.pack import (
     AUDIT_ENTRY,
     PACK_FORMAT,
     REVIEWS_ENTRY,
-    AuditRecord,
     PackBatch,
     PackedReview,
     PackItem,
@@ -32,7 +31,8 @@ from reviewer.domain.pack import (
     session_entry,
 )
 from reviewer.domain.session import Session
-from reviewer.services.packfile import PackFileError, SealedFile, SealedWriter
+from reviewer.services.audit import audit_record
+from reviewer.services.packfile import PackFileError, SealedFile, SealedWriter, validation_line
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.packs import PackStoreError, put_batch, put_rubric, put_sessions
 from reviewer.store.reviews import (
@@ -232,13 +232,7 @@ def _pack_manifest(f: SealedFile) -> PackManifest:
     try:
         return PackManifest.model_validate(f.manifest)
     except ValidationError as exc:
-        raise PackError(f"{f.path.name} has a malformed manifest: {_first_error(exc)}") from None
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else str(err["msg"])
+        raise PackError(f"{f.path.name} has a malformed manifest: {validation_line(exc)}") from None
 
 
 def open_pack(path: Path, *, data_dir: Path | None = None) -> Workspace:
@@ -287,7 +281,9 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
                 try:
                     session = Session.model_validate_json(f.read(item.entry))
                 except ValidationError as exc:
-                    raise PackError(f"{source.name}: {item.entry}: {_first_error(exc)}") from None
+                    raise PackError(
+                        f"{source.name}: {item.entry}: {validation_line(exc)}"
+                    ) from None
                 if session.id != item.session_key:
                     raise PackError(f"{source.name}: {item.entry} is not {item.session_key!r}")
                 sessions.append((session, item.session_revision))
@@ -299,7 +295,7 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
                 try:
                     packed = PackedReview.model_validate_json(line)
                 except ValidationError as exc:
-                    raise PackError(f"{source.name}: a review: {_first_error(exc)}") from None
+                    raise PackError(f"{source.name}: a review: {validation_line(exc)}") from None
                 review = packed.review
                 rubric = rubrics.get((review.rubric_name, review.rubric_version))
                 if rubric is None:
@@ -403,19 +399,7 @@ def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
                         history=history.get(row.uid, []),
                     )
                 )
-            audit = [
-                AuditRecord(
-                    at=e.at,
-                    actor=e.actor,
-                    action=e.action,
-                    review_uid=e.review_uid,
-                    session_key=key,
-                    session_revision=rev,
-                    before=e.before,
-                    after=e.after,
-                )
-                for e, key, rev in entries
-            ]
+            audit = [audit_record(e, key, rev) for e, key, rev in entries]
         writer = SealedWriter(out)
         writer.add(REVIEWS_ENTRY, _jsonl(r.model_dump_json() for r in results))
         writer.add(AUDIT_ENTRY, _jsonl(a.model_dump_json() for a in audit))

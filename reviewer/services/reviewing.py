@@ -179,13 +179,19 @@ def open_item(ws: Workspace, queue: Queue, session_id: int) -> ReviewItem:
     return ReviewItem(session_id, session, rubric, review, existing is None, queue.blind)
 
 
-def save(ws: Workspace, review: Review, rubric: Rubric) -> Review:
-    """Save ``review`` (idempotent: repeating it changes nothing) and return it as stored."""
+def save(
+    ws: Workspace, review: Review, rubric: Rubric, *, expected_version: int | None = None
+) -> Review:
+    """Save ``review`` (idempotent: repeating it changes nothing) and return it as stored.
+
+    With ``expected_version``, a review changed elsewhere since that version raises
+    ``ConflictError`` (reviewer.store.reviews) instead of being overwritten.
+    """
     stamped = review.model_copy(update={"updated_at": datetime.now(UTC)})
     if stamped.status is ReviewStatus.SUBMITTED and stamped.submitted_at is None:
         stamped.submitted_at = stamped.updated_at
     with ws.write() as s:
-        save_review(s, stamped, rubric)
+        save_review(s, stamped, rubric, expected_version=expected_version)
     return stamped
 
 

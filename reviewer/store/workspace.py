@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -66,7 +67,21 @@ def unavailable_error(url: str, exc: BaseException) -> WorkspaceUnavailable:
     password = make_url(url).password
     if password:
         reason = reason.replace(str(password), "***")
-    return WorkspaceUnavailable(f"cannot reach the workspace {display_url(url)}: {reason}")
+    return WorkspaceUnavailable(
+        f"cannot reach the workspace {display_url(url)}: {reason}{password_hint(reason)}"
+    )
+
+
+def password_hint(reason: str) -> str:
+    """Why libpq may have had no password: a ``.pgpass`` others can read is ignored."""
+    if "password" not in reason.lower():
+        return ""
+    pgpass = Path(os.environ.get("PGPASSFILE") or Path.home() / ".pgpass")
+    if pgpass.is_file() and pgpass.stat().st_mode & 0o077:
+        return f" ({pgpass} is ignored because others can read it: chmod 600 it)"
+    if "no password supplied" in reason and not pgpass.is_file():
+        return " (put the password in PGPASSWORD or ~/.pgpass, never in the URL)"
+    return ""
 
 
 def _is_url(target: str) -> bool:
@@ -240,7 +255,10 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
         if _unreachable(exc):
             raise unavailable_error(url, exc) from None
         if isinstance(exc, sqlite3.DatabaseError) or "DatabaseError" in type(exc).__name__:
-            raise WorkspaceError(f"{ws.display_name} is not a readable workspace: {exc}") from None
+            reason = getattr(exc, "orig", None) or exc
+            raise WorkspaceError(
+                f"{ws.display_name} is not a readable workspace: {reason}"
+            ) from None
         raise
     return ws
 

@@ -4,7 +4,7 @@ rows (the batch sampler is not needed to test packs)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from reviewer.domain.review import Review, ReviewStatus
 from reviewer.domain.rubric import Rubric
+from reviewer.domain.session import Session
 from reviewer.services.importing import store_sessions
 from reviewer.services.reviewing import save
 from reviewer.store.reviews import get_review
@@ -42,10 +43,19 @@ def make_batch(
     items: int,
     blind: bool = False,
     gold: Iterable[int] = (),
+    texts: Mapping[int, str] | None = None,
+    sessions: Sequence[Session] | None = None,
 ) -> dict[int, int]:
     """Sessions ``s-00000``… (stored when missing), a batch of the first ``items`` of them,
-    and each reviewer assigned the given positions. Returns position → batch item id."""
-    store_sessions(ws, [make_session(key(i), text=f"question {i}") for i in range(items)])
+    and each reviewer assigned the given positions (``sessions`` stores those instead, under
+    the same keys). Returns position → batch item id."""
+    texts = texts or {}
+    if sessions is not None:
+        store_sessions(ws, [x.model_copy(update={"id": key(i)}) for i, x in enumerate(sessions)])
+    else:
+        store_sessions(
+            ws, [make_session(key(i), text=texts.get(i, f"question {i}")) for i in range(items)]
+        )
     gold = set(gold)
     with ws.write() as s:
         found = find_rubric(s, "default")

@@ -49,6 +49,25 @@ def _rewrite(src: Path, dest: Path, change: dict[str, bytes]) -> Path:
     return dest
 
 
+def _forge(
+    src: Path,
+    dest: Path,
+    *,
+    manifest: dict[str, object] | None = None,
+    entries: dict[str, bytes] | None = None,
+) -> Path:
+    """A copy of a results file with changes, sealed again so that its checksum holds."""
+    with SealedFile(src, "agentops-reviewer-results", "results file") as f:
+        fields = {**f.manifest, **(manifest or {})}
+        data = {name: f.read(name) for name in f.manifest["entries"]}
+    writer = SealedWriter(dest)
+    for name, blob in {**data, **(entries or {})}.items():
+        writer.add(name, blob)
+    writer.seal(fields)
+    writer.commit()
+    return dest
+
+
 @pytest.fixture
 def lead(workspace: Workspace) -> Workspace:
     make_batch(workspace, "b1", {"ana": range(4), "bob": range(2, 6)}, items=6)
@@ -101,16 +120,9 @@ def test_files_that_are_not_results_or_answer_no_pack_here_are_refused(
         merge_results(lead, [tmp_path / "junk.results"])
     good = _results(lead, rubric, tmp_path, "ana", range(1), "ana")
     # A well-sealed file naming a pack this workspace never made.
-    with SealedFile(good, "agentops-reviewer-results", "results file") as f:
-        manifest = dict(f.manifest)
-        data = {name: f.read(name) for name in f.manifest["entries"]}
-    writer = SealedWriter(tmp_path / "forged.results")
-    for name, blob in data.items():
-        writer.add(name, blob)
-    writer.seal({**manifest, "pack_id": "f" * 32})
-    writer.commit()
+    forged = _forge(good, tmp_path / "forged.results", manifest={"pack_id": "f" * 32})
     with pytest.raises(MergeError, match="never made"):
-        merge_results(lead, [tmp_path / "forged.results"])
+        merge_results(lead, [forged])
 
 
 def test_unsafe_archives_are_refused(lead: Workspace, tmp_path: Path) -> None:
@@ -216,3 +228,20 @@ def test_the_same_item_reviewed_here_and_offline_keeps_both(
     with lead.read() as s:
         kept = s.scalar(select(ReviewRow).where(ReviewRow.uid == theirs.uid))
         assert kept is not None and kept.conflict_of == ours.uid and kept.values == BAD
+
+
+def test_a_review_uid_that_is_someone_elses_here_is_refused(
+    lead: Workspace, rubric: Rubric, tmp_path: Path
+) -> None:
+    bobs = review_item(lead, rubric, 2, "bob")
+    good = _results(lead, rubric, tmp_path, "ana", range(2, 3), "ana")
+    with zipfile.ZipFile(good) as z:
+        line = orjson.loads(z.read(REVIEWS_ENTRY))
+    line["review"]["uid"] = bobs.uid  # well sealed, but claims bob's review as ana's
+    clash = _forge(
+        good, tmp_path / "clash.results", entries={REVIEWS_ENTRY: orjson.dumps(line) + b"\n"}
+    )
+    before = reviews_state(lead)
+    with pytest.raises(MergeError, match="another reviewer's or session's here"):
+        merge_results(lead, [clash])
+    assert reviews_state(lead) == before

@@ -1,0 +1,170 @@
+"""Drafts kept on this computer while the workspace cannot be reached, and saved to it once
+it is back: a dropped connection never costs a reviewer what they typed.
+
+A small SQLite file in the user data folder, keyed by workspace id and review uid (the
+latest draft of a review wins). It holds reviews and rubrics, never workspace URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reviewer.domain.review import Review
+from reviewer.domain.rubric import Rubric
+from reviewer.services.packs import user_data_dir
+from reviewer.services.reviewing import save
+from reviewer.store.reviews import ConflictError
+from reviewer.store.workspace import Workspace, WorkspaceUnavailable
+
+log = logging.getLogger(__name__)
+
+DRAFTS_FILE = "drafts.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS drafts (
+    workspace_id TEXT NOT NULL,
+    review_uid TEXT NOT NULL,
+    kept_at TEXT NOT NULL,
+    review TEXT NOT NULL,
+    rubric TEXT NOT NULL,
+    expected_version INTEGER,
+    PRIMARY KEY (workspace_id, review_uid)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Draft:
+    workspace_id: str
+    review: Review
+    rubric: Rubric
+    expected_version: int | None
+    kept_at: datetime
+
+
+@dataclass
+class FlushReport:
+    """What saving the kept drafts did."""
+
+    saved: list[str] = field(default_factory=list)
+    """Review uids now in the workspace (their drafts are gone from this computer)."""
+    conflicts: list[ConflictError] = field(default_factory=list)
+    """Changed in the workspace meanwhile: both versions attached, the draft still kept."""
+    remaining: int = 0
+    """Drafts still kept (the workspace went away again, or conflicts)."""
+
+
+class DraftStore:
+    """The local draft file. Cheap to create; every call opens and closes the file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or user_data_dir() / DRAFTS_FILE
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=10)) as con, con:
+            con.execute(_SCHEMA)
+            yield con
+
+    def keep(
+        self,
+        workspace_id: str,
+        review: Review,
+        rubric: Rubric,
+        expected_version: int | None = None,
+    ) -> None:
+        """Keep (or replace) the draft of ``review`` for the workspace."""
+        with self._db() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    workspace_id,
+                    review.uid,
+                    datetime.now(UTC).isoformat(),
+                    review.model_dump_json(),
+                    rubric.model_dump_json(),
+                    expected_version,
+                ),
+            )
+
+    def pending(self, workspace_id: str) -> list[Draft]:
+        with self._db() as con:
+            rows = con.execute(
+                "SELECT review, rubric, expected_version, kept_at FROM drafts "
+                "WHERE workspace_id = ? ORDER BY kept_at",
+                (workspace_id,),
+            ).fetchall()
+        return [
+            Draft(
+                workspace_id,
+                Review.model_validate_json(review),
+                Rubric.model_validate_json(rubric),
+                version,
+                datetime.fromisoformat(kept_at),
+            )
+            for review, rubric, version, kept_at in rows
+        ]
+
+    def discard(self, workspace_id: str, review_uid: str) -> None:
+        with self._db() as con:
+            con.execute(
+                "DELETE FROM drafts WHERE workspace_id = ? AND review_uid = ?",
+                (workspace_id, review_uid),
+            )
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    review: Review
+    kept_locally: bool
+    """True: the workspace was unreachable; the review waits in the draft store."""
+    message: str = ""
+
+
+def save_or_keep(
+    ws: Workspace,
+    workspace_id: str,
+    review: Review,
+    rubric: Rubric,
+    drafts: DraftStore,
+    *,
+    expected_version: int | None = None,
+) -> SaveOutcome:
+    """Save the review; when the workspace cannot be reached, keep it locally instead.
+
+    ``workspace_id`` is the one read when the workspace was opened (it cannot be read while
+    the server is away). Conflicts (``ConflictError``) are raised, as from a plain save.
+    """
+    try:
+        return SaveOutcome(save(ws, review, rubric, expected_version=expected_version), False)
+    except WorkspaceUnavailable as exc:
+        drafts.keep(workspace_id, review, rubric, expected_version)
+        log.warning("workspace unreachable, review %s kept locally: %s", review.uid, exc)
+        return SaveOutcome(
+            review, True, f"{exc}. Your review is kept on this computer and saved when it is back."
+        )
+
+
+def flush_drafts(ws: Workspace, drafts: DraftStore, workspace_id: str | None = None) -> FlushReport:
+    """Save every kept draft of ``ws`` (oldest first); stop quietly if it goes away again."""
+    workspace_id = workspace_id or ws.workspace_id
+    report = FlushReport()
+    pending = drafts.pending(workspace_id)
+    for draft in pending:
+        try:
+            save(ws, draft.review, draft.rubric, expected_version=draft.expected_version)
+        except ConflictError as exc:
+            report.conflicts.append(exc)
+            continue
+        except WorkspaceUnavailable:
+            break
+        drafts.discard(workspace_id, draft.review.uid)
+        report.saved.append(draft.review.uid)
+    report.remaining = len(pending) - len(report.saved)
+    return report
