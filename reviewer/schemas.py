@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-from reviewer.domain.batch import Batch
+from reviewer.domain.batch import Batch, BatchSummary, Plan
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
@@ -33,12 +33,24 @@ def _model(model: type[BaseModel], title: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def _list(model: type[BaseModel], title: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        schema = TypeAdapter(list[model]).json_schema(mode="validation")  # type: ignore[valid-type]
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = title
+        return schema
+
+    return build
+
+
 REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "session.schema.json": _model(Session, "AgentOps Reviewer canonical session (v1)"),
     "rubric.schema.json": _model(Rubric, "AgentOps Reviewer rubric (v1)"),
     "review.schema.json": _model(Review, "AgentOps Reviewer review"),
     "import-summary.schema.json": _model(ImportSummary, "`reviewer import --json` summary"),
     "batch.schema.json": _model(Batch, "`reviewer sample --json` / `reviewer batch show --json`"),
+    "batch-plan.schema.json": _model(Plan, "`reviewer sample --plan --json`"),
+    "batch-list.schema.json": _list(BatchSummary, "`reviewer batch list --json`"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 
