@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, null, select
+from sqlalchemy import Select, exists, func, insert, null, select
 from sqlalchemy.exc import IntegrityError
 
 from reviewer import __version__
@@ -60,6 +60,7 @@ __all__ = [
     "list_batches",
     "plan",
     "population",
+    "strata_sizes",
 ]
 
 STRATUM_FIELDS: dict[str, Any] = {
@@ -111,6 +112,18 @@ def _label(fields: list[str], values: tuple[Any, ...]) -> str:
     )
 
 
+def _eligible(q: Select[Any], spec: SamplingSpec) -> Select[Any]:
+    """``q`` narrowed to the sessions a batch may draw: latest revisions matching the filter,
+    without a submitted review unless ``spec.include_reviewed``."""
+    _check_fields(spec)
+    q = apply_filter(q, _filter(spec))
+    if not spec.include_reviewed:
+        q = q.where(
+            ~exists().where(ReviewRow.session_id == SessionRow.id, ReviewRow.status == "submitted")
+        )
+    return q
+
+
 def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
     """The sessions a batch is drawn from, with their stratum and priority signals.
 
@@ -118,7 +131,6 @@ def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
     with a submitted review are left out unless ``spec.include_reviewed``.
     """
     _check_fields(spec)
-    where = _filter(spec)
     cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
     low_judge = "low_judge" in spec.priority
     judge = (
@@ -134,26 +146,43 @@ def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
         judge.c.low if low_judge else null(),
         *cols,
     )
-    if low_judge:
+    if low_judge:  # each session's lowest judge score
         q = q.outerjoin(judge, judge.c.session_id == SessionRow.id)
-    q = apply_filter(q, where)
-    if not spec.include_reviewed:
-        q = q.where(
-            ~exists().where(ReviewRow.session_id == SessionRow.id, ReviewRow.status == "submitted")
-        )
+    q = _eligible(q, spec).order_by(SessionRow.id)
     with ws.read() as s:
-        rows = s.execute(q.order_by(SessionRow.id)).all()
+        rows = s.connection().execute(q).all()
+    labels: dict[tuple[Any, ...], str] = {}
     units = []
-    for r in rows:
-        low = r[4] if low_judge and r[4] is not None else 1.0
+    for sid, feedback, escalated, tool_error, low, *values in rows:
+        key = tuple(values)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = _label(spec.stratify_by, key)
         signals = {
-            "negative_feedback": 1.0 if r[1] is not None and r[1] < 0 else 0.0,
-            "escalated": 1.0 if r[2] else 0.0,
-            "tool_error": 1.0 if r[3] else 0.0,
-            "low_judge": 1.0 - max(0.0, min(1.0, float(low))),
+            "negative_feedback": 1.0 if feedback is not None and feedback < 0 else 0.0,
+            "escalated": 1.0 if escalated else 0.0,
+            "tool_error": 1.0 if tool_error else 0.0,
+            "low_judge": 1.0 - max(0.0, min(1.0, float(1.0 if low is None else low))),
         }
-        units.append(Unit(r[0], _label(spec.stratify_by, tuple(r[5:])), signals))
+        units.append(Unit(sid, label, signals))
     return units
+
+
+def strata_sizes(ws: Workspace, spec: SamplingSpec) -> dict[str, int]:
+    """How many sessions each stratum holds for ``spec``, counted in the database."""
+    _check_fields(spec)
+    cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
+    q = _eligible(select(func.count(SessionRow.id), *cols), spec)
+    if cols:
+        q = q.group_by(*cols)
+    with ws.read() as s:
+        rows = s.connection().execute(q).all()
+    sizes: dict[str, int] = {}
+    for n, *values in rows:
+        if n:
+            label = _label(spec.stratify_by, tuple(values))
+            sizes[label] = sizes.get(label, 0) + n
+    return sizes
 
 
 def _gold_candidates(ws: Workspace, exclude: set[int]) -> list[int]:
@@ -397,14 +426,14 @@ def plan(
     With ``size``, each stratum also shows what a batch of that size would give it under
     ``spec.allocation``.
     """
-    units = population(ws, spec)
-    counts = Counter(u.stratum for u in units)
+    counts = strata_sizes(ws, spec)
+    total = sum(counts.values())
     try:
         z = z_value(confidence)
         needed = {
             h: sample_size(n, margin=margin, confidence=confidence) for h, n in counts.items()
         }
-        overall = sample_size(len(units), margin=margin, confidence=confidence)
+        overall = sample_size(total, margin=margin, confidence=confidence)
         gets = allocate(dict(counts), size, spec.allocation) if size and counts else {}
     except SamplingError as exc:
         raise BatchError(str(exc)) from None
@@ -412,7 +441,7 @@ def plan(
         margin=margin,
         confidence=confidence,
         z=z,
-        population=len(units),
+        population=total,
         strata=[
             StratumPlan(
                 stratum=h,

@@ -18,6 +18,7 @@ from reviewer.services.batches import (
     list_batches,
     plan,
     population,
+    strata_sizes,
 )
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace
@@ -235,3 +236,21 @@ def test_plan_per_stratum_with_allocation(filled: Workspace) -> None:
     assert result.total == 111
     assert result.overall == 92  # N = 120: 384.146 / (1 + 383.146/120) = 91.6 → 92
     assert result.z == pytest.approx(1.959964, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        SamplingSpec(size=1),
+        SamplingSpec(size=1, stratify_by=["version", "tool_error"], where="tag=refund"),
+        SamplingSpec(size=1, stratify_by=["escalated", "model"], include_reviewed=True),
+    ],
+)
+def test_counting_strata_in_sql_agrees_with_the_population_drawn_from(
+    filled: Workspace, rubric: Rubric, spec: SamplingSpec
+) -> None:
+    _review(filled, rubric, "s-001", role=ReviewRole.REVIEWER)
+    units = population(filled, spec)
+    assert strata_sizes(filled, spec) == dict(Counter(u.stratum for u in units))
+    if "escalated" in spec.stratify_by:
+        assert {u.stratum for u in units} == {"escalated=(none) | model=gpt-4o-mini"}
