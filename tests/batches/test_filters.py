@@ -120,8 +120,7 @@ def test_any_text_parses_or_fails_with_a_positioned_filter_error(text: str) -> N
 # --- in SQL -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def sessions(workspace: Workspace) -> Workspace:
+def _sessions(ws: Workspace) -> None:
     """Twelve sessions with one field varied per group, so each filter's count is known."""
     specs = [
         make_session("a", version="1.0", feedback=-1.0, tool_error=True),
@@ -145,7 +144,12 @@ def sessions(workspace: Workspace) -> Workspace:
     specs[9].agent.name = "sales and support"
     specs[10].signals.judge_scores = {"helpfulness": 0.2}
     specs[11].signals.judge_scores = {"helpfulness": 0.9}
-    store_sessions(workspace, specs)
+    store_sessions(ws, specs)
+
+
+@pytest.fixture
+def sessions(workspace: Workspace) -> Workspace:
+    _sessions(workspace)
     return workspace
 
 
@@ -155,42 +159,43 @@ def _keys(ws: Workspace, where: str, *, latest_only: bool = True) -> list[str]:
         return sorted(s.scalars(q))
 
 
-@pytest.mark.parametrize(
-    ("where", "keys"),
-    [
-        ("", "abcdefghijkl"),
-        ("version=2.0", "cd"),
-        ("version=2.0,2.1", "cdefg"),
-        ("version!=1.0", "cdefg"),
-        ("model~gpt", "abcdefhijkl"),  # contains, ignoring case (the default model is gpt-4o-mini)
-        ("model!~gpt", "g"),
-        ("model~GPT-4.1", "f"),
-        ("tag=refund", "h"),
-        ("tag~refund", "hi"),
-        ("tag!=refund", "abcdefgijkl"),
-        ("feedback<0", "ad"),
-        ("negative_feedback", "ad"),
-        ("not negative_feedback", "bcefghijkl"),  # sessions without feedback pass the opposite
-        ("feedback!=1", "acdefghijkl"),
-        ("feedback=-1..-0.5", "ad"),
-        ("tool_error", "a"),
-        ("not tool_error and version=1.0", "bhijkl"),
-        ("escalated", "e"),
-        ("not escalated", "abcdfghijkl"),
-        ("started=2026-10-04", "d"),
-        ("started>=2026-10-02", "de"),
-        ("started<=2026-10-04", "abcdfghijkl"),
-        ("started=2026-10-02..2026-10-31", "de"),
-        ("judge.helpfulness<0.5", "k"),
-        ("judge.helpfulness>=0.5", "l"),
-        ("judge.helpfulness!=0.2", "abcdefghijl"),  # no such score: passes the opposite
-        ("judge.correctness<1", ""),
-        ('agent="sales and support"', "j"),
-        ("steps=5", "abcdefghijkl"),
-        ("steps=6..", ""),
-        ("tool_calls=1", "abcdefghijkl"),
-    ],
-)
+CASES: list[tuple[str, str]] = [
+    ("", "abcdefghijkl"),
+    ("version=2.0", "cd"),
+    ("version=2.0,2.1", "cdefg"),
+    ("version!=1.0", "cdefg"),
+    ("model~gpt", "abcdefhijkl"),  # contains, ignoring case (the default model is gpt-4o-mini)
+    ("model!~gpt", "g"),
+    ("model~GPT-4.1", "f"),
+    ("tag=refund", "h"),
+    ("tag~refund", "hi"),
+    ("tag!=refund", "abcdefgijkl"),
+    ("feedback<0", "ad"),
+    ("negative_feedback", "ad"),
+    ("not negative_feedback", "bcefghijkl"),  # sessions without feedback pass the opposite
+    ("feedback!=1", "acdefghijkl"),
+    ("feedback=-1..-0.5", "ad"),
+    ("tool_error", "a"),
+    ("not tool_error and version=1.0", "bhijkl"),
+    ("escalated", "e"),
+    ("not escalated", "abcdfghijkl"),
+    ("started=2026-10-04", "d"),
+    ("started>=2026-10-02", "de"),
+    ("started<=2026-10-04", "abcdfghijkl"),
+    ("started=2026-10-02..2026-10-31", "de"),
+    ("judge.helpfulness<0.5", "k"),
+    ("judge.helpfulness>=0.5", "l"),
+    ("judge.helpfulness!=0.2", "abcdefghijl"),  # no such score: passes the opposite
+    ("judge.correctness<1", ""),
+    ('agent="sales and support"', "j"),
+    ("steps=5", "abcdefghijkl"),
+    ("steps=6..", ""),
+    ("tool_calls=1", "abcdefghijkl"),
+]
+"""--where text → keys of the sessions it selects."""
+
+
+@pytest.mark.parametrize(("where", "keys"), CASES)
 def test_filters_select_in_sql(sessions: Workspace, where: str, keys: str) -> None:
     assert _keys(sessions, where) == list(keys)
 
