@@ -17,23 +17,19 @@ Grammar (keywords and field names are case-insensitive; blanks between tokens ar
 A WORD runs up to a blank, a comma, a quote or one of ``= ! < > ~``; quote any value that
 holds those (``agent="sales and support"``). Fields and what they take:
 
-============================  ========================================================
-``agent``, ``version``,       ``=`` / ``!=`` exact (a comma list means one of / none of),
-``model``                     ``~`` / ``!~`` contains, ignoring case (list: any / none)
-``tag``                       the same, over the session's tags (``tag=refund``: has it)
-``started``                   ``=``, ``<``, ``<=``, ``>``, ``>=`` with a date
-                              (``2026-10-01``, a whole UTC day: ``started=2026-10-01`` is
-                              that day, ``started<=2026-10-31`` includes the 31st) or an ISO
-                              time (``2026-10-01T12:00:00+02:00``; without an offset: UTC);
-                              ``started=2026-10-01..2026-10-31`` is an inclusive range
-``feedback``, ``steps``,      numbers: ``=``, ``!=`` (comma lists allowed), ``<``, ``<=``,
-``tool_calls``, ``cost``,     ``>``, ``>=``; ``=LOW..HIGH`` is an inclusive range and either
-``latency_ms``,               end may be left out (``steps=5..``, ``cost=..0.01``).
-``judge.NAME``                ``judge.NAME`` is the score of the judge called NAME.
-``tool_error``, ``escalated``,  flags, no operator; ``not FLAG`` is its opposite.
-``negative_feedback``,
-``task_success``
-============================  ========================================================
+- ``agent``, ``version``, ``model``: ``=`` / ``!=`` exact (a comma list means one of /
+  none of), ``~`` / ``!~`` contains, ignoring case (a list: any / none).
+- ``tag``: the same over the session's tags (``tag=refund``: it has that tag).
+- ``started``: ``=``, ``<``, ``<=``, ``>``, ``>=`` with a date (``2026-10-01``: a whole UTC
+  day, so ``started=2026-10-01`` is that day and ``started<=2026-10-31`` includes the 31st)
+  or an ISO time (``2026-10-01T12:00:00+02:00``; UTC without an offset);
+  ``started=2026-10-01..2026-10-31`` is an inclusive range.
+- ``feedback``, ``steps``, ``tool_calls``, ``cost``, ``latency_ms`` and ``judge.NAME`` (the
+  score of the judge called NAME): numbers with ``=``, ``!=`` (comma lists allowed), ``<``,
+  ``<=``, ``>``, ``>=``; ``=LOW..HIGH`` is an inclusive range, either end may be left out
+  (``steps=5..``, ``cost=..0.01``).
+- flags ``tool_error``, ``escalated``, ``negative_feedback`` (feedback below 0),
+  ``task_success``: no operator; ``not FLAG`` is the opposite.
 
 Every clause must hold (there is no ``or``: use comma lists). A session without the field
 (no version, no feedback, no such judge) fails ``=``, ``~``, comparisons and flags, and passes

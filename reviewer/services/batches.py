@@ -274,12 +274,17 @@ def create_batch(
             stored_spec = spec.model_copy(
                 update={"rubric_name": pinned.name, "rubric_version": pinned.version}
             )
+            now = datetime.now(UTC)
             row = BatchRow(
                 name=name,
-                spec={**stored_spec.model_dump(mode="json"), "app_version": __version__},
+                spec={
+                    **stored_spec.model_dump(mode="json"),
+                    "app_version": __version__,
+                    "created_at": now.isoformat(),
+                },
                 rubric_id=rubric_id,
                 blind=spec.blind,
-                created_at=datetime.now(UTC),
+                created_at=now,
                 population=len(units),
                 strata=strata,
             )

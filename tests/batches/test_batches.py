@@ -127,6 +127,8 @@ def test_the_batch_stores_its_full_spec_strata_and_assignment(filled: Workspace)
         assert stored is not None and stored.blind
         assert stored.spec["seed"] == 9 and stored.spec["where"] == "steps=5..20"
         assert stored.spec["allocation"] == "equal" and stored.spec["stratify_by"] == ["version"]
+        assert (stored.spec["rubric_name"], stored.spec["rubric_version"]) == ("default", 1)
+        assert stored.spec["created_at"] == batch.created_at.isoformat()
         assert s.scalar(select(BatchItemRow.id).where(BatchItemRow.batch_id == stored.id))
         assert len(s.scalars(select(AssignmentRow.id)).all()) == 36
     assert get_batch(filled, "q4") == batch

@@ -117,6 +117,46 @@ def test_any_text_parses_or_fails_with_a_positioned_filter_error(text: str) -> N
         assert exc.position is None or 0 <= exc.position <= len(text)
 
 
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12
+)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@st.composite
+def _clauses(draw: st.DrawFn) -> tuple[str, Clause]:
+    kind = draw(st.sampled_from(["text", "number", "range", "flag"]))
+    if kind == "text":
+        field = draw(st.sampled_from(["agent", "version", "model", "tag"]))
+        op = draw(st.sampled_from(["=", "!=", "~", "!~"]))
+        values = draw(st.lists(_TEXT, min_size=1, max_size=3))
+        text = f"{field.upper() if draw(st.booleans()) else field} {op} "
+        return text + ",".join(_quote(v) for v in values), Clause(field=field, op=op, values=values)
+    if kind == "number":
+        field = draw(st.sampled_from(["feedback", "steps", "cost", "judge.Helpful-ness"]))
+        op = draw(st.sampled_from(["=", "!=", "<", "<=", ">", ">="]))
+        value = draw(st.floats(-1e6, 1e6, allow_nan=False))
+        return f"{field}{op}{value!r}", Clause(field=field, op=op, values=[value])
+    if kind == "range":
+        low, high = sorted(draw(st.lists(st.integers(-50, 50), min_size=2, max_size=2)))
+        return f"steps={low}..{high}", Clause(field="steps", op="range", low=low, high=high)
+    flag = draw(st.sampled_from(["tool_error", "escalated", "negative_feedback", "task_success"]))
+    negated = draw(st.booleans())
+    return ("NOT " if negated else "") + flag, Clause(field=flag, op="not" if negated else "flag")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_clauses(), min_size=1, max_size=5), st.sampled_from([" and ", "  AND\t", " And "]))
+def test_written_clauses_parse_back_to_themselves(
+    clauses: list[tuple[str, Clause]], joiner: str
+) -> None:
+    spec = parse_where(joiner.join(text for text, _ in clauses))
+    assert spec.clauses == [clause for _, clause in clauses]
+
+
 # --- in SQL -------------------------------------------------------------------------------
 
 
