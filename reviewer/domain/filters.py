@@ -301,6 +301,12 @@ class _Parser:
     def parse(self) -> list[Clause]:
         clauses = [self.clause()]
         while (tok := self.take()) is not None:
+            if tok.kind == "word" and tok.text.lower() == "or":
+                raise FilterError(
+                    "there is no 'or': clauses are joined by 'and'; for alternatives use a"
+                    " comma list, as in version=1.0,2.0",
+                    tok.at,
+                )
             if tok.kind != "word" or tok.text.lower() != "and":
                 raise FilterError(f"expected 'and' before {tok.text!r}", tok.at)
             clauses.append(self.clause())

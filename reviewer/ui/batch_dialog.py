@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -77,15 +79,20 @@ class NewBatchDialog(QDialog):
         self.blind = QCheckBox("Blind: hide agent, version and model from reviewers")
         self.include_reviewed = QCheckBox("Also draw sessions that already have a review")
         self.margin = QDoubleSpinBox()
-        self.margin.setRange(0.005, 0.5)
-        self.margin.setDecimals(3)
-        self.margin.setSingleStep(0.01)
-        self.margin.setValue(0.05)
+        self.margin.setRange(0.5, 50.0)
+        self.margin.setDecimals(1)
+        self.margin.setSingleStep(0.5)
+        self.margin.setPrefix("± ")
+        self.margin.setSuffix(" %")
+        self.margin.setValue(5.0)
+        self.margin.setToolTip("Margin of error wanted on a failure rate")
         self.confidence = QDoubleSpinBox()
-        self.confidence.setRange(0.5, 0.999)
-        self.confidence.setDecimals(3)
-        self.confidence.setSingleStep(0.01)
-        self.confidence.setValue(0.95)
+        self.confidence.setRange(50.0, 99.9)
+        self.confidence.setDecimals(1)
+        self.confidence.setSingleStep(1.0)
+        self.confidence.setSuffix(" %")
+        self.confidence.setValue(95.0)
+        self.confidence.setToolTip("Confidence level of the margin")
         form = QFormLayout()
         for label, w in (
             ("Name", self.name), ("Size", self.size_box), ("Seed", self.seed),
@@ -96,12 +103,21 @@ class NewBatchDialog(QDialog):
             form.addRow(label, w)
         form.addRow("", self.blind)
         form.addRow("", self.include_reviewed)
-        form.addRow("Planner margin", self.margin)
-        form.addRow("Planner confidence", self.confidence)
+        planner = QHBoxLayout()
+        planner.addWidget(self.margin)
+        planner.addWidget(QLabel("at"))
+        planner.addWidget(self.confidence)
+        planner.addWidget(QLabel("confidence"))
+        planner.addStretch(1)
+        form.addRow("Planner", planner)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(180)
         self.table.verticalHeader().hide()
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -127,7 +143,7 @@ class NewBatchDialog(QDialog):
             box.valueChanged.connect(lambda _v: self._timer.start())
         self.allocation.currentIndexChanged.connect(lambda _i: self._timer.start())
         self.include_reviewed.toggled.connect(lambda _c: self._timer.start())
-        self.resize(560, 620)
+        self.resize(680, 760)
         self._generation = 0
         self.refresh_preview()
 
@@ -174,8 +190,8 @@ class NewBatchDialog(QDialog):
             plan,
             self.ws,
             spec,
-            margin=self.margin.value(),
-            confidence=self.confidence.value(),
+            margin=self.margin.value() / 100,
+            confidence=self.confidence.value() / 100,
             size=spec.size,
             on_done=lambda p: self._show_preview(generation, p),
             on_error=lambda e: self._show_error(generation, e),
@@ -196,7 +212,6 @@ class NewBatchDialog(QDialog):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(r, c, cell)
-        self.table.resizeColumnToContents(0)
         takes = min(result.size or 0, result.population)
         self.message.setText(
             f"{result.population:,} sessions match; the batch takes {takes:,}."

@@ -91,6 +91,7 @@ def test_dates_are_whole_utc_days_and_times_are_instants() -> None:
         ("tool_error=1", "tool_error is a flag", 11),
         ("judge.=0.5", "judge.NAME needs the judge's name", 1),
         ("model~gpt escalated", "expected 'and' before 'escalated'", 11),
+        ("version=1.0 or version=2.0", "there is no 'or'", 13),
         ("cost=nan", "cost takes finite numbers", 6),
         ("a!b", "'!' is not an operator", 2),
     ],

@@ -71,7 +71,7 @@ def test_preview_shows_what_each_stratum_holds_gets_and_needs(
 
     dialog.stratify.setText("version, tool_error")
     dialog.allocation.setCurrentText("equal")
-    dialog.margin.setValue(0.1)
+    dialog.margin.setValue(10.0)
     _preview(qtbot, dialog)
     rows = _cells(dialog)
     assert [r[0] for r in rows] == [
