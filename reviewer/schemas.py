@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-from reviewer.domain.batch import Batch
+from reviewer.domain.batch import Batch, BatchSummary, Plan
 from reviewer.domain.pack import (
     AuditRecord,
     PackedReview,
@@ -41,6 +41,16 @@ def _model(model: type[BaseModel], title: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def _list(model: type[BaseModel], title: str) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        schema = TypeAdapter(list[model]).json_schema(mode="validation")  # type: ignore[valid-type]
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = title
+        return schema
+
+    return build
+
+
 REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "session.schema.json": _model(Session, "AgentOps Reviewer canonical session (v1)"),
     "rubric.schema.json": _model(Rubric, "AgentOps Reviewer rubric (v1)"),
@@ -55,6 +65,8 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
         AuditRecord, "Audit trail entry (`reviewer audit --json` items, results audit.jsonl)"
     ),
     "merge-report.schema.json": _model(MergeReport, "`reviewer merge --json` report"),
+    "batch-plan.schema.json": _model(Plan, "`reviewer sample --plan --json`"),
+    "batch-list.schema.json": _list(BatchSummary, "`reviewer batch list --json`"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 

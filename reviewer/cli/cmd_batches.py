@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reviewer.cli.common import fail, open_ws, progress_bar
 
+if TYPE_CHECKING:
+    from reviewer.domain.batch import Batch, Plan
+
 
 def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+DEFAULT_PRIORITY_WEIGHT = 4.0
 
 
 def _priority(values: tuple[str, ...]) -> dict[str, float]:
@@ -19,18 +26,29 @@ def _priority(values: tuple[str, ...]) -> dict[str, float]:
     for v in values:
         name, _, weight = v.partition("=")
         try:
-            out[name.strip()] = float(weight) if weight else 4.0
+            w = float(weight) if weight.strip() else DEFAULT_PRIORITY_WEIGHT
         except ValueError:
-            fail(f"--priority {v}: the weight must be a number (e.g. negative_feedback=4)")
+            w = -1.0
+        if not 0 < w < float("inf"):
+            fail(f"--priority {v}: the weight must be a positive number (e.g. negative_feedback=4)")
+        out[name.strip()] = w
     return out
 
 
 @click.command("sample")
 @click.argument("workspace")
 @click.option("--name", help="Name of the new batch (unique in the workspace).")
-@click.option("--size", type=click.IntRange(1), help="How many sessions to draw.")
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same batch."
+    "--size",
+    type=click.IntRange(1),
+    help="How many sessions to draw (with --plan: also show what each stratum would get).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Random seed: same workspace, options and seed, same batch in the same order.",
 )
 @click.option(
     "--stratify-by",
@@ -47,13 +65,15 @@ def _priority(values: tuple[str, ...]) -> dict[str, float]:
 @click.option(
     "--where",
     default=None,
-    help='Filter, e.g. "version=2.0 and feedback<0 and steps=5..20" (see README).',
+    help='Which sessions to draw from: clauses joined by "and", e.g. "version=2.0 and'
+    ' feedback<0 and steps=5..20 and judge.helpfulness<0.5" (grammar in the README).',
 )
 @click.option(
     "--priority",
     multiple=True,
     help="Over-sample by a signal: negative_feedback, escalated, low_judge or tool_error,"
-    " optionally =WEIGHT (default 4). Repeatable.",
+    " optionally =WEIGHT (default 4: such a session is 5 times as likely). Repeatable;"
+    " inclusion probabilities are stored for weighting back.",
 )
 @click.option(
     "--reviewers", default=None, help="Comma-separated reviewer names to assign the batch to."
@@ -70,14 +90,16 @@ def _priority(values: tuple[str, ...]) -> dict[str, float]:
     type=click.IntRange(0),
     default=0,
     show_default=True,
-    help="Gold items (sessions with a lead's reference labels) mixed in for every reviewer.",
+    help="Gold items: sessions with a lead's reference labels (role gold reviews), given to"
+    " every reviewer at random positions, unmarked.",
 )
 @click.option(
     "--rubric",
     "rubric_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Rubric JSON file; a changed rubric becomes a new version.",
+    help="Rubric JSON file the batch pins; a rubric whose definition changed becomes a new"
+    " version (default: the latest version of the default rubric).",
 )
 @click.option("--blind", is_flag=True, help="Hide agent name, version and model from reviewers.")
 @click.option(
@@ -109,7 +131,8 @@ def _priority(values: tuple[str, ...]) -> dict[str, float]:
     "--json",
     "as_json",
     is_flag=True,
-    help="Print the batch (or plan) as JSON (schemas/batch.schema.json).",
+    help="Print the batch as one JSON object (schemas/batch.schema.json; with --plan:"
+    " schemas/batch-plan.schema.json).",
 )
 def sample_cmd(
     workspace: str,
@@ -140,7 +163,7 @@ def sample_cmd(
 
     from reviewer.domain.batch import SamplingSpec
     from reviewer.domain.rubric import Rubric
-    from reviewer.services.batches import BatchError, create_batch, plan
+    from reviewer.services.batches import BatchError, batch_as_json, create_batch, plan
 
     try:
         spec = SamplingSpec(
@@ -157,20 +180,15 @@ def sample_cmd(
             blind=blind,
         )
     except ValidationError as exc:
-        fail(str(exc.errors()[0]["msg"]))
+        fail(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
     ws = open_ws(workspace)
     try:
         if plan_only:
-            result = plan(ws, spec, margin=margin, confidence=confidence)
+            result = plan(ws, spec, margin=margin, confidence=confidence, size=size)
             if as_json:
                 click.echo(result.model_dump_json())
                 return
-            click.echo(
-                f"to estimate a failure rate within ±{margin:.1%} at {confidence:.0%} confidence:"
-            )
-            for p in result.strata:
-                click.echo(f"  {p.stratum}: {p.needed:,} of {p.population:,}")
-            click.echo(f"  total: {result.total:,} of {result.population:,}")
+            _print_plan(result)
             return
         if not name or size is None:
             fail("--name and --size are needed to draw a batch (or use --plan)")
@@ -178,8 +196,12 @@ def sample_cmd(
         if rubric_file is not None:
             try:
                 rubric = Rubric.model_validate_json(rubric_file.read_bytes())
-            except (ValidationError, OSError) as exc:
-                fail(f"{rubric_file}: not a valid rubric: {exc}")
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                loc = ".".join(str(p) for p in first["loc"]) or "the file"
+                fail(f"{rubric_file}: not a valid rubric: {loc}: {first['msg']}")
+            except OSError as exc:
+                fail(f"{rubric_file}: cannot read it: {exc.strerror or exc}")
         with progress_bar("sampling", quiet=as_json) as progress:
             batch = create_batch(ws, name, spec, rubric=rubric, progress=progress)
     except BatchError as exc:
@@ -187,27 +209,56 @@ def sample_cmd(
     finally:
         ws.close()
     if as_json:
-        click.echo(batch.model_dump_json())
+        click.echo(batch_as_json(batch))
         return
     _print_batch(batch)
 
 
-def _print_batch(batch: object) -> None:
-    from reviewer.domain.batch import Batch
+def _print_plan(result: Plan) -> None:
+    click.echo(
+        f"to estimate a failure rate within ±{result.margin:.1%} at {result.confidence:.0%}"
+        f" confidence (z = {result.z:.3f}, worst case p = 0.5):"
+    )
+    for p in result.strata:
+        gets = f", a batch of {result.size:,} gives it {p.allocated:,}" if result.size else ""
+        click.echo(f"  {p.stratum}: needs {p.needed:,} of {p.population:,}{gets}")
+    click.echo(f"  every stratum: {result.total:,} of {result.population:,}")
+    click.echo(f"  overall rate only: {result.overall:,} of {result.population:,}")
 
-    assert isinstance(batch, Batch)
+
+def _print_batch(batch: Batch, *, items: bool = False) -> None:
     load: dict[str, int] = {}
     for item in batch.items:
         for r in item.reviewers:
             load[r] = load.get(r, 0) + 1
+    gold = sum(i.is_gold for i in batch.items)
+    spec = batch.spec
     click.echo(
-        f"batch {batch.name}: {len(batch.items)} items from {batch.population:,} sessions"
-        f" (seed {batch.spec.seed}, rubric {batch.spec.rubric_name} v{batch.spec.rubric_version})"
+        f"batch {batch.name}: {len(batch.items) - gold} items drawn from"
+        f" {batch.population:,} sessions, {gold} gold"
+        f" (seed {spec.seed}, rubric {spec.rubric_name} v{spec.rubric_version}"
+        f"{', blind' if spec.blind else ''})"
     )
+    design = (
+        f"stratified by {', '.join(spec.stratify_by)} ({spec.allocation})"
+        if spec.stratify_by
+        else "simple random"
+    )
+    if spec.priority:
+        design += ", priority " + ", ".join(f"{k}={w:g}" for k, w in spec.priority.items())
+    click.echo(f"  design: {design}; filter: {spec.where or 'none'}")
     for stratum, c in batch.strata.items():
-        click.echo(f"  {stratum}: {c['sample']} of {c['population']}")
+        click.echo(f"  {stratum}: {c['sample']:,} of {c['population']:,}")
     for r, n in sorted(load.items()):
-        click.echo(f"  {r}: {n} items")
+        click.echo(f"  {r}: {n:,} items")
+    if items:
+        click.echo("\t".join(("position", "session", "stratum", "probability", "reviewers")))
+        for i in batch.items:
+            stratum = "(gold)" if i.is_gold else (i.stratum or "")
+            who = ",".join(i.reviewers) or "-"
+            click.echo(
+                f"{i.position}\t{i.session_key}\t{stratum}\t{i.inclusion_probability:.6g}\t{who}"
+            )
 
 
 @click.group("batch")
@@ -223,7 +274,7 @@ def batch_cmd() -> None:
 )
 def batch_show(workspace: str, name: str, as_json: bool) -> None:
     """Show batch NAME of WORKSPACE: its spec, strata and items."""  # fmt: skip
-    from reviewer.services.batches import BatchError, get_batch
+    from reviewer.services.batches import BatchError, batch_as_json, get_batch
 
     ws = open_ws(workspace)
     try:
@@ -233,9 +284,9 @@ def batch_show(workspace: str, name: str, as_json: bool) -> None:
     finally:
         ws.close()
     if as_json:
-        click.echo(batch.model_dump_json())
+        click.echo(batch_as_json(batch))
     else:
-        _print_batch(batch)
+        _print_batch(batch, items=True)
 
 
 @batch_cmd.command("list")
@@ -251,9 +302,13 @@ def batch_list(workspace: str, as_json: bool) -> None:
     finally:
         ws.close()
     if as_json:
-        click.echo(json.dumps(rows))
+        click.echo(json.dumps([r.model_dump(mode="json") for r in rows]))
         return
+    if not rows:
+        click.echo("no batches yet (reviewer sample makes one)")
     for r in rows:
+        who = ", ".join(r.reviewers) or "nobody"
         click.echo(
-            f"{r['name']}: {r['items']} items, drawn from {r['population']:,} ({r['created_at']})"
+            f"{r.name}: {r.items:,} items from {r.population:,} sessions, for {who};"
+            f" rubric {r.rubric_name} v{r.rubric_version}; {r.created_at:%Y-%m-%d %H:%M} UTC"
         )

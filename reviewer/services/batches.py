@@ -1,4 +1,8 @@
-"""Review batches: draw a reproducible sample, assign it, store it with its full spec."""
+"""Review batches: draw a reproducible sample, assign it, store it with its full spec.
+
+Public use cases: :func:`create_batch`, :func:`get_batch`, :func:`list_batches`,
+:func:`batch_as_json`, :func:`plan` and :func:`population` (the units a batch is drawn from).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,30 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Select, exists, func, insert, null, select
+from sqlalchemy.exc import IntegrityError
 
 from reviewer import __version__
-from reviewer.domain.batch import Batch, BatchItem, SamplingSpec
-from reviewer.domain.filters import FilterError, parse_where
+from reviewer.domain.batch import (
+    Batch,
+    BatchItem,
+    BatchSummary,
+    Plan,
+    SamplingSpec,
+    StratumPlan,
+)
+from reviewer.domain.filters import FilterError, FilterSpec, parse_where
 from reviewer.domain.rubric import Rubric
-from reviewer.domain.sampling import SamplingError, Unit, assign, draw, sample_size
-from reviewer.services.filters import latest_session_ids
+from reviewer.domain.sampling import (
+    SamplingError,
+    Unit,
+    allocate,
+    assign,
+    draw,
+    sample_size,
+    z_value,
+)
+from reviewer.services.filters import apply_filter
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.rubrics import find_rubric, store_rubric
 from reviewer.store.tables import (
@@ -23,10 +42,26 @@ from reviewer.store.tables import (
     BatchItemRow,
     BatchRow,
     ReviewRow,
+    RubricRow,
     SessionRow,
     SessionScore,
 )
 from reviewer.store.workspace import Workspace
+
+__all__ = [
+    "PRIORITY_SIGNALS",
+    "STRATUM_FIELDS",
+    "BatchError",
+    "Plan",
+    "StratumPlan",
+    "batch_as_json",
+    "create_batch",
+    "get_batch",
+    "list_batches",
+    "plan",
+    "population",
+    "strata_sizes",
+]
 
 STRATUM_FIELDS: dict[str, Any] = {
     "agent": SessionRow.agent_name,
@@ -35,35 +70,21 @@ STRATUM_FIELDS: dict[str, Any] = {
     "tool_error": SessionRow.has_tool_error,
     "escalated": SessionRow.escalated,
 }
+"""Fields a batch can be stratified by."""
+
 PRIORITY_SIGNALS = ("negative_feedback", "escalated", "low_judge", "tool_error")
-"""Signals priority sampling can favour: each is 0…1 per session."""
+"""Signals priority sampling can favour, each 0…1 per session: feedback below 0, escalated,
+1 − the session's lowest judge score (scores are read as 0…1, clamped), a tool error."""
+
+ALL = "all"
+"""The stratum of every item of a batch that is not stratified."""
 
 
 class BatchError(Exception):
     """The batch cannot be made or found as asked; the message says why."""
 
 
-class StratumPlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    stratum: str
-    population: int
-    needed: int
-
-
-class Plan(BaseModel):
-    """How many sessions each stratum needs to estimate a failure rate within the margin."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    margin: float
-    confidence: float
-    population: int
-    strata: list[StratumPlan]
-    total: int
-
-
-def _parse(spec: SamplingSpec) -> Any:
+def _filter(spec: SamplingSpec) -> FilterSpec:
     try:
         return parse_where(spec.where)
     except FilterError as exc:
@@ -84,46 +105,84 @@ def _check_fields(spec: SamplingSpec) -> None:
 
 
 def _label(fields: list[str], values: tuple[Any, ...]) -> str:
-    return " | ".join(f"{f}={'' if v is None else v}" for f, v in zip(fields, values, strict=True))
+    if not fields:
+        return ALL
+    return " | ".join(
+        f"{f}={'(none)' if v is None else v}" for f, v in zip(fields, values, strict=True)
+    )
 
 
-def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
-    """The sessions a batch is drawn from, with their stratum and priority signals."""
+def _eligible(q: Select[Any], spec: SamplingSpec) -> Select[Any]:
+    """``q`` narrowed to the sessions a batch may draw: latest revisions matching the filter,
+    without a submitted review unless ``spec.include_reviewed``."""
     _check_fields(spec)
-    where = _parse(spec)
-    cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
-    ids_q = latest_session_ids(where)
-    q = select(
-        SessionRow.id, SessionRow.user_feedback, SessionRow.escalated, SessionRow.has_tool_error,
-        *cols,
-    ).where(SessionRow.id.in_(ids_q.with_only_columns(SessionRow.id).order_by(None)))  # fmt: skip
+    q = apply_filter(q, _filter(spec))
     if not spec.include_reviewed:
         q = q.where(
             ~exists().where(ReviewRow.session_id == SessionRow.id, ReviewRow.status == "submitted")
         )
+    return q
+
+
+def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
+    """The sessions a batch is drawn from, with their stratum and priority signals.
+
+    The latest revision of every session matching ``spec.where``, in id order; sessions
+    with a submitted review are left out unless ``spec.include_reviewed``.
+    """
+    _check_fields(spec)
+    cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
+    low_judge = "low_judge" in spec.priority
+    judge = (
+        select(SessionScore.session_id, func.min(SessionScore.value).label("low"))
+        .group_by(SessionScore.session_id)
+        .subquery()
+    )
+    q = select(
+        SessionRow.id,
+        SessionRow.user_feedback,
+        SessionRow.escalated,
+        SessionRow.has_tool_error,
+        judge.c.low if low_judge else null(),
+        *cols,
+    )
+    if low_judge:  # each session's lowest judge score
+        q = q.outerjoin(judge, judge.c.session_id == SessionRow.id)
+    q = _eligible(q, spec).order_by(SessionRow.id)
     with ws.read() as s:
-        rows = s.execute(q.order_by(SessionRow.id)).all()
-        judge: dict[int, float] = {}
-        if "low_judge" in spec.priority:
-            for sid, low in s.execute(
-                select(SessionScore.session_id, SessionScore.value).order_by(
-                    SessionScore.session_id
-                )
-            ):
-                judge[sid] = min(judge.get(sid, 1.0), float(low))
+        rows = s.connection().execute(q).all()
+    labels: dict[tuple[Any, ...], str] = {}
     units = []
-    for r in rows:
+    for sid, feedback, escalated, tool_error, low, *values in rows:
+        key = tuple(values)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = _label(spec.stratify_by, key)
         signals = {
-            "negative_feedback": 1.0
-            if r.user_feedback is not None and r.user_feedback < 0
-            else 0.0,
-            "escalated": 1.0 if r.escalated else 0.0,
-            "tool_error": 1.0 if r.has_tool_error else 0.0,
-            "low_judge": 1.0 - max(0.0, min(1.0, judge.get(r.id, 1.0))),
+            "negative_feedback": 1.0 if feedback is not None and feedback < 0 else 0.0,
+            "escalated": 1.0 if escalated else 0.0,
+            "tool_error": 1.0 if tool_error else 0.0,
+            "low_judge": 1.0 - max(0.0, min(1.0, float(1.0 if low is None else low))),
         }
-        stratum = _label(spec.stratify_by, tuple(r[4:])) if spec.stratify_by else ""
-        units.append(Unit(r.id, stratum, signals))
+        units.append(Unit(sid, label, signals))
     return units
+
+
+def strata_sizes(ws: Workspace, spec: SamplingSpec) -> dict[str, int]:
+    """How many sessions each stratum holds for ``spec``, counted in the database."""
+    _check_fields(spec)
+    cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
+    q = _eligible(select(func.count(SessionRow.id), *cols), spec)
+    if cols:
+        q = q.group_by(*cols)
+    with ws.read() as s:
+        rows = s.connection().execute(q).all()
+    sizes: dict[str, int] = {}
+    for n, *values in rows:
+        if n:
+            label = _label(spec.stratify_by, tuple(values))
+            sizes[label] = sizes.get(label, 0) + n
+    return sizes
 
 
 def _gold_candidates(ws: Workspace, exclude: set[int]) -> list[int]:
@@ -145,14 +204,26 @@ def create_batch(
     rubric: Rubric | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Batch:
-    """Draw, assign and store a batch; the same workspace, spec and seed give the same batch."""
+    """Draw, assign and store a batch; the same workspace, spec and seed give the same batch.
+
+    ``rubric`` (e.g. read from ``--rubric FILE``) is stored first: its version is reused
+    when the same definition is stored already, else it becomes the next version of its
+    name. Without it the batch pins the latest version of ``spec.rubric_name``.
+    """
+    name = name.strip()
+    if not name:
+        raise BatchError("the batch needs a name")
     with ws.read() as s:
         if s.scalar(select(BatchRow.id).where(BatchRow.name == name)) is not None:
             raise BatchError(f"a batch named {name!r} exists already; choose another name")
+    if spec.overlap > 0 and len(set(spec.reviewers)) < 2:
+        raise BatchError("an overlap needs at least two reviewers (--reviewers a,b)")
     progress.update(0, None, "Reading the population")
     units = population(ws, spec)
     if not units:
-        raise BatchError("no session matches (check --where, or use --include-reviewed)")
+        left_out = "" if spec.include_reviewed else ", or use --include-reviewed"
+        raise BatchError(f"no session to draw from (check --where{left_out})")
+    progress.check()
     try:
         drawn = draw(
             units,
@@ -164,14 +235,13 @@ def create_batch(
         )
     except SamplingError as exc:
         raise BatchError(str(exc)) from None
-    progress.check()
     gold_ids: list[int] = []
     if spec.gold:
         candidates = _gold_candidates(ws, {d.id for d in drawn})
         if len(candidates) < spec.gold:
             raise BatchError(
                 f"--gold {spec.gold}: only {len(candidates)} sessions have reference labels"
-                " (reviews with role gold)"
+                " (submitted reviews with role gold)"
             )
         gold_ids = random.Random(spec.seed + 2).sample(candidates, spec.gold)
     try:
@@ -184,57 +254,69 @@ def create_batch(
         )
     except SamplingError as exc:
         raise BatchError(str(exc)) from None
+    progress.check()
     by_id = {d.id: d for d in drawn}
     pop_counts = Counter(u.stratum for u in units)
     sample_counts = Counter(d.stratum for d in drawn)
     strata = {
-        h or "all": {"population": pop_counts[h], "sample": sample_counts.get(h, 0)}
+        h: {"population": pop_counts[h], "sample": sample_counts.get(h, 0)}
         for h in sorted(pop_counts)
     }
-    now = datetime.now(UTC)
-    with ws.write() as s:
-        if rubric is not None:
-            rubric_id, rubric = store_rubric(s, rubric)
-        else:
-            found = find_rubric(s, spec.rubric_name)
-            if found is None:
-                raise BatchError(f"no rubric named {spec.rubric_name!r} in this workspace")
-            rubric_id, rubric = found
-        stored_spec = spec.model_copy(
-            update={"rubric_name": rubric.name, "rubric_version": rubric.version}
-        )
-        row = BatchRow(
-            name=name,
-            spec={**stored_spec.model_dump(mode="json"), "app_version": __version__},
-            rubric_id=rubric_id,
-            blind=spec.blind,
-            created_at=now,
-            population=len(units),
-            strata=strata,
-        )
-        s.add(row)
-        s.flush()
-        item_rows = [
-            {
-                "batch_id": row.id,
-                "session_id": a.id,
-                "position": a.position,
-                "stratum": by_id[a.id].stratum if a.id in by_id else None,
-                "inclusion_probability": by_id[a.id].probability if a.id in by_id else 1.0,
-                "is_gold": a.is_gold,
-            }
-            for a in placed
-        ]
-        s.execute(insert(BatchItemRow), item_rows)
-        positions = select(BatchItemRow.position, BatchItemRow.id).where(
-            BatchItemRow.batch_id == row.id
-        )
-        item_ids = {pos: item_id for pos, item_id in s.execute(positions)}
-        assignments = [
-            {"item_id": item_ids[a.position], "reviewer": r} for a in placed for r in a.reviewers
-        ]
-        if assignments:
-            s.execute(insert(AssignmentRow), assignments)
+    try:
+        with ws.write() as s:
+            if rubric is not None:
+                rubric_id, pinned = store_rubric(s, rubric)
+            else:
+                found = find_rubric(s, spec.rubric_name)
+                if found is None:
+                    raise BatchError(f"no rubric named {spec.rubric_name!r} in this workspace")
+                rubric_id, pinned = found
+            stored_spec = spec.model_copy(
+                update={"rubric_name": pinned.name, "rubric_version": pinned.version}
+            )
+            now = datetime.now(UTC)
+            row = BatchRow(
+                name=name,
+                spec={
+                    **stored_spec.model_dump(mode="json"),
+                    "app_version": __version__,
+                    "created_at": now.isoformat(),
+                },
+                rubric_id=rubric_id,
+                blind=spec.blind,
+                created_at=now,
+                population=len(units),
+                strata=strata,
+            )
+            s.add(row)
+            s.flush()
+            s.execute(
+                insert(BatchItemRow),
+                [
+                    {
+                        "batch_id": row.id,
+                        "session_id": a.id,
+                        "position": a.position,
+                        "stratum": None if a.is_gold else by_id[a.id].stratum,
+                        "inclusion_probability": 1.0 if a.is_gold else by_id[a.id].probability,
+                        "is_gold": a.is_gold,
+                    }
+                    for a in placed
+                ],
+            )
+            positions = select(BatchItemRow.position, BatchItemRow.id).where(
+                BatchItemRow.batch_id == row.id
+            )
+            item_ids = {pos: item_id for pos, item_id in s.execute(positions)}
+            assignments = [
+                {"item_id": item_ids[a.position], "reviewer": r}
+                for a in placed
+                for r in a.reviewers
+            ]
+            if assignments:
+                s.execute(insert(AssignmentRow), assignments)
+    except IntegrityError:
+        raise BatchError(f"a batch named {name!r} exists already; choose another name") from None
     progress.update(len(placed), len(placed), "Batch stored")
     return get_batch(ws, name)
 
@@ -244,7 +326,9 @@ def get_batch(ws: Workspace, name: str) -> Batch:
     with ws.read() as s:
         row = s.scalar(select(BatchRow).where(BatchRow.name == name))
         if row is None:
-            raise BatchError(f"no batch named {name!r} in this workspace")
+            known = s.scalars(select(BatchRow.name).order_by(BatchRow.name).limit(10)).all()
+            hint = f"; batches: {', '.join(known)}" if known else " (it has none yet)"
+            raise BatchError(f"no batch named {name!r} in this workspace{hint}")
         items = s.execute(
             select(
                 BatchItemRow.id, BatchItemRow.position, SessionRow.session_key,
@@ -270,6 +354,7 @@ def get_batch(ws: Workspace, name: str) -> Batch:
             name=row.name,
             spec=spec,
             created_at=row.created_at,
+            app_version=row.spec.get("app_version"),
             population=row.population,
             strata=row.strata or {},
             items=[
@@ -287,49 +372,91 @@ def get_batch(ws: Workspace, name: str) -> Batch:
         )
 
 
-def list_batches(ws: Workspace) -> list[dict[str, Any]]:
+def batch_as_json(batch: Batch) -> str:
+    """The batch as one JSON object (``schemas/batch.schema.json``)."""
+    return batch.model_dump_json()
+
+
+def list_batches(ws: Workspace) -> list[BatchSummary]:
+    """Every batch of the workspace, oldest first."""
     with ws.read() as s:
         rows = s.execute(
             select(
-                BatchRow.name, BatchRow.created_at, BatchRow.population, BatchRow.blind
-            ).order_by(BatchRow.created_at)
-        ).all()
-        counts = Counter(
-            s.scalars(
-                select(BatchRow.name).join(BatchItemRow, BatchItemRow.batch_id == BatchRow.id)
+                BatchRow.id, BatchRow.name, BatchRow.created_at, BatchRow.population,
+                BatchRow.blind, RubricRow.name.label("rubric_name"),
+                RubricRow.version.label("rubric_version"),
             )
-        )
-    return [
-        {
-            "name": r.name,
-            "created_at": r.created_at.isoformat(),
-            "population": r.population,
-            "items": counts[r.name],
-            "blind": r.blind,
+            .join(RubricRow, RubricRow.id == BatchRow.rubric_id)
+            .order_by(BatchRow.created_at, BatchRow.id)
+        ).all()  # fmt: skip
+        counts = {
+            batch_id: n
+            for batch_id, n in s.execute(
+                select(BatchItemRow.batch_id, func.count()).group_by(BatchItemRow.batch_id)
+            )
         }
+        reviewers: dict[int, list[str]] = {}
+        for batch_id, reviewer in s.execute(
+            select(BatchItemRow.batch_id, AssignmentRow.reviewer)
+            .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
+            .distinct()
+            .order_by(BatchItemRow.batch_id, AssignmentRow.reviewer)
+        ):
+            reviewers.setdefault(batch_id, []).append(reviewer)
+    return [
+        BatchSummary(
+            name=r.name,
+            created_at=r.created_at,
+            population=r.population,
+            items=counts.get(r.id, 0),
+            reviewers=reviewers.get(r.id, []),
+            rubric_name=r.rubric_name,
+            rubric_version=r.rubric_version,
+            blind=r.blind,
+        )
         for r in rows
     ]
 
 
-def plan(ws: Workspace, spec: SamplingSpec, *, margin: float, confidence: float) -> Plan:
-    """Sample sizes per stratum for a failure rate within ±margin (worst case p = 0.5)."""
-    units = population(ws, spec)
-    counts = Counter(u.stratum for u in units)
+def plan(
+    ws: Workspace,
+    spec: SamplingSpec,
+    *,
+    margin: float,
+    confidence: float,
+    size: int | None = None,
+) -> Plan:
+    """Sample sizes per stratum to estimate a failure rate within ±margin (worst case p = 0.5).
+
+    With ``size``, each stratum also shows what a batch of that size would give it under
+    ``spec.allocation``.
+    """
+    counts = strata_sizes(ws, spec)
+    total = sum(counts.values())
     try:
-        strata = [
-            StratumPlan(
-                stratum=h or "all",
-                population=n,
-                needed=sample_size(n, margin=margin, confidence=confidence),
-            )
-            for h, n in sorted(counts.items())
-        ]
+        z = z_value(confidence)
+        needed = {
+            h: sample_size(n, margin=margin, confidence=confidence) for h, n in counts.items()
+        }
+        overall = sample_size(total, margin=margin, confidence=confidence)
+        gets = allocate(dict(counts), size, spec.allocation) if size and counts else {}
     except SamplingError as exc:
         raise BatchError(str(exc)) from None
     return Plan(
         margin=margin,
         confidence=confidence,
-        population=len(units),
-        strata=strata,
-        total=sum(p.needed for p in strata),
+        z=z,
+        population=total,
+        strata=[
+            StratumPlan(
+                stratum=h,
+                population=counts[h],
+                needed=needed[h],
+                allocated=gets.get(h) if size else None,
+            )
+            for h in sorted(counts)
+        ],
+        total=sum(needed.values()),
+        overall=overall,
+        size=size,
     )

@@ -60,7 +60,7 @@ def _demo_batch(ws: Workspace, sessions: int, seed: int) -> None:
         rubric = found[1]
         ids = list(s.scalars(select(SessionRow.id).order_by(SessionRow.id)))
     gold = ids[-6:] if sessions >= 60 else []
-    gold_labels(ws, gold, rubric)
+    gold_labels(ws, gold, rubric, seed=seed)
     spec = SamplingSpec(
         size=max(1, min(150, sessions // 4)),
         seed=seed,

@@ -1,13 +1,20 @@
 """Simulated reviews for the demo: realistic, reproducible, and marked as simulated.
 
-Reviewers see the generator's planted failures with their own accuracy and leniency, so
-agreement is high but not perfect, failure rates differ by agent version as planted, and
-corrected responses exist where the answer was wrong.
+The generator plants one failure (or none) in each session and records it in the session's
+metadata (``planted_failure``, ``planted_failure_step``). Simulated reviewers notice a
+planted failure with their own accuracy, now and then raise a false alarm, judge quality
+with their own leniency, point at the failing step (sometimes one off), and write the answer
+the agent should have given, rebuilt from the tool result the agent had. So agreement is
+high but not perfect, failure rates differ by agent version as planted, and every view and
+export has real-looking labels. Each reviewer works through their queue in order and stops
+part of the way, leaving items to do.
 """
 
 from __future__ import annotations
 
+import json
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,125 +22,238 @@ from sqlalchemy import select
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
-from reviewer.domain.session import Session
+from reviewer.domain.session import Role, Session
 from reviewer.store.reviews import save_review
 from reviewer.store.sessions import load_session
 from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, SessionRow
 from reviewer.store.workspace import Workspace
+from reviewer.synth.generator import SCENARIOS
 
-REVIEWERS: dict[str, tuple[float, float]] = {
-    "alice": (0.92, 0.0),
-    "bob": (0.82, -0.4),
-    "carol": (0.75, 0.3),
+
+@dataclass(frozen=True)
+class Profile:
+    """How one simulated reviewer behaves."""
+
+    accuracy: float
+    """Chance of noticing a planted failure."""
+    leniency: float
+    """Shifts quality scores up (positive) or down (negative)."""
+    done: float
+    """Share of their queue already reviewed."""
+    pace: float
+    """Median active seconds per session."""
+    corrects: float
+    """Chance of writing the corrected response when the answer was wrong."""
+
+
+REVIEWERS: dict[str, Profile] = {
+    "alice": Profile(accuracy=0.93, leniency=0.0, done=0.9, pace=70.0, corrects=0.95),
+    "bob": Profile(accuracy=0.84, leniency=-0.4, done=0.8, pace=50.0, corrects=0.8),
+    "carol": Profile(accuracy=0.76, leniency=0.3, done=0.7, pace=95.0, corrects=0.7),
 }
-"""Name → (chance of noticing a planted failure, leniency added to quality)."""
+GOLD = Profile(accuracy=1.0, leniency=0.0, done=1.0, pace=120.0, corrects=1.0)
+"""The lead writing reference labels: sees every planted failure, corrects every answer."""
+_ANYONE = Profile(accuracy=0.85, leniency=0.0, done=0.8, pace=70.0, corrects=0.8)
 
-_WRONG_ANSWER = ("answered_incorrectly", "hallucination", "incomplete", "misunderstood_query")
+# Planted failure → (correctness, policy, policy concerned).
+_JUDGEMENT: dict[str, tuple[str, str, str | None]] = {
+    "answered_incorrectly": ("incorrect", "compliant", None),
+    "hallucination": ("incorrect", "minor_violation", "every claim must come from a tool"),
+    "misunderstood_query": ("incorrect", "compliant", None),
+    "tool_failure": ("incorrect", "major_violation", "say so plainly when a tool fails"),
+    "incomplete": ("partially_correct", "compliant", None),
+    "looped": ("partially_correct", "compliant", None),
+    "wrong_language": ("partially_correct", "minor_violation", "answer in the customer's language"),
+    "should_have_escalated": ("correct", "major_violation", "escalate when asked for a human"),
+    "unnecessary_escalation": ("partially_correct", "compliant", None),
+}
+_FALSE_ALARMS = ("incomplete", "looped", "other")
 
 
-def _values(
-    session: Session, rng: random.Random, accuracy: float, leniency: float, rubric: Rubric
-) -> tuple[dict[str, Any], int | None, str | None]:
+def _tool_values(scenario: str, result: Any) -> dict[str, Any] | None:
+    """The template values the generator filled in, read back from the tool's result."""
+    try:
+        if scenario == "orders":
+            eta = str(result["eta"])
+            return {"n": result["order_id"], "status": result["status"], "day": int(eta[-2:])}
+        if scenario == "travel":
+            first = result["flights"][0]
+            depart = str(first["depart"])
+            return {
+                "n": str(first["flight"])[2:],
+                "day": int(depart[3:]),
+                "price": first["price_eur"],
+            }
+        if scenario == "helpdesk":
+            return {"n": str(result["articles"][0]["id"])[2:]}
+        if scenario == "analytics":
+            rows = dict(result["rows"])
+            return {"n": rows["EU"], "price": rows["US"]}
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return None
+
+
+def should_have_said(session: Session, failure: str) -> str | None:
+    """The answer the agent should have given, or None when it cannot be told."""
+    tools = [s for s in session.steps if s.role is Role.TOOL]
+    if failure == "tool_failure":
+        broken = next((s for s in reversed(tools) if s.is_error), None)
+        name = (broken.name if broken else None) or "the system"
+        return (
+            f"I'm sorry, I couldn't get an answer from {name} just now (it timed out), so I"
+            " can't confirm this yet. I'll try again and get back to you within the hour."
+        )
+    if failure == "should_have_escalated":
+        return (
+            "I'm sorry this has taken so long. I'm handing you over to a colleague now; they"
+            " can see our whole conversation and will take it from here."
+        )
+    scenario = str(session.metadata.get("scenario", ""))
+    template = SCENARIOS.get(scenario, {}).get("answer")
+    ok = [s for s in tools if not s.is_error and s.content]
+    if not isinstance(template, str) or not ok:
+        return None
+    try:
+        values = _tool_values(scenario, json.loads(ok[-1].content))
+    except ValueError:
+        return None
+    if values is None:
+        return None
+    try:
+        return template.format(**{"n": "", "status": "", "day": 1, "price": 0, **values})
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def _label(
+    session: Session, rng: random.Random, who: Profile, rubric: Rubric
+) -> tuple[dict[str, Any], dict[str, str], int | None, bool]:
+    """One reviewer's values, details and failure step; and whether they saw a failure."""
     planted = session.metadata.get("planted_failure")
     step = session.metadata.get("planted_failure_step")
-    seen = planted if planted and rng.random() < accuracy else None
-    if seen is None and rng.random() < 0.04:
-        seen = rng.choice(("incomplete", "looped", "other"))  # a false alarm now and then
+    seen = planted if isinstance(planted, str) and rng.random() < who.accuracy else None
+    false_alarm = seen is None and rng.random() < 0.3 * (1.0 - who.accuracy)
+    if false_alarm:
+        seen = rng.choice(_FALSE_ALARMS)
     if seen is None:
-        quality = 5 if rng.random() < 0.55 + 0.3 * leniency else 4
+        quality = 5 if rng.random() < 0.55 + 0.3 * who.leniency else 4
         values: dict[str, Any] = {
             "quality": str(quality),
             "correctness": "correct",
             "policy": "compliant",
             "failure_categories": [],
         }
-        return values, None, None
-    quality = rng.choices((1, 2, 3), weights=(2, 4, 3 + 4 * max(0.0, leniency)))[0]
-    tags = [seen]
-    if rng.random() < 0.12:
-        tags.append(rng.choice(("tool_failure", "incomplete", "other")))
-    taxonomy = rubric.taxonomy
-    bent = seen in ("should_have_escalated", "wrong_language")
-    values = {
-        "quality": str(quality),
-        "correctness": "incorrect" if seen in _WRONG_ANSWER else "partially_correct",
-        "policy": "minor_violation" if bent else "compliant",
-        "failure_categories": [t for t in dict.fromkeys(tags) if taxonomy and taxonomy.option(t)],
-        "rationale": f"Looks like {seen.replace('_', ' ')} around step {step}.",
-    }
-    corrected = None
-    if seen in _WRONG_ANSWER and session.final_answer:
-        corrected = (
-            "I checked this against the order system: "
-            + session.final_answer.split(".")[0].strip()
-            + " — but let me correct that: the details above were not confirmed by the tool,"
-            " so I have opened a ticket and will follow up by e-mail within 24 hours."
+        return values, {}, None, False
+    correctness, policy, concerned = _JUDGEMENT.get(seen, ("partially_correct", "compliant", None))
+    if rng.random() > who.accuracy:  # a less careful reviewer lands one option off
+        correctness = {"incorrect": "partially_correct", "correct": "partially_correct"}.get(
+            correctness, "incorrect"
         )
-        values["corrected_response"] = corrected
-    fail_step = step if isinstance(step, int) and rng.random() < 0.8 else None
-    if fail_step is not None and rng.random() < 0.15:
+    if policy == "major_violation" and rng.random() < 0.5 * (1 - who.accuracy):
+        policy = "minor_violation"
+    worst = 1 if correctness == "incorrect" or policy == "major_violation" else 2
+    quality = rng.choices((worst, worst + 1, 3), weights=(3, 4, 2 + 4 * max(0.0, who.leniency)))[0]
+    tags = [seen]
+    if seen == "tool_failure" and rng.random() < 0.3:
+        tags.append("hallucination")  # it claimed success after the tool failed
+    elif rng.random() < 0.08:
+        tags.append(rng.choice(("incomplete", "other")))
+    taxonomy = rubric.taxonomy
+    values = {
+        "quality": str(min(5, quality)),
+        "correctness": correctness,
+        "policy": policy,
+        "failure_categories": [t for t in dict.fromkeys(tags) if taxonomy and taxonomy.option(t)],
+        "rationale": f"{seen.replace('_', ' ').capitalize()}"
+        + (f" at step {step}." if isinstance(step, int) else "."),
+    }
+    details = {"policy": concerned} if concerned and policy != "compliant" else {}
+    corrected = None
+    if not false_alarm and rng.random() < who.corrects:
+        corrected = should_have_said(session, seen)
+    dim = rubric.corrected_response
+    if corrected and dim is not None:
+        values[dim.name] = corrected
+    fail_step = step if isinstance(step, int) and not false_alarm else None
+    if fail_step is not None and rng.random() < 0.5 * (1 - who.accuracy):
         fail_step = max(0, fail_step + rng.choice((-1, 1)))
-    return values, fail_step, corrected
+    return values, details, fail_step, True
 
 
-def simulate_batch(
-    ws: Workspace, batch: str, rubric: Rubric, *, seed: int, leave_to_do: float = 0.15
-) -> int:
-    """Fill most of ``batch`` with simulated submitted reviews; return how many were made."""
+def simulate_batch(ws: Workspace, batch: str, rubric: Rubric, *, seed: int) -> int:
+    """Fill most of ``batch`` with simulated submitted reviews; return how many were made.
+
+    Each reviewer submits the first part of their queue (their profile's ``done`` share),
+    in queue order, at their own pace; the rest stays to do.
+    """
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
     made = 0
     with ws.write() as s:
         batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == batch))
         rows = s.execute(
-            select(AssignmentRow.reviewer, BatchItemRow.session_id, BatchItemRow.position)
+            select(AssignmentRow.reviewer, BatchItemRow.session_id)
             .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
             .where(BatchItemRow.batch_id == batch_id)
-            .order_by(BatchItemRow.position, AssignmentRow.reviewer)
+            .order_by(AssignmentRow.reviewer, BatchItemRow.position)
         ).all()
-        count = len(rows)
-        for n, (reviewer, session_id, _pos) in enumerate(rows):
-            if rng.random() < leave_to_do:
-                continue
-            accuracy, leniency = REVIEWERS.get(reviewer, (0.85, 0.0))
-            session = load_session(s, session_id)
-            row = s.get(SessionRow, session_id)
-            assert row is not None
-            values, fail_step, _ = _values(session, rng, accuracy, leniency, rubric)
-            submitted = now - timedelta(minutes=(count - n) * rng.uniform(2.0, 6.0))
-            active = round(min(900.0, rng.lognormvariate(4.3, 0.5)), 1)
-            review = Review(
-                session_key=row.session_key,
-                session_revision=row.revision,
-                batch=batch,
-                reviewer=reviewer,
-                rubric_name=rubric.name,
-                rubric_version=rubric.version,
-                values=values,
-                failure_step=fail_step,
-                status=ReviewStatus.SUBMITTED,
-                started_at=submitted - timedelta(seconds=active),
-                updated_at=submitted,
-                submitted_at=submitted,
-                active_seconds=active,
-                simulated=True,
-            )
-            save_review(s, review, rubric)
-            made += 1
+        queues: dict[str, list[int]] = {}
+        for reviewer, session_id in rows:
+            queues.setdefault(reviewer, []).append(session_id)
+        for reviewer, queue in queues.items():
+            who = REVIEWERS.get(reviewer, _ANYONE)
+            done = min(len(queue) - 1, round(who.done * len(queue)))
+            clock = now - timedelta(days=2, hours=rng.uniform(0, 6))
+            for session_id in queue[:done]:
+                session = load_session(s, session_id)
+                row = s.get(SessionRow, session_id)
+                assert row is not None
+                values, details, fail_step, failed = _label(session, rng, who, rubric)
+                effort = (1.6 if failed else 1.0) * (1 + len(session.steps) / 40)
+                active = round(min(1200.0, rng.lognormvariate(0, 0.45) * who.pace * effort), 1)
+                started = clock + timedelta(seconds=rng.uniform(5, 40))
+                submitted = started + timedelta(seconds=active * rng.uniform(1.0, 1.3))
+                clock = submitted
+                save_review(
+                    s,
+                    Review(
+                        session_key=row.session_key,
+                        session_revision=row.revision,
+                        batch=batch,
+                        reviewer=reviewer,
+                        rubric_name=rubric.name,
+                        rubric_version=rubric.version,
+                        values=values,
+                        details=details,
+                        failure_step=fail_step,
+                        status=ReviewStatus.SUBMITTED,
+                        started_at=started,
+                        updated_at=submitted,
+                        submitted_at=submitted,
+                        active_seconds=active,
+                        simulated=True,
+                    ),
+                    rubric,
+                )
+                made += 1
     return made
 
 
 def gold_labels(
-    ws: Workspace, session_ids: list[int], rubric: Rubric, *, lead: str = "lead"
+    ws: Workspace, session_ids: list[int], rubric: Rubric, *, lead: str = "lead", seed: int = 0
 ) -> None:
     """Reference labels by a lead (role gold), following the planted truth exactly."""
-    rng = random.Random(0)
+    rng = random.Random(seed)
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     with ws.write() as s:
         for sid in session_ids:
             session = load_session(s, sid)
             row = s.get(SessionRow, sid)
             assert row is not None
-            values, fail_step, _ = _values(session, rng, 1.0, 0.0, rubric)
+            values, details, fail_step, _ = _label(session, rng, GOLD, rubric)
+            active = round(rng.lognormvariate(0, 0.3) * GOLD.pace, 1)
+            when += timedelta(seconds=active + rng.uniform(10, 60))
             save_review(
                 s,
                 Review(
@@ -144,8 +264,13 @@ def gold_labels(
                     rubric_name=rubric.name,
                     rubric_version=rubric.version,
                     values=values,
+                    details=details,
                     failure_step=fail_step,
                     status=ReviewStatus.SUBMITTED,
+                    started_at=when - timedelta(seconds=active),
+                    updated_at=when,
+                    submitted_at=when,
+                    active_seconds=active,
                     simulated=True,
                 ),
                 rubric,

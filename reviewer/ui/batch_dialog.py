@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -10,6 +11,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -19,11 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer.domain.batch import Batch, SamplingSpec
-from reviewer.domain.sampling import allocate
-from reviewer.services.batches import Plan, create_batch, plan
+from reviewer.domain.batch import Batch, Plan, SamplingSpec
+from reviewer.services.batches import PRIORITY_SIGNALS, STRATUM_FIELDS, create_batch, plan
 from reviewer.store.workspace import Workspace
 from reviewer.ui.tasks import TaskRunner
+
+COLUMNS = ("Stratum", "Sessions", "Gets", "Chance", "Needs")
+"""Preview columns: matching sessions, what the batch draws, the inclusion probability,
+and what the planner says the stratum needs for the margin at the confidence."""
 
 
 class NewBatchDialog(QDialog):
@@ -47,13 +53,22 @@ class NewBatchDialog(QDialog):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2_147_483_647)
         self.stratify = QLineEdit("version")
-        self.stratify.setToolTip("Comma-separated: agent, version, model, tool_error, escalated")
+        self.stratify.setToolTip("Comma-separated: " + ", ".join(STRATUM_FIELDS))
         self.allocation = QComboBox()
         self.allocation.addItems(["proportional", "equal"])
         self.where = QLineEdit()
         self.where.setPlaceholderText("e.g. feedback<0 and steps=5..20")
+        self.where.setToolTip(
+            "Clauses joined by 'and': agent, version, model, tag (= != ~ !~), started,"
+            " feedback, steps, tool_calls, cost, latency_ms, judge.NAME (= != < <= > >=,"
+            " LOW..HIGH), flags tool_error, escalated, negative_feedback, task_success"
+        )
         self.priority = QLineEdit()
         self.priority.setPlaceholderText("e.g. negative_feedback=4, low_judge")
+        self.priority.setToolTip(
+            "Over-sample sessions with these signals (weight 4 unless given): "
+            + ", ".join(PRIORITY_SIGNALS)
+        )
         self.reviewers = QLineEdit()
         self.reviewers.setPlaceholderText("alice, bob, carol")
         self.overlap = QDoubleSpinBox()
@@ -62,6 +77,22 @@ class NewBatchDialog(QDialog):
         self.gold = QSpinBox()
         self.gold.setRange(0, 10_000)
         self.blind = QCheckBox("Blind: hide agent, version and model from reviewers")
+        self.include_reviewed = QCheckBox("Also draw sessions that already have a review")
+        self.margin = QDoubleSpinBox()
+        self.margin.setRange(0.5, 50.0)
+        self.margin.setDecimals(1)
+        self.margin.setSingleStep(0.5)
+        self.margin.setPrefix("± ")
+        self.margin.setSuffix(" %")
+        self.margin.setValue(5.0)
+        self.margin.setToolTip("Margin of error wanted on a failure rate")
+        self.confidence = QDoubleSpinBox()
+        self.confidence.setRange(50.0, 99.9)
+        self.confidence.setDecimals(1)
+        self.confidence.setSingleStep(1.0)
+        self.confidence.setSuffix(" %")
+        self.confidence.setValue(95.0)
+        self.confidence.setToolTip("Confidence level of the margin")
         form = QFormLayout()
         for label, w in (
             ("Name", self.name), ("Size", self.size_box), ("Seed", self.seed),
@@ -71,9 +102,22 @@ class NewBatchDialog(QDialog):
         ):  # fmt: skip
             form.addRow(label, w)
         form.addRow("", self.blind)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Stratum", "Sessions", "Gets", "Needs (±5 %, 95 %)"])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        form.addRow("", self.include_reviewed)
+        planner = QHBoxLayout()
+        planner.addWidget(self.margin)
+        planner.addWidget(QLabel("at"))
+        planner.addWidget(self.confidence)
+        planner.addWidget(QLabel("confidence"))
+        planner.addStretch(1)
+        form.addRow("Planner", planner)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMinimumHeight(180)
         self.table.verticalHeader().hide()
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -95,63 +139,85 @@ class NewBatchDialog(QDialog):
         self._timer.timeout.connect(self.refresh_preview)
         for edit in (self.stratify, self.where, self.priority):
             edit.textChanged.connect(lambda _t: self._timer.start())
-        self.size_box.valueChanged.connect(lambda _v: self._timer.start())
+        for box in (self.size_box, self.margin, self.confidence):
+            box.valueChanged.connect(lambda _v: self._timer.start())
         self.allocation.currentIndexChanged.connect(lambda _i: self._timer.start())
-        self.resize(560, 620)
+        self.include_reviewed.toggled.connect(lambda _c: self._timer.start())
+        self.resize(680, 760)
         self._generation = 0
         self.refresh_preview()
 
     def spec(self) -> SamplingSpec:
+        """The options as a spec; ValueError with a readable message when one is wrong."""
         priority: dict[str, float] = {}
         for part in self.priority.text().split(","):
             name, _, weight = part.strip().partition("=")
-            if name:
-                priority[name] = float(weight) if weight.strip() else 4.0
-        return SamplingSpec(
-            size=self.size_box.value(),
-            seed=self.seed.value(),
-            where=self.where.text().strip() or None,
-            stratify_by=[f.strip() for f in self.stratify.text().split(",") if f.strip()],
-            allocation="equal" if self.allocation.currentText() == "equal" else "proportional",
-            priority=priority,
-            reviewers=[r.strip() for r in self.reviewers.text().split(",") if r.strip()],
-            overlap=self.overlap.value(),
-            gold=self.gold.value(),
-            blind=self.blind.isChecked(),
-        )
+            if not name.strip():
+                continue
+            try:
+                priority[name.strip()] = float(weight) if weight.strip() else 4.0
+            except ValueError:
+                raise ValueError(f"Priority {part.strip()}: the weight must be a number") from None
+        try:
+            return SamplingSpec(
+                size=self.size_box.value(),
+                seed=self.seed.value(),
+                where=self.where.text().strip() or None,
+                stratify_by=[f.strip() for f in self.stratify.text().split(",") if f.strip()],
+                allocation="equal" if self.allocation.currentText() == "equal" else "proportional",
+                priority=priority,
+                reviewers=[r.strip() for r in self.reviewers.text().split(",") if r.strip()],
+                overlap=self.overlap.value(),
+                gold=self.gold.value(),
+                include_reviewed=self.include_reviewed.isChecked(),
+                blind=self.blind.isChecked(),
+            )
+        except ValidationError as exc:
+            msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise ValueError(msg) from None
 
     def refresh_preview(self) -> None:
+        """Recount the strata for the current options on the worker; newer requests win."""
+        self._timer.stop()
+        self._generation += 1
+        generation = self._generation
         try:
             spec = self.spec()
         except ValueError as exc:
-            self.message.setText(str(exc))
+            self._show_error(generation, exc)
             return
-        self._generation += 1
-        generation = self._generation
         self.runner.run(
             plan,
             self.ws,
             spec,
-            margin=0.05,
-            confidence=0.95,
-            on_done=lambda p: self._show_preview(generation, spec, p),
+            margin=self.margin.value() / 100,
+            confidence=self.confidence.value() / 100,
+            size=spec.size,
+            on_done=lambda p: self._show_preview(generation, p),
             on_error=lambda e: self._show_error(generation, e),
         )
 
-    def _show_preview(self, generation: int, spec: SamplingSpec, result: Plan) -> None:
+    def _show_preview(self, generation: int, result: Plan) -> None:
         if generation != self._generation:
-            return
-        sizes = {s.stratum: s.population for s in result.strata}
-        gets = allocate(sizes, spec.size, spec.allocation) if sizes else {}
+            return  # the options changed since: a newer preview is on its way
         self.table.setRowCount(len(result.strata))
         for r, s in enumerate(result.strata):
-            row = (s.stratum, f"{s.population:,}", f"{gets.get(s.stratum, 0):,}", f"{s.needed:,}")
+            gets = s.allocated or 0
+            chance = f"{gets / s.population:.1%}" if s.population else "–"
+            row = (s.stratum, f"{s.population:,}", f"{gets:,}", chance, f"{s.needed:,}")
             for c, text in enumerate(row):
-                self.table.setItem(r, c, QTableWidgetItem(text))
-        takes = min(spec.size, result.population)
+                cell = QTableWidgetItem(text)
+                if c:
+                    cell.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, c, cell)
+        takes = min(result.size or 0, result.population)
         self.message.setText(
-            f"{result.population:,} sessions match; the batch takes {takes:,}. To estimate a"
-            f" failure rate within ±5 % in every stratum: {result.total:,}."
+            f"{result.population:,} sessions match; the batch takes {takes:,}."
+            f" To estimate a failure rate within ±{result.margin:.1%} at"
+            f" {result.confidence:.1%} confidence: {result.total:,} for every stratum"
+            f" (the Needs column), {result.overall:,} for the overall rate only."
         )
         self.preview_ready.emit()
 
