@@ -325,7 +325,7 @@ class Workbench(QWidget):
             first = queue.next_todo(None)
             row = self.model.row_of(first) if first is not None else (0 if queue.ids else None)
         if row is not None:
-            self.table.selectRow(row)
+            self._select(row)
         else:
             self.item = None
             self._wanted = None
@@ -335,6 +335,11 @@ class Workbench(QWidget):
         focus = QApplication.focusWidget()
         if focus is None or not self.isAncestorOf(focus):
             self.table.setFocus()  # keys drive the form at once, not a search box
+
+    def _select(self, row: int) -> None:
+        """Make ``row`` current and bring it into view (it may be far down the queue)."""
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
 
     def _show_counts(self) -> None:
         c = self._counts
@@ -594,12 +599,12 @@ class Workbench(QWidget):
             return
         row = self.model.row_of(sid)
         if row is not None:
-            self.table.selectRow(row)
+            self._select(row)
 
     def go(self, delta: int) -> None:
         row = self.table.currentIndex().row() + delta
         if 0 <= row < self.model.rowCount():
-            self.table.selectRow(row)
+            self._select(row)
 
     def _fail(self, exc: BaseException) -> None:
         QMessageBox.warning(self, "Cannot continue", str(exc))
