@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
@@ -52,15 +53,15 @@ class Queue:
     statuses: dict[int, ItemStatus]
     blind: bool = False
     rubric_id: int = 0
+    totals: dict[ItemStatus, int] = field(default_factory=dict)
+    """Items per status in the whole queue, before the status filter of the spec."""
 
     def status(self, session_id: int) -> ItemStatus:
         return self.statuses.get(session_id, ItemStatus.TODO)
 
     def counts(self) -> dict[ItemStatus, int]:
-        out = dict.fromkeys(ItemStatus, 0)
-        for sid in self.ids:
-            out[self.status(sid)] += 1
-        return out
+        """Items per status among the ids shown."""
+        return _count(self.ids, self.statuses)
 
     def next_todo(self, after: int | None) -> int | None:
         """The first item still to do (or in draft) after ``after``, wrapping around."""
@@ -76,13 +77,16 @@ class Queue:
                 return sid
         return None
 
-    @property
+    @cached_property
     def _positions(self) -> dict[int, int]:
-        cache = self.__dict__.get("_pos")
-        if cache is None or len(cache) != len(self.ids):
-            cache = {sid: i for i, sid in enumerate(self.ids)}
-            self.__dict__["_pos"] = cache
-        return cache
+        return {sid: i for i, sid in enumerate(self.ids)}
+
+
+def _count(ids: list[int], statuses: dict[int, ItemStatus]) -> dict[ItemStatus, int]:
+    out = dict.fromkeys(ItemStatus, 0)
+    for sid in ids:
+        out[statuses.get(sid, ItemStatus.TODO)] += 1
+    return out
 
 
 def _batch_row(s: OrmSession, name: str) -> BatchRow:
@@ -126,9 +130,10 @@ def load_queue(ws: Workspace, spec: QueueSpec) -> Queue:
             ReviewRow.batch_id == batch_id if batch_id is not None else ReviewRow.batch_id.is_(None)
         )
         statuses = {sid: ItemStatus(st) for sid, st in s.execute(rq)}
+    totals = _count(ids, statuses)
     if spec.status is not None:
         ids = [i for i in ids if statuses.get(i, ItemStatus.TODO) is spec.status]
-    return Queue(spec, ids, statuses, blind=blind, rubric_id=rubric_id)
+    return Queue(spec, ids, statuses, blind=blind, rubric_id=rubric_id, totals=totals)
 
 
 @dataclass

@@ -9,7 +9,6 @@ ahead while the reviewer was reading the current one.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -296,24 +295,13 @@ class Workbench(QWidget):
             return
         self.flush()
         spec = self._spec()
-        self.runner.run(
-            lambda: self._queue_with_counts(spec), on_done=self._queue_ready, on_error=self._fail
-        )
+        self.runner.run(load_queue, self.ws, spec, on_done=self._queue_ready, on_error=self._fail)
 
-    def _queue_with_counts(self, spec: QueueSpec) -> tuple[Queue, dict[ItemStatus, int]]:
-        assert self.ws is not None
-        queue = load_queue(self.ws, spec)
-        if spec.status is None:
-            return queue, queue.counts()
-        whole = load_queue(self.ws, replace(spec, status=None))
-        return queue, whole.counts()
-
-    def _queue_ready(self, result: tuple[Queue, dict[ItemStatus, int]]) -> None:
-        queue, counts = result
+    def _queue_ready(self, queue: Queue) -> None:
         if self.ws is None:
             return
         self.queue = queue
-        self._counts = counts
+        self._counts = dict(queue.totals)
         self._show_counts()
         for column in BLIND_COLUMNS:
             self.table.setColumnHidden(column, queue.blind)
