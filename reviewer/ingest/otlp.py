@@ -270,13 +270,15 @@ def sessions(doc: Any, file: str, line: int) -> Iterator[Session]:
         groups[str(key)].append(s)
     for key, members in groups.items():
         members.sort(key=lambda s: (s["start"] or datetime.min.replace(tzinfo=UTC), s["id"]))
+        # The latest LLM span that carries messages holds the whole conversation.
         llm = [s for s in members if _is_llm(s)]
-        best = max(
-            (s for s in llm if _transcript(s)),
+        transcripts = [(s, t) for s in llm if (t := _transcript(s))]
+        latest = max(
+            transcripts,
             default=None,
-            key=lambda s: s["end"] or datetime.min.replace(tzinfo=UTC),
+            key=lambda st: st[0]["end"] or datetime.min.replace(tzinfo=UTC),
         )
-        steps = _transcript(best) if best else []
+        best, steps = latest if latest else (None, [])
         ids = {s["id"] for s in members}
         root = next((s for s in members if s["parent"] not in ids), members[0])
         attrs = {
