@@ -2,76 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from reviewer.domain.session import Role, Session, session_summary
+from reviewer.domain.session import Session
+from reviewer.store.content import PreparedSession, decode_content, prepare_session
 from reviewer.store.tables import SessionContent, SessionRow, SessionScore, SessionTag
 
-COMPRESS_LEVEL = 1
-"""zlib level of stored content. Level 1 compresses generated sessions 4.2x against 4.5x at
-level 6, in two thirds of the time (tests/perf bench_import); every level reads the same."""
 KEY_BATCH = 500
 """Session keys per ``IN (...)`` lookup."""
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedSession:
-    """A session in the form the store writes: key, content hash, the indexed columns,
-    zlib-compressed canonical JSON, tags and judge scores. Small and picklable, so that a
-    chunk of them costs little to keep, unlike a chunk of full ``Session`` objects."""
-
-    key: str
-    content_hash: str
-    """SHA-256 of what a reviewer sees: the canonical JSON with sorted keys, no ``source``."""
-    columns: dict[str, Any]
-    """Indexed ``sessions`` columns: provenance, summary and the first user text."""
-    content: bytes
-    tags: tuple[str, ...]
-    scores: tuple[tuple[str, float], ...]
-
-
-def prepare_session(session: Session) -> PreparedSession:
-    """Serialise a session once: the same bytes are hashed (without provenance) and stored."""
-    data = session.model_dump(mode="json")
-    source = data.pop("source")
-    digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    data["source"] = source
-    content = zlib.compress(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), COMPRESS_LEVEL)
-    columns: dict[str, Any] = {
-        "source_format": session.source.format,
-        "source_file": session.source.file,
-        "source_position": session.source.position,
-        "first_user_text": _first_user_text(session),
-        **session_summary(session),
-    }
-    return PreparedSession(
-        key=session.id,
-        content_hash=digest,
-        columns=columns,
-        content=content,
-        tags=tuple(dict.fromkeys(t[:200] for t in session.tags)),
-        scores=tuple(dict((k[:200], v) for k, v in session.signals.judge_scores.items()).items()),
-    )
-
-
-def decode_content(data: bytes) -> Session:
-    return Session.model_validate_json(zlib.decompress(data))
-
-
-def _first_user_text(session: Session) -> str | None:
-    for step in session.steps:
-        if step.role is Role.USER and step.content.strip():
-            return " ".join(step.content.split())[:300]
-    return None
 
 
 @dataclass
@@ -179,17 +123,13 @@ def _write(
         )
     # Plain executemany (no RETURNING: SQLAlchemy would split it into hundreds of small
     # statements), then one query for the new ids.
-    conn.execute(
-        insert(SessionRow),
+    columns = tuple(pending[0][0].columns)
+    _insert_many(
+        conn,
+        SessionRow.__table__,
+        ("session_key", "revision", "is_latest", "content_hash", "imported_at", *columns),
         [
-            {
-                "session_key": item.key,
-                "revision": revision,
-                "is_latest": True,
-                "content_hash": item.content_hash,
-                "imported_at": now,
-                **item.columns,
-            }
+            (item.key, revision, True, item.content_hash, now, *(item.columns[c] for c in columns))
             for item, revision in pending
         ],
     )
@@ -203,29 +143,59 @@ def _write(
         )
         new_ids.update({(k, rev): pk for k, rev, pk in found})
     ids = [new_ids[(item.key, revision)] for item, revision in pending]
-    conn.execute(
-        insert(SessionContent),
-        [
-            {"session_id": pk, "data": item.content}
-            for pk, (item, _) in zip(ids, pending, strict=True)
-        ],
+    _insert_many(
+        conn,
+        SessionContent.__table__,
+        ("session_id", "data"),
+        [(pk, item.content) for pk, (item, _) in zip(ids, pending, strict=True)],
     )
-    tags = [
-        {"session_id": pk, "tag": tag}
-        for pk, (item, _) in zip(ids, pending, strict=True)
-        for tag in item.tags
-    ]
+    tags = [(pk, tag) for pk, (item, _) in zip(ids, pending, strict=True) for tag in item.tags]
     if tags:
-        conn.execute(insert(SessionTag), tags)
+        _insert_many(conn, SessionTag.__table__, ("session_id", "tag"), tags)
     scores = [
-        {"session_id": pk, "name": name, "value": value}
+        (pk, name, value)
         for pk, (item, _) in zip(ids, pending, strict=True)
         for name, value in item.scores
     ]
     if scores:
-        conn.execute(insert(SessionScore), scores)
+        _insert_many(conn, SessionScore.__table__, ("session_id", "name", "value"), scores)
     for pk, (item, revision) in zip(ids, pending, strict=True):
         latest[item.key] = (pk, revision, item.content_hash)
+
+
+_Processors = tuple[Callable[[Any], Any] | None, ...]
+_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], _Processors] = {}
+
+
+def _insert_many(
+    conn: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """``executemany`` of an INSERT of plain tuples.
+
+    On SQLite the rows go straight to the driver, through the columns' own bind processors
+    (UTC datetimes, booleans...) so what is stored is exactly what SQLAlchemy would store:
+    its per-row parameter handling cost more than SQLite's own work. Other databases get
+    SQLAlchemy's ``insert``.
+    """
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    key = (dialect.name, table.name, columns)
+    procs = _PROCESSORS.get(key)
+    if procs is None:
+        procs = _PROCESSORS[key] = tuple(table.c[c].type.bind_processor(dialect) for c in columns)
+    if any(procs):
+        rows = [
+            tuple(v if p is None or v is None else p(v) for p, v in zip(procs, row, strict=True))
+            for row in rows
+        ]
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    conn.exec_driver_sql(sql, rows)
 
 
 def load_session(s: OrmSession, session_id: int) -> Session:

@@ -1,0 +1,70 @@
+"""The stored form of a session: canonical JSON, its content hash, zlib compression and the
+indexed summary columns. No database here, so import workers can prepare sessions cheaply."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from reviewer.domain.session import Role, Session, session_summary
+
+COMPRESS_LEVEL = 1
+"""zlib level of stored content. On generated sessions level 1 compresses 4.2x against 4.5x
+at level 6, in two thirds of the time; every level decompresses the same way."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSession:
+    """A session in the form the store writes: key, content hash, the indexed columns,
+    zlib-compressed canonical JSON, tags and judge scores. Small and picklable: a chunk of
+    them costs little to keep (a chunk of full ``Session`` objects costs more in garbage
+    collection than parsing them did) or to send between processes."""
+
+    key: str
+    content_hash: str
+    """SHA-256 of what a reviewer sees: the canonical JSON with sorted keys, no ``source``."""
+    columns: dict[str, Any]
+    """Indexed ``sessions`` columns: provenance, summary and the first user text."""
+    content: bytes
+    tags: tuple[str, ...]
+    scores: tuple[tuple[str, float], ...]
+
+
+def prepare_session(session: Session) -> PreparedSession:
+    """Serialise a session once: the same dump is hashed (without provenance) and stored."""
+    data = session.model_dump(mode="json")
+    source = data.pop("source")
+    digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    data["source"] = source
+    content = zlib.compress(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), COMPRESS_LEVEL)
+    columns: dict[str, Any] = {
+        "source_format": session.source.format,
+        "source_file": session.source.file,
+        "source_position": session.source.position,
+        "first_user_text": first_user_text(session),
+        **session_summary(session),
+    }
+    return PreparedSession(
+        key=session.id,
+        content_hash=digest,
+        columns=columns,
+        content=content,
+        tags=tuple(dict.fromkeys(t[:200] for t in session.tags)),
+        scores=tuple(dict((k[:200], v) for k, v in session.signals.judge_scores.items()).items()),
+    )
+
+
+def decode_content(data: bytes) -> Session:
+    return Session.model_validate_json(zlib.decompress(data))
+
+
+def first_user_text(session: Session) -> str | None:
+    """The start of the first user message, for lists and text search."""
+    for step in session.steps:
+        if step.role is Role.USER and step.content.strip():
+            return " ".join(step.content.split())[:300]
+    return None
