@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from isal import isal_zlib
 
 from reviewer.domain.session import Role, Session, session_summary
 
 COMPRESS_LEVEL = 1
-"""zlib level of stored content. On generated sessions level 1 compresses 4.2x against 4.5x
-at level 6, in two thirds of the time; every level decompresses the same way."""
+"""Level of the zlib stream stored as content, written with ISA-L (``isal``), which any zlib
+reads. On generated sessions ISA-L's level 1 compresses 4.3x in a fifth of the time of
+zlib's level 6 (4.5x) and a third of zlib's level 1 (4.2x)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ def prepare_session(session: Session) -> PreparedSession:
     source = data.pop("source")
     digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
     data["source"] = source
-    content = zlib.compress(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), COMPRESS_LEVEL)
+    content = isal_zlib.compress(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), COMPRESS_LEVEL)
     columns: dict[str, Any] = {
         "source_format": session.source.format,
         "source_file": session.source.file,
