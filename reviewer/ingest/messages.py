@@ -173,18 +173,16 @@ def message_steps(message: Any, index: int = 0) -> list[Step]:
                 is_error=bool(message.get("error")) or message.get("status") == "error",
             )
         ]
-    steps = []
-    if results:
-        steps += [
-            Step(role=Role.TOOL, tool_call_id=cid, content=out, is_error=err)
-            for cid, out, err in results
-        ]
-        if text or calls:
-            steps.append(Step(role=role if role is not Role.USER else Role.USER, content=text))
+    # Tool results first (they answer earlier calls), then what the message says or calls.
+    steps = [
+        Step(role=Role.TOOL, tool_call_id=cid, content=out, is_error=err)
+        for cid, out, err in results
+    ]
+    if results and not (text or calls):
         return steps
     if role is not Role.ASSISTANT and calls:
-        role = Role.ASSISTANT
-    return [Step(role=role, content=text, tool_calls=calls)]
+        role = Role.ASSISTANT  # only assistant steps carry tool calls
+    return [*steps, Step(role=role, content=text, tool_calls=calls)]
 
 
 def messages_to_steps(value: Any) -> list[Step]:
