@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reviewer.domain.session import Session
 from reviewer.ingest import canonical, inspect_ai, langfuse, langsmith, openai_chat, otlp
-from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document
+from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document_sized
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class LineFormat:
     """Set by detection when the file is one JSON document rather than JSON Lines."""
     archive: Callable[[Path, int], Iterator[Session | tuple[str, str]]] | None = None
     """For zip-based files: sessions, or (entry, reason) for what was refused."""
+    document: Any = field(default=None, compare=False, repr=False)
+    """The whole-file document as detection parsed it, so that it is not parsed twice."""
+    document_bytes: int = 0
+    """Its size in bytes (the import's own size limit may be lower than detection's)."""
 
 
 LINE_FORMATS: tuple[LineFormat, ...] = (
@@ -72,12 +76,12 @@ def detect(path: Path) -> LineFormat:
             return f
     if value is None and head.lstrip()[:1] in (b"{", b"["):
         try:
-            doc = read_document(path)
+            doc, size = read_document_sized(path)
         except RecordError:
-            doc = None
+            doc, size = None, 0
         for f in LINE_FORMATS:
             if doc is not None and f.looks_like(doc):
-                return replace(f, whole_file=True, archive=None)
+                return replace(f, whole_file=True, archive=None, document=doc, document_bytes=size)
     if value is None:
         for f in LINE_FORMATS:
             if f.hint in first_line:

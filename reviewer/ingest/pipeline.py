@@ -10,7 +10,13 @@ from pydantic import ValidationError
 
 from reviewer.domain.session import Session
 from reviewer.ingest.detect import LineFormat
-from reviewer.ingest.records import Record, RecordError, Rejected, iter_lines, read_document
+from reviewer.ingest.records import (
+    RecordError,
+    Rejected,
+    iter_raw_lines,
+    parse_json,
+    read_document,
+)
 
 
 @dataclass
@@ -36,6 +42,20 @@ def _reason(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def parse_record(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Session | Reject]:
+    """The sessions of one JSON Lines record, or why it was rejected."""
+    try:
+        value = parse_json(data)
+    except RecordError as exc:
+        return [Reject(file, line, str(exc))]
+    if not fmt.looks_like(value):
+        return [Reject(file, line, f"not a {fmt.name} record")]
+    try:
+        return list(fmt.sessions(value, file, line))
+    except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
+        return [Reject(file, line, _reason(exc))]
+
+
 def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Session | Reject]:
     """Sessions and rejects of one file, in file order."""
     name = str(path)
@@ -48,20 +68,16 @@ def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[S
         return
     if fmt.whole_file:
         try:
-            doc = read_document(path, max_record_bytes)
+            if fmt.document is not None and fmt.document_bytes <= max_record_bytes:
+                doc = fmt.document  # already parsed by detection
+            else:
+                doc = read_document(path, max_record_bytes)
             yield from list(fmt.sessions(doc, name, 1))
         except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
             yield Reject(name, 1, _reason(exc))
         return
-    for item in iter_lines(path, max_record_bytes):
+    for item in iter_raw_lines(path, max_record_bytes):
         if isinstance(item, Rejected):
             yield Reject(name, item.line, item.reason)
-            continue
-        assert isinstance(item, Record)
-        if not fmt.looks_like(item.value):
-            yield Reject(name, item.line, f"not a {fmt.name} record")
-            continue
-        try:
-            yield from list(fmt.sessions(item.value, name, item.line))
-        except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
-            yield Reject(name, item.line, _reason(exc))
+        else:
+            yield from parse_record(fmt, name, *item)

@@ -65,6 +65,10 @@ def head_bytes(path: Path, size: int = 65536) -> bytes:
 def parse_json(data: bytes) -> Any:
     """Parse one JSON document with the shared limits; raise :class:`RecordError`."""
     try:
+        return orjson.loads(data)  # orjson checks the UTF-8 itself
+    except orjson.JSONDecodeError:
+        pass  # find out why, the slow way, to say so in one line
+    try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(f"invalid UTF-8 at byte {exc.start}") from None
@@ -80,10 +84,14 @@ def parse_json(data: bytes) -> Any:
     return value
 
 
-def iter_lines(
+RawLine = tuple[int, bytes]
+"""A line number and the bytes of that line, not parsed yet."""
+
+
+def iter_raw_lines(
     path: Path, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
-) -> Iterator[Record | Rejected]:
-    """Yield each non-blank line of a JSON Lines file as a parsed record or a rejection.
+) -> Iterator[RawLine | Rejected]:
+    """Yield each non-blank line of a JSON Lines file, unparsed, or its rejection.
 
     Memory stays bounded: a line longer than ``max_record_bytes`` is skipped in pieces,
     never held whole. A truncated gzip stream ends the file with one rejection.
@@ -112,14 +120,32 @@ def iter_lines(
                 continue
             if not chunk.strip():
                 continue
-            try:
-                yield Record(line_no, parse_json(chunk))
-            except RecordError as exc:
-                yield Rejected(line_no, str(exc))
+            yield line_no, chunk
+
+
+def iter_lines(
+    path: Path, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Record | Rejected]:
+    """Yield each non-blank line of a JSON Lines file as a parsed record or a rejection
+    (see :func:`iter_raw_lines`)."""
+    for item in iter_raw_lines(path, max_record_bytes):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        line_no, data = item
+        try:
+            yield Record(line_no, parse_json(data))
+        except RecordError as exc:
+            yield Rejected(line_no, str(exc))
 
 
 def read_document(path: Path, max_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Any:
     """Read a whole-file JSON document (capped at ``max_bytes``)."""
+    return read_document_sized(path, max_bytes)[0]
+
+
+def read_document_sized(path: Path, max_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> tuple[Any, int]:
+    """:func:`read_document` and the document's size in bytes."""
     with open_binary(path) as f:
         try:
             data = f.read(max_bytes + 1)
@@ -127,4 +153,4 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Any:
             raise RecordError(f"file ends early or is damaged ({exc})") from None
     if len(data) > max_bytes:
         raise RecordError(f"document larger than {max_bytes:,} bytes")
-    return parse_json(data)
+    return parse_json(data), len(data)

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 
 from reviewer.domain.session import Role
+from reviewer.ingest import records
 from reviewer.ingest.messages import messages_to_steps
 from reviewer.services import browse
 from reviewer.services.importing import import_paths
@@ -172,3 +174,30 @@ def test_framework_message_shapes_become_steps() -> None:
     vercel = [{"toolCallId": "call_D", "toolName": "getWeather", "input": {"city": "SF"}}]
     assert messages_to_steps(vercel)[0].tool_calls[0].name == "getWeather"
     assert messages_to_steps("plain words")[0].content == "plain words"
+
+
+def test_a_whole_file_document_is_parsed_once(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f = tmp_path / "trace.json"
+    f.write_text(json.dumps(TRACE, indent=2))
+    parsed: list[int] = []
+    real = records.parse_json
+
+    def counting(data: bytes) -> object:
+        parsed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(records, "parse_json", counting)
+    summary = import_paths(workspace, [f])
+    assert summary.imported == 1
+    assert parsed.count(f.stat().st_size) == 1  # detection's parse is the one imported
+
+
+def test_a_document_over_the_import_limit_is_still_rejected(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    f = tmp_path / "trace.json"
+    f.write_text(json.dumps(TRACE, indent=2))
+    summary = import_paths(workspace, [f], max_record_bytes=1000)
+    assert (summary.imported, summary.rejected, summary.files[0].format) == (0, 1, "langfuse")
