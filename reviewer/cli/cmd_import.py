@@ -41,6 +41,13 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
     show_default=True,
     help="Records larger than this are rejected unread.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    default=None,
+    help="Processes that parse JSON Lines records [default: one per CPU, for files of 32 MB "
+    "and more; 0: parse in this process].",
+)
 def import_cmd(
     workspace: str,
     paths: tuple[Path, ...],
@@ -48,6 +55,7 @@ def import_cmd(
     report: Path | None,
     as_json: bool,
     max_record_mb: float,
+    workers: int | None,
 ) -> None:
     """Import sessions from PATHS (plain or .gz) into WORKSPACE.
 
@@ -69,6 +77,7 @@ def import_cmd(
                 progress=progress,
                 max_record_bytes=int(max_record_mb * 1e6),
                 report=report,
+                workers=workers,
             )
     except KeyboardInterrupt:
         err.print("stopped: the chunks committed so far are kept; run it again to finish")

@@ -3,7 +3,7 @@ committed chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import orjson
@@ -13,6 +13,7 @@ from reviewer.domain.session import Session
 from reviewer.ingest.detect import UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
+from reviewer.services.import_workers import Workers, default_workers
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
 from reviewer.store.workspace import Workspace
@@ -97,46 +98,54 @@ def import_paths(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     report: Path | None = None,
     chunk: int = CHUNK,
+    workers: int | None = None,
 ) -> ImportSummary:
     """Import files into the workspace, committing every ``chunk`` sessions.
 
     Bad records are rejected with file, line and reason (written to ``report`` as JSON
     Lines) and never stop the import. A stop (Cancel, Ctrl-C, crash) leaves whole chunks
     stored; importing again completes the import and adds nothing twice.
+
+    JSON Lines files are parsed by ``workers`` processes (default: one per CPU for files
+    of 32 MB and more; 0: none) while this one commits their chunks in file order.
     """
     summary = ImportSummary()
     rejects: list[Reject] = []
     done = 0
+    pool = Workers(default_workers() if workers is None else workers)
     try:
-        for path in paths:
-            outcome = FileSummary(path=str(path))
-            summary.files.append(outcome)
-            try:
-                line_format = detect(path) if fmt == "auto" else by_name(fmt)
-            except (UnknownFormat, OSError) as exc:
-                outcome.error = (
-                    str(exc)
-                    if isinstance(exc, UnknownFormat)
-                    else (f"{path}: cannot read ({exc.strerror or exc})")
-                )
-                summary.unreadable += 1
-                continue
-            outcome.format = line_format.name
-            pending: list[PreparedSession] = []
-            for item in parse_file(path, line_format, max_record_bytes):
-                if isinstance(item, Reject):
-                    rejects.append(item)
-                    outcome.rejected += 1
+        with pool:
+            for path in paths:
+                outcome = FileSummary(path=str(path))
+                summary.files.append(outcome)
+                try:
+                    line_format = detect(path) if fmt == "auto" else by_name(fmt)
+                except (UnknownFormat, OSError) as exc:
+                    outcome.error = (
+                        str(exc)
+                        if isinstance(exc, UnknownFormat)
+                        else (f"{path}: cannot read ({exc.strerror or exc})")
+                    )
+                    summary.unreadable += 1
                     continue
-                # Keep the chunk small: a prepared session is a few objects, a Session
-                # hundreds (500 of them cost more in garbage collection than in parsing).
-                pending.append(prepare_session(item))
-                if len(pending) >= chunk:
+                outcome.format = line_format.name
+                if pool.wanted(path, line_format, explicit=workers is not None):
+                    items = pool.prepared(path, line_format, max_record_bytes)
+                else:
+                    items = _prepared(parse_file(path, line_format, max_record_bytes))
+                pending: list[PreparedSession] = []
+                for item in items:
+                    if isinstance(item, Reject):
+                        rejects.append(item)
+                        outcome.rejected += 1
+                        continue
+                    pending.append(item)
+                    if len(pending) >= chunk:
+                        done += _flush(ws, pending, outcome)
+                        progress.update(done, None, f"importing {path.name}")
+                if pending:
                     done += _flush(ws, pending, outcome)
                     progress.update(done, None, f"importing {path.name}")
-            if pending:
-                done += _flush(ws, pending, outcome)
-                progress.update(done, None, f"importing {path.name}")
     except Cancelled:
         summary.cancelled = True
     finally:
@@ -148,6 +157,13 @@ def import_paths(
         if report is not None:
             write_report(report, rejects, summary)
     return summary
+
+
+def _prepared(items: Iterator[Session | Reject]) -> Iterator[PreparedSession | Reject]:
+    # Each session as soon as it is parsed: a prepared session is a few objects, a Session
+    # hundreds (a chunk of 500 of those cost more in garbage collection than in parsing).
+    for item in items:
+        yield item if isinstance(item, Reject) else prepare_session(item)
 
 
 def _flush(ws: Workspace, pending: list[PreparedSession], outcome: FileSummary) -> int:

@@ -38,11 +38,9 @@ class PreparedSession:
 
 def prepare_session(session: Session) -> PreparedSession:
     """Serialise a session once: the same dump is hashed (without provenance) and stored."""
-    data = session.model_dump(mode="json")
-    source = data.pop("source")
-    digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    data["source"] = source
-    content = isal_zlib.compress(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), COMPRESS_LEVEL)
+    body, content = _canonical_json(session.model_dump(mode="json"))
+    digest = hashlib.sha256(body).hexdigest()
+    content = isal_zlib.compress(content, COMPRESS_LEVEL)
     columns: dict[str, Any] = {
         "source_format": session.source.format,
         "source_file": session.source.file,
@@ -58,6 +56,22 @@ def prepare_session(session: Session) -> PreparedSession:
         tags=tuple(dict.fromkeys(t[:200] for t in session.tags)),
         scores=tuple(dict((k[:200], v) for k, v in session.signals.judge_scores.items()).items()),
     )
+
+
+def _canonical_json(data: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The sorted-keys JSON of ``data`` without ``source`` (hashed) and with it (stored),
+    from one serialisation: the keys before and after ``source`` are dumped once each."""
+    source = orjson.dumps(data.pop("source"), option=orjson.OPT_SORT_KEYS)
+    head = orjson.dumps(
+        {k: v for k, v in data.items() if k < "source"}, option=orjson.OPT_SORT_KEYS
+    )
+    tail = orjson.dumps(
+        {k: v for k, v in data.items() if k > "source"}, option=orjson.OPT_SORT_KEYS
+    )
+    before, after = head[1:-1], tail[1:-1]  # without the braces; empty for {}
+    body = b"{" + b",".join(p for p in (before, after) if p) + b"}"
+    content = b"{" + b",".join(p for p in (before, b'"source":' + source, after) if p) + b"}"
+    return body, content
 
 
 def decode_content(data: bytes) -> Session:

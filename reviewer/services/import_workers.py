@@ -1,0 +1,127 @@
+"""Parsing, validating and preparing the records of large JSON Lines files in worker
+processes, while the importing process reads the file and commits chunks in file order.
+
+Workers are started with ``spawn`` (never ``fork``: the importing process may hold SQLite
+connections and Qt threads) and import no database code. They ignore Ctrl-C, which the
+importing process handles.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from reviewer.ingest.detect import LineFormat, by_name
+from reviewer.ingest.pipeline import Reject, parse_record
+from reviewer.ingest.records import RawLine, Rejected, iter_raw_lines
+from reviewer.store.content import PreparedSession, prepare_session
+
+PARALLEL_MIN_BYTES = 32_000_000
+"""Files smaller than this are parsed in the importing process: starting workers costs
+about half a second."""
+MAX_WORKERS = 8
+BATCH_BYTES = 2_000_000
+BATCH_LINES = 512
+AHEAD = 4
+"""Batches in flight per worker: enough to keep workers busy during a commit, few enough to
+keep memory bounded (about ``workers × AHEAD × BATCH_BYTES`` of raw lines)."""
+
+Prepared = PreparedSession | Reject
+
+
+def default_workers() -> int:
+    """Worker processes for a large file: one per usable CPU, none on a single CPU or in a
+    frozen (PyInstaller) build, whose executable cannot be started as a worker."""
+    if getattr(sys, "frozen", False):
+        return 0
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(cpus, MAX_WORKERS) if cpus > 1 else 0
+
+
+def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> list[Prepared]:
+    """In a worker: the prepared sessions and the rejects of some lines, in line order."""
+    fmt = by_name(fmt_name)
+    out: list[Prepared] = []
+    for item in batch:
+        if isinstance(item, Rejected):
+            out.append(Reject(file, item.line, item.reason))
+            continue
+        for got in parse_record(fmt, file, *item):
+            out.append(got if isinstance(got, Reject) else prepare_session(got))
+    return out
+
+
+def _batches(items: Iterator[RawLine | Rejected]) -> Iterator[list[RawLine | Rejected]]:
+    batch: list[RawLine | Rejected] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        if not isinstance(item, Rejected):
+            size += len(item[1])
+        if size >= BATCH_BYTES or len(batch) >= BATCH_LINES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Workers:
+    """Worker processes shared by the files of one import, started on first use.
+
+    Use as a context manager: leaving it stops the workers, dropping queued batches (a
+    stopped import discards what was not committed anyway).
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def wanted(self, path: Path, fmt: LineFormat, explicit: bool) -> bool:
+        """Whether this file goes through the workers: JSON Lines only, large enough
+        unless the caller asked for workers."""
+        if self.count < 1 or fmt.whole_file or fmt.archive is not None:
+            return False
+        if explicit:
+            return True
+        try:
+            return path.stat().st_size >= PARALLEL_MIN_BYTES
+        except OSError:
+            return False
+
+    def prepared(self, path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Prepared]:
+        """Prepared sessions and rejects of a JSON Lines file, in file order."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.count,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_sigint,
+            )
+        name = str(path)
+        pending: deque[Future[list[Prepared]]] = deque()
+        for batch in _batches(iter_raw_lines(path, max_record_bytes)):
+            pending.append(self._pool.submit(prepare_batch, fmt.name, name, batch))
+            if len(pending) >= self.count * AHEAD:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,108 @@
+"""Large JSON Lines files parsed in worker processes: the same workspace, the same rejects
+in the same order, and Cancel stopping after whole chunks, as when parsing in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from sqlalchemy import select
+
+from reviewer.services import browse
+from reviewer.services.import_workers import Workers, default_workers
+from reviewer.services.importing import import_paths
+from reviewer.services.progress import Progress
+from reviewer.services.workspaces import init_workspace
+from reviewer.store.tables import SessionRow
+from reviewer.store.workspace import Workspace
+from reviewer.synth.generator import session_line, write_jsonl
+from tests.helpers.factories import make_session
+from tests.ingest.test_import import CHAT
+
+
+def _mixed_file(path: Path) -> Path:
+    lines = [session_line(make_session(f"m-{i}", text=f"question {i}")) for i in range(40)]
+    lines[3] = b"{not json\n"
+    lines[10] = b'{"schema_version": 1, "id": "x", "steps": "nope"}\n'
+    lines[17] = b'{"schema_version": 1, "id": "s\\ud800"}\n'
+    lines[25] = b'{"schema_version": 1, "id": "big", "metadata": {"x": "' + b"a" * 9000 + b'"}}\n'
+    lines[30] = session_line(make_session("m-2", text="question 2, revised"))
+    lines[31] = lines[4]  # the same session again: a duplicate
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def _stored(ws: Workspace) -> list[tuple[object, ...]]:
+    with ws.read() as s:
+        rows = s.execute(
+            select(
+                SessionRow.session_key,
+                SessionRow.revision,
+                SessionRow.is_latest,
+                SessionRow.content_hash,
+                SessionRow.source_position,
+            ).order_by(SessionRow.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_workers_import_exactly_what_one_process_imports(tmp_path: Path) -> None:
+    f = _mixed_file(tmp_path / "mixed.jsonl")
+    results = []
+    for workers in (0, 2):
+        ws = init_workspace(tmp_path / f"ws{workers}.sqlite")
+        report = tmp_path / f"rejects{workers}.jsonl"
+        summary = import_paths(
+            ws, [f], report=report, max_record_bytes=8000, chunk=7, workers=workers
+        )
+        results.append((summary.model_dump(), report.read_bytes(), _stored(ws)))
+        ws.close()
+    assert results[0] == results[1]
+    summary, report_bytes, stored = results[1]
+    assert (summary["imported"], summary["revised"], summary["duplicates"]) == (34, 1, 1)
+    assert summary["rejected"] == 4
+    lines = [orjson.loads(x)["line"] for x in report_bytes.splitlines()]
+    assert lines == [4, 11, 18, 26]
+    assert [r[1:3] for r in stored if r[0] == "m-2"] == [(1, False), (2, True)]
+
+
+def test_other_line_formats_go_through_workers_too(workspace: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "chats.jsonl"
+    f.write_bytes(b"".join(orjson.dumps({**CHAT, "id": f"conv-{i}"}) + b"\n" for i in range(12)))
+    summary = import_paths(workspace, [f], workers=2)
+    assert (summary.imported, summary.rejected, summary.files[0].format) == (12, 0, "openai-chat")
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.steps[2].tool_calls[0].arguments == {"city": "SF"}
+
+
+def test_cancel_with_workers_keeps_whole_chunks_and_resumes(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    f = tmp_path / "gen.jsonl"
+    write_jsonl(f, 300, seed=3)
+    progress = Progress()
+    original = progress.update
+
+    def stop_after_first_chunk(done: int, total: int | None = None, message: str = "") -> None:
+        progress.cancel()
+        original(done, total, message)
+
+    progress.update = stop_after_first_chunk  # type: ignore[method-assign]
+    stopped = import_paths(workspace, [f], progress=progress, chunk=40, workers=2)
+    assert stopped.cancelled and stopped.imported == 40
+    assert browse.count_sessions(workspace) == 40
+    rest = import_paths(workspace, [f], workers=2)
+    assert (rest.imported, rest.duplicates) == (260, 40)
+
+
+def test_small_files_and_documents_stay_in_process(tmp_path: Path) -> None:
+    from reviewer.ingest.detect import by_name
+
+    f = tmp_path / "small.jsonl"
+    f.write_bytes(session_line(make_session("a")))
+    canonical = by_name("canonical")
+    assert not Workers(2).wanted(f, canonical, explicit=False)
+    assert Workers(2).wanted(f, canonical, explicit=True)
+    assert not Workers(0).wanted(f, canonical, explicit=True)
+    assert not Workers(2).wanted(f, by_name("inspect-ai"), explicit=True)  # zip archives
+    assert default_workers() >= 0
