@@ -161,6 +161,14 @@ class Session(_Model):
 
 def session_summary(session: Session) -> dict[str, Any]:
     """The filterable fields of a session, as stored in indexed columns."""
+    # One pass over the steps for both step figures (this runs for every imported session).
+    tool_calls = 0
+    tool_error = False
+    for step in session.steps:
+        if step.tool_calls:
+            tool_calls += len(step.tool_calls)
+        if step.is_error and step.role is Role.TOOL:
+            tool_error = True
     return {
         "agent_name": session.agent.name,
         "agent_version": session.agent.version,
@@ -168,8 +176,8 @@ def session_summary(session: Session) -> dict[str, Any]:
         "started_at": session.started_at,
         "ended_at": session.ended_at,
         "step_count": len(session.steps),
-        "tool_call_count": session.tool_call_count,
-        "has_tool_error": session.has_tool_error,
+        "tool_call_count": tool_calls,
+        "has_tool_error": tool_error,
         "input_tokens": session.metrics.input_tokens,
         "output_tokens": session.metrics.output_tokens,
         "cost_usd": session.metrics.cost_usd,

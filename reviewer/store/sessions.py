@@ -11,7 +11,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
-from reviewer.store.content import PreparedSession, decode_content, prepare_session
+from reviewer.store.content import COLUMNS, PreparedSession, decode_content, prepare_session
 from reviewer.store.tables import SessionContent, SessionRow, SessionScore, SessionTag
 
 KEY_BATCH = 500
@@ -121,28 +121,35 @@ def _write(
             .where(SessionRow.id.in_(retired[start : start + KEY_BATCH]))
             .values(is_latest=False)
         )
-    # Plain executemany (no RETURNING: SQLAlchemy would split it into hundreds of small
-    # statements), then one query for the new ids.
-    columns = tuple(pending[0][0].columns)
-    _insert_many(
-        conn,
-        SessionRow.__table__,
-        ("session_key", "revision", "is_latest", "content_hash", "imported_at", *columns),
-        [
-            (item.key, revision, True, item.content_hash, now, *(item.columns[c] for c in columns))
-            for item, revision in pending
-        ],
-    )
-    keys = [item.key for item, _ in pending]
-    new_ids: dict[tuple[str, int], int] = {}
-    for start in range(0, len(keys), KEY_BATCH):
-        found = conn.execute(
-            select(SessionRow.session_key, SessionRow.revision, SessionRow.id).where(
-                SessionRow.session_key.in_(keys[start : start + KEY_BATCH])
-            )
+    rows = [(item.key, revision, item.content_hash, *item.columns) for item, revision in pending]
+    columns = ("session_key", "revision", "content_hash", *COLUMNS)
+    constant = {"is_latest": True, "imported_at": now}
+    if conn.dialect.name == "sqlite":
+        # Ids given up front, the ones SQLite would pick (max + 1 on): this transaction
+        # holds the write lock, and a clash would fail the insert, never pass silently.
+        first = conn.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM sessions").scalar_one()
+        ids = list(range(first, first + len(rows)))
+        _insert_many(
+            conn,
+            SessionRow.__table__,
+            ("id", *columns),
+            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+            constant,
         )
-        new_ids.update({(k, rev): pk for k, rev, pk in found})
-    ids = [new_ids[(item.key, revision)] for item, revision in pending]
+    else:
+        # Plain executemany (no RETURNING: SQLAlchemy would split it into hundreds of
+        # small statements), then one query for the new ids.
+        _insert_many(conn, SessionRow.__table__, columns, rows, constant)
+        keys = [item.key for item, _ in pending]
+        new_ids: dict[tuple[str, int], int] = {}
+        for start in range(0, len(keys), KEY_BATCH):
+            found = conn.execute(
+                select(SessionRow.session_key, SessionRow.revision, SessionRow.id).where(
+                    SessionRow.session_key.in_(keys[start : start + KEY_BATCH])
+                )
+            )
+            new_ids.update({(k, rev): pk for k, rev, pk in found})
+        ids = [new_ids[(item.key, revision)] for item, revision in pending]
     _insert_many(
         conn,
         SessionContent.__table__,
@@ -163,39 +170,59 @@ def _write(
         latest[item.key] = (pk, revision, item.content_hash)
 
 
-_Processors = tuple[Callable[[Any], Any] | None, ...]
-_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], _Processors] = {}
+_Processor = Callable[[Any], Any]
+_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, _Processor]]] = {}
 
 
 def _insert_many(
-    conn: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    conn: Connection,
+    table: Any,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    constant: dict[str, Any] | None = None,
 ) -> None:
-    """``executemany`` of an INSERT of plain tuples.
+    """``executemany`` of an INSERT of plain tuples, plus ``constant`` values for every row.
 
     On SQLite the rows go straight to the driver, through the columns' own bind processors
-    (UTC datetimes, booleans...) so what is stored is exactly what SQLAlchemy would store:
+    (UTC datetimes, booleans...), so what is stored is exactly what SQLAlchemy would store:
     its per-row parameter handling cost more than SQLite's own work. Other databases get
     SQLAlchemy's ``insert``.
     """
+    constant = constant or {}
     dialect = conn.dialect
     if dialect.name != "sqlite":
-        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        conn.execute(
+            insert(table), [{**dict(zip(columns, row, strict=True)), **constant} for row in rows]
+        )
         return
     key = (dialect.name, table.name, columns)
     procs = _PROCESSORS.get(key)
     if procs is None:
-        procs = _PROCESSORS[key] = tuple(table.c[c].type.bind_processor(dialect) for c in columns)
-    if any(procs):
-        rows = [
-            tuple(v if p is None or v is None else p(v) for p, v in zip(procs, row, strict=True))
-            for row in rows
+        procs = _PROCESSORS[key] = [
+            (i, proc)
+            for i, c in enumerate(columns)
+            if (proc := table.c[c].type.bind_processor(dialect)) is not None
         ]
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
+    fixed = tuple(
+        v if v is None or (proc := table.c[c].type.bind_processor(dialect)) is None else proc(v)
+        for c, v in constant.items()
     )
-    conn.exec_driver_sql(sql, rows)
+    params: list[Any] = rows
+    if procs or fixed:
+        params = []
+        for row in rows:
+            values = [*row, *fixed]
+            for i, proc in procs:
+                if values[i] is not None:
+                    values[i] = proc(values[i])
+            params.append(tuple(values))
+    quote = dialect.identifier_preparer.quote
+    names = (*columns, *constant)
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    conn.exec_driver_sql(sql, params)
 
 
 def load_session(s: OrmSession, session_id: int) -> Session:
