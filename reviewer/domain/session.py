@@ -58,9 +58,14 @@ class Step(_Model):
 
     @model_validator(mode="after")
     def _tool_fields_match_role(self) -> Step:
-        if self.tool_calls and self.role is not Role.ASSISTANT:
-            raise ValueError("only assistant steps carry tool_calls")
+        check_tool_fields(self.role, self.tool_calls)
         return self
+
+
+def check_tool_fields(role: Role, tool_calls: list[Any]) -> None:
+    """The rule a step obeys (also checked on plain dicts by ``session_dict``)."""
+    if tool_calls and role is not Role.ASSISTANT:
+        raise ValueError("only assistant steps carry tool_calls")
 
 
 class Span(_Model):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pydantic import ValidationError
+
+from reviewer.domain import session_dict
 from reviewer.domain.session import Session, Source
 
 NAME = "canonical"
@@ -29,3 +32,21 @@ def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
             ids=src.ids,
         )
     yield session
+
+
+def fast_record(value: Any, file: str, line: int) -> session_dict.SessionDict | None:
+    """The session of a record that :func:`looks_like` one, as a plain dict with its
+    provenance filled in as :func:`sessions` does; None when ``Session`` itself should look
+    at it (it is invalid: ``Session`` says why)."""
+    try:
+        record = session_dict.validate(value)
+    except ValidationError:
+        return None
+    src = record["source"]
+    if src["file"] is None or src["position"] is None:
+        record["source"] = {
+            **src,
+            "file": src["file"] or file,
+            "position": src["position"] or str(line),
+        }
+    return record

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -48,6 +49,11 @@ def parse_record(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Ses
         value = parse_json(data)
     except RecordError as exc:
         return [Reject(file, line, str(exc))]
+    return record_sessions(fmt, file, line, value)
+
+
+def record_sessions(fmt: LineFormat, file: str, line: int, value: Any) -> list[Session | Reject]:
+    """The sessions of one parsed JSON Lines record, or why it was rejected."""
     if not fmt.looks_like(value):
         return [Reject(file, line, f"not a {fmt.name} record")]
     try:

@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from reviewer.ingest import canonical
 from reviewer.ingest.detect import LineFormat, by_name
-from reviewer.ingest.pipeline import Reject, parse_record
-from reviewer.ingest.records import RawLine, Rejected, iter_raw_lines
-from reviewer.store.content import PreparedSession, prepare_session
+from reviewer.ingest.pipeline import Reject, record_sessions
+from reviewer.ingest.records import RawLine, RecordError, Rejected, iter_raw_lines, parse_json
+from reviewer.store.content import PreparedSession, prepare_session, prepare_session_dict
 
 PARALLEL_MIN_BYTES = 32_000_000
 """Files smaller than this are parsed in the importing process: starting workers costs
@@ -47,6 +48,36 @@ def default_workers() -> int:
     return min(cpus, MAX_WORKERS) if cpus > 1 else 0
 
 
+def prepare_line(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Prepared]:
+    """The prepared sessions of one JSON Lines record, or why it was rejected.
+
+    A canonical record is validated as a plain dict (``reviewer.domain.session_dict``);
+    one that fails goes through ``Session``, which says why.
+    """
+    try:
+        value = parse_json(data)
+    except RecordError as exc:
+        return [Reject(file, line, str(exc))]
+    if fmt.name == canonical.NAME and canonical.looks_like(value):
+        record = canonical.fast_record(value, file, line)
+        if record is not None:
+            return [prepare_session_dict(record)]
+    return [
+        got if isinstance(got, Reject) else prepare_session(got)
+        for got in record_sessions(fmt, file, line, value)
+    ]
+
+
+def prepare_lines(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Prepared]:
+    """Prepared sessions and rejects of a JSON Lines file, in file order, in this process."""
+    name = str(path)
+    for item in iter_raw_lines(path, max_record_bytes):
+        if isinstance(item, Rejected):
+            yield Reject(name, item.line, item.reason)
+        else:
+            yield from prepare_line(fmt, name, *item)
+
+
 def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> list[Prepared]:
     """In a worker: the prepared sessions and the rejects of some lines, in line order."""
     fmt = by_name(fmt_name)
@@ -54,9 +85,8 @@ def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> 
     for item in batch:
         if isinstance(item, Rejected):
             out.append(Reject(file, item.line, item.reason))
-            continue
-        for got in parse_record(fmt, file, *item):
-            out.append(got if isinstance(got, Reject) else prepare_session(got))
+        else:
+            out += prepare_line(fmt, file, *item)
     return out
 
 

@@ -13,7 +13,7 @@ from reviewer.domain.session import Session
 from reviewer.ingest.detect import UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
-from reviewer.services.import_workers import Workers, default_workers
+from reviewer.services.import_workers import Workers, default_workers, prepare_lines
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
 from reviewer.store.workspace import Workspace
@@ -129,10 +129,13 @@ def import_paths(
                     summary.unreadable += 1
                     continue
                 outcome.format = line_format.name
-                if pool.wanted(path, line_format, explicit=workers is not None):
+                items: Iterator[PreparedSession | Reject]
+                if line_format.whole_file or line_format.archive is not None:
+                    items = _prepared(parse_file(path, line_format, max_record_bytes))
+                elif pool.wanted(path, line_format, explicit=workers is not None):
                     items = pool.prepared(path, line_format, max_record_bytes)
                 else:
-                    items = _prepared(parse_file(path, line_format, max_record_bytes))
+                    items = prepare_lines(path, line_format, max_record_bytes)
                 pending: list[PreparedSession] = []
                 for item in items:
                     if isinstance(item, Reject):

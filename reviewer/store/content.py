@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from isal import isal_zlib
 
+from reviewer.domain import session_dict
 from reviewer.domain.session import Role, Session, session_summary
 
 COMPRESS_LEVEL = 1
@@ -51,36 +52,70 @@ class PreparedSession:
 def prepare_session(session: Session) -> PreparedSession:
     """Serialise a session once: the same dump is hashed (without provenance) and stored."""
     body, content = _canonical_json(session.model_dump(mode="json"))
-    digest = hashlib.sha256(body).hexdigest()
-    content = isal_zlib.compress(content, COMPRESS_LEVEL)
-    summary = session_summary(session)
-    columns = (
-        session.source.format,
-        session.source.file,
-        session.source.position,
-        first_user_text(session),
-        *_summary_values(summary),
-    )
     return PreparedSession(
         key=session.id,
-        content_hash=digest,
-        columns=columns,
-        content=content,
+        content_hash=hashlib.sha256(body).hexdigest(),
+        columns=(
+            session.source.format,
+            session.source.file,
+            session.source.position,
+            first_user_text(session),
+            *_summary_values(session_summary(session)),
+        ),
+        content=isal_zlib.compress(content, COMPRESS_LEVEL),
         tags=tuple(dict.fromkeys(t[:200] for t in session.tags)),
         scores=tuple(dict((k[:200], v) for k, v in session.signals.judge_scores.items()).items()),
     )
 
 
-def _canonical_json(data: dict[str, Any]) -> tuple[bytes, bytes]:
+def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
+    """:func:`prepare_session` of a session validated as a plain dict: the same result."""
+    if _plain_times(record):
+        # orjson writes naive and UTC datetimes exactly as pydantic does, and Role as its
+        # value: no need for pydantic's (slower) JSON-mode dump.
+        body, content = _canonical_json(record, plain=True)
+    else:
+        body, content = _canonical_json(session_dict.dump_json(record))
+    source = record["source"]
+    return PreparedSession(
+        key=record["id"],
+        content_hash=hashlib.sha256(body).hexdigest(),
+        columns=(
+            source["format"],
+            source["file"],
+            source["position"],
+            session_dict.first_user_text(record),
+            *_summary_values(session_dict.summary(record)),
+        ),
+        content=isal_zlib.compress(content, COMPRESS_LEVEL),
+        tags=tuple(dict.fromkeys(t[:200] for t in record["tags"])),
+        scores=tuple(
+            dict((k[:200], v) for k, v in record["signals"]["judge_scores"].items()).items()
+        ),
+    )
+
+
+def _plain_times(record: session_dict.SessionDict) -> bool:
+    """Whether every datetime of the session is naive or UTC."""
+    times = [record["started_at"], record["ended_at"]]
+    times += [step["timestamp"] for step in record["steps"]]
+    for span in record["spans"]:
+        times += (span["start"], span["end"])
+    return all(t is None or t.tzinfo is None or not t.utcoffset() for t in times)
+
+
+_SORTED = orjson.OPT_SORT_KEYS
+_SORTED_UTC_Z = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+
+
+def _canonical_json(data: dict[str, Any], plain: bool = False) -> tuple[bytes, bytes]:
     """The sorted-keys JSON of ``data`` without ``source`` (hashed) and with it (stored),
-    from one serialisation: the keys before and after ``source`` are dumped once each."""
-    source = orjson.dumps(data.pop("source"), option=orjson.OPT_SORT_KEYS)
-    head = orjson.dumps(
-        {k: v for k, v in data.items() if k < "source"}, option=orjson.OPT_SORT_KEYS
-    )
-    tail = orjson.dumps(
-        {k: v for k, v in data.items() if k > "source"}, option=orjson.OPT_SORT_KEYS
-    )
+    from one serialisation: the keys before and after ``source`` are dumped once each.
+    ``data`` holds JSON values, or also naive or UTC datetimes and enums when ``plain``."""
+    option = _SORTED_UTC_Z if plain else _SORTED
+    source = orjson.dumps(data["source"], option=option)
+    head = orjson.dumps({k: v for k, v in data.items() if k < "source"}, option=option)
+    tail = orjson.dumps({k: v for k, v in data.items() if k > "source"}, option=option)
     before, after = head[1:-1], tail[1:-1]  # without the braces; empty for {}
     body = b"{" + b",".join(p for p in (before, after) if p) + b"}"
     content = b"{" + b",".join(p for p in (before, b'"source":' + source, after) if p) + b"}"

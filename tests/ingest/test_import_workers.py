@@ -3,17 +3,20 @@ in the same order, and Cancel stopping after whole chunks, as when parsing in-pr
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import orjson
+import pytest
 from sqlalchemy import select
 
+from reviewer.ingest import canonical
 from reviewer.services import browse
 from reviewer.services.import_workers import Workers, default_workers
 from reviewer.services.importing import import_paths
 from reviewer.services.progress import Progress
 from reviewer.services.workspaces import init_workspace
-from reviewer.store.tables import SessionRow
+from reviewer.store.tables import SessionContent, SessionRow
 from reviewer.store.workspace import Workspace
 from reviewer.synth.generator import session_line, write_jsonl
 from tests.helpers.factories import make_session
@@ -41,23 +44,31 @@ def _stored(ws: Workspace) -> list[tuple[object, ...]]:
                 SessionRow.is_latest,
                 SessionRow.content_hash,
                 SessionRow.source_position,
-            ).order_by(SessionRow.id)
+                SessionRow.first_user_text,
+                SessionContent.data,
+            )
+            .join(SessionContent, SessionContent.session_id == SessionRow.id)
+            .order_by(SessionRow.id)
         )
-        return [tuple(r) for r in rows]
+        return [(*r[:-1], zlib.decompress(r[-1])) for r in rows]
 
 
-def test_workers_import_exactly_what_one_process_imports(tmp_path: Path) -> None:
+def test_workers_import_exactly_what_one_process_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     f = _mixed_file(tmp_path / "mixed.jsonl")
     results = []
-    for workers in (0, 2):
-        ws = init_workspace(tmp_path / f"ws{workers}.sqlite")
-        report = tmp_path / f"rejects{workers}.jsonl"
+    for run, workers in enumerate((0, 2, 0)):
+        if run == 2:  # every record through Session, none through the plain-dict fast path
+            monkeypatch.setattr(canonical, "fast_record", lambda *_: None)
+        ws = init_workspace(tmp_path / f"ws{run}.sqlite")
+        report = tmp_path / f"rejects{run}.jsonl"
         summary = import_paths(
             ws, [f], report=report, max_record_bytes=8000, chunk=7, workers=workers
         )
         results.append((summary.model_dump(), report.read_bytes(), _stored(ws)))
         ws.close()
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
     summary, report_bytes, stored = results[1]
     assert (summary["imported"], summary["revised"], summary["duplicates"]) == (34, 1, 1)
     assert summary["rejected"] == 4
