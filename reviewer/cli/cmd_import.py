@@ -45,8 +45,8 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
     "--workers",
     type=click.IntRange(0),
     default=None,
-    help="Processes that parse JSON Lines records [default: one per CPU, for files of 32 MB "
-    "and more; 0: parse in this process].",
+    help="Processes that parse JSON Lines records [default: one per CPU up to 3, for files of "
+    "32 MB and more; 0: parse in this process].",
 )
 def import_cmd(
     workspace: str,

@@ -26,7 +26,9 @@ from reviewer.store.content import PreparedSession, prepare_session, prepare_ses
 PARALLEL_MIN_BYTES = 32_000_000
 """Files smaller than this are parsed in the importing process: starting workers costs
 about half a second."""
-MAX_WORKERS = 8
+MAX_WORKERS = 3
+"""Beyond this the importing process's own share (reading, committing) is the limit, and
+each worker costs about 80 MB."""
 BATCH_BYTES = 2_000_000
 BATCH_LINES = 512
 AHEAD = 4
@@ -37,8 +39,9 @@ Prepared = PreparedSession | Reject
 
 
 def default_workers() -> int:
-    """Worker processes for a large file: one per usable CPU, none on a single CPU or in a
-    frozen (PyInstaller) build, whose executable cannot be started as a worker."""
+    """Worker processes for a large file: one per usable CPU up to :data:`MAX_WORKERS`; none
+    on a single CPU or in a frozen (PyInstaller) build, whose executable cannot be started
+    as a worker."""
     if getattr(sys, "frozen", False):
         return 0
     try:

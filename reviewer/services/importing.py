@@ -106,8 +106,8 @@ def import_paths(
     Lines) and never stop the import. A stop (Cancel, Ctrl-C, crash) leaves whole chunks
     stored; importing again completes the import and adds nothing twice.
 
-    JSON Lines files are parsed by ``workers`` processes (default: one per CPU for files
-    of 32 MB and more; 0: none) while this one commits their chunks in file order.
+    JSON Lines files are parsed by ``workers`` processes (default: one per CPU up to 3, for
+    files of 32 MB and more; 0: none) while this one commits their chunks in file order.
     """
     summary = ImportSummary()
     rejects: list[Reject] = []
