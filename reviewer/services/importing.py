@@ -18,7 +18,11 @@ from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
 from reviewer.store.workspace import Workspace
 
-CHUNK = 500
+CHUNK = 2000
+"""Sessions per committed chunk: what a stop can lose, to be imported again. Fewer, larger
+commits cost the importing process less (each one syncs and checkpoints the WAL)."""
+CHUNK_BYTES = 32_000_000
+"""A chunk is committed sooner when its compressed content reaches this."""
 
 
 def store_sessions(
@@ -27,7 +31,7 @@ def store_sessions(
     *,
     total: int | None = None,
     progress: Progress = NO_PROGRESS,
-    chunk: int = CHUNK,
+    chunk: int = 500,
 ) -> UpsertResult:
     """Store sessions, committing every ``chunk``; a stop leaves whole chunks stored.
 
@@ -137,13 +141,16 @@ def import_paths(
                 else:
                     items = prepare_lines(path, line_format, max_record_bytes)
                 pending: list[PreparedSession] = []
+                size = 0
                 for item in items:
                     if isinstance(item, Reject):
                         rejects.append(item)
                         outcome.rejected += 1
                         continue
                     pending.append(item)
-                    if len(pending) >= chunk:
+                    size += len(item.content)
+                    if len(pending) >= chunk or size >= CHUNK_BYTES:
+                        size = 0
                         done += _flush(ws, pending, outcome)
                         progress.update(done, None, f"importing {path.name}")
                 if pending:
