@@ -145,6 +145,7 @@ class Workspace:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._id: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -189,9 +190,12 @@ class Workspace:
 
     @property
     def workspace_id(self) -> str:
-        value = self.meta("workspace_id")
-        assert value is not None, "workspace without an id"
-        return value
+        """The workspace's id (read once, then known even while the server is away)."""
+        if self._id is None:
+            value = self.meta("workspace_id")
+            assert value is not None, "workspace without an id"
+            self._id = value
+        return self._id
 
     def close(self) -> None:
         self.engine.dispose()
@@ -247,6 +251,7 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
     try:
         migrate.upgrade_to_head(ws)
         _init_meta(ws)
+        ws.workspace_id  # noqa: B018 - read now, so it is known when the server goes away
     except migrate.MigrationError as exc:
         ws.close()
         raise WorkspaceError(str(exc)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -16,12 +17,18 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer import __version__
+from reviewer.services.audit import audit_trail
 from reviewer.services.browse import SessionSummary
+from reviewer.services.conflicts import Choice, open_conflicts, resolve_conflict
 from reviewer.services.importing import ImportSummary
+from reviewer.services.merging import MergeReport, merge_results
+from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_info, write_results
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
+from reviewer.ui.history_dialog import HistoryDialog
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
+from reviewer.ui.review_compare import ConflictsDialog
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.workbench import Workbench
 
@@ -37,10 +44,31 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+S", "Skip, with a reason"),
     ("Ctrl+Shift+F", "Flag for escalation, with a reason"),
     ("Ctrl+F", "Find in session (Enter: next, Shift+Enter: previous, Esc: close)"),
+    ("Ctrl+H", "History of this session's reviews (the audit trail)"),
     ("Ctrl+I", "Import sessions"),
     ("Ctrl+O", "Open a workspace"),
+    ("Ctrl+Shift+O", "Open a review pack (offline review)"),
 ]
 """The keyboard contract, shown in Help → Keyboard shortcuts and the README."""
+
+
+def _open_any(target: str | Path) -> tuple[Workspace, PackInfo | None]:
+    """Worker side of opening: the workspace, and the pack it came from (if it did)."""
+    ws = open_existing(target)
+    try:
+        return ws, pack_info(ws)
+    except BaseException:
+        ws.close()
+        raise
+
+
+def _open_pack_file(path: Path) -> tuple[Workspace, PackInfo | None]:
+    ws = open_pack(path)
+    try:
+        return ws, pack_info(ws)
+    except BaseException:
+        ws.close()
+        raise
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +88,13 @@ class MainWindow(QMainWindow):
         self.import_runner.failed.connect(self._show_error)
         self.workspace: Workspace | None = None
         self.last_import: ImportSummary | None = None
+        self.pack: PackInfo | None = None
+        """Set while the open workspace is a review pack opened offline."""
+        self.last_merge: MergeReport | None = None
+        self.last_results: ResultsSummary | None = None
+        self.conflicts_dialog: ConflictsDialog | None = None
+        self.history_dialog: HistoryDialog | None = None
+        self.problem_box: QMessageBox | None = None
         self.reviewer = (
             reviewer or str(settings.value("reviewer/name", "", type=str)) or (getpass.getuser())
         )
@@ -103,6 +138,25 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
+        open_pack_action = QAction("Open review &pack…", self)
+        open_pack_action.setShortcut("Ctrl+Shift+O")
+        open_pack_action.setStatusTip(
+            "Review a pack offline: a batch's items for one reviewer, cut by the lead"
+        )
+        open_pack_action.triggered.connect(self._choose_pack)
+        file_menu.addAction(open_pack_action)
+        self.return_action = QAction("Return &results…", self)
+        self.return_action.setStatusTip("Write the results of this pack, to send to the lead")
+        self.return_action.setEnabled(False)
+        self.return_action.triggered.connect(self._choose_results_out)
+        file_menu.addAction(self.return_action)
+        self.merge_action = QAction("&Merge results…", self)
+        self.merge_action.setStatusTip(
+            "Merge results files from reviewers into this workspace (a backup is taken first)"
+        )
+        self.merge_action.triggered.connect(self._choose_results_in)
+        file_menu.addAction(self.merge_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -113,10 +167,19 @@ class MainWindow(QMainWindow):
         new_batch.setStatusTip("Draw a reproducible sample of sessions and assign it to reviewers")
         new_batch.triggered.connect(self.new_batch)
         batch_menu.addAction(new_batch)
+        conflicts = QAction("Resolve &conflicts…", self)
+        conflicts.setStatusTip("Reviews changed in two places, kept side by side by a merge")
+        conflicts.triggered.connect(self.show_conflicts)
+        batch_menu.addAction(conflicts)
         review_menu = self.menuBar().addMenu("&Review")
         for action in self.bench.actions_:
             review_menu.addAction(action)
         review_menu.addSeparator()
+        history = QAction("&History of this session", self)
+        history.setShortcut("Ctrl+H")
+        history.setStatusTip("Every change to this session's reviews: who, when, before, after")
+        history.triggered.connect(self.show_history)
+        review_menu.addAction(history)
         who = QAction("Change &reviewer name…", self)
         who.setStatusTip("The name every review you make records")
         who.triggered.connect(self._change_reviewer)
@@ -206,9 +269,166 @@ class MainWindow(QMainWindow):
     # Workspace
     def open_workspace(self, target: str) -> None:
         self.statusBar().showMessage(f"Opening {target}…")
-        self.runner.run(
-            open_existing, target, on_done=self._workspace_ready, on_error=self._open_failed
+        self.runner.run(_open_any, target, on_done=self._opened, on_error=self._open_failed)
+
+    def open_pack_file(self, path: Path) -> None:
+        """Open a review pack as a private workspace (continuing earlier work on it)."""
+        self.statusBar().showMessage(f"Opening pack {path.name}…")
+        self.runner.run(_open_pack_file, path, on_done=self._opened, on_error=self._open_failed)
+
+    def _opened(self, result: tuple[Workspace, PackInfo | None]) -> None:
+        ws, info = result
+        self.pack = info
+        self.return_action.setEnabled(info is not None)
+        self.merge_action.setEnabled(info is None)
+        if info is not None:
+            self.batch = info.batch
+            if self.reviewer != info.reviewer:
+                self.statusBar().showMessage(
+                    f"This pack is {info.reviewer}'s: reviewing as {info.reviewer}", 10_000
+                )
+            self.reviewer = info.reviewer
+        self._workspace_ready(ws)
+        if info is not None:
+            self.setWindowTitle(
+                f"AgentOps Reviewer — pack {info.batch} for {info.reviewer} (offline)"
+            )
+
+    def _choose_pack(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open review pack", "", "Review packs (*.reviewpack);;All files (*)"
         )
+        if path:
+            self.open_pack_file(Path(path))
+
+    def _choose_results_out(self) -> None:
+        if self.pack is None:
+            return
+        name = f"{self.pack.batch}-{self.pack.reviewer}.reviewresults"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Return results", name, "Review results (*.reviewresults)"
+        )
+        if path:
+            self.return_results(Path(path))
+
+    def return_results(self, out: Path) -> None:
+        """Write the results of the open pack to ``out`` (on a worker)."""
+        if self.workspace is None or self.pack is None:
+            return
+        self.bench.flush()
+        ws = self.workspace
+        self.statusBar().showMessage(f"Writing results to {out.name}…")
+
+        def done(summary: ResultsSummary) -> None:
+            self.last_results = summary
+            self.statusBar().showMessage(
+                f"Results written to {summary.path}: {summary.reviews} reviews "
+                f"({summary.submitted} submitted). Send this file to your lead.",
+                15_000,
+            )
+
+        # on the items runner, after every pending save of the workbench
+        self.bench.items.run(
+            write_results,
+            ws,
+            out,
+            on_done=done,
+            on_error=self._problem("Results not written"),
+        )
+
+    def _choose_results_in(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Merge results", "", "Review results (*.reviewresults);;All files (*)"
+        )
+        if paths:
+            self.merge_files([Path(p) for p in paths])
+
+    def merge_files(self, paths: list[Path]) -> None:
+        """Merge results files into the open workspace (on a worker; backup first)."""
+        if self.workspace is None or not paths:
+            return
+        self.bench.flush()
+        self.statusBar().showMessage(f"Merging {len(paths)} results file(s)…")
+        self.bench.items.run(
+            merge_results,
+            self.workspace,
+            paths,
+            actor=self.reviewer,
+            on_done=self._merged,
+            on_error=self._problem("Nothing merged"),
+        )
+
+    def _merged(self, report: MergeReport) -> None:
+        self.last_merge = report
+        conflicts = sum(len(f.conflicts) for f in report.files)
+        text = (
+            f"Added {report.added}, updated {report.updated}, skipped {report.skipped} "
+            f"(already here), flagged {report.flagged} as conflicts."
+        )
+        self.statusBar().showMessage("Merged: " + text, 15_000)
+        self.bench.reload_queue()
+        if conflicts:
+            self.show_conflicts()
+
+    def show_conflicts(self) -> ConflictsDialog | None:
+        """The conflicts merges kept, to settle one by one."""
+        if self.workspace is None:
+            return None
+        if self.conflicts_dialog is None:
+            dialog = ConflictsDialog(self)
+            dialog.resolve.connect(self._resolve)
+            self.conflicts_dialog = dialog
+        self.runner.run(open_conflicts, self.workspace, on_done=self.conflicts_dialog.set_conflicts)
+        self.conflicts_dialog.open()
+        return self.conflicts_dialog
+
+    def _resolve(self, kept_uid: str, use: Choice) -> None:
+        if self.workspace is None:
+            return
+        ws = self.workspace
+
+        def done(_review: object) -> None:
+            self.statusBar().showMessage("Conflict resolved", 8_000)
+            self.bench.reload_queue()
+            if self.conflicts_dialog is not None:
+                self.runner.run(open_conflicts, ws, on_done=self.conflicts_dialog.set_conflicts)
+
+        self.bench.items.run(
+            resolve_conflict,
+            ws,
+            kept_uid,
+            use,
+            actor=self.reviewer,
+            on_done=done,
+            on_error=self._problem("Not resolved"),
+        )
+
+    def show_history(self) -> HistoryDialog | None:
+        """The audit trail of the session on screen."""
+        item = self.bench.item
+        if self.workspace is None or item is None:
+            return None
+        self.bench.flush()
+        key = item.session.id
+        dialog = HistoryDialog(key, self)
+        self.bench.items.run(
+            audit_trail, self.workspace, session_key=key, on_done=dialog.set_records
+        )
+        self.history_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _problem(self, title: str) -> Callable[[BaseException], None]:
+        """An error handler that shows ``title`` and the one-line reason (not blocking)."""
+
+        def show(exc: BaseException) -> None:
+            self.statusBar().clearMessage()
+            box = QMessageBox(QMessageBox.Icon.Warning, title, str(exc), parent=self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            self.problem_box = box
+            box.open()
+
+        return show
 
     def _open_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
