@@ -6,6 +6,7 @@ import click
 
 from reviewer import __version__
 from reviewer.cli import stubs
+from reviewer.cli.cmd_backup import backup_cmd, check_cmd, restore_cmd
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
 from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
@@ -37,6 +38,9 @@ for _command in (
     pack_cmd,
     merge_cmd,
     audit_cmd,
+    backup_cmd,
+    restore_cmd,
+    check_cmd,
     demo_cmd,
     generate_cmd,
 ):

@@ -99,6 +99,15 @@ def normalise_url(target: str | Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def sqlite_file(target: str | Path) -> Path | None:
+    """The file of an SQLite workspace target (None for a server URL)."""
+    url = normalise_url(target)
+    if not url.startswith("sqlite"):
+        return None
+    db = make_url(url).database
+    return Path(db) if db else None
+
+
 def display_url(url: str) -> str:
     """The URL with any password masked, safe for logs and messages."""
     return make_url(url).render_as_string(hide_password=True)
@@ -124,6 +133,11 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        # No automatic (PASSIVE) checkpoints: the WAL-reset bug of SQLite 3.7.0-3.51.2 needs
+        # a checkpoint that runs without the write lock while another connection resets the
+        # WAL. Ours run only through Workspace.checkpoint(), in TRUNCATE mode, which holds
+        # the write lock throughout, so no commit (and no WAL reset) can race one.
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -135,6 +149,16 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+"""A write that leaves the WAL larger than this checkpoints it (keeps the WAL bounded)."""
+CHECKPOINT_WAIT_MS = 250
+"""How long a checkpoint waits for readers and writers before giving up until next time."""
+
+
+def wal_path(db: Path) -> Path:
+    return db.with_name(db.name + "-wal")
 
 
 class Workspace:
@@ -182,6 +206,38 @@ class Workspace:
             if _unreachable(exc):
                 raise unavailable_error(self.url, exc) from None
             raise
+        self._after_write()
+
+    def _after_write(self) -> None:
+        if self.is_sqlite and self.path is not None:
+            try:
+                size = wal_path(self.path).stat().st_size
+            except OSError:
+                return
+            if size > WAL_CHECKPOINT_BYTES:
+                self.checkpoint()
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """Copy the WAL into the database and truncate it (SQLite; None elsewhere).
+
+        TRUNCATE mode holds the write lock for the whole checkpoint; it gives up (busy)
+        rather than wait long for readers, and the next write tries again. Returns SQLite's
+        (busy, wal frames, frames checkpointed).
+        """
+        if not self.is_sqlite:
+            return None
+        raw = self.engine.raw_connection()
+        try:
+            con = raw.driver_connection
+            assert isinstance(con, sqlite3.Connection)
+            con.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                row = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                con.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            return (int(row[0]), int(row[1]), int(row[2]))
+        finally:
+            raw.close()
 
     def meta(self, key: str) -> str | None:
         with self.read() as s:

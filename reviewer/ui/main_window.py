@@ -6,7 +6,7 @@ import getpass
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -18,6 +18,13 @@ from PySide6.QtWidgets import (
 
 from reviewer import __version__
 from reviewer.services.audit import audit_trail
+from reviewer.services.backups import (
+    BackupInfo,
+    WorkspaceDamaged,
+    backup_now,
+    list_backups,
+    restore,
+)
 from reviewer.services.browse import SessionSummary
 from reviewer.services.conflicts import Choice, open_conflicts, resolve_conflict
 from reviewer.services.importing import ImportSummary
@@ -49,6 +56,9 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+O", "Open a workspace"),
     ("Ctrl+Shift+O", "Open a review pack (offline review)"),
 ]
+
+BACKUP_EVERY_MS = 30 * 60 * 1000
+"""While a workspace is open, an online backup is taken this often (and once at opening)."""
 """The keyboard contract, shown in Help → Keyboard shortcuts and the README."""
 
 
@@ -95,6 +105,10 @@ class MainWindow(QMainWindow):
         self.conflicts_dialog: ConflictsDialog | None = None
         self.history_dialog: HistoryDialog | None = None
         self.problem_box: QMessageBox | None = None
+        self.last_backup: Path | None = None
+        self._backup_timer = QTimer(self)
+        self._backup_timer.setInterval(BACKUP_EVERY_MS)
+        self._backup_timer.timeout.connect(self.backup_now)
         self.reviewer = (
             reviewer or str(settings.value("reviewer/name", "", type=str)) or (getpass.getuser())
         )
@@ -156,6 +170,17 @@ class MainWindow(QMainWindow):
         )
         self.merge_action.triggered.connect(self._choose_results_in)
         file_menu.addAction(self.merge_action)
+        file_menu.addSeparator()
+        backup = QAction("&Back up now", self)
+        backup.setStatusTip("Take an online backup of this workspace (also every 30 minutes)")
+        backup.triggered.connect(self.backup_now)
+        file_menu.addAction(backup)
+        restore_action = QAction("Restore from bac&kup…", self)
+        restore_action.setStatusTip(
+            "Put a backup in place of this workspace (what is there is backed up first)"
+        )
+        restore_action.triggered.connect(self._choose_backup)
+        file_menu.addAction(restore_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -432,7 +457,80 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
-        QMessageBox.critical(self, "Cannot open workspace", str(exc))
+        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open workspace", str(exc), parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        if isinstance(exc, WorkspaceDamaged) and exc.backup is not None:
+            damaged = exc
+            backup = exc.backup
+            button = box.addButton("Restore the latest backup", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            button.clicked.connect(lambda: self.restore_backup(damaged.path, backup))
+        else:
+            box.addButton(QMessageBox.StandardButton.Ok)
+        self.problem_box = box
+        box.open()
+
+    # Backups
+    def backup_now(self) -> None:
+        """Take an online backup of the open SQLite workspace (on a worker)."""
+        ws = self.workspace
+        if ws is None or ws.path is None:
+            return
+
+        def done(path: Path) -> None:
+            self.last_backup = path
+            self.statusBar().showMessage(f"Backup taken: {path.name}", 5_000)
+
+        self.runner.run(
+            backup_now, ws.path, "auto", on_done=done, on_error=self._problem("Backup failed")
+        )
+
+    def _choose_backup(self) -> None:
+        ws = self.workspace
+        if ws is None or ws.path is None:
+            return
+        path = ws.path
+        self.runner.run(list_backups, path, on_done=lambda b: self._pick_backup(path, b))
+
+    def _pick_backup(self, db: Path, backups: list[BackupInfo]) -> None:
+        if not backups:
+            QMessageBox.information(
+                self, "Restore from backup", "No backups of this workspace yet."
+            )
+            return
+        labels = [
+            f"{b.taken_at:%Y-%m-%d %H:%M:%S} UTC · {b.kind} · {b.size / 1e6:.1f} MB"
+            for b in backups
+        ]
+        label, ok = QInputDialog.getItem(
+            self,
+            "Restore from backup",
+            "Put this backup in place of the workspace (what is there now is backed up first):",
+            labels,
+            0,
+            False,
+        )
+        if ok:
+            self.restore_backup(db, backups[labels.index(label)].path)
+
+    def restore_backup(self, db: Path, backup: Path) -> None:
+        """Close the workspace if it is open, restore ``backup`` over it, open it again."""
+        self.bench.set_workspace(None, self.reviewer, self.batch)
+        ws, self.workspace = self.workspace, None
+        self._backup_timer.stop()
+        self.statusBar().showMessage(f"Restoring {backup.name}…")
+
+        def work() -> Path:
+            if ws is not None:
+                ws.close()
+            return restore(db, backup)
+
+        def done(chosen: Path) -> None:
+            self.statusBar().showMessage(f"Restored from {chosen.name}", 10_000)
+            self.open_workspace(str(db))
+
+        # after every pending save of the workbench
+        self.bench.items.run(work, on_done=done, on_error=self._problem("Not restored"))
 
     def _workspace_ready(self, ws: Workspace) -> None:
         old = self.workspace
@@ -448,6 +546,9 @@ class MainWindow(QMainWindow):
         self.bench.set_workspace(ws, self.reviewer, self.batch)
         if old is not None:
             self.runner.run(old.close)
+        if ws.path is not None:
+            self.backup_now()
+            self._backup_timer.start()
 
     def _queue_loaded(self, count: int) -> None:
         self.count_label.setText(
