@@ -6,7 +6,7 @@ import click
 
 from reviewer import __version__
 from reviewer.cli import stubs
-from reviewer.cli.cmd_backup import backup_cmd, check_cmd, restore_cmd
+from reviewer.cli.cmd_backup import backup_cmd, check_cmd, diagnostics_cmd, restore_cmd
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
 from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
@@ -41,6 +41,7 @@ for _command in (
     backup_cmd,
     restore_cmd,
     check_cmd,
+    diagnostics_cmd,
     demo_cmd,
     generate_cmd,
 ):

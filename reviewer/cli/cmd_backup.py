@@ -88,3 +88,14 @@ def check_cmd(workspace: Path) -> None:
         click.echo(f"{db.name}: ok")
         return
     fail(f"{db.name} is damaged: {reason}", code=1)
+
+
+@click.command("diagnostics")
+def diagnostics_cmd() -> None:
+    """Print versions, platform, SQLite and recent errors for a bug report.
+
+    Never includes session content, workspace paths or passwords.
+    """
+    from reviewer.services.diagnostics import report
+
+    click.echo(report())

@@ -214,6 +214,10 @@ class MainWindow(QMainWindow):
         keys.setShortcut("F1")
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
+        problem = QAction("&Report a problem…", self)
+        problem.setStatusTip("Copy diagnostics (versions, platform, recent errors; no content)")
+        problem.triggered.connect(self.report_problem)
+        help_menu.addAction(problem)
         about = QAction("&About AgentOps Reviewer", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -261,6 +265,32 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {name}")
         if self.workspace is not None:
             self.bench.set_workspace(self.workspace, name, self.batch)
+
+    def report_problem(self) -> QMessageBox:
+        """Copy the diagnostics to the clipboard and show them."""
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+        from PySide6.QtWidgets import QApplication
+
+        from reviewer.services.diagnostics import report
+
+        kind = "none open"
+        if self.workspace is not None:
+            kind = "SQLite" if self.workspace.is_sqlite else "PostgreSQL"
+            kind += " (review pack)" if self.pack is not None else ""
+        text = report({"Qt": f"{qVersion()} (PySide6 {pyside_version})", "Workspace": kind})
+        QApplication.clipboard().setText(text)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Report a problem",
+            "These diagnostics are on the clipboard: paste them into your report, with what "
+            "you did and what happened. They hold no session content, paths or passwords.",
+            parent=self,
+        )
+        box.setDetailedText(text)
+        self.problem_box = box
+        box.open()
+        return box
 
     def _about(self) -> None:
         QMessageBox.about(
