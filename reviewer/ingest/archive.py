@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
 MAX_RATIO = 100
@@ -35,7 +36,7 @@ LOCAL_HEADER = 30
 def _no_overlaps(infos: list[zipfile.ZipInfo]) -> None:
     """Refuse entries whose data share bytes (a crafted archive: one blob, many entries)."""
     ordered = sorted(infos, key=lambda i: i.header_offset)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         end = a.header_offset + LOCAL_HEADER + len(a.filename.encode()) + a.compress_size
         if b.header_offset < end:
             raise ArchiveError(f"entries {a.filename!r} and {b.filename!r} overlap")
