@@ -78,12 +78,15 @@ def check_cmd(workspace: Path) -> None:
 
     Exit status 0 when it is sound, 1 when damaged (restore a backup with `reviewer restore`).
     """
-    from reviewer.services.backups import problem
+    from reviewer.services.backups import BackupError, problem
 
     db = _sqlite(workspace)
     if not db.is_file():
         fail(f"no workspace at {db}")
-    reason = problem(db, full=True)
+    try:
+        reason = problem(db, full=True)
+    except BackupError as exc:
+        fail(str(exc))
     if reason is None:
         click.echo(f"{db.name}: ok")
         return

@@ -115,15 +115,16 @@ def _rotate(db: Path, kind: str) -> None:
 
 
 def problem(db: Path, *, full: bool = False) -> str | None:
-    """What SQLite finds wrong with the database at ``db`` (None: nothing).
+    """What SQLite finds damaged in the database at ``db`` (None: nothing).
 
     Opens it read-only; ``quick_check`` by default, ``integrity_check`` and
-    ``foreign_key_check`` with ``full``.
+    ``foreign_key_check`` with ``full``. A database that is merely busy or locked is not
+    damaged: that raises :class:`BackupError` instead of being reported as damage.
     """
     try:
-        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        return str(exc)
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.OperationalError as exc:
+        raise BackupError(f"cannot check {db.name}: {exc}") from None
     try:
         check = "integrity_check" if full else "quick_check"
         rows = [r[0] for r in con.execute(f"PRAGMA {check}").fetchmany(5)]
@@ -134,15 +135,26 @@ def problem(db: Path, *, full: bool = False) -> str | None:
             if bad:
                 return f"{len(bad)}+ rows break foreign keys (first: {bad[0]})"
         return None
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:
+        if "malformed" in str(exc) or "not a database" in str(exc):
+            return str(exc)
+        raise BackupError(f"cannot check {db.name}: {exc}") from None
+    except sqlite3.DatabaseError as exc:  # corruption, "file is not a database"
         return str(exc)
     finally:
         con.close()
 
 
+def _sound(path: Path) -> bool:
+    try:
+        return problem(path) is None
+    except BackupError:
+        return False
+
+
 def latest_good_backup(db: Path) -> Path | None:
     for b in list_backups(db):
-        if problem(b.path) is None:
+        if _sound(b.path):
             return b.path
     return None
 
@@ -171,7 +183,11 @@ def check_at_open(db: Path) -> None:
     with db.open("rb") as f:
         if f.read(16) != b"SQLite format 3\x00":
             return  # not an SQLite file at all: refused at open, never moved
-    reason = problem(db)
+    try:
+        reason = problem(db)
+    except BackupError as exc:
+        log.warning("workspace not checked at open: %s", exc)
+        return  # busy or locked, not damaged: opening it says what is wrong, if anything
     if reason is None:
         return
     aside = set_aside(db)
@@ -187,11 +203,11 @@ def restore(db: Path, backup: Path | None = None) -> Path:
     chosen = backup or latest_good_backup(db)
     if chosen is None:
         raise BackupError(f"no good backup of {db.name} in {backups_dir(db)}")
-    reason = problem(chosen)
+    reason = problem(chosen) if chosen.is_file() else "missing"
     if reason is not None:
         raise BackupError(f"{chosen.name} is not a sound backup ({reason}); nothing changed")
     if db.exists():
-        if problem(db) is None:
+        if _sound(db):
             backup_now(db, "pre-restore")
             for suffix in ("-wal", "-shm"):
                 Path(str(db) + suffix).unlink(missing_ok=True)

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
-    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.domain.pack import AuditRecord
 from reviewer.services.audit import describe_change
+from reviewer.ui.messages import plain_label
 
 
 class HistoryDialog(QDialog):
@@ -25,7 +25,7 @@ class HistoryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"History of session {session_key}")
         v = QVBoxLayout(self)
-        self.summary = QLabel("Loading…")
+        self.summary = plain_label("Loading…")
         v.addWidget(self.summary)
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))

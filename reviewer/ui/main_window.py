@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
 )
@@ -35,6 +34,7 @@ from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.history_dialog import HistoryDialog
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
+from reviewer.ui.messages import Icon, inform, message_box, plain_label
 from reviewer.ui.review_compare import ConflictsDialog
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.workbench import Workbench
@@ -129,8 +129,8 @@ class MainWindow(QMainWindow):
         self.splitter = self.bench.splitter
         self.setCentralWidget(self.bench)
 
-        self.count_label = QLabel()
-        self.reviewer_label = QLabel()
+        self.count_label = plain_label()
+        self.reviewer_label = plain_label()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menus()
@@ -280,21 +280,23 @@ class MainWindow(QMainWindow):
             kind += " (review pack)" if self.pack is not None else ""
         text = report({"Qt": f"{qVersion()} (PySide6 {pyside_version})", "Workspace": kind})
         QApplication.clipboard().setText(text)
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
+        box = message_box(
+            self,
+            Icon.Information,
             "Report a problem",
             "These diagnostics are on the clipboard: paste them into your report, with what "
             "you did and what happened. They hold no session content, paths or passwords.",
-            parent=self,
+            details=text,
         )
-        box.setDetailedText(text)
+        box.addButton(QMessageBox.StandardButton.Ok)
         self.problem_box = box
         box.open()
         return box
 
     def _about(self) -> None:
-        QMessageBox.about(
+        self.problem_box = inform(
             self,
+            Icon.Information,
             "About AgentOps Reviewer",
             f"AgentOps Reviewer {__version__}\nHuman review of recorded AI-agent sessions.",
         )
@@ -478,8 +480,8 @@ class MainWindow(QMainWindow):
 
         def show(exc: BaseException) -> None:
             self.statusBar().clearMessage()
-            box = QMessageBox(QMessageBox.Icon.Warning, title, str(exc), parent=self)
-            box.setTextFormat(Qt.TextFormat.PlainText)
+            box = message_box(self, Icon.Warning, title, str(exc))
+            box.addButton(QMessageBox.StandardButton.Ok)
             self.problem_box = box
             box.open()
 
@@ -487,8 +489,7 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
-        box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open workspace", str(exc), parent=self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        box = message_box(self, Icon.Critical, "Cannot open workspace", str(exc))
         if isinstance(exc, WorkspaceDamaged) and exc.backup is not None:
             damaged = exc
             backup = exc.backup
@@ -524,8 +525,8 @@ class MainWindow(QMainWindow):
 
     def _pick_backup(self, db: Path, backups: list[BackupInfo]) -> None:
         if not backups:
-            QMessageBox.information(
-                self, "Restore from backup", "No backups of this workspace yet."
+            self.problem_box = inform(
+                self, Icon.Information, "Restore from backup", "No backups of this workspace yet."
             )
             return
         labels = [
@@ -593,14 +594,9 @@ class MainWindow(QMainWindow):
         return self.model.summary(self.table.currentIndex().row())
 
     def _show_error(self, summary: str, details: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Something went wrong",
-            summary,
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setDetailedText(details)
+        box = message_box(self, Icon.Warning, "Something went wrong", summary, details=details)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        self.problem_box = box
         box.open()
 
     # Layout persistence

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.services.conflicts import Choice, OpenConflict
+from reviewer.ui.messages import plain_label
 
 
 def _shown(rubric: Rubric | None, name: str, value: Any) -> str:
@@ -113,7 +113,7 @@ class SaveConflictDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("This review was changed elsewhere")
         v = QVBoxLayout(self)
-        text = QLabel(
+        text = plain_label(
             "Someone saved this review (in another window or on another computer) after you "
             "opened it. Nothing was overwritten. Choose the version to keep."
         )
@@ -150,7 +150,7 @@ class ConflictsDialog(QDialog):
         self.setWindowTitle("Resolve conflicts")
         self.conflicts: list[OpenConflict] = []
         v = QVBoxLayout(self)
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setWordWrap(True)
         v.addWidget(self.summary)
         h = QHBoxLayout()

@@ -23,9 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QSplitter,
     QTableView,
@@ -62,6 +60,7 @@ from reviewer.services.reviewing import (
 from reviewer.store.reviews import ConflictError
 from reviewer.store.workspace import Workspace, WorkspaceUnavailable
 from reviewer.ui.find_bar import FindBar
+from reviewer.ui.messages import Icon, inform, plain_label
 from reviewer.ui.review_compare import SaveConflictDialog
 from reviewer.ui.rubric_form import RubricForm
 from reviewer.ui.session_model import SessionListModel
@@ -189,7 +188,7 @@ class Workbench(QWidget):
         self.negative_only = QCheckBox("Negative feedback")
         self.negative_only.setToolTip("Only sessions the user rated negatively")
         self.negative_only.toggled.connect(lambda _c: self.reload_queue())
-        self.counts_label = QLabel()
+        self.counts_label = plain_label()
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
 
         self.model = SessionListModel(self._fetch_page, self)
@@ -223,7 +222,7 @@ class Workbench(QWidget):
         v.addWidget(self.counts_label)
 
     def _build_center(self) -> None:
-        self.meta = QLabel()
+        self.meta = plain_label()
         self.meta.setTextFormat(Qt.TextFormat.PlainText)
         self.meta.setWordWrap(True)
         self.meta.setContentsMargins(6, 4, 6, 4)
@@ -248,7 +247,7 @@ class Workbench(QWidget):
         self.tabs.addTab(page, "Transcript")
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.details, "Details")
-        self.banner = QLabel()
+        self.banner = plain_label()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.setContentsMargins(8, 6, 8, 6)
@@ -745,7 +744,7 @@ class Workbench(QWidget):
             self._wanted = None  # asking again once it is back opens it
             self._set_offline(True, str(exc))
             return
-        QMessageBox.warning(self, "Cannot continue", str(exc))
+        self.error_box = inform(self, Icon.Warning, "Cannot continue", str(exc))
 
     # Keyboard and time
     def _count_active(self) -> None:

@@ -27,15 +27,23 @@ class Tally:
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
+    """Start the child; its stderr goes to ``<workspace>.child-errors`` (for a post-mortem
+    when it stops by itself instead of being killed)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.crash.child", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    with open(args[1] + ".child-errors", "a") as errors:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.crash.child", *args],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+
+
+def child_errors(db: Path) -> str:
+    path = Path(str(db) + ".child-errors")
+    return path.read_text()[-2000:] if path.exists() else ""
 
 
 def kill(proc: subprocess.Popen[str]) -> None:
@@ -69,6 +77,7 @@ def save_round(
     while len(acked) < acks_before_kill:
         line = proc.stdout.readline()
         if not line:
+            tally.problems.append(f"the saver stopped by itself: {child_errors(db)}")
             break
         _, number, saved = line.split()
         acked.append((int(number), saved))
