@@ -46,12 +46,17 @@ def child_errors(db: Path) -> str:
     return path.read_text()[-2000:] if path.exists() else ""
 
 
-def kill(proc: subprocess.Popen[str]) -> None:
+def kill(proc: subprocess.Popen[str]) -> list[str]:
+    """SIGKILL the child; return the lines it wrote before dying that were not read yet
+    (a save acknowledged into the pipe is acknowledged, read or not)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.wait()
+    rest: list[str] = []
     if proc.stdout is not None:
+        rest = proc.stdout.read().splitlines()
         proc.stdout.close()
+    return rest
 
 
 def check_db(db: Path, tally: Tally) -> sqlite3.Connection:
@@ -81,16 +86,22 @@ def save_round(
             break
         _, number, saved = line.split()
         acked.append((int(number), saved))
-    kill(proc)
+    for line in kill(proc):
+        if line.startswith("ack "):
+            _, number, saved = line.split()
+            acked.append((int(number), saved))
     tally.kills += 1
     tally.acknowledged += len(acked)
     con = check_db(db, tally)
     rows = dict(con.execute("SELECT uid, status FROM reviews"))
     # a repeated save must change nothing: each review is created and submitted once
-    tally.duplicated += con.execute(
-        "SELECT count(*) FROM (SELECT review_uid, action FROM audit_log "
-        "GROUP BY review_uid, action HAVING count(*) > 1)"
-    ).fetchone()[0]
+    tally.duplicated = max(
+        tally.duplicated,
+        con.execute(
+            "SELECT count(*) FROM (SELECT review_uid, action FROM audit_log "
+            "GROUP BY review_uid, action HAVING count(*) > 1)"
+        ).fetchone()[0],
+    )
     for i, status in acked:
         got = rows.get(f"crash-{i:06d}")
         if got is None or (status == "submitted" and got != "submitted"):
