@@ -59,6 +59,30 @@ def _unreachable(exc: BaseException) -> bool:
     return sqlstate is None or sqlstate.startswith(_UNREACHABLE_SQLSTATES)
 
 
+class WorkspaceWriteError(WorkspaceError):
+    """The workspace's storage refused a write (disk full, read-only, I/O error). Nothing of
+    the transaction was kept; the same write can be tried again once the cause is gone."""
+
+
+_STORAGE_PROBLEMS = (
+    ("database or disk is full", "the disk is full: free some space"),
+    ("readonly", "the workspace file is read-only"),
+    ("disk i/o error", "a disk I/O error occurred"),
+    ("unable to open database file", "the workspace's folder cannot be written"),
+)
+
+
+def storage_problem(name: str, exc: BaseException) -> WorkspaceWriteError | None:
+    """One clear line for an SQLite write that the storage refused (None for other errors)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig).lower()
+    for needle, said in _STORAGE_PROBLEMS:
+        if needle in text:
+            return WorkspaceWriteError(f"{name} was not changed: {said}")
+    return None
+
+
 def unavailable_error(url: str, exc: BaseException) -> WorkspaceUnavailable:
     """One clear line about an unreachable workspace, with no credentials in it."""
     orig = getattr(exc, "orig", None) or exc
@@ -205,6 +229,9 @@ class Workspace:
         except DBAPIError as exc:
             if _unreachable(exc):
                 raise unavailable_error(self.url, exc) from None
+            problem = storage_problem(self.display_name, exc) if self.is_sqlite else None
+            if problem is not None:
+                raise problem from None
             raise
         self._after_write()
 
