@@ -62,23 +62,21 @@ BACKUP_EVERY_MS = 30 * 60 * 1000
 """The keyboard contract, shown in Help → Keyboard shortcuts and the README."""
 
 
-def _open_any(target: str | Path) -> tuple[Workspace, PackInfo | None]:
+def _with_pack_info(ws: Workspace) -> tuple[Workspace, PackInfo | None]:
     """Worker side of opening: the workspace, and the pack it came from (if it did)."""
-    ws = open_existing(target)
     try:
         return ws, pack_info(ws)
     except BaseException:
         ws.close()
         raise
+
+
+def _open_any(target: str | Path) -> tuple[Workspace, PackInfo | None]:
+    return _with_pack_info(open_existing(target))
 
 
 def _open_pack_file(path: Path) -> tuple[Workspace, PackInfo | None]:
-    ws = open_pack(path)
-    try:
-        return ws, pack_info(ws)
-    except BaseException:
-        ws.close()
-        raise
+    return _with_pack_info(open_pack(path))
 
 
 class MainWindow(QMainWindow):
