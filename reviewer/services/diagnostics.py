@@ -3,6 +3,7 @@ workspace paths or credentials."""
 
 from __future__ import annotations
 
+import importlib
 import platform
 import re
 import sqlite3
@@ -30,11 +31,19 @@ _SECRET = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _HOME = re.compile(r"(/home/|/Users/)[^/\s]+")
 
 
+_MODULES = {"PySide6-Essentials": "PySide6", "SQLAlchemy": "sqlalchemy"}
+
+
 def _version(pkg: str) -> str:
     try:
         return metadata.version(pkg)
     except metadata.PackageNotFoundError:
+        pass  # a frozen build carries modules without their metadata
+    try:
+        module = importlib.import_module(_MODULES.get(pkg, pkg))
+    except ImportError:
         return "not installed"
+    return str(getattr(module, "__version__", "unknown"))
 
 
 def wal_reset_fixed(version: tuple[int, ...] = sqlite3.sqlite_version_info) -> bool:
