@@ -16,8 +16,8 @@ import os
 import secrets
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -125,7 +125,7 @@ def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool)
     )
 
 
-def _records(conn: Connection, query: Select[Any]) -> Iterator[list[Record]]:
+def _records(conn: Connection, query: Select[Any]) -> Generator[list[Record], None, None]:
     """The selected reviews as plain DBAPI tuples (laid out as ``rows.RECORD``), in chunks.
 
     Rows are fetched from the driver's cursor directly: SQLAlchemy's per-row processing is
@@ -149,7 +149,7 @@ def _records(conn: Connection, query: Select[Any]) -> Iterator[list[Record]]:
         result.close()
 
 
-def _counted(chunks: Iterator[list[Record]], total: int) -> Iterator[list[Record]]:
+def _counted(chunks: Iterator[list[Record]], total: int) -> Generator[list[Record], None, None]:
     """The chunks, checking at the end that every counted review was read."""
     seen = 0
     for chunk in chunks:
@@ -383,12 +383,34 @@ def _write(
     """Write the data; return the columns for tables (None for line formats)."""
     sqlite = conn.dialect.name == "sqlite"
     shaper = ReviewShaper(plan, redact=options.redact_pii, iso_times=sqlite)
-    chunks = _counted(_records(conn, _record_query(narrow, sqlite=sqlite)), total)
-    done = 0
+    records = _records(conn, _record_query(narrow, sqlite=sqlite))
+    chunks = _counted(records, total)
     progress.update(0, total, "exporting")
-    if fmt.kind == "table":
-        columns = plan.columns(options.level)
-        writer = _table_writer(fmt, f, columns, plan, options)
+    try:
+        if fmt.kind == "table":
+            return _write_table(fmt, options, plan, shaper, chunks, f, total, progress, tally)
+        _write_lines(s, fmt, options, plan, shaper, chunks, f, total, progress, tally)
+        return None
+    finally:
+        chunks.close()  # the cursor closes now, while its connection is open
+        records.close()
+
+
+def _write_table(
+    fmt: ExportFormat,
+    options: ExportOptions,
+    plan: LabelPlan,
+    shaper: ReviewShaper,
+    chunks: Iterator[list[Record]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+) -> list[Column]:
+    columns = plan.columns(options.level)
+    writer = _table_writer(fmt, f, columns, plan, options)
+    done = 0
+    try:
         if options.level == "review":
             for chunk in chunks:
                 rows = shaper.rows(chunk)
@@ -398,19 +420,38 @@ def _write(
                 progress.update(done, total, "exporting")
         else:
             labeller = SessionLabeller(plan)
-            for batch in _batched(_groups(chunks), FETCH // 4):
+            for batch in _batched(_groups(chunks), max(1, FETCH // 4)):
                 rows = [labeller.session_row(shaper.rows(g)) for g in batch]
                 writer.write(rows)
                 done += sum(len(g) for g in batch)
                 tally.rows += len(rows)
                 progress.update(done, total, "exporting")
-        writer.close()
-        if isinstance(writer, CsvWriter) and writer.long_cells:
-            tally.notes.append(
-                f"{writer.long_cells} cells are longer than 32,767 characters, the most a"
-                " spreadsheet cell shows; they are written whole"
-            )
-        return columns
+    except BaseException:
+        with suppress(Exception):
+            writer.close()  # the temporary file is removed next: only release the writer
+        raise
+    writer.close()
+    if isinstance(writer, CsvWriter) and writer.long_cells:
+        tally.notes.append(
+            f"{writer.long_cells} cells are longer than 32,767 characters, the most a"
+            " spreadsheet cell shows; they are written whole"
+        )
+    return columns
+
+
+def _write_lines(
+    s: Any,
+    fmt: ExportFormat,
+    options: ExportOptions,
+    plan: LabelPlan,
+    shaper: ReviewShaper,
+    chunks: Iterator[list[Record]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+) -> None:
+    done = 0
     builder = _line_builder(fmt, options, plan)
     labeller = SessionLabeller(plan)
     names = [c.name for c in plan.review_columns()]
@@ -431,7 +472,6 @@ def _write(
         f.write(b"".join(out))
         done += sum(len(g) for g in batch)
         progress.update(done, total, "exporting")
-    return None
 
 
 def _table_writer(
