@@ -20,7 +20,7 @@ RECORD = (
     "uid",
     "session_key",
     "revision",
-    "batch",
+    "batch_id",
     "reviewer",
     "role",
     "status",
@@ -85,8 +85,16 @@ class ReviewShaper:
     """Distinct (rubric, values, details) shapes remembered: most reviews of a workspace
     repeat a few label combinations, and shaping them once is most of the work."""
 
-    def __init__(self, plan: LabelPlan, *, redact: bool = False, iso_times: bool = False) -> None:
+    def __init__(
+        self,
+        plan: LabelPlan,
+        *,
+        redact: bool = False,
+        iso_times: bool = False,
+        batch_names: dict[int, str] | None = None,
+    ) -> None:
         self.plan = plan
+        self.batch_names = batch_names or {}
         self.redact = redact
         self.iso_times = iso_times
         self.n_labels = len(plan.labels)
@@ -100,13 +108,12 @@ class ReviewShaper:
         """((label cells..., detail cells..., failure tags), (rationale, corrected response))."""
         shaper = self.plan.shapers[rubric_id]
         cells: list[Any] = [None] * self.n_labels
+        text_labels = self._text_labels
         for i, name, convert in shaper.labels:
             v = values.get(name)
             if v is not None:
                 v = convert(v)
-                if i in self._text_labels:
-                    v = _text(v, self.redact)
-                cells[i] = v
+                cells[i] = _text(v, self.redact) if i in text_labels else v
         dcells: list[Any] = [None] * self.n_details
         for i, name in shaper.details:
             dcells[i] = _text(details.get(name), self.redact)
@@ -140,19 +147,31 @@ class ReviewShaper:
         out: list[tuple[Any, ...]] = []
         shapers = self.plan.shapers
         redact = self.redact
-        t = _same if self.iso_times else iso
+        cache = self._cache
         shape = self._shape
+        iso_times = self.iso_times
+        batch = self.batch_names.get
         for r in records:
             rid = r[8]
             shaper = shapers[rid]
+            hit = cache.get((rid, r[9], r[10]))
+            head, tail = hit if hit is not None else shape(rid, r[9], r[10])
             reason = r[7]
-            head, tail = shape(rid, r[9], r[10])
+            if iso_times:  # the hot path (SQLite): times are ISO text already
+                started, submitted, updated, session_started = r[12], r[13], r[14], r[22]
+            else:
+                started, submitted, updated, session_started = (
+                    iso(r[12]),
+                    iso(r[13]),
+                    iso(r[14]),
+                    iso(r[22]),
+                )
             out.append(
                 (
                     r[0],
                     r[1],
                     r[2],
-                    r[3],
+                    batch(r[3]),
                     r[4],
                     r[5],
                     r[6],
@@ -162,22 +181,18 @@ class ReviewShaper:
                     *head,
                     r[11],
                     *tail,
-                    t(r[12]),
-                    t(r[13]),
-                    t(r[14]),
-                    float(r[15]),
+                    started,
+                    submitted,
+                    updated,
+                    r[15],
                     bool(r[16]),
                     r[17],
                     r[18],
                     r[19],
                     r[20],
                     r[21],
-                    t(r[22]),
+                    session_started,
                     r[23],
                 )
             )
         return out
-
-
-def _same(value: Any) -> Any:
-    return value

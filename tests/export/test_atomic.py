@@ -61,3 +61,22 @@ def test_the_file_appears_with_the_usual_permissions(labelled: Workspace, tmp_pa
     probe = tmp_path / "probe"
     probe.touch()
     assert out.stat().st_mode & 0o777 == probe.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "eval-jsonl"])
+def test_reviews_missing_from_the_read_fail_the_export_instead_of_a_short_file(
+    labelled: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    monkeypatch.setattr(exporting, "FETCH", 3)
+    real = exporting._records
+
+    def short(*args: object) -> object:
+        chunks = list(real(*args))  # type: ignore[arg-type]
+        yield from chunks[:-1]
+
+    monkeypatch.setattr(exporting, "_records", short)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "labels.bin"
+    with pytest.raises(exporting.ExportError, match="of the 8 counted; nothing was written"):
+        export(labelled, ExportOptions(format=fmt), out)
+    assert list(out.parent.iterdir()) == []
