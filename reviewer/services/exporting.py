@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import Select, String, distinct, func, select, type_coerce
+from sqlalchemy import Select, String, Text, cast, distinct, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from reviewer import __version__
@@ -98,6 +98,10 @@ def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool)
         # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": make it ISO-8601 in SQL.
         return func.replace(type_coerce(col, String), " ", "T", type_=String) + "Z"
 
+    def json_text(col: Any) -> Any:
+        # JSON as text everywhere (psycopg would parse it): the shaper caches by the text.
+        return col if sqlite else cast(col, Text)
+
     q = select(
         ReviewRow.uid,
         SessionRow.session_key,
@@ -108,8 +112,8 @@ def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool)
         ReviewRow.status,
         ReviewRow.status_reason,
         ReviewRow.rubric_id,
-        ReviewRow.values,
-        ReviewRow.details,
+        json_text(ReviewRow.values),
+        json_text(ReviewRow.details),
         ReviewRow.failure_step,
         when(ReviewRow.started_at),
         when(ReviewRow.submitted_at),
