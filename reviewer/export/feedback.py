@@ -185,28 +185,24 @@ def _langfuse(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) 
 
 def _langsmith(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) -> list[Line]:
     info = {**_session_meta(s), **lab.meta}
-    out: list[Line] = []
-    rows: list[tuple[str, str, float | None, str | None, dict[str, Any] | None]] = [
-        (it.key, it.name, it.score, it.label, None) for it in lab.items
-    ]
+
+    def line(key: str, name: str, score: float | None, value: str | None) -> Line:
+        return {
+            "run_id": ids["run_id"],
+            "trace_id": ids.get("trace_id") or None,
+            "key": name,
+            "score": score,
+            "value": value,
+            "comment": lab.rationale,
+            "correction": {"output": lab.corrected} if key == "corrected_response" else None,
+            "feedback_id": _id("langsmith", lab, key),
+            "feedback_source_type": "api",
+            "source_info": info,
+        }
+
+    out = [line(it.key, it.name, it.score, it.label) for it in lab.items]
     if lab.corrected:
-        rows.append(("corrected_response", "corrected_response", None, None, None))
-    for key, name, score, value, _ in rows:
-        correction = {"output": lab.corrected} if key == "corrected_response" else None
-        out.append(
-            {
-                "run_id": ids["run_id"],
-                "trace_id": ids.get("trace_id") or None,
-                "key": name,
-                "score": score,
-                "value": value,
-                "comment": lab.rationale,
-                "correction": correction,
-                "feedback_id": _id("langsmith", lab, key),
-                "feedback_source_type": "api",
-                "source_info": info,
-            }
-        )
+        out.append(line("corrected_response", "corrected_response", None, None))
     return out
 
 

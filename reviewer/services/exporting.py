@@ -29,7 +29,6 @@ from sqlalchemy import Select, String, Text, cast, distinct, func, select, type_
 from sqlalchemy.engine import Connection
 
 from reviewer import __version__
-from reviewer.domain.filters import FilterError, FilterSpec, parse_where
 from reviewer.domain.rubric import Rubric
 from reviewer.export.columns import TABLE_FORMAT_VERSION, Column, LabelPlan
 from reviewer.export.consensus import SessionLabeller
@@ -46,7 +45,7 @@ from reviewer.export.manifest import (
 from reviewer.export.options import ExportOptions
 from reviewer.export.rows import R, ReviewShaper
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
-from reviewer.services.filters import apply_filter
+from reviewer.services.filters import FilterError, FilterSpec, apply_filter, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.tables import BatchRow, ReviewRow, SessionContent, SessionRow

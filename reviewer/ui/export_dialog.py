@@ -90,6 +90,8 @@ class ExportDialog(QDialog):
             " minimum and each of these dimensions has this value (empty: no condition)"
         )
         self.out = QLineEdit()
+        if ws.path is not None:  # a first suggestion beside the workspace file
+            self.out.setText(str(ws.path.with_name(f"{ws.path.stem}-labels.csv")))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         where_to = QHBoxLayout()
