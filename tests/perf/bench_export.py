@@ -1,5 +1,8 @@
 """Exporting 200,000 reviews to csv, jsonl and parquet, against pandas on the same rows.
 
+Targets 100,000 rows/s for each format; ``rows_per_cpu_s`` is the same rate per second of
+CPU the export used, which other load on the machine changes less than wall time.
+
 The workspace is built with bulk inserts (100,000 sessions, two reviews each: most say
 the session was fine, about a third found a failure and wrote a rationale and a corrected
 answer of their own). Each export runs in a child process, so its peak memory is its own;
@@ -10,6 +13,7 @@ and writes them with ``to_csv``, ``to_json(lines=True)`` and ``to_parquet``.
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import subprocess
@@ -189,6 +193,10 @@ def export_reviews() -> Figures:
         reviews = build_workspace(workspace)
         figures["reviews"] = reviews
         figures["target_rows_per_s"] = TARGET_ROWS_PER_S
+        # Other work on the machine slows every figure alike: the 1-minute load average
+        # at the start says how busy it was (this machine has os.cpu_count() cores).
+        figures["load_average_1min"] = round(os.getloadavg()[0], 2)
+        figures["cpus"] = os.cpu_count()
         for fmt in ("csv", "jsonl", "parquet"):
             ours = _child(_CHILD_OURS, workspace, fmt, Path(tmp) / f"ours.{fmt}")
             base = _child(_CHILD_BASELINE, workspace, fmt, Path(tmp) / f"base.{fmt}")
@@ -196,6 +204,7 @@ def export_reviews() -> Figures:
             figures[fmt] = {
                 "seconds": round(ours["seconds"], 3),
                 "cpu_seconds": round(ours["cpu_seconds"], 3),
+                "rows_per_cpu_s": round(reviews / ours["cpu_seconds"]),
                 "rows_per_s": round(reviews / ours["seconds"]),
                 "peak_rss_mb": round(ours["peak_rss_mb"]),
                 "rss_before_export_mb": round(ours["rss_before_mb"]),
