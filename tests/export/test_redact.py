@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewer.export.redact import luhn_ok, redact_text, redact_value
@@ -46,6 +46,7 @@ def _with_check_digit(body: str) -> str:
     raise AssertionError("a check digit always exists")
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet="0123456789", min_size=15, max_size=15),
     st.sampled_from(["", " ", "-"]),
@@ -56,6 +57,7 @@ def test_every_luhn_valid_card_number_is_masked(body: str, sep: str) -> None:
     assert redact_text(f"paid with {grouped}.") == "paid with [CARD]."
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=["Nd"], blacklist_characters="@")))
 def test_text_without_digits_or_at_signs_is_unchanged(text: str) -> None:
     assert redact_text(text) == text

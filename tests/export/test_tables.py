@@ -222,3 +222,37 @@ def test_an_empty_selection_writes_an_empty_table(labelled: Workspace, tmp_path:
         manifest = _export(labelled, path, fmt, where="agent=nobody")
         assert manifest["counts"]["rows"] == 0
         assert len(_read(path, fmt)) == 0
+
+
+def test_columns_are_the_union_of_the_rubric_versions_used(
+    labelled: Workspace, tmp_path: Path
+) -> None:
+    from reviewer.domain.rubric import Dimension, DimensionKind, Option
+    from reviewer.resources import default_rubric
+    from reviewer.store.rubrics import store_rubric
+    from tests.export.conftest import FINE, add_review
+
+    base = default_rubric()
+    tone = Dimension(
+        name="tone",
+        label="Tone",
+        kind=DimensionKind.ORDINAL,
+        options=[Option(value=v, label=v) for v in ("0.5", "1", "1.5")],
+    )
+    newer = base.model_copy(update={"dimensions": [tone, *base.dimensions]})
+    with labelled.write() as s:
+        _, stored = store_rubric(s, newer)
+    assert stored.version == 2
+    add_review(labelled, "s-6", "alice", {**FINE, "tone": "1.5"}, rubric=stored)
+    path = tmp_path / "u.jsonl"
+    manifest = _export(labelled, path, "jsonl")
+    names = [c["name"] for c in manifest["columns"]]
+    assert names[10:14] == ["label_tone", "label_quality", "label_correctness", "label_policy"]
+    assert {c["name"]: c["type"] for c in manifest["columns"]}["label_tone"] == "float"
+    assert manifest["rubrics"] == [
+        {"name": "default", "version": 1},
+        {"name": "default", "version": 2},
+    ]
+    rows = lines(path)
+    assert rows[-1]["label_tone"] == 1.5 and rows[-1]["rubric_version"] == 2
+    assert rows[0]["label_tone"] is None and rows[0]["rubric_version"] == 1
