@@ -54,6 +54,8 @@ class CsvWriter:
             for i, c in enumerate(columns)
             if (c.kind == "string" and not c.safe) or c.kind in ("list", "reviews")
         }
+        self._long = {i for i, c in enumerate(columns) if c.text or c.kind == "reviews"}
+        """Columns whose cells can outgrow a spreadsheet cell (ids and names cannot)."""
         self._neutralise = neutralise_formulas
         self._writer = pa_csv.CSVWriter(
             stream, self.schema, write_options=pa_csv.WriteOptions(eol="\r\n")
