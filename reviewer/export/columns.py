@@ -20,8 +20,6 @@ ColumnKind = Literal["string", "int", "float", "bool", "list", "timestamp", "rev
 
 LABEL_PREFIX = "label_"
 DETAIL_PREFIX = "detail_"
-TABLE_FORMAT_VERSION = 1
-"""Version of the row shapes below; bumped when a column changes meaning or type."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ from typing import Literal
 
 Kind = Literal["table", "dataset", "feedback"]
 
+FORMAT_VERSION = 1
+"""Version of every row and line shape written (their schemas are ``schemas/export-*``);
+bumped when a field changes meaning or type. The manifest records it."""
+
 
 @dataclass(frozen=True)
 class ExportFormat:

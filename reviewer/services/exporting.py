@@ -22,7 +22,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import orjson
 from sqlalchemy import Select, String, Text, cast, distinct, func, select, type_coerce
@@ -30,9 +30,9 @@ from sqlalchemy.engine import Connection
 
 from reviewer import __version__
 from reviewer.domain.rubric import Rubric
-from reviewer.export.columns import TABLE_FORMAT_VERSION, Column, LabelPlan
+from reviewer.export.columns import Column, LabelPlan
 from reviewer.export.consensus import SessionLabeller
-from reviewer.export.formats import ExportFormat, get_format, row_schema
+from reviewer.export.formats import FORMAT_VERSION, ExportFormat, get_format, row_schema
 from reviewer.export.manifest import (
     MANIFEST_SUFFIX,
     ColumnInfo,
@@ -363,7 +363,7 @@ def export(
                 workspace=ws.display_name,
                 workspace_id=ws.workspace_id,
                 format=fmt.name,
-                format_version=TABLE_FORMAT_VERSION,
+                format_version=FORMAT_VERSION,
                 schema_file=row_schema(fmt, _level(fmt, options)),
                 level=_level(fmt, options),
                 status=options.status,
@@ -387,12 +387,16 @@ def export(
                 data=DataFile(file=out.name, bytes=size, sha256=digest),
             )
             manifest_tmp = _temp_beside(manifest_path)
-            manifest_tmp.write_bytes(
-                orjson.dumps(
-                    manifest.model_dump(mode="json", by_alias=True), option=orjson.OPT_INDENT_2
+            with manifest_tmp.open("wb") as m:
+                m.write(
+                    orjson.dumps(
+                        manifest.model_dump(mode="json", by_alias=True),
+                        option=orjson.OPT_INDENT_2,
+                    )
+                    + b"\n"
                 )
-                + b"\n"
-            )
+                m.flush()
+                os.fsync(m.fileno())
             # Old manifest first: at no point does a manifest describe data it does not match.
             manifest_path.unlink(missing_ok=True)
             os.replace(tmp, out)
@@ -406,7 +410,7 @@ def export(
     return manifest
 
 
-def _level(fmt: ExportFormat, options: ExportOptions) -> Any:
+def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session"]:
     return "session" if fmt.kind == "dataset" else options.level
 
 
@@ -540,7 +544,7 @@ def _table_writer(
         plan.nested_columns(),
         metadata={
             "agentops_reviewer.format": f"{options.level}-rows",
-            "agentops_reviewer.format_version": str(TABLE_FORMAT_VERSION),
+            "agentops_reviewer.format_version": str(FORMAT_VERSION),
         },
     )
 
