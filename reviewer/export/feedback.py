@@ -322,7 +322,8 @@ def _inspect(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) -
                 "provenance": {
                     "author": lab.author,
                     "reason": f"human review in {TOOL}",
-                    "timestamp": lab.when,
+                    # a draft (--status all) has no submission time: Inspect stamps the edit
+                    **({"timestamp": lab.when} if lab.when else {}),
                     "metadata": {**_session_meta(s), **lab.meta, "labels": lab.values},
                 },
             },

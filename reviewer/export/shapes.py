@@ -411,7 +411,7 @@ class OtelEvaluations(_Strict):
 class InspectProvenance(_Strict):
     author: str
     reason: str
-    timestamp: Timestamp | None
+    timestamp: Timestamp | None = None
     metadata: dict[str, Any]
 
 
