@@ -6,6 +6,7 @@ import click
 
 from reviewer import __version__
 from reviewer.cli import stubs
+from reviewer.cli.cmd_backup import backup_cmd, check_cmd, diagnostics_cmd, restore_cmd
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
 from reviewer.cli.cmd_export import export_cmd
 from reviewer.cli.cmd_import import import_cmd
@@ -38,6 +39,10 @@ for _command in (
     pack_cmd,
     merge_cmd,
     audit_cmd,
+    backup_cmd,
+    restore_cmd,
+    check_cmd,
+    diagnostics_cmd,
     demo_cmd,
     generate_cmd,
 ):
