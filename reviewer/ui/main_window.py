@@ -32,6 +32,7 @@ from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_in
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
+from reviewer.ui.export_dialog import export_action
 from reviewer.ui.history_dialog import HistoryDialog
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
 from reviewer.ui.messages import Icon, inform, message_box, plain_label
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         self.import_action.setStatusTip("Import agent sessions from files (format detected)")
         self.import_action.triggered.connect(lambda: self.import_files(choose_files(self)))
         file_menu.addAction(self.import_action)
+        file_menu.addAction(export_action(self))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
