@@ -1,5 +1,5 @@
-"""The whole app against a model: import, review, undo, pack round trips and merges,
-backups and restores, driven in random orders by a Hypothesis state machine. After every
+"""The whole app against a model: import, review, undo, export, pack round trips and
+merges, backups and restores, driven in random orders by a Hypothesis state machine. After every
 step the workspace holds exactly what the model says, and SQLite's checks pass."""
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
 from reviewer.domain.review import Review, ReviewStatus
+from reviewer.export.options import ExportOptions
 from reviewer.resources import default_rubric
 from reviewer.services.backups import backup_now, restore
+from reviewer.services.exporting import export
 from reviewer.services.importing import store_sessions
 from reviewer.services.merging import merge_results
 from reviewer.services.packs import create_pack, open_pack, write_results
@@ -224,6 +227,20 @@ class WholeApp(RuleBasedStateMachine):
             )
         assert rev is not None
         return rev
+
+    # Export
+    @rule()
+    def export_labels(self) -> None:
+        """The submitted reviews in use, and only those, go out: one row each."""
+        out = self.tmp / f"{self._token('export')}.jsonl"
+        export(self.ws, ExportOptions(format="jsonl"), out)
+        rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+        expected = {
+            label.uid: label.reason
+            for label in self.model.labels.values()
+            if label.status is ReviewStatus.SUBMITTED
+        }
+        assert {r["review_uid"]: r["status_reason"] for r in rows} == expected
 
     # Backups
     @rule()

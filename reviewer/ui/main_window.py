@@ -54,6 +54,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+F", "Find in session (Enter: next, Shift+Enter: previous, Esc: close)"),
     ("Ctrl+H", "History of this session's reviews (the audit trail)"),
     ("Ctrl+I", "Import sessions"),
+    ("Ctrl+E", "Export labels (CSV, JSONL, Parquet, fine-tuning, eval and feedback files)"),
     ("Ctrl+O", "Open a workspace"),
     ("Ctrl+Shift+O", "Open a review pack (offline review)"),
 ]
