@@ -174,6 +174,14 @@ _Processor = Callable[[Any], Any]
 _PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, _Processor]]] = {}
 
 
+def _processor(table: Any, column: str, dialect: Any) -> _Processor | None:
+    """The bind processor SQLAlchemy itself applies to ``column`` on ``dialect`` (the
+    dialect's own type: SQLite's DATETIME writes its text form, for instance)."""
+    type_ = table.c[column].type
+    proc: _Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return proc
+
+
 def _insert_many(
     conn: Connection,
     table: Any,
@@ -201,10 +209,10 @@ def _insert_many(
         procs = _PROCESSORS[key] = [
             (i, proc)
             for i, c in enumerate(columns)
-            if (proc := table.c[c].type.bind_processor(dialect)) is not None
+            if (proc := _processor(table, c, dialect)) is not None
         ]
     fixed = tuple(
-        v if v is None or (proc := table.c[c].type.bind_processor(dialect)) is None else proc(v)
+        v if v is None or (proc := _processor(table, c, dialect)) is None else proc(v)
         for c, v in constant.items()
     )
     params: list[Any] = rows

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
 
 from reviewer.services.importing import store_sessions
+from reviewer.services.workspaces import init_workspace
 from reviewer.store.sessions import latest_id, load_session
-from reviewer.store.tables import SessionRow, SessionTag
+from reviewer.store.tables import SessionContent, SessionRow, SessionScore, SessionTag
 from reviewer.store.workspace import Workspace
-from tests.helpers.factories import make_session
+from tests.helpers.factories import T0, make_session
 
 
 def test_storing_twice_adds_nothing(workspace: Workspace) -> None:
@@ -63,3 +68,29 @@ def test_one_id_twice_in_a_chunk_is_a_duplicate_or_a_revision(workspace: Workspa
     with workspace.read() as s:
         pk = latest_id(s, "d")
         assert pk is not None and load_session(s, pk).steps[1].content == "two"
+
+
+def test_bulk_rows_are_stored_exactly_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
+    # Bulk inserts go straight to the driver on SQLite; the stored text of every value
+    # (datetimes without microseconds, booleans, NULLs) must be what SQLAlchemy writes.
+    session = make_session("t", tool_error=True, tags=["a"], ended_at=T0)
+    session.signals.judge_scores["helpful"] = 1
+    ours = init_workspace(tmp_path / "ours.sqlite")
+    store_sessions(ours, [session])
+    theirs = init_workspace(tmp_path / "theirs.sqlite")
+    tables = (SessionRow, SessionContent, SessionTag, SessionScore)
+    with ours.read() as s:
+        rows = {t: [dict(r) for r in s.execute(select(t.__table__)).mappings()] for t in tables}
+    with theirs.write() as s:
+        for t in tables:
+            s.execute(insert(t), rows[t])
+    for t in tables:
+        name = t.__tablename__
+        with (
+            closing(sqlite3.connect(tmp_path / "ours.sqlite")) as a,
+            closing(sqlite3.connect(tmp_path / "theirs.sqlite")) as b,
+        ):
+            query = f"SELECT * FROM {name} ORDER BY 1, 2"
+            assert a.execute(query).fetchall() == b.execute(query).fetchall(), name
+    ours.close()
+    theirs.close()
