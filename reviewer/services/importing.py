@@ -21,6 +21,9 @@ from reviewer.store.workspace import Workspace
 CHUNK = 2000
 """Sessions per committed chunk: what a stop can lose, to be imported again. Fewer, larger
 commits cost the importing process less (each one syncs and checkpoints the WAL)."""
+FIRST_CHUNK = 500
+"""The first chunk of an import is this small, and each next one twice the last up to
+``chunk``: progress shows early, and a prompt Cancel stops after a small chunk."""
 CHUNK_BYTES = 32_000_000
 """A chunk is committed sooner when its compressed content reaches this."""
 
@@ -104,7 +107,7 @@ def import_paths(
     chunk: int = CHUNK,
     workers: int | None = None,
 ) -> ImportSummary:
-    """Import files into the workspace, committing every ``chunk`` sessions.
+    """Import files into the workspace, committing chunks of up to ``chunk`` sessions.
 
     Bad records are rejected with file, line and reason (written to ``report`` as JSON
     Lines) and never stop the import. A stop (Cancel, Ctrl-C, crash) leaves whole chunks
@@ -116,6 +119,7 @@ def import_paths(
     summary = ImportSummary()
     rejects: list[Reject] = []
     done = 0
+    limit = min(chunk, FIRST_CHUNK)
     pool = Workers(default_workers() if workers is None else workers)
     try:
         with pool:
@@ -149,8 +153,8 @@ def import_paths(
                         continue
                     pending.append(item)
                     size += len(item.content)
-                    if len(pending) >= chunk or size >= CHUNK_BYTES:
-                        size = 0
+                    if len(pending) >= limit or size >= CHUNK_BYTES:
+                        size, limit = 0, min(chunk, limit * 2)
                         done += _flush(ws, pending, outcome)
                         progress.update(done, None, f"importing {path.name}")
                 if pending:
