@@ -48,6 +48,11 @@ class PreparedSession:
     tags: tuple[str, ...]
     scores: tuple[tuple[str, float], ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as a call with the fields: half the cost of pickle's way for slots.
+        fields = (self.key, self.content_hash, self.columns, self.content, self.tags, self.scores)
+        return (PreparedSession, fields)
+
 
 def prepare_session(session: Session) -> PreparedSession:
     """Serialise a session once: the same dump is hashed (without provenance) and stored."""
