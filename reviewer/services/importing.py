@@ -18,7 +18,7 @@ from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
 from reviewer.store.workspace import Workspace
 
-CHUNK = 2000
+CHUNK = 5000
 """Sessions per committed chunk: what a stop can lose, to be imported again. Fewer, larger
 commits cost the importing process less (each one syncs and checkpoints the WAL)."""
 FIRST_CHUNK = 500

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Boolean, Connection, Float, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
@@ -171,7 +171,17 @@ def _write(
 
 
 _Processor = Callable[[Any], Any]
-_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, _Processor]]] = {}
+_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, _Processor, type | None]]] = {}
+
+
+def _native(type_: Any) -> type | None:
+    """The Python type whose values SQLite's driver stores just as this column type's bind
+    processor would (a bool as INTEGER 0/1, a float as REAL): those skip the processor."""
+    if isinstance(type_, Boolean):
+        return bool
+    if isinstance(type_, Float):
+        return float
+    return None
 
 
 def _processor(table: Any, column: str, dialect: Any) -> _Processor | None:
@@ -207,7 +217,7 @@ def _insert_many(
     procs = _PROCESSORS.get(key)
     if procs is None:
         procs = _PROCESSORS[key] = [
-            (i, proc)
+            (i, proc, _native(table.c[c].type))
             for i, c in enumerate(columns)
             if (proc := _processor(table, c, dialect)) is not None
         ]
@@ -220,9 +230,10 @@ def _insert_many(
         params = []
         for row in rows:
             values = [*row, *fixed]
-            for i, proc in procs:
-                if values[i] is not None:
-                    values[i] = proc(values[i])
+            for i, proc, native in procs:
+                value = values[i]
+                if value is not None and type(value) is not native:
+                    values[i] = proc(value)
             params.append(tuple(values))
     quote = dialect.identifier_preparer.quote
     names = (*columns, *constant)

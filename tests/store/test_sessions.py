@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from reviewer.domain.session import Metrics
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace
 from reviewer.store.sessions import latest_id, load_session
@@ -73,8 +74,16 @@ def test_one_id_twice_in_a_chunk_is_a_duplicate_or_a_revision(workspace: Workspa
 def test_bulk_rows_are_stored_exactly_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
     # Bulk inserts go straight to the driver on SQLite; the stored text of every value
     # (datetimes without microseconds, booleans, NULLs) must be what SQLAlchemy writes.
-    session = make_session("t", tool_error=True, tags=["a"], ended_at=T0)
+    session = make_session(
+        "t",
+        tool_error=True,
+        feedback=-1.0,
+        tags=["a"],
+        ended_at=T0,
+        metrics=Metrics(latency_ms=1200, cost_usd=0.25, input_tokens=7),
+    )
     session.signals.judge_scores["helpful"] = 1
+    session.signals.escalated, session.signals.task_success = False, True
     ours = init_workspace(tmp_path / "ours.sqlite")
     store_sessions(ours, [session])
     theirs = init_workspace(tmp_path / "theirs.sqlite")
