@@ -22,16 +22,18 @@ from reviewer.domain.session import Role, Session, Step, check_tool_fields
 SessionDict = dict[str, Any]
 
 
-def _step_dict_rule(step: dict[str, Any]) -> dict[str, Any]:
-    check_tool_fields(step["role"], step["tool_calls"])
-    return step
+def _check_steps(session: SessionDict) -> None:
+    for step in session["steps"]:
+        if step["tool_calls"]:
+            check_tool_fields(step["role"], step["tool_calls"])
 
 
-_DICT_RULES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    f"{Step.__module__}.Step._tool_fields_match_role": _step_dict_rule,
+_DICT_RULES: dict[str, Callable[[SessionDict], None]] = {
+    f"{Step.__module__}.Step._tool_fields_match_role": _check_steps,
 }
-"""For each model validator of the session models (by qualified name), the same rule over
-a plain dict."""
+"""For each model validator of the session models (by qualified name), the same rule
+checked over the whole validated session dict (one loop, not a call per step)."""
+_checks: list[Callable[[SessionDict], None]] = []
 
 
 def _convert(node: Any) -> Any:
@@ -49,8 +51,9 @@ def _convert(node: Any) -> Any:
         rule = _DICT_RULES.get(f"{function.__module__}.{function.__qualname__}")
         if rule is None:
             raise TypeError(f"no plain-dict version of the model validator {function!r}")
-        function_schema = {**node["function"], "function": rule}
-        return {**node, "schema": _typed_dict(node["schema"]), "function": function_schema}
+        if rule not in _checks:
+            _checks.append(rule)
+        return _typed_dict(node["schema"])  # the rule runs after validation, in validate()
     if (
         kind in ("function-before", "function-wrap", "function-plain")
         and node.get("schema", {}).get("type") == "model"
@@ -91,8 +94,11 @@ _SERIALIZER = SchemaSerializer(_SCHEMA)
 
 def validate(value: Any) -> SessionDict:
     """The session ``value`` holds, as a plain dict with defaults filled in (``Role`` and
-    datetime values as in a ``Session``); raises ``pydantic_core.ValidationError``."""
+    datetime values as in a ``Session``); raises ``ValueError`` (pydantic's
+    ``ValidationError`` is one) when ``Session`` would refuse it."""
     result: SessionDict = _VALIDATOR.validate_python(value)
+    for check in _checks:
+        check(result)
     return result
 
 

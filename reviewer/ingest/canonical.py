@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import ValidationError
-
 from reviewer.domain import session_dict
 from reviewer.domain.session import Session, Source
 
@@ -40,7 +38,7 @@ def fast_record(value: Any, file: str, line: int) -> session_dict.SessionDict | 
     at it (it is invalid: ``Session`` says why)."""
     try:
         record = session_dict.validate(value)
-    except ValidationError:
+    except ValueError:  # pydantic's ValidationError, or a rule over several fields
         return None
     src = record["source"]
     if src["file"] is None or src["position"] is None:

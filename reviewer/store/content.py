@@ -75,12 +75,10 @@ def prepare_session(session: Session) -> PreparedSession:
 
 def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
     """:func:`prepare_session` of a session validated as a plain dict: the same result."""
-    if _plain_times(record):
-        # orjson writes naive and UTC datetimes exactly as pydantic does, and Role as its
-        # value: no need for pydantic's (slower) JSON-mode dump.
-        body, content = _canonical_json(record, plain=True)
-    else:
-        body, content = _canonical_json(session_dict.dump_json(record))
+    # orjson writes pydantic's datetimes as pydantic does (naive, Z for UTC, or the offset)
+    # and Role as its value: no need for pydantic's slower JSON-mode dump (the property
+    # test in tests/domain/test_session_dict.py holds the two to the same bytes).
+    body, content = _canonical_json(record, plain=True)
     source = record["source"]
     return PreparedSession(
         key=record["id"],
@@ -100,15 +98,6 @@ def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
     )
 
 
-def _plain_times(record: session_dict.SessionDict) -> bool:
-    """Whether every datetime of the session is naive or UTC."""
-    times = [record["started_at"], record["ended_at"]]
-    times += [step["timestamp"] for step in record["steps"]]
-    for span in record["spans"]:
-        times += (span["start"], span["end"])
-    return all(t is None or t.tzinfo is None or not t.utcoffset() for t in times)
-
-
 _SORTED = orjson.OPT_SORT_KEYS
 _SORTED_UTC_Z = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
 
@@ -116,7 +105,7 @@ _SORTED_UTC_Z = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
 def _canonical_json(data: dict[str, Any], plain: bool = False) -> tuple[bytes, bytes]:
     """The sorted-keys JSON of ``data`` without ``source`` (hashed) and with it (stored),
     from one serialisation: the keys before and after ``source`` are dumped once each.
-    ``data`` holds JSON values, or also naive or UTC datetimes and enums when ``plain``."""
+    ``data`` holds JSON values, or also pydantic's datetimes and enums when ``plain``."""
     option = _SORTED_UTC_Z if plain else _SORTED
     source = orjson.dumps(data["source"], option=option)
     head = orjson.dumps({k: v for k, v in data.items() if k < "source"}, option=option)
