@@ -1,0 +1,113 @@
+"""Coverage: how far review has got, per batch, stratum, reviewer and agent version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reviewer.domain.figures import Coverage, CoverageRow
+from reviewer.services.analytics.load import STATUS_CODES, SUBMITTED, Data
+from reviewer.services.analytics.query import GOLD_STRATUM, NONE_LABEL
+
+
+def _name(names: list[Any], code: int) -> str:
+    return NONE_LABEL if code < 0 else str(names[code])
+
+
+def assignment_status(data: Data) -> pd.DataFrame:
+    """One row per assignment with its item's batch, stratum and version and the status of
+    the reviewer's review (0: none or draft)."""
+    a = data.assignments.merge(
+        data.items[["item_id", "batch_id", "session_id", "stratum", "gold", "version"]],
+        on="item_id",
+    )
+    r = data.reviews[["batch_id", "session_id", "rv", "status", "active"]]
+    r = r.drop_duplicates(["batch_id", "session_id", "rv"], keep="last")
+    return a.merge(r, on=["batch_id", "session_id", "rv"], how="left")
+
+
+def coverage(data: Data) -> Coverage:
+    a = assignment_status(data)
+    status = a["status"].fillna(0).astype(int)
+    a["submitted"] = status == SUBMITTED
+    a["skipped"] = status == STATUS_CODES["skipped"]
+    a["flagged"] = status == STATUS_CODES["flagged"]
+    a["remaining"] = status == 0
+    a["active_submitted"] = a["active"].where(a["submitted"])
+    a["stratum"] = np.where(a["gold"], -2, a["stratum"])
+    a["all"] = 0
+    overall = a["active_submitted"].median()
+    fallback = None if pd.isna(overall) else float(overall)
+
+    def key_names(column: str) -> Any:
+        if column == "batch_id":
+            return lambda c: data.batch_names.get(c, NONE_LABEL)
+        if column == "stratum":
+            return lambda c: GOLD_STRATUM if c == -2 else _name(data.strata, c)
+        if column == "rv":
+            return lambda c: _name(data.reviewers, c)
+        if column == "version":
+            return lambda c: _name(data.versions, c)
+        return lambda c: "all"
+
+    def rows(keys: list[str]) -> list[CoverageRow]:
+        if a.empty:
+            return []
+        g = (
+            a.groupby(keys, sort=True)
+            .agg(
+                assigned=("item_id", "size"),
+                submitted=("submitted", "sum"),
+                skipped=("skipped", "sum"),
+                flagged=("flagged", "sum"),
+                remaining=("remaining", "sum"),
+                active=("active_submitted", "sum"),
+                median=("active_submitted", "median"),
+            )
+            .reset_index()
+        )
+        name = key_names(keys[-1])
+        out = [
+            _row(
+                str(name(int(rec[keys[-1]]))),
+                data.batch_names.get(int(rec["batch_id"])) if len(keys) > 1 else None,
+                rec,
+                fallback,
+            )
+            for rec in g.to_dict("records")
+        ]
+        return sorted(out, key=lambda r: (r.batch or "", r.key))
+
+    total = rows(["all"])
+    return Coverage(
+        total=total[0] if total else _row("all", None, {}, None),
+        by_batch=rows(["batch_id"]),
+        by_stratum=rows(["batch_id", "stratum"]),
+        by_reviewer=rows(["rv"]),
+        by_version=rows(["version"]),
+    )
+
+
+def _row(key: str, batch: str | None, rec: dict[Any, Any], fallback: float | None) -> CoverageRow:
+    assigned = int(rec.get("assigned", 0))
+    remaining = int(rec.get("remaining", 0))
+    submitted = int(rec.get("submitted", 0))
+    active = float(rec.get("active", 0.0))
+    median = rec.get("median")
+    median = None if median is None or pd.isna(median) else round(float(median), 1)
+    per = median if median is not None else fallback
+    return CoverageRow(
+        key=key,
+        batch=batch,
+        assigned=assigned,
+        submitted=submitted,
+        skipped=int(rec.get("skipped", 0)),
+        flagged=int(rec.get("flagged", 0)),
+        remaining=remaining,
+        percent_done=round(100.0 * (assigned - remaining) / assigned, 2) if assigned else 0.0,
+        reviews_per_hour=round(submitted * 3600.0 / active, 2) if active > 0 else None,
+        median_active_seconds=median,
+        expected_seconds_to_finish=round(remaining * per, 1) if per is not None else None,
+    )
