@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from reviewer.domain.batch import Batch, BatchSummary, Plan
+from reviewer.domain.figures import StatsReport
 from reviewer.domain.pack import (
     AuditRecord,
     PackedReview,
@@ -67,6 +68,7 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "merge-report.schema.json": _model(MergeReport, "`reviewer merge --json` report"),
     "batch-plan.schema.json": _model(Plan, "`reviewer sample --plan --json`"),
     "batch-list.schema.json": _list(BatchSummary, "`reviewer batch list --json`"),
+    "stats.schema.json": _model(StatsReport, "`reviewer stats --json` (format version 1)"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 

@@ -22,6 +22,4 @@ def _stub(name: str, summary: str) -> click.Command:
     return command
 
 
-stats_cmd = _stub("stats", "Print review coverage, quality and agreement figures.")
-report_cmd = _stub("report", "Write a self-contained HTML report for stakeholders.")
 export_cmd = _stub("export", "Export labels to CSV, JSONL, Parquet, fine-tuning and eval files.")

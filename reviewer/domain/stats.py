@@ -123,7 +123,7 @@ def cohen_kappas(tables: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatAr
     """Cohen's kappa of many square contingency tables at once (shape P × K × K; rows: rater
     A, columns: rater B): kappa, its large-sample standard error (Fleiss, Cohen & Everitt
     1969, as the SAS/STAT PROC FREQ documentation gives it — what statsmodels' ``cohens_kappa``
-    computes) and the 95 % interval. NaN where a table is empty or chance agreement is
+    computes) and the 95 % interval, cut to [-1, 1]. NaN where a table is empty or chance agreement is
     already perfect (both raters used one and the same category).
 
     Vectorised because a lead compares every pair of reviewers on every dimension: statsmodels
@@ -151,7 +151,9 @@ def cohen_kappas(tables: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatAr
     undefined = (n <= 0) | (expected >= 1.0 - 1e-12)
     kappa = np.where(undefined, np.nan, kappa)
     se = np.where(undefined, np.nan, se)
-    return kappa, se, kappa - Z95 * se, kappa + Z95 * se
+    low = np.maximum(kappa - Z95 * se, -1.0)  # kappa lives in [-1, 1]
+    high = np.minimum(kappa + Z95 * se, 1.0)
+    return kappa, se, low, high
 
 
 def cohen_kappa(table: npt.ArrayLike) -> Kappa | None:
