@@ -123,8 +123,8 @@ def cohen_kappas(tables: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatAr
     """Cohen's kappa of many square contingency tables at once (shape P × K × K; rows: rater
     A, columns: rater B): kappa, its large-sample standard error (Fleiss, Cohen & Everitt
     1969, as the SAS/STAT PROC FREQ documentation gives it — what statsmodels' ``cohens_kappa``
-    computes) and the 95 % interval, cut to [-1, 1]. NaN where a table is empty or chance agreement is
-    already perfect (both raters used one and the same category).
+    computes) and the 95 % interval, cut to [-1, 1]. NaN where a table is empty or chance
+    agreement is already perfect (both raters used one and the same category).
 
     Vectorised because a lead compares every pair of reviewers on every dimension: statsmodels
     builds a results object with two scipy distributions per table (about a millisecond each).
