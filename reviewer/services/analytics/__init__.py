@@ -101,11 +101,10 @@ def _listed(
     who = seen.groupby("u")["rv"].agg(lambda codes: sorted({data.reviewers[c] for c in codes}))
     ids = sorted({int(i) for i in listed["session_id"]})
     with ws.read() as s:
-        keys = dict(
-            s.execute(select(SessionRow.id, SessionRow.session_key).where(SessionRow.id.in_(ids)))
-            .tuples()
-            .all()
+        found = s.execute(
+            select(SessionRow.id, SessionRow.session_key).where(SessionRow.id.in_(ids))
         )
+        keys = {int(i): str(k) for i, k in found}
     return [
         Disagreement(
             batch=data.batch_names.get(int(b)),

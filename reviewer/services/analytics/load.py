@@ -289,7 +289,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
         rubrics = [Rubric.model_validate(d) for d in s.scalars(select(RubricRow.definition))]
         dims, tag_labels = dimensions(rubrics)
         dim_columns = [d.column for d in dims]
-        batch_names = dict(s.execute(select(BatchRow.id, BatchRow.name)).tuples().all())
+        batch_names = {int(i): str(n) for i, n in s.execute(select(BatchRow.id, BatchRow.name))}
 
         progress.update(1, 7, "Reading reviews")
         status = case(STATUS_CODES, value=ReviewRow.status, else_=0)
