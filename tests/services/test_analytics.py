@@ -123,7 +123,7 @@ def test_a_version_worse_than_the_baseline_beyond_the_intervals_is_warned_about(
     assert any("lower mean quality" in w for w in q.warnings)
     flipped = compute_stats(workspace, StatsQuery(batch="v", baseline="2.0")).quality
     assert flipped.baseline_version == "2.0" and not flipped.warnings
-    with pytest.raises(AnalyticsError, match="--baseline '9.9'"):
+    with pytest.raises(AnalyticsError, match=r"--baseline '9\.9'"):
         compute_stats(workspace, StatsQuery(batch="v", baseline="9.9"))
     assert {p.version for p in q.over_time} == {"1.0", "2.0"}
     assert sum(p.sessions for p in q.over_time) == 80
@@ -243,7 +243,8 @@ def test_human_vs_judge(workspace: Workspace, rubric: Rubric) -> None:
     by = {(j.judge, j.dimension): j for j in report.judges}
     q = by[("helpfulness", "quality")]
     assert q.reviews == 5 and q.spearman == pytest.approx(1.0)
-    assert [(c.human, c.mean_judge) for c in q.calibration][0] == ("1", pytest.approx(0.1))
+    lowest = q.calibration[0]
+    assert (lowest.human, lowest.mean_judge) == ("1", pytest.approx(0.1))
     f = by[("helpfulness", "failed")]
     assert f.auc == 1.0 and f.agreement_at_threshold == 1.0 and f.threshold == 0.5
     assert f.kappa_at_threshold == pytest.approx(1.0)
@@ -261,7 +262,7 @@ def test_where_filter_and_unknown_batch(workspace: Workspace, rubric: Rubric) ->
     assert narrowed.where == "version=2.0"
     with pytest.raises(AnalyticsError, match="--where: unknown field"):
         compute_stats(workspace, StatsQuery(where="versoin=2.0"))
-    with pytest.raises(AnalyticsError, match="no batch named 'nope'.*batches: f"):
+    with pytest.raises(AnalyticsError, match=r"no batch named 'nope'.*batches: f"):
         compute_stats(workspace, StatsQuery(batch="nope"))
 
 
@@ -286,7 +287,8 @@ def test_the_sessions_behind_a_bar(workspace: Workspace, rubric: Rubric) -> None
         who = item.reviewers[0]
         bad = item.session_key in ("s-001", "s-004")
         label(workspace, rubric, item.session_key, who, batch="m",
-              tags=["looped"] if bad else [], correctness="incorrect" if bad else "correct")  # fmt: skip
+              tags=["looped"] if bad else [],
+              correctness="incorrect" if bad else "correct")  # fmt: skip
     q = StatsQuery(batch="m")
     tag = matching_sessions(workspace, q, Selection("tag", "looped"))
     assert tag == _ids(workspace, ["s-001", "s-004"])
