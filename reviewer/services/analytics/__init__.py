@@ -53,6 +53,8 @@ from reviewer.store.tables import (
 from reviewer.store.workspace import Workspace
 
 __all__ = [
+    "GOLD_STRATUM",
+    "NONE_LABEL",
     "AnalyticsError",
     "Selection",
     "StatsQuery",

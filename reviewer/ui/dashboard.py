@@ -1,0 +1,581 @@
+"""The lead's dashboard: coverage, quality, agreement, gold and judge figures as charts and
+tables, computed on the worker. Clicking a bar asks for the sessions behind it; the
+disagreement list opens the adjudication view."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer.domain.figures import CoverageRow, Estimate, StatsReport
+from reviewer.services.analytics import (
+    GOLD_STRATUM,
+    NONE_LABEL,
+    Selection,
+    StatsQuery,
+    compute_stats,
+)
+from reviewer.services.batches import list_batches
+from reviewer.services.progress import Cancelled, Progress
+from reviewer.store.workspace import Workspace
+from reviewer.ui.adjudication import AdjudicationDialog
+from reviewer.ui.charts import PALETTE, STATUS_COLOURS, Bar, BarChart
+from reviewer.ui.session_list import SessionsWanted
+from reviewer.ui.tasks import TaskRunner
+
+ALL_REVIEWS = "All reviews"
+
+
+def _pct(e: Estimate | None) -> str:
+    if e is None:
+        return "–"
+    if e.low is None or e.high is None:
+        return f"{100 * e.value:.1f} %"
+    return f"{100 * e.value:.1f} % ({100 * e.low:.1f}–{100 * e.high:.1f})"
+
+
+def _mean(e: Estimate | None) -> str:
+    if e is None:
+        return "–"
+    if e.low is None or e.high is None:
+        return f"{e.value:.2f}"
+    return f"{e.value:.2f} ({e.low:.2f}–{e.high:.2f})"
+
+
+def _duration(s: float | None) -> str:
+    if s is None:
+        return "–"
+    return f"{s:.0f} s" if s < 90 else (f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h")
+
+
+def _fill(table: QTableWidget, heads: list[str], rows: list[list[str]]) -> None:
+    """Plain-text cells (session and reviewer names are never interpreted)."""
+    table.clear()
+    table.setColumnCount(len(heads))
+    table.setHorizontalHeaderLabels(heads)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+
+
+def _table() -> QTableWidget:
+    t = QTableWidget(0, 0)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.verticalHeader().hide()
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    t.setMinimumHeight(160)
+    return t
+
+
+def _page(*widgets: QWidget) -> QScrollArea:
+    inner = QWidget()
+    v = QVBoxLayout(inner)
+    for w in widgets:
+        v.addWidget(w)
+    v.addStretch(1)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(inner)
+    return area
+
+
+class _Bridge(QObject):
+    """Carries progress from the worker to the GUI thread."""
+
+    progressed = Signal(int, int, str)
+
+
+class Dashboard(QWidget):
+    """Figures of one workspace (one batch, or every review), refreshed on demand."""
+
+    refreshed = Signal(object)
+    """New figures are shown (the StatsReport)."""
+    sessions_requested = Signal(object)
+    """A bar was clicked: the sessions behind it are wanted (a SessionsWanted)."""
+    adjudication_opened = Signal(object)
+    """The adjudication view of a disagreement was opened (the AdjudicationDialog)."""
+
+    def __init__(
+        self, runner: TaskRunner, parent: QWidget | None = None, *, lead: str = ""
+    ) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Dashboard")
+        self.runner = runner
+        self.lead = lead
+        self.ws: Workspace | None = None
+        self.report: StatsReport | None = None
+        self.query = StatsQuery()
+        self._progress: Progress | None = None
+        self._bridge = _Bridge(self)
+        self._bridge.progressed.connect(self._show_progress)
+
+        self.batch_box = QComboBox()
+        self.batch_box.setToolTip("Which reviews the figures cover")
+        self.batch_box.activated.connect(lambda _i: self.refresh())
+        self.where = QLineEdit()
+        self.where.setPlaceholderText("Only sessions where… e.g. version=2.0 and tool_error")
+        self.where.returnPressed.connect(self.refresh)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Scope:"))
+        bar.addWidget(self.batch_box)
+        bar.addWidget(self.where, 1)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.cancel_button)
+
+        self.coverage_chart = BarChart("Coverage per reviewer (click: their items)")
+        self.version_coverage_chart = BarChart("Coverage per agent version")
+        self.coverage_table = _table()
+        self.failure_chart = BarChart("Failure rate per agent version, 95 % (click: failures)")
+        self.quality_chart = BarChart("Mean quality per agent version, 95 %")
+        self.pareto_chart = BarChart("Failure categories (click: sessions with that tag)")
+        self.warnings = QLabel()
+        self.warnings.setTextFormat(Qt.TextFormat.PlainText)
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #a04000")
+        self.quality_note = QLabel()
+        self.quality_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.quality_note.setWordWrap(True)
+        self.distributions = QWidget()
+        self._dist_layout = QVBoxLayout(self.distributions)
+        self._dist_layout.setContentsMargins(0, 0, 0, 0)
+        self.alpha_chart = BarChart("Krippendorff's alpha per dimension")
+        self.kappa_table = _table()
+        self.disagreement_table = _table()
+        self.disagreement_table.doubleClicked.connect(lambda _i: self.adjudicate_selected())
+        self.adjudicate_button = QPushButton("Adjudicate…")
+        self.adjudicate_button.setToolTip("Record the final label of the selected disagreement")
+        self.adjudicate_button.clicked.connect(self.adjudicate_selected)
+        self.agreement_note = QLabel()
+        self.agreement_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.gold_chart = BarChart("Accuracy on gold items, 95 % (click: their items)")
+        self.judge_table = _table()
+        self.judge_note = QLabel()
+        self.judge_note.setTextFormat(Qt.TextFormat.PlainText)
+        for chart in (
+            self.coverage_chart, self.version_coverage_chart, self.failure_chart,
+            self.quality_chart, self.pareto_chart, self.gold_chart,
+        ):  # fmt: skip
+            chart.bar_clicked.connect(self._bar_clicked)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(
+            _page(self.coverage_chart, self.version_coverage_chart, self.coverage_table),
+            "Coverage",
+        )
+        self.tabs.addTab(
+            _page(
+                self.quality_note,
+                self.warnings,
+                self.failure_chart,
+                self.quality_chart,
+                self.pareto_chart,
+                self.distributions,
+            ),
+            "Quality",
+        )
+        adjudicate_row = QWidget()
+        h = QHBoxLayout(adjudicate_row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(self.agreement_note, 1)
+        h.addWidget(self.adjudicate_button)
+        self.tabs.addTab(
+            _page(self.alpha_chart, self.kappa_table, adjudicate_row, self.disagreement_table),
+            "Agreement",
+        )
+        self.tabs.addTab(
+            _page(self.gold_chart, self.judge_note, self.judge_table), "Gold and judges"
+        )
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tabs, 1)
+        self.resize(1000, 760)
+
+    # Scope
+    def set_workspace(self, ws: Workspace, batch: str | None = None) -> None:
+        """Show figures of ``ws`` (``batch`` preselected); the batch list loads on the worker."""
+        self.ws = ws
+        self.batch_box.clear()
+        self.batch_box.addItem(ALL_REVIEWS, None)
+        if batch:
+            self.batch_box.addItem(batch, batch)
+            self.batch_box.setCurrentIndex(1)
+        self.runner.run(list_batches, ws, on_done=lambda found: self._batches(found, batch))
+
+    def _batches(self, found: list[object], keep: str | None) -> None:
+        names = [getattr(b, "name", "") for b in found]
+        current = self.batch_box.currentData()
+        self.batch_box.clear()
+        self.batch_box.addItem(ALL_REVIEWS, None)
+        for n in names:
+            self.batch_box.addItem(n, n)
+        wanted = current or keep
+        index = self.batch_box.findData(wanted) if wanted else 0
+        self.batch_box.setCurrentIndex(max(0, index))
+
+    def current_query(self) -> StatsQuery:
+        batch = self.batch_box.currentData()
+        where = self.where.text().strip() or None
+        return StatsQuery(batch=batch, where=where, disagreements=500)
+
+    # Computing
+    def refresh(self) -> None:
+        """Compute the figures again on the worker (Cancel stops it)."""
+        if self.ws is None:
+            return
+        if self._progress is not None:
+            self._progress.cancel()
+        self.query = self.current_query()
+        progress = Progress(
+            lambda done, total, msg: self._bridge.progressed.emit(done, total or 0, msg)
+        )
+        self._progress = progress
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Computing…")
+        self.runner.run(
+            compute_stats,
+            self.ws,
+            self.query,
+            progress,
+            on_done=lambda report: self._show(report, progress),
+            on_error=lambda exc: self._failed(exc, progress),
+        )
+
+    def cancel(self) -> None:
+        if self._progress is not None:
+            self._progress.cancel()
+
+    def _show_progress(self, done: int, total: int, message: str) -> None:
+        if self._progress is not None and not self._progress.cancelled:
+            self.status.setText(f"{message}… ({done}/{total})" if total else f"{message}…")
+
+    def _failed(self, exc: BaseException, progress: Progress) -> None:
+        if progress is not self._progress:
+            return
+        self._progress = None
+        self.cancel_button.setEnabled(False)
+        self.status.setText("Stopped." if isinstance(exc, Cancelled) else f"Cannot compute: {exc}")
+
+    def _show(self, report: StatsReport, progress: Progress) -> None:
+        if progress is not self._progress:
+            return  # a newer refresh is on its way
+        self._progress = None
+        self.cancel_button.setEnabled(False)
+        self.report = report
+        scope = f"batch {report.batch}" if report.batch else "all reviews"
+        if report.where:
+            scope += f", sessions where {report.where}"
+        self.status.setText(
+            f"{scope}: {report.quality.reviews:,} submitted reviews,"
+            f" computed {report.generated_at:%H:%M:%S} UTC"
+        )
+        self._show_coverage(report)
+        self._show_quality(report)
+        self._show_agreement(report)
+        self._show_gold_and_judges(report)
+        self.refreshed.emit(report)
+
+    # Figures
+    def _show_coverage(self, report: StatsReport) -> None:
+        c = report.coverage
+
+        def stacked(rows: list[CoverageRow], kind: str) -> list[Bar]:
+            return [
+                Bar(
+                    label=r.key,
+                    value=float(r.assigned),
+                    text=f"{r.percent_done:.0f} % of {r.assigned:,}",
+                    segments=[
+                        (float(r.submitted), STATUS_COLOURS["submitted"], "submitted"),
+                        (float(r.skipped), STATUS_COLOURS["skipped"], "skipped"),
+                        (float(r.flagged), STATUS_COLOURS["flagged"], "flagged"),
+                        (float(r.remaining), STATUS_COLOURS["remaining"], "remaining"),
+                    ],
+                    payload=Selection(kind, r.key, title=f"{kind} {r.key}")  # type: ignore[arg-type]
+                    if kind == "reviewer"
+                    else Selection("version", r.key, title=f"agent version {r.key}"),
+                    tooltip=(
+                        f"{r.key}: {r.submitted:,} submitted, {r.skipped:,} skipped,"
+                        f" {r.flagged:,} flagged, {r.remaining:,} remaining;"
+                        f" median {_duration(r.median_active_seconds)},"
+                        f" {_duration(r.expected_seconds_to_finish)} to finish"
+                    ),
+                )
+                for r in rows
+            ]
+
+        self.coverage_chart.set_bars(stacked(c.by_reviewer, "reviewer"))
+        self.version_coverage_chart.set_bars(stacked(c.by_version, "version"))
+        rows = [
+            (label, r)
+            for label, group in (
+                ("total", [c.total]),
+                ("batch", c.by_batch),
+                ("stratum", c.by_stratum),
+                ("reviewer", c.by_reviewer),
+                ("version", c.by_version),
+            )
+            for r in group
+        ]
+        _fill(
+            self.coverage_table,
+            [
+                "",
+                "",
+                "assigned",
+                "submitted",
+                "skipped",
+                "flagged",
+                "remaining",
+                "done",
+                "per hour",
+                "median",
+                "to finish",
+            ],
+            [
+                [
+                    label,
+                    f"{r.batch} / {r.key}" if r.batch else r.key,
+                    f"{r.assigned:,}",
+                    f"{r.submitted:,}",
+                    f"{r.skipped:,}",
+                    f"{r.flagged:,}",
+                    f"{r.remaining:,}",
+                    f"{r.percent_done:.1f} %",
+                    "–" if r.reviews_per_hour is None else f"{r.reviews_per_hour:.1f}",
+                    _duration(r.median_active_seconds),
+                    _duration(r.expected_seconds_to_finish),
+                ]
+                for label, r in rows
+            ],
+        )
+
+    def _show_quality(self, report: StatsReport) -> None:
+        q = report.quality
+        self.quality_note.setText(
+            f"{q.reviews:,} submitted reviews of {q.sessions:,} sampled sessions;"
+            f" {q.weighting_note}. Baseline version: {q.baseline_version or '–'}."
+            f" Overall failure rate {_pct(q.overall_failure_rate)},"
+            f" mean {q.quality_dimension or 'quality'} {_mean(q.overall_mean_quality)}."
+        )
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in q.warnings))
+        self.warnings.setVisible(bool(q.warnings))
+        self.failure_chart.set_bars(
+            [
+                Bar(
+                    label=v.version + (" (baseline)" if v.is_baseline else ""),
+                    value=v.failure_rate.value,
+                    low=v.failure_rate.low,
+                    high=v.failure_rate.high,
+                    text=_pct(v.failure_rate),
+                    colour=PALETTE[3] if v.worse_than_baseline else PALETTE[0],
+                    payload=Selection("version", v.version, title=f"agent version {v.version}"),
+                )
+                for v in q.versions
+                if v.failure_rate is not None
+            ]
+        )
+        self.quality_chart.set_bars(
+            [
+                Bar(
+                    label=v.version,
+                    value=v.mean_quality.value,
+                    low=v.mean_quality.low,
+                    high=v.mean_quality.high,
+                    text=_mean(v.mean_quality),
+                    colour=PALETTE[3] if v.worse_than_baseline else PALETTE[2],
+                    payload=Selection("version", v.version, title=f"agent version {v.version}"),
+                )
+                for v in q.versions
+                if v.mean_quality is not None
+            ]
+        )
+        self.pareto_chart.set_bars(
+            [
+                Bar(
+                    label=b.label,
+                    value=float(b.count),
+                    text=f"{b.count:,} · {100 * b.cumulative_share:.0f} % cumulative",
+                    payload=Selection("tag", b.tag, title=f"failure tag {b.label}"),
+                )
+                for b in q.failure_categories
+            ]
+        )
+        while self._dist_layout.count():
+            taken = self._dist_layout.takeAt(0)
+            old = taken.widget() if taken is not None else None
+            if old is not None:
+                old.deleteLater()
+        for d in q.distributions:
+            mean = f", mean {d.mean:.2f}" if d.mean is not None else ""
+            chart = BarChart(f"{d.label} ({d.reviews:,} reviews{mean})")
+            chart.set_bars(
+                [
+                    Bar(
+                        label=o.label,
+                        value=float(o.count),
+                        text=f"{o.count:,} ({100 * o.share:.0f} %)",
+                        payload=Selection(
+                            "option", o.value, d.dimension, title=f"{d.label}: {o.label}"
+                        ),
+                    )
+                    for o in d.options
+                ]
+            )
+            chart.bar_clicked.connect(self._bar_clicked)
+            self._dist_layout.addWidget(chart)
+
+    def _show_agreement(self, report: StatsReport) -> None:
+        a = report.agreement
+        self.alpha_chart.set_bars(
+            [
+                Bar(label=x.label, value=max(0.0, x.alpha), text=f"α = {x.alpha:.3f} ({x.level})")
+                for x in a.alpha
+                if x.alpha is not None
+            ],
+            maximum=1.0,
+        )
+        _fill(
+            self.kappa_table,
+            ["dimension", "reviewer", "reviewer", "items", "kappa", "95 %", "agreement"],
+            [
+                [
+                    k.dimension,
+                    k.reviewer_a,
+                    k.reviewer_b,
+                    f"{k.items:,}",
+                    "–" if k.kappa is None else f"{k.kappa:.3f}",
+                    "–" if k.low is None or k.high is None else f"{k.low:.2f}–{k.high:.2f}",
+                    f"{100 * k.observed_agreement:.0f} %",
+                ]
+                for k in a.kappa
+            ],
+        )
+        self.agreement_note.setText(
+            f"{a.items:,} items seen by two or more reviewers; {a.disagreements_total:,}"
+            f" disagreements ({a.disagreements_open:,} open), the first"
+            f" {len(a.disagreements):,} listed. Double-click one to adjudicate."
+        )
+        _fill(
+            self.disagreement_table,
+            ["session", "batch", "reviewers", "differ on", "final label"],
+            [
+                [
+                    d.session_key,
+                    d.batch or "–",
+                    ", ".join(d.reviewers),
+                    ", ".join(d.dimensions),
+                    "recorded" if d.adjudicated else "open",
+                ]
+                for d in a.disagreements
+            ],
+        )
+        self.adjudicate_button.setEnabled(bool(a.disagreements))
+
+    def _show_gold_and_judges(self, report: StatsReport) -> None:
+        self.gold_chart.set_bars(
+            [
+                Bar(
+                    label=g.reviewer,
+                    value=g.accuracy.value,
+                    low=g.accuracy.low,
+                    high=g.accuracy.high,
+                    text=f"{_pct(g.accuracy)} on {g.items:,} items",
+                    payload=Selection("reviewer", g.reviewer, title=f"reviewer {g.reviewer}"),
+                )
+                for g in report.gold
+                if g.accuracy is not None
+            ],
+            maximum=1.0,
+        )
+        sample = (
+            f"Judge agreement on a uniform sample of {report.judge_sample:,} reviewed sessions."
+            if report.judge_sample
+            else "Judge agreement over every reviewed session that has judge scores."
+        )
+        self.judge_note.setText(sample)
+
+        def num(v: float | None) -> str:
+            return "–" if v is None else f"{v:.3f}"
+
+        _fill(
+            self.judge_table,
+            [
+                "judge",
+                "human dimension",
+                "reviews",
+                "Spearman",
+                "Pearson",
+                "AUC",
+                "agreement",
+                "mean judge score per human value",
+            ],
+            [
+                [
+                    j.judge,
+                    j.dimension,
+                    f"{j.reviews:,}",
+                    num(j.spearman),
+                    num(j.pearson),
+                    num(j.auc),
+                    "–"
+                    if j.agreement_at_threshold is None
+                    else f"{100 * j.agreement_at_threshold:.0f} %",
+                    ", ".join(f"{c.human}: {c.mean_judge:.2f}" for c in j.calibration),
+                ]
+                for j in report.judges
+            ],
+        )
+
+    # Interaction
+    def _bar_clicked(self, selection: object) -> None:
+        if not isinstance(selection, Selection):
+            return
+        if selection.kind == "version" and selection.value == NONE_LABEL:
+            selection = Selection("version", None, title="no agent version")
+        if selection.kind == "stratum" and selection.value == GOLD_STRATUM:
+            selection = Selection("stratum", GOLD_STRATUM, batch=selection.batch, title="gold")
+        self.sessions_requested.emit(SessionsWanted(self.query, selection))
+
+    def adjudicate_selected(self) -> AdjudicationDialog | None:
+        """Open the adjudication view of the selected disagreement."""
+        if self.ws is None or self.report is None:
+            return None
+        row = self.disagreement_table.currentRow()
+        listed = self.report.agreement.disagreements
+        if not 0 <= row < len(listed):
+            return None
+        d = listed[row]
+        dialog = AdjudicationDialog(self.ws, self.runner, d.batch, d.session_id, self.lead, self)
+        dialog.adjudicated.connect(lambda _uid: self.refresh())
+        dialog.open()
+        self.adjudication_opened.emit(dialog)
+        return dialog
