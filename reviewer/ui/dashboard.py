@@ -62,8 +62,9 @@ def _duration(s: float | None) -> str:
     return f"{s:.0f} s" if s < 90 else (f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h")
 
 
-def _fill(table: QTableWidget, heads: list[str], rows: list[list[str]]) -> None:
-    """Plain-text cells (session and reviewer names are never interpreted)."""
+def _fill(table: QTableWidget, left: int, heads: list[str], rows: list[list[str]]) -> None:
+    """Plain-text cells (session and reviewer names are never interpreted); the first
+    ``left`` columns are names, aligned left, the others figures, aligned right."""
     table.clear()
     table.setColumnCount(len(heads))
     table.setHorizontalHeaderLabels(heads)
@@ -71,7 +72,7 @@ def _fill(table: QTableWidget, heads: list[str], rows: list[list[str]]) -> None:
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
-            if c:
+            if c >= left:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
@@ -84,7 +85,9 @@ def _table() -> QTableWidget:
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.verticalHeader().hide()
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    t.setMinimumHeight(160)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.verticalHeader().setDefaultSectionSize(22)
+    t.setMinimumHeight(240)
     return t
 
 
@@ -347,6 +350,7 @@ class Dashboard(QWidget):
         ]
         _fill(
             self.coverage_table,
+            2,
             [
                 "",
                 "",
@@ -465,6 +469,7 @@ class Dashboard(QWidget):
         )
         _fill(
             self.kappa_table,
+            3,
             ["dimension", "reviewer", "reviewer", "items", "kappa", "95 %", "agreement"],
             [
                 [
@@ -486,6 +491,7 @@ class Dashboard(QWidget):
         )
         _fill(
             self.disagreement_table,
+            5,
             ["session", "batch", "reviewers", "differ on", "final label"],
             [
                 [
@@ -528,6 +534,7 @@ class Dashboard(QWidget):
 
         _fill(
             self.judge_table,
+            2,
             [
                 "judge",
                 "human dimension",
