@@ -17,6 +17,7 @@ from reviewer.domain.figures import (
     GoldAccuracy,
     PairKappa,
 )
+from reviewer.services.analytics.coverage import latest
 from reviewer.services.analytics.load import SUBMITTED, Data, Dim
 
 Column = tuple[str, str, str, int, Literal["nominal", "ordinal"], Dim | None]
@@ -31,12 +32,17 @@ def compared(dims: list[Dim]) -> list[Column]:
 
 
 def overlap(data: Data) -> pd.DataFrame:
-    """Submitted reviews of items with two or more reviewers; ``u`` numbers the items."""
-    sub = data.reviews[data.reviews["status"] == SUBMITTED]
-    sub = sub.drop_duplicates(["batch_id", "session_id", "rv"], keep="last")
-    n = sub.groupby(["batch_id", "session_id"])["rv"].transform("nunique")
-    ov = sub[n >= 2].copy()
-    ov["u"] = ov.groupby(["batch_id", "session_id"], sort=True).ngroup()
+    """Submitted reviews of items with two or more reviewers (the last of each reviewer's);
+    ``u`` numbers the items 0, 1, …"""
+    r = data.reviews
+    sub = r[(r["status"].to_numpy() == SUBMITTED) & (r["ix"].to_numpy() >= 0)]
+    n_rev = max(1, len(data.reviewers))
+    keys = sub["ix"].to_numpy() * n_rev + sub["rv"].to_numpy()
+    sub = sub.iloc[latest(keys)]
+    ix = sub["ix"].to_numpy()
+    many = np.bincount(ix, minlength=len(data.items))[ix] >= 2
+    ov = sub[many].copy()
+    ov["u"] = np.unique(ov["ix"].to_numpy(), return_inverse=True)[1]
     return ov
 
 
@@ -118,12 +124,11 @@ def differing(found: pd.DataFrame, ov: pd.DataFrame, dims: list[Dim]) -> list[li
 def _disagreements(data: Data, ov: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
     differ = ov.groupby("u")[[c[2] for c in cols]].nunique() > 1
     n = differ.sum(axis=1)
-    found = ov.drop_duplicates("u").set_index("u")[["batch_id", "session_id"]]
-    found = found.assign(n=n)
-    found = found[found["n"] > 0]
-    done = data.adjudications[["batch_id", "session_id"]].drop_duplicates().assign(adjudicated=1)
-    found = found.reset_index().merge(done, on=["batch_id", "session_id"], how="left")
-    found["adjudicated"] = found["adjudicated"].fillna(0).astype(bool)
+    first = ov.drop_duplicates("u").set_index("u")
+    found = first.loc[n.index, ["ix", "batch_id", "session_id"]].assign(n=n.to_numpy())
+    found = found[found["n"] > 0].reset_index()
+    done = data.adjudications["ix"].to_numpy()
+    found["adjudicated"] = np.isin(found["ix"].to_numpy(), done[done >= 0])
     return found.sort_values(
         ["adjudicated", "n", "batch_id", "session_id"],
         ascending=[True, False, True, True],

@@ -16,27 +16,47 @@ def _name(names: list[Any], code: int) -> str:
     return NONE_LABEL if code < 0 else str(names[code])
 
 
+def latest(keys: np.ndarray) -> np.ndarray:
+    """Positions of the last occurrence of each key (the review that counts)."""
+    return np.flatnonzero(~pd.Index(keys).duplicated(keep="last"))
+
+
 def assignment_status(data: Data) -> pd.DataFrame:
-    """One row per assignment with its item's batch, stratum and version and the status of
-    the reviewer's review (0: none or draft)."""
-    a = data.assignments.merge(
-        data.items[["item_id", "batch_id", "session_id", "stratum", "gold", "version"]],
-        on="item_id",
+    """One row per assignment with its item's batch, stratum (-2: gold item) and version and
+    the status and active time of the reviewer's review (status 0: none or draft)."""
+    a = data.assignments[data.assignments["ix"] >= 0]
+    items = data.items
+    ix = a["ix"].to_numpy()
+    rv = a["rv"].to_numpy()
+    n_rev = max(1, len(data.reviewers))
+    r = data.reviews[data.reviews["ix"] >= 0]
+    r_keys = r["ix"].to_numpy() * n_rev + r["rv"].to_numpy()
+    last = latest(r_keys)
+    pos = pd.Index(r_keys[last]).get_indexer(ix * n_rev + rv)
+    hit = pos >= 0
+    status = np.where(hit, r["status"].to_numpy()[last][pos], 0)
+    active = np.where(hit, r["active"].to_numpy()[last][pos], np.nan)
+    gold = items["gold"].to_numpy()[ix]
+    return pd.DataFrame(
+        {
+            "batch_id": items["batch_id"].to_numpy()[ix],
+            "stratum": np.where(gold, -2, items["stratum"].to_numpy()[ix]),
+            "version": items["version"].to_numpy()[ix],
+            "rv": rv,
+            "status": status,
+            "active": active,
+        }
     )
-    r = data.reviews[["batch_id", "session_id", "rv", "status", "active"]]
-    r = r.drop_duplicates(["batch_id", "session_id", "rv"], keep="last")
-    return a.merge(r, on=["batch_id", "session_id", "rv"], how="left")
 
 
 def coverage(data: Data) -> Coverage:
     a = assignment_status(data)
-    status = a["status"].fillna(0).astype(int)
+    status = a["status"].to_numpy()
     a["submitted"] = status == SUBMITTED
     a["skipped"] = status == STATUS_CODES["skipped"]
     a["flagged"] = status == STATUS_CODES["flagged"]
     a["remaining"] = status == 0
     a["active_submitted"] = a["active"].where(a["submitted"])
-    a["stratum"] = np.where(a["gold"], -2, a["stratum"])
     a["all"] = 0
     overall = a["active_submitted"].median()
     fallback = None if pd.isna(overall) else float(overall)
@@ -58,7 +78,7 @@ def coverage(data: Data) -> Coverage:
         g = (
             a.groupby(keys, sort=True)
             .agg(
-                assigned=("item_id", "size"),
+                assigned=("rv", "size"),
                 submitted=("submitted", "sum"),
                 skipped=("skipped", "sum"),
                 flagged=("flagged", "sum"),

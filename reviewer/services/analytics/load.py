@@ -247,13 +247,13 @@ class Data:
     versions: list[str | None]
     strata: list[str | None]
     reviews: pd.DataFrame
-    """review_id, batch_id, session_id, failed, d0…, rv (reviewer code), status, active."""
+    """batch_id, session_id, failed, d0…, rv (reviewer code), status, active, ix."""
     items: pd.DataFrame
-    """item_id, batch_id, session_id, stratum (code), pi, gold, version (code), day."""
-    loose: pd.DataFrame
-    """session_id, version (code), day: sessions of reviews outside any batch."""
+    """Every item: item_id, batch_id, session_id, stratum (code), pi, gold, version (code),
+    day, key — batch items, then one per session reviewed outside any batch (item_id -1,
+    batch_id -1, pi 1). ``ix`` in the other frames is a row position here (-1: none)."""
     assignments: pd.DataFrame
-    """item_id, rv."""
+    """item_id, rv, ix."""
     adjudications: pd.DataFrame
     gold: pd.DataFrame
     tags: pd.DataFrame
@@ -263,6 +263,18 @@ class Data:
     judge_sample: int | None = None
     """Sessions in the judge sample when it is one (None: every reviewed session)."""
     notes: list[str] = field(default_factory=list)
+
+
+_SESSION_BITS = 40
+
+
+def item_key(df: pd.DataFrame) -> np.ndarray:
+    """One int64 per (batch_id, session_id): merges and groups on one integer column."""
+    session = df["session_id"].to_numpy(dtype=np.int64)
+    if len(session) and int(session.max()) >= 1 << _SESSION_BITS:
+        raise AnalyticsError("session ids beyond 2**40 are not supported by the analytics")
+    batch = df["batch_id"].to_numpy(dtype=np.int64) + 1
+    return np.left_shift(batch, _SESSION_BITS) | session
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
@@ -384,20 +396,39 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     _ints(sessions, "session_id")
     _floats(sessions, "day")
     sessions = sessions.drop_duplicates("session_id")
-    items = items.merge(sessions, on="session_id", how="left")
     loose_ids = reviews.loc[reviews["batch_id"] == NO_BATCH, "session_id"].unique()
-    loose = sessions[sessions["session_id"].isin(loose_ids)].reset_index(drop=True)
+    loose = sessions[sessions["session_id"].isin(loose_ids)]
+    loose = pd.DataFrame(
+        {
+            "item_id": -1,
+            "batch_id": NO_BATCH,
+            "session_id": loose["session_id"].to_numpy(),
+            "stratum": None,
+            "pi": 1.0,
+            "gold": False,
+        }
+    )
+    items = pd.concat([items, loose], ignore_index=True)
+    where = pd.Index(sessions["session_id"]).get_indexer(items["session_id"])
+    found = where >= 0
+    items["version"] = pd.Series(sessions["version"].to_numpy()[where], dtype=object).where(
+        found, None
+    )
+    items["day"] = np.where(found, sessions["day"].to_numpy()[where], np.nan)
+    items["key"] = item_key(items)
     _ints(reviews, "status")
     _floats(reviews, "active")
     _ints(assignments, "item_id")
     _ints(tags, "count")
+    by_key = pd.Index(items["key"])
+    for df in (reviews, adjudications):
+        df["ix"] = by_key.get_indexer(item_key(df))
+    assignments["ix"] = pd.Index(items["item_id"]).get_indexer(assignments["item_id"])
 
     rv, reviewers = _codes(pd.concat([reviews["reviewer"], assignments["reviewer"]]))
     reviews["rv"] = rv[: len(reviews)]
     assignments["rv"] = rv[len(reviews) :]
-    vc, versions = _codes(pd.concat([items["version"], loose["version"]]))
-    items["version"] = vc[: len(items)]
-    loose["version"] = vc[len(items) :]
+    items["version"], versions = _codes(items["version"])
     items["stratum"], strata = _codes(items["stratum"])
     return Data(
         dims=dims,
@@ -409,7 +440,6 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
         strata=list(strata),
         reviews=reviews.drop(columns="reviewer"),
         items=items,
-        loose=loose,
         assignments=assignments.drop(columns="reviewer"),
         adjudications=adjudications,
         gold=gold,

@@ -37,26 +37,26 @@ def units(data: Data, qdim: Dim | None) -> pd.DataFrame:
     """One row per sampled item with submitted reviews: the share of its reviewers who
     tagged a failure and their mean quality — or the adjudicated label where a lead recorded
     one — with its inclusion probability, agent version (code) and day."""
-    sub = data.reviews[data.reviews["status"] == SUBMITTED]
+    r = data.reviews
+    sub = r[(r["status"].to_numpy() == SUBMITTED) & (r["ix"].to_numpy() >= 0)]
     q = qdim.numbers(sub[qdim.column]) if qdim is not None else np.full(len(sub), np.nan)
     u = (
-        sub.assign(q=q)
-        .groupby(["batch_id", "session_id"], sort=False)
-        .agg(reviews=("session_id", "size"), failed=("failed", "mean"), q=("q", "mean"))
-        .reset_index()
+        pd.DataFrame({"ix": sub["ix"].to_numpy(), "failed": sub["failed"].to_numpy(), "q": q})
+        .groupby("ix", sort=False)
+        .agg(reviews=("ix", "size"), failed=("failed", "mean"), q=("q", "mean"))
     )
-    adj = data.adjudications.sort_values("review_id").drop_duplicates(
-        ["batch_id", "session_id"], keep="last"
-    )
+    adj = data.adjudications[data.adjudications["ix"] >= 0].sort_values("review_id")
     if len(adj):
-        q_adj = qdim.numbers(adj[qdim.column]) if qdim is not None else np.nan
-        final = adj[["batch_id", "session_id"]].assign(failed_adj=adj["failed"], q_adj=q_adj)
-        u = u.merge(final, on=["batch_id", "session_id"], how="left")
-        u["failed"] = u["failed_adj"].fillna(u["failed"])
-        u["q"] = u["q_adj"].fillna(u["q"])
-    info = data.items[["batch_id", "session_id", "pi", "gold", "version", "day"]]
-    loose = data.loose.assign(batch_id=NO_BATCH, pi=1.0, gold=False)
-    u = u.merge(pd.concat([info, loose], ignore_index=True), on=["batch_id", "session_id"])
+        final = adj.drop_duplicates("ix", keep="last").set_index("ix")
+        final_q = pd.Series(
+            qdim.numbers(final[qdim.column]) if qdim is not None else np.nan, index=final.index
+        )
+        u["failed"] = final["failed"].reindex(u.index).fillna(u["failed"])
+        u["q"] = final_q.reindex(u.index).fillna(u["q"])
+    info = data.items.iloc[u.index.to_numpy()]
+    u = u.reset_index(drop=True)
+    for c in ("batch_id", "pi", "gold", "version", "day"):
+        u[c] = info[c].to_numpy()
     return u[~u["gold"].astype(bool)].reset_index(drop=True)
 
 
