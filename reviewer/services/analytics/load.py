@@ -7,7 +7,8 @@ groups on integers only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -262,7 +263,6 @@ class Data:
     """session_id, judge, score: for a uniform sample of the reviewed sessions."""
     judge_sample: int | None = None
     """Sessions in the judge sample when it is one (None: every reviewed session)."""
-    notes: list[str] = field(default_factory=list)
 
 
 _SESSION_BITS = 40
@@ -293,97 +293,89 @@ def _floats(df: pd.DataFrame, *columns: str) -> None:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
 
 
+READERS = 2
+"""Threads reading at once: SQLite and PostgreSQL run a query without holding the GIL, so
+one thread's query overlaps another's parsing."""
+
+
+def _read(ws: Workspace, stmt: AnySelect) -> pd.DataFrame:
+    with ws.read() as s:
+        return frame(s, stmt)
+
+
 def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
-    """Read the columns behind every figure for ``query``."""
+    """Read the columns behind every figure for ``query``.
+
+    The reads run on :data:`READERS` threads, each in a read transaction of its own (a
+    review saved meanwhile may be counted in one figure and not yet in another).
+    """
     with ws.read() as s:
         scope = resolve(s, query)
         dialect = s.connection().dialect.name
         rubrics = [Rubric.model_validate(d) for d in s.scalars(select(RubricRow.definition))]
-        dims, tag_labels = dimensions(rubrics)
-        dim_columns = [d.column for d in dims]
         batch_names = {int(i): str(n) for i, n in s.execute(select(BatchRow.id, BatchRow.name))}
-
-        progress.update(1, 7, "Reading reviews")
-        status = case(STATUS_CODES, value=ReviewRow.status, else_=0)
-        reviewer_q = select(
-            *review_columns(dims, with_id=False),
-            ReviewRow.reviewer.label("reviewer"),
-            status.label("status"),
-            ReviewRow.active_seconds.label("active"),
-        ).where(*main_reviews("reviewer"))
-        reviews = frame(s, scope.reviews(reviewer_q))
-
-        progress.update(2, 7, "Reading batch items and their sessions")
-        items = frame(
-            s,
-            scope.items(
-                select(
-                    BatchItemRow.id.label("item_id"),
-                    BatchItemRow.batch_id.label("batch_id"),
-                    BatchItemRow.session_id.label("session_id"),
-                    BatchItemRow.stratum.label("stratum"),
-                    BatchItemRow.inclusion_probability.label("pi"),
-                    BatchItemRow.is_gold.label("gold"),
-                )
-            ),
-        )
-        # Sessions by id from a list (SQLite walks it in order) rather than joined to each
-        # item: random lookups into a million-row table cost three times as much.
-        wanted: Any = scope.items(select(BatchItemRow.session_id))
-        if scope.batch_id is None:
-            outside = select(ReviewRow.session_id).where(
-                ReviewRow.batch_id.is_(None), *main_reviews("reviewer")
-            )
-            wanted = union_all(wanted, scope.reviews(outside))
-        sessions = frame(
-            s,
+    dims, tag_labels = dimensions(rubrics)
+    dim_columns = [d.column for d in dims]
+    submitted = ReviewRow.status == "submitted"
+    status = case(STATUS_CODES, value=ReviewRow.status, else_=0)
+    reads: dict[str, AnySelect] = {
+        "reviews": scope.reviews(
             select(
-                SessionRow.id.label("session_id"),
-                SessionRow.agent_version.label("version"),
-                _days(SessionRow.started_at, dialect).label("day"),
-            ).where(SessionRow.id.in_(wanted)),
-        )
-
-        progress.update(3, 7, "Reading assignments")
-        assign_q = select(
-            AssignmentRow.item_id.label("item_id"), AssignmentRow.reviewer.label("reviewer")
-        )
-        if scope.batch_id is not None or scope.filtered:
-            assign_q = scope.items(
-                assign_q.join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
+                *review_columns(dims, with_id=False),
+                ReviewRow.reviewer.label("reviewer"),
+                status.label("status"),
+                # tenths of a second as an integer: cheaper to move than a float
+                cast(func.round(ReviewRow.active_seconds * 10), Integer).label("active"),
+            ).where(*main_reviews("reviewer"))
+        ),
+        "items": scope.items(
+            select(
+                BatchItemRow.id.label("item_id"),
+                BatchItemRow.batch_id.label("batch_id"),
+                BatchItemRow.session_id.label("session_id"),
+                BatchItemRow.stratum.label("stratum"),
+                BatchItemRow.inclusion_probability.label("pi"),
+                BatchItemRow.is_gold.label("gold"),
             )
-        assignments = frame(s, assign_q)
-
-        progress.update(4, 7, "Reading adjudications and gold labels")
-        submitted = ReviewRow.status == "submitted"
-        adjudications = frame(
-            s,
-            scope.reviews(
-                select(*review_columns(dims)).where(*main_reviews("adjudicator"), submitted)
-            ),
-        )
-        gold = frame(  # few; merging with the reviews keeps those in scope
-            s, select(*review_columns(dims)).where(*main_reviews("gold"), submitted)
-        )
-
-        progress.update(5, 7, "Counting failure categories")
-        tags = frame(
-            s,
-            scope.reviews(
-                select(ReviewTag.tag.label("tag"), func.count().label("count"))
-                .join(ReviewRow, ReviewRow.id == ReviewTag.review_id)
-                .where(*main_reviews("reviewer"), submitted)
-                .group_by(ReviewTag.tag)
-            ),
-        )
-
-        progress.update(6, 7, "Reading judge scores")
-        _ints(reviews, "session_id", "status")
-        reviewed = reviews.loc[reviews["status"] == SUBMITTED, "session_id"].nunique()
+        ),
+        "sessions": _sessions_query(scope, dialect),
+        "assignments": _assignments_query(scope),
+        "adjudications": scope.reviews(
+            select(*review_columns(dims)).where(*main_reviews("adjudicator"), submitted)
+        ),
+        # few; merging with the reviews keeps those in scope
+        "gold": select(*review_columns(dims)).where(*main_reviews("gold"), submitted),
+        "tags": scope.reviews(
+            select(ReviewTag.tag.label("tag"), func.count().label("count"))
+            .join(ReviewRow, ReviewRow.id == ReviewTag.review_id)
+            .where(*main_reviews("reviewer"), submitted)
+            .group_by(ReviewTag.tag)
+        ),
+    }
+    frames: dict[str, pd.DataFrame] = {}
+    total = len(reads) + 1
+    with ThreadPoolExecutor(READERS, thread_name_prefix="analytics") as pool:
+        pending = {pool.submit(_read, ws, stmt): name for name, stmt in reads.items()}
+        try:
+            for done, future in enumerate(as_completed(pending), start=1):
+                frames[pending[future]] = future.result()
+                progress.update(done, total, f"Read {pending[future]}")
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    reviews = frames["reviews"]
+    _ints(reviews, "session_id", "status")
+    reviewed = reviews.loc[reviews["status"] == SUBMITTED, "session_id"].nunique()
+    with ws.read() as s:
         sessions_q = scope.reviews(
             select(ReviewRow.session_id).where(*main_reviews("reviewer"), submitted)
         )
         scores, sample = _scores(s, sessions_q, reviewed)
+    progress.update(total, total, "Read judge scores")
+    items, sessions, assignments = frames["items"], frames["sessions"], frames["assignments"]
+    adjudications, gold, tags = frames["adjudications"], frames["gold"], frames["tags"]
+    reviews["active"] = reviews["active"].astype(float) / 10
 
     _ints(reviews, "batch_id", "session_id")
     _floats(reviews, "failed", *dim_columns)
@@ -416,8 +408,6 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     )
     items["day"] = np.where(found, sessions["day"].to_numpy()[where], np.nan)
     items["key"] = item_key(items)
-    _ints(reviews, "status")
-    _floats(reviews, "active")
     _ints(assignments, "item_id")
     _ints(tags, "count")
     by_key = pd.Index(items["key"])
@@ -447,6 +437,29 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
         scores=scores,
         judge_sample=sample,
     )
+
+
+def _sessions_query(scope: Scope, dialect: str) -> AnySelect:
+    # Sessions by id from a list (SQLite walks it in order) rather than joined to each
+    # item: random lookups into a million-row table cost three times as much.
+    wanted: Any = scope.items(select(BatchItemRow.session_id))
+    if scope.batch_id is None:
+        outside = select(ReviewRow.session_id).where(
+            ReviewRow.batch_id.is_(None), *main_reviews("reviewer")
+        )
+        wanted = union_all(wanted, scope.reviews(outside))
+    return select(
+        SessionRow.id.label("session_id"),
+        SessionRow.agent_version.label("version"),
+        _days(SessionRow.started_at, dialect).label("day"),
+    ).where(SessionRow.id.in_(wanted))
+
+
+def _assignments_query(scope: Scope) -> AnySelect:
+    q = select(AssignmentRow.item_id.label("item_id"), AssignmentRow.reviewer.label("reviewer"))
+    if scope.batch_id is not None or scope.filtered:
+        q = scope.items(q.join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id))
+    return q
 
 
 def _judge_names(s: OrmSession) -> list[str]:
