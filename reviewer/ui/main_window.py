@@ -259,6 +259,8 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
         self._announce = True
         self.bench.set_workspace(ws, self.reviewer, self.batch)
+        if self.dashboard is not None:
+            self.dashboard.set_workspace(ws, self.batch)
         if old is not None:
             self.runner.run(old.close)
 
