@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer.domain.figures import CoverageRow, Estimate, StatsReport
+from reviewer.domain.figures import StatsReport
 from reviewer.services.analytics import (
     GOLD_STRATUM,
     NONE_LABEL,
@@ -32,34 +32,13 @@ from reviewer.services.analytics import (
 from reviewer.services.batches import list_batches
 from reviewer.services.progress import Cancelled, Progress
 from reviewer.store.workspace import Workspace
+from reviewer.ui import dashboard_figures as figures
 from reviewer.ui.adjudication import AdjudicationDialog
-from reviewer.ui.charts import PALETTE, STATUS_COLOURS, Bar, BarChart
+from reviewer.ui.charts import BarChart
 from reviewer.ui.session_list import SessionsWanted
 from reviewer.ui.tasks import TaskRunner
 
 ALL_REVIEWS = "All reviews"
-
-
-def _pct(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    if e.low is None or e.high is None:
-        return f"{100 * e.value:.1f} %"
-    return f"{100 * e.value:.1f} % ({100 * e.low:.1f}–{100 * e.high:.1f})"
-
-
-def _mean(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    if e.low is None or e.high is None:
-        return f"{e.value:.2f}"
-    return f"{e.value:.2f} ({e.low:.2f}–{e.high:.2f})"
-
-
-def _duration(s: float | None) -> str:
-    if s is None:
-        return "–"
-    return f"{s:.0f} s" if s < 90 else (f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h")
 
 
 def _fill(table: QTableWidget, left: int, heads: list[str], rows: list[list[str]]) -> None:
@@ -309,258 +288,55 @@ class Dashboard(QWidget):
     # Figures
     def _show_coverage(self, report: StatsReport) -> None:
         c = report.coverage
-
-        def stacked(rows: list[CoverageRow], kind: str) -> list[Bar]:
-            return [
-                Bar(
-                    label=r.key,
-                    value=float(r.assigned),
-                    text=f"{r.percent_done:.0f} % of {r.assigned:,}",
-                    segments=[
-                        (float(r.submitted), STATUS_COLOURS["submitted"], "submitted"),
-                        (float(r.skipped), STATUS_COLOURS["skipped"], "skipped"),
-                        (float(r.flagged), STATUS_COLOURS["flagged"], "flagged"),
-                        (float(r.remaining), STATUS_COLOURS["remaining"], "remaining"),
-                    ],
-                    payload=Selection(kind, r.key, title=f"{kind} {r.key}")  # type: ignore[arg-type]
-                    if kind == "reviewer"
-                    else Selection("version", r.key, title=f"agent version {r.key}"),
-                    tooltip=(
-                        f"{r.key}: {r.submitted:,} submitted, {r.skipped:,} skipped,"
-                        f" {r.flagged:,} flagged, {r.remaining:,} remaining;"
-                        f" median {_duration(r.median_active_seconds)},"
-                        f" {_duration(r.expected_seconds_to_finish)} to finish"
-                    ),
-                )
-                for r in rows
-            ]
-
-        self.coverage_chart.set_bars(stacked(c.by_reviewer, "reviewer"))
-        self.version_coverage_chart.set_bars(stacked(c.by_version, "version"))
-        rows = [
-            (label, r)
-            for label, group in (
-                ("total", [c.total]),
-                ("batch", c.by_batch),
-                ("stratum", c.by_stratum),
-                ("reviewer", c.by_reviewer),
-                ("version", c.by_version),
-            )
-            for r in group
-        ]
-        _fill(
-            self.coverage_table,
-            2,
-            [
-                "",
-                "",
-                "assigned",
-                "submitted",
-                "skipped",
-                "flagged",
-                "remaining",
-                "done",
-                "per hour",
-                "median",
-                "to finish",
-            ],
-            [
-                [
-                    label,
-                    f"{r.batch} / {r.key}" if r.batch else r.key,
-                    f"{r.assigned:,}",
-                    f"{r.submitted:,}",
-                    f"{r.skipped:,}",
-                    f"{r.flagged:,}",
-                    f"{r.remaining:,}",
-                    f"{r.percent_done:.1f} %",
-                    "–" if r.reviews_per_hour is None else f"{r.reviews_per_hour:.1f}",
-                    _duration(r.median_active_seconds),
-                    _duration(r.expected_seconds_to_finish),
-                ]
-                for label, r in rows
-            ],
-        )
+        self.coverage_chart.set_bars(figures.coverage_bars(c.by_reviewer, "reviewer"))
+        self.version_coverage_chart.set_bars(figures.coverage_bars(c.by_version, "version"))
+        _fill(self.coverage_table, 2, *figures.coverage_rows(c))
 
     def _show_quality(self, report: StatsReport) -> None:
         q = report.quality
         self.quality_note.setText(
             f"{q.reviews:,} submitted reviews of {q.sessions:,} sampled sessions;"
             f" {q.weighting_note}. Baseline version: {q.baseline_version or '–'}."
-            f" Overall failure rate {_pct(q.overall_failure_rate)},"
-            f" mean {q.quality_dimension or 'quality'} {_mean(q.overall_mean_quality)}."
+            f" Overall failure rate {figures.pct(q.overall_failure_rate)},"
+            f" mean {q.quality_dimension or 'quality'} {figures.mean(q.overall_mean_quality)}."
         )
         self.warnings.setText("\n".join(f"⚠ {w}" for w in q.warnings))
         self.warnings.setVisible(bool(q.warnings))
-        self.failure_chart.set_bars(
-            [
-                Bar(
-                    label=v.version + (" (baseline)" if v.is_baseline else ""),
-                    value=v.failure_rate.value,
-                    low=v.failure_rate.low,
-                    high=v.failure_rate.high,
-                    text=_pct(v.failure_rate),
-                    colour=PALETTE[3] if v.worse_than_baseline else PALETTE[0],
-                    payload=Selection("version", v.version, title=f"agent version {v.version}"),
-                )
-                for v in q.versions
-                if v.failure_rate is not None
-            ]
-        )
-        self.quality_chart.set_bars(
-            [
-                Bar(
-                    label=v.version,
-                    value=v.mean_quality.value,
-                    low=v.mean_quality.low,
-                    high=v.mean_quality.high,
-                    text=_mean(v.mean_quality),
-                    colour=PALETTE[3] if v.worse_than_baseline else PALETTE[2],
-                    payload=Selection("version", v.version, title=f"agent version {v.version}"),
-                )
-                for v in q.versions
-                if v.mean_quality is not None
-            ]
-        )
-        self.pareto_chart.set_bars(
-            [
-                Bar(
-                    label=b.label,
-                    value=float(b.count),
-                    text=f"{b.count:,} · {100 * b.cumulative_share:.0f} % cumulative",
-                    payload=Selection("tag", b.tag, title=f"failure tag {b.label}"),
-                )
-                for b in q.failure_categories
-            ]
-        )
+        self.failure_chart.set_bars(figures.failure_bars(q))
+        self.quality_chart.set_bars(figures.quality_bars(q))
+        self.pareto_chart.set_bars(figures.pareto_bars(q))
         while self._dist_layout.count():
             taken = self._dist_layout.takeAt(0)
             old = taken.widget() if taken is not None else None
             if old is not None:
                 old.deleteLater()
         for d in q.distributions:
-            mean = f", mean {d.mean:.2f}" if d.mean is not None else ""
-            chart = BarChart(f"{d.label} ({d.reviews:,} reviews{mean})")
-            chart.set_bars(
-                [
-                    Bar(
-                        label=o.label,
-                        value=float(o.count),
-                        text=f"{o.count:,} ({100 * o.share:.0f} %)",
-                        payload=Selection(
-                            "option", o.value, d.dimension, title=f"{d.label}: {o.label}"
-                        ),
-                    )
-                    for o in d.options
-                ]
-            )
+            extra = f", mean {d.mean:.2f}" if d.mean is not None else ""
+            chart = BarChart(f"{d.label} ({d.reviews:,} reviews{extra})")
+            chart.set_bars(figures.distribution_bars(d))
             chart.bar_clicked.connect(self._bar_clicked)
             self._dist_layout.addWidget(chart)
 
     def _show_agreement(self, report: StatsReport) -> None:
         a = report.agreement
-        self.alpha_chart.set_bars(
-            [
-                Bar(label=x.label, value=max(0.0, x.alpha), text=f"α = {x.alpha:.3f} ({x.level})")
-                for x in a.alpha
-                if x.alpha is not None
-            ],
-            maximum=1.0,
-        )
-        _fill(
-            self.kappa_table,
-            3,
-            ["dimension", "reviewer", "reviewer", "items", "kappa", "95 %", "agreement"],
-            [
-                [
-                    k.dimension,
-                    k.reviewer_a,
-                    k.reviewer_b,
-                    f"{k.items:,}",
-                    "–" if k.kappa is None else f"{k.kappa:.3f}",
-                    "–" if k.low is None or k.high is None else f"{k.low:.2f}–{k.high:.2f}",
-                    f"{100 * k.observed_agreement:.0f} %",
-                ]
-                for k in a.kappa
-            ],
-        )
+        self.alpha_chart.set_bars(figures.alpha_bars(a), maximum=1.0)
+        _fill(self.kappa_table, 3, *figures.kappa_rows(a))
         self.agreement_note.setText(
             f"{a.items:,} items seen by two or more reviewers; {a.disagreements_total:,}"
             f" disagreements ({a.disagreements_open:,} open), the first"
             f" {len(a.disagreements):,} listed. Double-click one to adjudicate."
         )
-        _fill(
-            self.disagreement_table,
-            5,
-            ["session", "batch", "reviewers", "differ on", "final label"],
-            [
-                [
-                    d.session_key,
-                    d.batch or "–",
-                    ", ".join(d.reviewers),
-                    ", ".join(d.dimensions),
-                    "recorded" if d.adjudicated else "open",
-                ]
-                for d in a.disagreements
-            ],
-        )
+        _fill(self.disagreement_table, 5, *figures.disagreement_rows(a))
         self.adjudicate_button.setEnabled(bool(a.disagreements))
 
     def _show_gold_and_judges(self, report: StatsReport) -> None:
-        self.gold_chart.set_bars(
-            [
-                Bar(
-                    label=g.reviewer,
-                    value=g.accuracy.value,
-                    low=g.accuracy.low,
-                    high=g.accuracy.high,
-                    text=f"{_pct(g.accuracy)} on {g.items:,} items",
-                    payload=Selection("reviewer", g.reviewer, title=f"reviewer {g.reviewer}"),
-                )
-                for g in report.gold
-                if g.accuracy is not None
-            ],
-            maximum=1.0,
-        )
-        sample = (
+        self.gold_chart.set_bars(figures.gold_bars(report), maximum=1.0)
+        self.judge_note.setText(
             f"Judge agreement on a uniform sample of {report.judge_sample:,} reviewed sessions."
             if report.judge_sample
             else "Judge agreement over every reviewed session that has judge scores."
         )
-        self.judge_note.setText(sample)
-
-        def num(v: float | None) -> str:
-            return "–" if v is None else f"{v:.3f}"
-
-        _fill(
-            self.judge_table,
-            2,
-            [
-                "judge",
-                "human dimension",
-                "reviews",
-                "Spearman",
-                "Pearson",
-                "AUC",
-                "agreement",
-                "mean judge score per human value",
-            ],
-            [
-                [
-                    j.judge,
-                    j.dimension,
-                    f"{j.reviews:,}",
-                    num(j.spearman),
-                    num(j.pearson),
-                    num(j.auc),
-                    "–"
-                    if j.agreement_at_threshold is None
-                    else f"{100 * j.agreement_at_threshold:.0f} %",
-                    ", ".join(f"{c.human}: {c.mean_judge:.2f}" for c in j.calibration),
-                ]
-                for j in report.judges
-            ],
-        )
+        _fill(self.judge_table, 2, *figures.judge_rows(report))
 
     # Interaction
     def _bar_clicked(self, selection: object) -> None:
