@@ -7,7 +7,7 @@ groups on integers only.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -352,10 +352,16 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
             .group_by(ReviewTag.tag)
         ),
     }
-    frames: dict[str, pd.DataFrame] = {}
+    reviewed = scope.reviews(
+        select(ReviewRow.session_id).where(*main_reviews("reviewer"), submitted)
+    )
+    frames: dict[str, Any] = {}
     total = len(reads) + 1
     with ThreadPoolExecutor(READERS, thread_name_prefix="analytics") as pool:
-        pending = {pool.submit(_read, ws, stmt): name for name, stmt in reads.items()}
+        pending: dict[Future[Any], str] = {
+            pool.submit(_read, ws, stmt): name for name, stmt in reads.items()
+        }
+        pending[pool.submit(_scores, ws, reviewed)] = "judge scores"
         try:
             for done, future in enumerate(as_completed(pending), start=1):
                 frames[pending[future]] = future.result()
@@ -364,20 +370,13 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
             for future in pending:
                 future.cancel()
             raise
-    reviews = frames["reviews"]
-    _ints(reviews, "session_id", "status")
-    reviewed = reviews.loc[reviews["status"] == SUBMITTED, "session_id"].nunique()
-    with ws.read() as s:
-        sessions_q = scope.reviews(
-            select(ReviewRow.session_id).where(*main_reviews("reviewer"), submitted)
-        )
-        scores, sample = _scores(s, sessions_q, reviewed)
-    progress.update(total, total, "Read judge scores")
-    items, sessions, assignments = frames["items"], frames["sessions"], frames["assignments"]
+    scores, sample = frames["judge scores"]
+    reviews, items, sessions = frames["reviews"], frames["items"], frames["sessions"]
+    assignments = frames["assignments"]
     adjudications, gold, tags = frames["adjudications"], frames["gold"], frames["tags"]
     reviews["active"] = reviews["active"].astype(float) / 10
 
-    _ints(reviews, "batch_id", "session_id")
+    _ints(reviews, "batch_id", "session_id", "status")
     _floats(reviews, "failed", *dim_columns)
     for df in (adjudications, gold):
         _ints(df, "review_id", "batch_id", "session_id")
@@ -475,27 +474,29 @@ def _judge_names(s: OrmSession) -> list[str]:
         names.append(name)
 
 
-def _scores(s: OrmSession, reviewed: AnySelect, count: int) -> tuple[pd.DataFrame, int | None]:
+def _scores(ws: Workspace, reviewed: AnySelect) -> tuple[pd.DataFrame, int | None]:
     """Judge scores of (a uniform sample of at most about :data:`JUDGE_SAMPLE` of) the
-    ``count`` reviewed sessions ``reviewed`` selects, long form: session_id, judge, score."""
+    sessions ``reviewed`` selects, long form: session_id, judge, score."""
     empty = pd.DataFrame({"session_id": [], "judge": [], "score": []})
-    names = _judge_names(s) if count else []
-    if not names:
-        return empty, None
-    sampled = count > JUDGE_SAMPLE
-    if sampled:
-        bucket = (ReviewRow.session_id * _HASH_MULTIPLIER) % _HASH_MODULUS
-        reviewed = reviewed.where(bucket < _HASH_MODULUS * JUDGE_SAMPLE // count)
-    columns = [
-        func.max(case((SessionScore.name == n, SessionScore.value))).label(f"j{i}")
-        for i, n in enumerate(names)
-    ]
-    wide = frame(
-        s,
-        select(SessionScore.session_id.label("session_id"), *columns)
-        .where(SessionScore.session_id.in_(reviewed))
-        .group_by(SessionScore.session_id),
-    )
+    with ws.read() as s:
+        names = _judge_names(s)
+        if not names:
+            return empty, None
+        count = s.scalar(select(func.count(func.distinct(reviewed.subquery().c.session_id))))
+        sampled = int(count or 0) > JUDGE_SAMPLE
+        if sampled:
+            bucket = (ReviewRow.session_id * _HASH_MULTIPLIER) % _HASH_MODULUS
+            reviewed = reviewed.where(bucket < _HASH_MODULUS * JUDGE_SAMPLE // int(count or 1))
+        columns = [
+            func.max(case((SessionScore.name == n, SessionScore.value))).label(f"j{i}")
+            for i, n in enumerate(names)
+        ]
+        wide = frame(
+            s,
+            select(SessionScore.session_id.label("session_id"), *columns)
+            .where(SessionScore.session_id.in_(reviewed))
+            .group_by(SessionScore.session_id),
+        )
     long = wide.melt(id_vars="session_id", var_name="judge", value_name="score")
     long["judge"] = long["judge"].map({f"j{i}": n for i, n in enumerate(names)})
     long = long[long["score"].notna()].reset_index(drop=True)
