@@ -38,7 +38,7 @@ def _shown(value: Any, dim: Dimension) -> str:
     if dim.kind is DimensionKind.BOOLEAN:
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join((o.label if (o := dim.option(str(v))) else str(v)) for v in value)
     option = dim.option(str(value)) if dim.options else None
     text = option.label if option else str(value)
     return text if len(text) <= 120 else text[:119] + "…"
