@@ -56,7 +56,9 @@ def _compute(
     show_default=True,
     help="How many disagreements to list (all are counted).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schemas/stats.schema.json).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (schemas/stats.schema.json)."
+)
 def stats_cmd(
     workspace: str,
     batch: str | None,
