@@ -94,14 +94,11 @@ def report_cmd(
     workspace: str, batch: str | None, where: str | None, baseline: str | None, out: Path
 ) -> None:
     """Write a self-contained HTML report (charts and tables) for stakeholders."""
-    from reviewer.services.report import render_html
+    from reviewer.services.report import write_report
 
     report = _compute(workspace, batch, where, baseline, 50)
-    html = render_html(report)
     try:
-        tmp = out.with_name(out.name + ".part")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(out)
+        write_report(report, out)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
     click.echo(f"report written to {out}", err=True)

@@ -7,6 +7,7 @@ text that comes from sessions, reviewers or rubrics is HTML-escaped.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 from reviewer.domain.figures import CoverageRow, Estimate, StatsReport
 from reviewer.services import svg
@@ -322,3 +323,11 @@ def render_html(report: StatsReport) -> str:
             "</body></html>\n",
         ]
     )
+
+
+def write_report(report: StatsReport, out: Path) -> Path:
+    """Write the report to ``out`` atomically (a partial file never takes its place)."""
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(render_html(report), encoding="utf-8")
+    tmp.replace(out)
+    return out

@@ -4,10 +4,13 @@ disagreement list opens the adjudication view."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,6 +34,7 @@ from reviewer.services.analytics import (
 )
 from reviewer.services.batches import list_batches
 from reviewer.services.progress import Cancelled, Progress
+from reviewer.services.report import write_report
 from reviewer.store.workspace import Workspace
 from reviewer.ui import dashboard_figures as figures
 from reviewer.ui.adjudication import AdjudicationDialog
@@ -95,6 +99,8 @@ class Dashboard(QWidget):
     """New figures are shown (the StatsReport)."""
     sessions_requested = Signal(object)
     """A bar was clicked: the sessions behind it are wanted (a SessionsWanted)."""
+    report_saved = Signal(str)
+    """An HTML report of the figures shown was written (its path)."""
     adjudication_opened = Signal(object)
     """The adjudication view of a disagreement was opened (the AdjudicationDialog)."""
 
@@ -120,6 +126,10 @@ class Dashboard(QWidget):
         self.where.returnPressed.connect(self.refresh)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
+        self.save_button = QPushButton("Save report…")
+        self.save_button.setToolTip("These figures as one self-contained HTML file")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self._choose_report_file)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -131,6 +141,7 @@ class Dashboard(QWidget):
         bar.addWidget(self.where, 1)
         bar.addWidget(self.refresh_button)
         bar.addWidget(self.cancel_button)
+        bar.addWidget(self.save_button)
 
         self.coverage_chart = BarChart("Coverage per reviewer (click: their items)")
         self.version_coverage_chart = BarChart("Coverage per agent version")
@@ -283,6 +294,7 @@ class Dashboard(QWidget):
         self._show_quality(report)
         self._show_agreement(report)
         self._show_gold_and_judges(report)
+        self.save_button.setEnabled(True)
         self.refreshed.emit(report)
 
     # Figures
@@ -339,6 +351,29 @@ class Dashboard(QWidget):
         _fill(self.judge_table, 2, *figures.judge_rows(report))
 
     # Interaction
+    def _choose_report_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save report", "report.html", "HTML files (*.html);;All files (*)"
+        )
+        if path:
+            self.save_report(Path(path))
+
+    def save_report(self, path: Path) -> None:
+        """Write the figures shown as an HTML report (on the worker)."""
+        if self.report is None:
+            return
+        self.runner.run(
+            write_report,
+            self.report,
+            path,
+            on_done=self._report_saved,
+            on_error=lambda exc: self.status.setText(f"Report not saved: {exc}"),
+        )
+
+    def _report_saved(self, path: Path) -> None:
+        self.status.setText(f"Report saved to {path}")
+        self.report_saved.emit(str(path))
+
     def _bar_clicked(self, selection: object) -> None:
         if not isinstance(selection, Selection):
             return

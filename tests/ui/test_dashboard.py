@@ -121,6 +121,18 @@ def test_dashboard_shows_the_figures_and_a_bar_opens_its_sessions(
     )
 
 
+def test_the_dashboard_saves_the_figures_as_a_report(
+    qtbot: QtBot, lead_window: MainWindow, reviewed: Path, tmp_path: Path
+) -> None:
+    board = _open_board(qtbot, lead_window, reviewed)
+    out = tmp_path / "board.html"
+    with qtbot.waitSignal(board.report_saved, timeout=10_000) as saved:
+        board.save_report(out)
+    assert saved.args == [str(out)]
+    html = out.read_text(encoding="utf-8")
+    assert "Review report — batch b" in html and "&lt;b&gt;eve&lt;/b&gt;" in html
+
+
 def test_a_disagreement_is_adjudicated_from_the_dashboard(
     qtbot: QtBot, lead_window: MainWindow, reviewed: Path
 ) -> None:
