@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from reviewer.domain import stats
-from reviewer.domain.review import ReviewRole
+from reviewer.domain.batch import SamplingSpec
+from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.services.adjudication import AdjudicationError, adjudicate, load_case
 from reviewer.services.analytics import (
@@ -18,7 +19,9 @@ from reviewer.services.analytics import (
     compute_stats,
     matching_sessions,
 )
+from reviewer.services.batches import create_batch
 from reviewer.services.progress import Cancelled, Progress
+from reviewer.store.reviews import save_review
 from reviewer.store.tables import AuditEntry, ReviewRow, SessionRow
 from reviewer.store.workspace import Workspace
 from tests.services.analytics_helpers import batch, label, queue, sessions
@@ -307,3 +310,49 @@ def test_the_sessions_behind_a_bar(workspace: Workspace, rubric: Rubric) -> None
     assert matching_sessions(workspace, narrowed, Selection("tag", "looped")) == _ids(
         workspace, ["s-001"]
     )
+
+
+def test_a_rubric_without_failure_tags_or_scales(workspace: Workspace) -> None:
+    tiny = Rubric.model_validate(
+        {
+            "name": "tiny",
+            "dimensions": [
+                {"name": "helpful", "label": "Helpful", "kind": "boolean"},
+                {"name": "tone", "label": "Tone", "kind": "choice",
+                 "options": [{"value": "polite", "label": "Polite"},
+                             {"value": "rude", "label": "Rude"}]},
+            ],
+        }
+    )  # fmt: skip
+    sessions(workspace, ["1.0"] * 4)
+    b = create_batch(
+        workspace,
+        "t",
+        SamplingSpec(size=4, reviewers=["ann", "ben"], overlap=1.0, rubric_name="tiny"),
+        rubric=tiny,
+    )
+    helpful = {"ann": [True, True, False, False], "ben": [True, False, False, False]}
+    for who, answers in helpful.items():
+        for item, yes in zip(b.items, answers, strict=True):
+            with workspace.write() as s:
+                save_review(
+                    s,
+                    Review(session_key=item.session_key, batch="t", reviewer=who,
+                           rubric_name="tiny", rubric_version=1, status=ReviewStatus.SUBMITTED,
+                           values={"helpful": yes, "tone": "polite"}),
+                    tiny,
+                )  # fmt: skip
+    report = compute_stats(workspace, StatsQuery(batch="t"))
+    q = report.quality
+    assert q.overall_failure_rate is None and q.overall_mean_quality is None
+    assert q.quality_dimension is None
+    helpful_dist = next(d for d in q.distributions if d.dimension == "helpful")
+    assert [(o.value, o.count) for o in helpful_dist.options] == [("false", 5), ("true", 3)]
+    alpha = {a.dimension: a for a in report.agreement.alpha}
+    reliability = np.array([[1, 1, 0, 0], [1, 0, 0, 0]], dtype=float)
+    assert alpha["helpful"].alpha == pytest.approx(
+        stats.krippendorff_alpha(reliability, "nominal"), abs=1e-6
+    )
+    assert alpha["tone"].alpha is None  # one value only: undefined
+    assert report.agreement.disagreements_total == 1
+    assert report.agreement.disagreements[0].dimensions == ["helpful"]

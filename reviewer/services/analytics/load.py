@@ -312,9 +312,12 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     with ws.read() as s:
         scope = resolve(s, query)
         dialect = s.connection().dialect.name
-        rubrics = [Rubric.model_validate(d) for d in s.scalars(select(RubricRow.definition))]
+        rubrics = {
+            int(i): Rubric.model_validate(d)
+            for i, d in s.execute(select(RubricRow.id, RubricRow.definition))
+        }
         batch_names = {int(i): str(n) for i, n in s.execute(select(BatchRow.id, BatchRow.name))}
-    dims, tag_labels = dimensions(rubrics)
+    dims, tag_labels = dimensions(list(rubrics.values()))
     dim_columns = [d.column for d in dims]
     submitted = ReviewRow.status == "submitted"
     status = case(STATUS_CODES, value=ReviewRow.status, else_=0)
@@ -345,6 +348,11 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
         ),
         # few; merging with the reviews keeps those in scope
         "gold": select(*review_columns(dims)).where(*main_reviews("gold"), submitted),
+        "rubrics": scope.reviews(
+            select(ReviewRow.rubric_id.label("rubric_id"))
+            .where(ReviewRow.role.in_(("reviewer", "adjudicator")))
+            .distinct()
+        ),
         "tags": scope.reviews(
             select(ReviewTag.tag.label("tag"), func.count().label("count"))
             .join(ReviewRow, ReviewRow.id == ReviewTag.review_id)
@@ -371,6 +379,9 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
                 future.cancel()
             raise
     scores, sample = frames["judge scores"]
+    used = [rubrics[int(i)] for i in frames["rubrics"]["rubric_id"] if int(i) in rubrics]
+    names = {d.name for r in used for d in r.dimensions}
+    dims = [d for d in dims if d.name in names]  # the dimensions of the rubrics reviewed with
     reviews, items, sessions = frames["reviews"], frames["items"], frames["sessions"]
     assignments = frames["assignments"]
     adjudications, gold, tags = frames["adjudications"], frames["gold"], frames["tags"]
@@ -422,7 +433,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     return Data(
         dims=dims,
         tag_labels=tag_labels,
-        has_taxonomy=any(r.taxonomy is not None for r in rubrics),
+        has_taxonomy=any(r.taxonomy is not None for r in used),
         batch_names=batch_names,
         reviewers=reviewers,
         versions=list(versions),
