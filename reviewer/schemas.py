@@ -26,6 +26,8 @@ from reviewer.domain.pack import (
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
+from reviewer.export import shapes
+from reviewer.export.manifest import ExportManifest
 from reviewer.services.importing import ImportSummary
 from reviewer.services.merging import MergeReport
 
@@ -69,6 +71,25 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "batch-plan.schema.json": _model(Plan, "`reviewer sample --plan --json`"),
     "batch-list.schema.json": _list(BatchSummary, "`reviewer batch list --json`"),
     "stats.schema.json": _model(StatsReport, "`reviewer stats --json` (format version 1)"),
+    "export-manifest.schema.json": _model(ExportManifest, "Export manifest (v1)"),
+    "export-review-row.schema.json": _model(shapes.ReviewRow, "Export row, --level review (v1)"),
+    "export-session-row.schema.json": _model(shapes.SessionRow, "Export row, --level session (v1)"),
+    "export-openai-sft.schema.json": _model(shapes.OpenAISftLine, "openai-sft line (v1)"),
+    "export-openai-dpo.schema.json": _model(shapes.OpenAIDpoLine, "openai-dpo line (v1)"),
+    "export-trl-sft.schema.json": _model(shapes.TrlSftLine, "trl-sft line (v1)"),
+    "export-trl-dpo.schema.json": _model(shapes.TrlDpoLine, "trl-dpo line (v1)"),
+    "export-eval.schema.json": _model(shapes.EvalLine, "eval-jsonl line (v1)"),
+    "export-langfuse-score.schema.json": _model(shapes.LangfuseScore, "langfuse-scores line"),
+    "export-langsmith-feedback.schema.json": _model(
+        shapes.LangsmithFeedback, "langsmith-feedback line"
+    ),
+    "export-phoenix-annotation.schema.json": _model(
+        shapes.PhoenixAnnotation, "phoenix-annotations line"
+    ),
+    "export-otel-evaluation.schema.json": _model(
+        shapes.OtelEvaluations, "otel-evaluations line (OTLP/JSON LogsData)"
+    ),
+    "export-inspect-score-edit.schema.json": _model(shapes.InspectScoreEdit, "inspect-scores line"),
 }
 """File name → schema builder. Add a line here for every new shape we write."""
 

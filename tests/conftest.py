@@ -48,3 +48,13 @@ def _no_dangling_threads() -> Iterator[None]:
 def _logs_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Logs of the code under test go to a throwaway folder, never the user's."""
     monkeypatch.setenv("AGENTOPS_REVIEWER_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+
+
+@pytest.fixture(autouse=True)
+def _user_data_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drafts kept locally and opened packs go to a throwaway folder, never the user's."""
+    from reviewer.services.packs import DATA_DIR_ENV
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path_factory.mktemp("userdata")))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from reviewer import __version__
-from reviewer.cli import stubs
+from reviewer.cli.cmd_backup import backup_cmd, check_cmd, diagnostics_cmd, restore_cmd
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
+from reviewer.cli.cmd_export import export_cmd
 from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
 from reviewer.cli.cmd_review import review_cmd
@@ -34,10 +35,14 @@ for _command in (
     review_cmd,
     stats_cmd,
     report_cmd,
-    stubs.export_cmd,
+    export_cmd,
     pack_cmd,
     merge_cmd,
     audit_cmd,
+    backup_cmd,
+    restore_cmd,
+    check_cmd,
+    diagnostics_cmd,
     demo_cmd,
     generate_cmd,
 ):

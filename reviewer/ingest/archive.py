@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
 MAX_RATIO = 100
@@ -28,6 +29,19 @@ def _check(info: zipfile.ZipInfo, max_entry_bytes: int) -> None:
         raise ArchiveError(f"entry {name!r} expands more than {MAX_RATIO}× (a zip bomb?)")
 
 
+LOCAL_HEADER = 30
+"""Fixed size of a zip local file header, before its name and extra field."""
+
+
+def _no_overlaps(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse entries whose data share bytes (a crafted archive: one blob, many entries)."""
+    ordered = sorted(infos, key=lambda i: i.header_offset)
+    for a, b in pairwise(ordered):
+        end = a.header_offset + LOCAL_HEADER + len(a.filename.encode()) + a.compress_size
+        if b.header_offset < end:
+            raise ArchiveError(f"entries {a.filename!r} and {b.filename!r} overlap")
+
+
 class SafeZip:
     """A checked view of a zip file: every entry vetted before anything is read."""
 
@@ -43,6 +57,7 @@ class SafeZip:
             if info.filename in seen:
                 raise ArchiveError(f"entry {info.filename!r} appears twice")
             seen.add(info.filename)
+        _no_overlaps(self._zip.infolist())
         self.names = sorted(seen)
 
     def read(self, name: str) -> bytes:

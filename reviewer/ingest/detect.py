@@ -70,11 +70,13 @@ def detect(path: Path) -> LineFormat:
     for f in LINE_FORMATS:
         if value is not None and f.looks_like(value):
             return f
+    problem: str | None = None
     if value is None and head.lstrip()[:1] in (b"{", b"["):
         try:
             doc = read_document(path)
-        except RecordError:
+        except RecordError as exc:
             doc = None
+            problem = str(exc)
         for f in LINE_FORMATS:
             if doc is not None and f.looks_like(doc):
                 return replace(f, whole_file=True, archive=None)
@@ -82,6 +84,8 @@ def detect(path: Path) -> LineFormat:
         for f in LINE_FORMATS:
             if f.hint in first_line:
                 return f
+    if problem is not None:
+        raise UnknownFormat(f"{path}: cannot be read: {problem}")
     raise UnknownFormat(
         f"{path}: not a format AgentOps Reviewer reads; known formats: {', '.join(KNOWN)}"
     )

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from reviewer.domain.session import Role, Step, ToolCall
+from reviewer.ingest.records import too_deep
 
 ROLES = {
     "system": Role.SYSTEM,
@@ -32,9 +33,10 @@ def maybe_json(value: Any) -> Any:
     """A JSON string parsed when it parses as an object or array, else unchanged."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
-            return orjson.loads(value)
+            parsed = orjson.loads(value)
         except orjson.JSONDecodeError:
             return value
+        return value if too_deep(parsed) else parsed
     return value
 
 

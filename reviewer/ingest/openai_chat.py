@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from reviewer.domain.session import Agent, Role, Session, Source, Step, ToolCall
-from reviewer.ingest.records import RecordError
+from reviewer.ingest.records import RecordError, too_deep
 
 NAME = "openai-chat"
 
@@ -54,9 +54,10 @@ def parse_arguments(raw: Any) -> Any:
     """Tool-call arguments: a JSON string parsed when it parses, else kept as given."""
     if isinstance(raw, str):
         try:
-            return orjson.loads(raw)
+            parsed = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return raw
+        return raw if too_deep(parsed) else parsed
     return raw
 
 

@@ -33,7 +33,22 @@ def _reason(exc: Exception) -> str:
         where = ".".join(str(p) for p in err.get("loc", ())) or "record"
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         return f"{where}: {err.get('msg', 'invalid')}{more}"
+    if isinstance(exc, AttributeError | IndexError):
+        # a value of the wrong type where the format has an object or a list
+        return f"unexpected shape: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+_SHAPE_ERRORS = (
+    RecordError,
+    ValidationError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+)
+"""What a format's parser may raise on a record of the wrong shape: that record is rejected."""
 
 
 def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Session | Reject]:
@@ -50,7 +65,7 @@ def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[S
         try:
             doc = read_document(path, max_record_bytes)
             yield from list(fmt.sessions(doc, name, 1))
-        except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
+        except _SHAPE_ERRORS as exc:
             yield Reject(name, 1, _reason(exc))
         return
     for item in iter_lines(path, max_record_bytes):
@@ -63,5 +78,5 @@ def parse_file(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[S
             continue
         try:
             yield from list(fmt.sessions(item.value, name, item.line))
-        except (RecordError, ValidationError, ValueError, TypeError, KeyError) as exc:
+        except _SHAPE_ERRORS as exc:
             yield Reject(name, item.line, _reason(exc))

@@ -13,8 +13,12 @@ from typing import Any, BinaryIO
 import orjson
 
 DEFAULT_MAX_RECORD_BYTES = 50_000_000
-MAX_DEPTH = 1024
-"""One nesting limit on every path: orjson (>= 3.10) refuses deeper documents."""
+MAX_DEPTH = 200
+"""One nesting limit on every path. orjson reads up to 1,024 levels but writes only 254,
+and pydantic's JSON reader stops near 201: a record deeper than this could be read but not
+validated or stored, so it is refused up front, with the same message everywhere."""
+PARSER_DEPTH = 1024
+"""orjson's own limit (it refuses deeper documents itself, before we walk them)."""
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -77,7 +81,25 @@ def parse_json(data: bytes) -> Any:
         if "surrogate" in msg.lower():
             raise RecordError("contains a lone UTF-16 surrogate (\\ud800-\\udfff)") from None
         raise RecordError(f"malformed JSON: {msg.splitlines()[0]}") from None
+    if too_deep(value):
+        raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
     return value
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels (no recursion)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def iter_lines(

@@ -18,7 +18,7 @@ from pathlib import Path
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.services.packs import user_data_dir
-from reviewer.services.reviewing import save
+from reviewer.services.reviewing import store
 from reviewer.store.reviews import ConflictError
 from reviewer.store.workspace import Workspace, WorkspaceUnavailable
 
@@ -57,6 +57,8 @@ class FlushReport:
     """Changed in the workspace meanwhile: both versions attached, the draft still kept."""
     remaining: int = 0
     """Drafts still kept (the workspace went away again, or conflicts)."""
+    versions: dict[str, int] = field(default_factory=dict)
+    """The stored version of each review saved."""
 
 
 class DraftStore:
@@ -125,6 +127,8 @@ class SaveOutcome:
     kept_locally: bool
     """True: the workspace was unreachable; the review waits in the draft store."""
     message: str = ""
+    version: int | None = None
+    """The stored version (None when kept locally): what the next save expects."""
 
 
 def save_or_keep(
@@ -142,7 +146,8 @@ def save_or_keep(
     the server is away). Conflicts (``ConflictError``) are raised, as from a plain save.
     """
     try:
-        return SaveOutcome(save(ws, review, rubric, expected_version=expected_version), False)
+        stored = store(ws, review, rubric, expected_version=expected_version)
+        return SaveOutcome(stored.review, False, version=stored.version)
     except WorkspaceUnavailable as exc:
         drafts.keep(workspace_id, review, rubric, expected_version)
         log.warning("workspace unreachable, review %s kept locally: %s", review.uid, exc)
@@ -158,7 +163,7 @@ def flush_drafts(ws: Workspace, drafts: DraftStore, workspace_id: str | None = N
     pending = drafts.pending(workspace_id)
     for draft in pending:
         try:
-            save(ws, draft.review, draft.rubric, expected_version=draft.expected_version)
+            stored = store(ws, draft.review, draft.rubric, expected_version=draft.expected_version)
         except ConflictError as exc:
             report.conflicts.append(exc)
             continue
@@ -166,5 +171,6 @@ def flush_drafts(ws: Workspace, drafts: DraftStore, workspace_id: str | None = N
             break
         drafts.discard(workspace_id, draft.review.uid)
         report.saved.append(draft.review.uid)
+        report.versions[draft.review.uid] = stored.version
     report.remaining = len(pending) - len(report.saved)
     return report

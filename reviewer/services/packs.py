@@ -155,9 +155,11 @@ def create_pack(
                         session_key=sess.session_key,
                         session_revision=sess.revision,
                         entry=entry,
-                        stratum=item.stratum,
+                        # Gold items go out unmarked (a reviewer must not tell them apart),
+                        # and a blind batch's strata (agent, version...) stay at home.
+                        stratum=None if brow.blind else item.stratum,
                         inclusion_probability=item.inclusion_probability,
-                        is_gold=item.is_gold,
+                        is_gold=False,
                         claimed_at=claimed_at,
                     )
                 )

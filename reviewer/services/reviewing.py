@@ -146,6 +146,9 @@ class ReviewItem:
     review: Review
     is_new: bool
     blind: bool
+    version: int | None = None
+    """The stored version of ``review`` (None for a new one): saves expect it, so an edit
+    made elsewhere meanwhile is detected instead of overwritten."""
 
 
 def open_item(ws: Workspace, queue: Queue, session_id: int) -> ReviewItem:
@@ -181,13 +184,22 @@ def open_item(ws: Workspace, queue: Queue, session_id: int) -> ReviewItem:
                 rubric_name=rubric.name,
                 rubric_version=rubric.version,
             )
-    return ReviewItem(session_id, session, rubric, review, existing is None, queue.blind)
+    version = existing.version_id if existing is not None else None
+    return ReviewItem(session_id, session, rubric, review, existing is None, queue.blind, version)
 
 
-def save(
+@dataclass(frozen=True)
+class Stored:
+    review: Review
+    """The review as stored."""
+    version: int
+    """Its stored version: what the next save of it expects."""
+
+
+def store(
     ws: Workspace, review: Review, rubric: Rubric, *, expected_version: int | None = None
-) -> Review:
-    """Save ``review`` (idempotent: repeating it changes nothing) and return it as stored.
+) -> Stored:
+    """Save ``review`` (idempotent: repeating it changes nothing); return it and its version.
 
     With ``expected_version``, a review changed elsewhere since that version raises
     ``ConflictError`` (reviewer.store.reviews) instead of being overwritten.
@@ -196,8 +208,17 @@ def save(
     if stamped.status is ReviewStatus.SUBMITTED and stamped.submitted_at is None:
         stamped.submitted_at = stamped.updated_at
     with ws.write() as s:
-        save_review(s, stamped, rubric, expected_version=expected_version)
-    return stamped
+        row_id = save_review(s, stamped, rubric, expected_version=expected_version)
+        version = s.scalar(select(ReviewRow.version_id).where(ReviewRow.id == row_id))
+    assert version is not None
+    return Stored(stamped, version)
+
+
+def save(
+    ws: Workspace, review: Review, rubric: Rubric, *, expected_version: int | None = None
+) -> Review:
+    """:func:`store`, returning just the review."""
+    return store(ws, review, rubric, expected_version=expected_version).review
 
 
 def missing_for_submit(review: Review, rubric: Rubric) -> list[str]:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from reviewer.resources import default_rubric
 from reviewer.store.rubrics import find_rubric, store_rubric
-from reviewer.store.workspace import Workspace, WorkspaceError, create_workspace, open_workspace
+from reviewer.store.workspace import (
+    Workspace,
+    WorkspaceError,
+    create_workspace,
+    open_workspace,
+    sqlite_file,
+)
 
 __all__ = ["Workspace", "WorkspaceError", "init_workspace", "open_existing"]
 
@@ -25,7 +31,17 @@ def init_workspace(target: str | Path) -> Workspace:
 
 
 def open_existing(target: str | Path) -> Workspace:
-    """Open a workspace, upgrading its schema when needed (a backup is taken first)."""
+    """Open a workspace, upgrading its schema when needed (a backup is taken first).
+
+    An SQLite workspace is checked first (``quick_check``): a damaged one is set aside
+    untouched and :class:`reviewer.services.backups.WorkspaceDamaged` names the latest good
+    backup.
+    """
+    from reviewer.services.backups import check_at_open
+
+    db = sqlite_file(target)
+    if db is not None:
+        check_at_open(db)
     ws = open_workspace(target)
     _ensure_default_rubric(ws)
     return ws

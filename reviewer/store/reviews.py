@@ -258,3 +258,28 @@ def get_review(s: OrmSession, uid: str) -> Review | None:
 def review_version(s: OrmSession, uid: str) -> int | None:
     """The stored ``version_id`` of a review (what optimistic locking compares), or None."""
     return s.scalar(select(ReviewRow.version_id).where(ReviewRow.uid == uid))
+
+
+def mark_resolved(
+    s: OrmSession, uid: str, *, actor: str, note: dict[str, Any], at: datetime | None = None
+) -> None:
+    """Settle the conflict of a kept-aside version (audited; the version itself is kept)."""
+    row = s.scalar(select(ReviewRow).where(ReviewRow.uid == uid))
+    if row is None or row.conflict_of is None:
+        raise ReviewStoreError(f"review {uid} is not a version kept aside by a conflict")
+    if row.resolved_at is not None:
+        return  # settled already: settling again changes nothing
+    now = at or datetime.now(UTC)
+    row.resolved_at = now
+    snapshot = _snapshot(row)
+    s.add(
+        AuditEntry(
+            at=now,
+            actor=actor,
+            action="resolve",
+            review_uid=uid,
+            session_id=row.session_id,
+            before=snapshot,
+            after={**snapshot, **note},
+        )
+    )

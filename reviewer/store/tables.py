@@ -223,6 +223,8 @@ class ReviewRow(Base):
     """Where the review was made: "local", or "pack:<id>" when merged from a review pack."""
     conflict_of: Mapped[str | None] = mapped_column(String(64), index=True)
     """Set on a version kept aside by a merge: the uid of the review it conflicts with."""
+    resolved_at: Mapped[datetime | None]
+    """When a lead settled the conflict of this kept-aside version (None: still open)."""
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

@@ -59,6 +59,30 @@ def _unreachable(exc: BaseException) -> bool:
     return sqlstate is None or sqlstate.startswith(_UNREACHABLE_SQLSTATES)
 
 
+class WorkspaceWriteError(WorkspaceError):
+    """The workspace's storage refused a write (disk full, read-only, I/O error). Nothing of
+    the transaction was kept; the same write can be tried again once the cause is gone."""
+
+
+_STORAGE_PROBLEMS = (
+    ("database or disk is full", "the disk is full: free some space"),
+    ("readonly", "the workspace file is read-only"),
+    ("disk i/o error", "a disk I/O error occurred"),
+    ("unable to open database file", "the workspace's folder cannot be written"),
+)
+
+
+def storage_problem(name: str, exc: BaseException) -> WorkspaceWriteError | None:
+    """One clear line for an SQLite write that the storage refused (None for other errors)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig).lower()
+    for needle, said in _STORAGE_PROBLEMS:
+        if needle in text:
+            return WorkspaceWriteError(f"{name} was not changed: {said}")
+    return None
+
+
 def unavailable_error(url: str, exc: BaseException) -> WorkspaceUnavailable:
     """One clear line about an unreachable workspace, with no credentials in it."""
     orig = getattr(exc, "orig", None) or exc
@@ -99,6 +123,15 @@ def normalise_url(target: str | Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def sqlite_file(target: str | Path) -> Path | None:
+    """The file of an SQLite workspace target (None for a server URL)."""
+    url = normalise_url(target)
+    if not url.startswith("sqlite"):
+        return None
+    db = make_url(url).database
+    return Path(db) if db else None
+
+
 def display_url(url: str) -> str:
     """The URL with any password masked, safe for logs and messages."""
     return make_url(url).render_as_string(hide_password=True)
@@ -124,6 +157,11 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        # No automatic (PASSIVE) checkpoints: the WAL-reset bug of SQLite 3.7.0-3.51.2 needs
+        # a checkpoint that runs without the write lock while another connection resets the
+        # WAL. Ours run only through Workspace.checkpoint(), in TRUNCATE mode, which holds
+        # the write lock throughout, so no commit (and no WAL reset) can race one.
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -137,6 +175,16 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+"""A write that leaves the WAL larger than this checkpoints it (keeps the WAL bounded)."""
+CHECKPOINT_WAIT_MS = 250
+"""How long a checkpoint waits for readers and writers before giving up until next time."""
+
+
+def wal_path(db: Path) -> Path:
+    return db.with_name(db.name + "-wal")
+
+
 class Workspace:
     """An open workspace. Hand out ORM sessions per unit of work; never share them."""
 
@@ -145,6 +193,7 @@ class Workspace:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._id: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -180,7 +229,42 @@ class Workspace:
         except DBAPIError as exc:
             if _unreachable(exc):
                 raise unavailable_error(self.url, exc) from None
+            problem = storage_problem(self.display_name, exc) if self.is_sqlite else None
+            if problem is not None:
+                raise problem from None
             raise
+        self._after_write()
+
+    def _after_write(self) -> None:
+        if self.is_sqlite and self.path is not None:
+            try:
+                size = wal_path(self.path).stat().st_size
+            except OSError:
+                return
+            if size > WAL_CHECKPOINT_BYTES:
+                self.checkpoint()
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """Copy the WAL into the database and truncate it (SQLite; None elsewhere).
+
+        TRUNCATE mode holds the write lock for the whole checkpoint; it gives up (busy)
+        rather than wait long for readers, and the next write tries again. Returns SQLite's
+        (busy, wal frames, frames checkpointed).
+        """
+        if not self.is_sqlite:
+            return None
+        raw = self.engine.raw_connection()
+        try:
+            con = raw.driver_connection
+            assert isinstance(con, sqlite3.Connection)
+            con.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                row = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                con.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            return (int(row[0]), int(row[1]), int(row[2]))
+        finally:
+            raw.close()
 
     def meta(self, key: str) -> str | None:
         with self.read() as s:
@@ -189,9 +273,12 @@ class Workspace:
 
     @property
     def workspace_id(self) -> str:
-        value = self.meta("workspace_id")
-        assert value is not None, "workspace without an id"
-        return value
+        """The workspace's id (read once, then known even while the server is away)."""
+        if self._id is None:
+            value = self.meta("workspace_id")
+            assert value is not None, "workspace without an id"
+            self._id = value
+        return self._id
 
     def close(self) -> None:
         self.engine.dispose()
@@ -247,6 +334,7 @@ def open_workspace(target: str | Path, *, create: bool = False) -> Workspace:
     try:
         migrate.upgrade_to_head(ws)
         _init_meta(ws)
+        ws.workspace_id  # noqa: B018 - read now, so it is known when the server goes away
     except migrate.MigrationError as exc:
         ws.close()
         raise WorkspaceError(str(exc)) from None

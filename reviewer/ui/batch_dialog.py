@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QSpinBox,
     QTableWidget,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from reviewer.domain.batch import Batch, Plan, SamplingSpec
 from reviewer.services.batches import PRIORITY_SIGNALS, STRATUM_FIELDS, create_batch, plan
 from reviewer.store.workspace import Workspace
+from reviewer.ui.messages import plain_label
 from reviewer.ui.tasks import TaskRunner
 
 COLUMNS = ("Stratum", "Sessions", "Gets", "Chance", "Needs")
@@ -105,9 +105,9 @@ class NewBatchDialog(QDialog):
         form.addRow("", self.include_reviewed)
         planner = QHBoxLayout()
         planner.addWidget(self.margin)
-        planner.addWidget(QLabel("at"))
+        planner.addWidget(plain_label("at"))
         planner.addWidget(self.confidence)
-        planner.addWidget(QLabel("confidence"))
+        planner.addWidget(plain_label("confidence"))
         planner.addStretch(1)
         form.addRow("Planner", planner)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -119,7 +119,7 @@ class NewBatchDialog(QDialog):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(180)
         self.table.verticalHeader().hide()
-        self.message = QLabel()
+        self.message = plain_label()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
         self.buttons = QDialogButtonBox(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QToolButton, QWidget
+
+from reviewer.ui.messages import plain_label
 
 
 class FindBar(QWidget):
@@ -17,7 +19,7 @@ class FindBar(QWidget):
         self.edit.setPlaceholderText("Find in session")
         self.edit.setClearButtonEnabled(True)
         self.edit.installEventFilter(self)
-        self.result = QLabel()
+        self.result = plain_label()
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         prev = QToolButton()
         prev.setText("▲")

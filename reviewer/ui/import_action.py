@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from reviewer.services.importing import ImportSummary, import_paths
 from reviewer.services.progress import Progress
 from reviewer.store.workspace import Workspace
+from reviewer.ui.messages import Icon, inform
 from reviewer.ui.tasks import TaskRunner
 
 SHOW_AFTER_MS = 600
@@ -53,7 +54,9 @@ class ImportJob(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         self.dialog.reset()
-        QMessageBox.critical(self.dialog.parentWidget(), "Import failed", str(exc))
+        self.error_box = inform(
+            self.dialog.parentWidget(), Icon.Critical, "Import failed", str(exc)
+        )
         self.finished.emit(None)
 
 

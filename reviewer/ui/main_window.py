@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
 )
 
 from reviewer import __version__
+from reviewer.services.audit import audit_trail
+from reviewer.services.backups import (
+    BackupInfo,
+    WorkspaceDamaged,
+    backup_now,
+    list_backups,
+    restore,
+)
 from reviewer.services.browse import SessionSummary
+from reviewer.services.conflicts import Choice, open_conflicts, resolve_conflict
 from reviewer.services.importing import ImportSummary
+from reviewer.services.merging import MergeReport, merge_results
+from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_info, write_results
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.dashboard import Dashboard
+from reviewer.ui.export_dialog import export_action
+from reviewer.ui.history_dialog import HistoryDialog
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
+from reviewer.ui.messages import Icon, inform, message_box, plain_label
+from reviewer.ui.review_compare import ConflictsDialog
 from reviewer.ui.session_list import SessionListWindow, SessionsWanted
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.workbench import Workbench
@@ -39,10 +54,34 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+S", "Skip, with a reason"),
     ("Ctrl+Shift+F", "Flag for escalation, with a reason"),
     ("Ctrl+F", "Find in session (Enter: next, Shift+Enter: previous, Esc: close)"),
+    ("Ctrl+H", "History of this session's reviews (the audit trail)"),
     ("Ctrl+I", "Import sessions"),
+    ("Ctrl+E", "Export labels (CSV, JSONL, Parquet, fine-tuning, eval and feedback files)"),
+    ("Ctrl+Shift+D", "Dashboard: coverage, quality, agreement; adjudicate disagreements"),
     ("Ctrl+O", "Open a workspace"),
+    ("Ctrl+Shift+O", "Open a review pack (offline review)"),
 ]
+
+BACKUP_EVERY_MS = 30 * 60 * 1000
+"""While a workspace is open, an online backup is taken this often (and once at opening)."""
 """The keyboard contract, shown in Help → Keyboard shortcuts and the README."""
+
+
+def _with_pack_info(ws: Workspace) -> tuple[Workspace, PackInfo | None]:
+    """Worker side of opening: the workspace, and the pack it came from (if it did)."""
+    try:
+        return ws, pack_info(ws)
+    except BaseException:
+        ws.close()
+        raise
+
+
+def _open_any(target: str | Path) -> tuple[Workspace, PackInfo | None]:
+    return _with_pack_info(open_existing(target))
+
+
+def _open_pack_file(path: Path) -> tuple[Workspace, PackInfo | None]:
+    return _with_pack_info(open_pack(path))
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +103,17 @@ class MainWindow(QMainWindow):
         self.import_runner.failed.connect(self._show_error)
         self.workspace: Workspace | None = None
         self.last_import: ImportSummary | None = None
+        self.pack: PackInfo | None = None
+        """Set while the open workspace is a review pack opened offline."""
+        self.last_merge: MergeReport | None = None
+        self.last_results: ResultsSummary | None = None
+        self.conflicts_dialog: ConflictsDialog | None = None
+        self.history_dialog: HistoryDialog | None = None
+        self.problem_box: QMessageBox | None = None
+        self.last_backup: Path | None = None
+        self._backup_timer = QTimer(self)
+        self._backup_timer.setInterval(BACKUP_EVERY_MS)
+        self._backup_timer.timeout.connect(self.backup_now)
         self.reviewer = (
             reviewer or str(settings.value("reviewer/name", "", type=str)) or (getpass.getuser())
         )
@@ -85,8 +135,8 @@ class MainWindow(QMainWindow):
         self.splitter = self.bench.splitter
         self.setCentralWidget(self.bench)
 
-        self.count_label = QLabel()
-        self.reviewer_label = QLabel()
+        self.count_label = plain_label()
+        self.reviewer_label = plain_label()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menus()
@@ -105,8 +155,39 @@ class MainWindow(QMainWindow):
         self.import_action.setStatusTip("Import agent sessions from files (format detected)")
         self.import_action.triggered.connect(lambda: self.import_files(choose_files(self)))
         file_menu.addAction(self.import_action)
+        file_menu.addAction(export_action(self))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        open_pack_action = QAction("Open review &pack…", self)
+        open_pack_action.setShortcut("Ctrl+Shift+O")
+        open_pack_action.setStatusTip(
+            "Review a pack offline: a batch's items for one reviewer, cut by the lead"
+        )
+        open_pack_action.triggered.connect(self._choose_pack)
+        file_menu.addAction(open_pack_action)
+        self.return_action = QAction("Return &results…", self)
+        self.return_action.setStatusTip("Write the results of this pack, to send to the lead")
+        self.return_action.setEnabled(False)
+        self.return_action.triggered.connect(self._choose_results_out)
+        file_menu.addAction(self.return_action)
+        self.merge_action = QAction("&Merge results…", self)
+        self.merge_action.setStatusTip(
+            "Merge results files from reviewers into this workspace (a backup is taken first)"
+        )
+        self.merge_action.triggered.connect(self._choose_results_in)
+        file_menu.addAction(self.merge_action)
+        file_menu.addSeparator()
+        backup = QAction("&Back up now", self)
+        backup.setStatusTip("Take an online backup of this workspace (also every 30 minutes)")
+        backup.triggered.connect(self.backup_now)
+        file_menu.addAction(backup)
+        restore_action = QAction("Restore from bac&kup…", self)
+        restore_action.setStatusTip(
+            "Put a backup in place of this workspace (what is there is backed up first)"
+        )
+        restore_action.triggered.connect(self._choose_backup)
+        file_menu.addAction(restore_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -123,10 +204,19 @@ class MainWindow(QMainWindow):
         dashboard.setStatusTip("Coverage, quality, agreement and judge figures; adjudication")
         dashboard.triggered.connect(self.open_dashboard)
         batch_menu.addAction(dashboard)
+        conflicts = QAction("Resolve &conflicts…", self)
+        conflicts.setStatusTip("Reviews changed in two places, kept side by side by a merge")
+        conflicts.triggered.connect(self.show_conflicts)
+        batch_menu.addAction(conflicts)
         review_menu = self.menuBar().addMenu("&Review")
         for action in self.bench.actions_:
             review_menu.addAction(action)
         review_menu.addSeparator()
+        history = QAction("&History of this session", self)
+        history.setShortcut("Ctrl+H")
+        history.setStatusTip("Every change to this session's reviews: who, when, before, after")
+        history.triggered.connect(self.show_history)
+        review_menu.addAction(history)
         who = QAction("Change &reviewer name…", self)
         who.setStatusTip("The name every review you make records")
         who.triggered.connect(self._change_reviewer)
@@ -136,6 +226,10 @@ class MainWindow(QMainWindow):
         keys.setShortcut("F1")
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
+        problem = QAction("&Report a problem…", self)
+        problem.setStatusTip("Copy diagnostics (versions, platform, recent errors; no content)")
+        problem.triggered.connect(self.report_problem)
+        help_menu.addAction(problem)
         about = QAction("&About AgentOps Reviewer", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -207,9 +301,37 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self.bench.set_workspace(self.workspace, name, self.batch)
 
-    def _about(self) -> None:
-        QMessageBox.about(
+    def report_problem(self) -> QMessageBox:
+        """Copy the diagnostics to the clipboard and show them."""
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+        from PySide6.QtWidgets import QApplication
+
+        from reviewer.services.diagnostics import report
+
+        kind = "none open"
+        if self.workspace is not None:
+            kind = "SQLite" if self.workspace.is_sqlite else "PostgreSQL"
+            kind += " (review pack)" if self.pack is not None else ""
+        text = report({"Qt": f"{qVersion()} (PySide6 {pyside_version})", "Workspace": kind})
+        QApplication.clipboard().setText(text)
+        box = message_box(
             self,
+            Icon.Information,
+            "Report a problem",
+            "These diagnostics are on the clipboard: paste them into your report, with what "
+            "you did and what happened. They hold no session content, paths or passwords.",
+            details=text,
+        )
+        box.addButton(QMessageBox.StandardButton.Ok)
+        self.problem_box = box
+        box.open()
+        return box
+
+    def _about(self) -> None:
+        self.problem_box = inform(
+            self,
+            Icon.Information,
             "About AgentOps Reviewer",
             f"AgentOps Reviewer {__version__}\nHuman review of recorded AI-agent sessions.",
         )
@@ -239,13 +361,242 @@ class MainWindow(QMainWindow):
     # Workspace
     def open_workspace(self, target: str) -> None:
         self.statusBar().showMessage(f"Opening {target}…")
-        self.runner.run(
-            open_existing, target, on_done=self._workspace_ready, on_error=self._open_failed
+        self.runner.run(_open_any, target, on_done=self._opened, on_error=self._open_failed)
+
+    def open_pack_file(self, path: Path) -> None:
+        """Open a review pack as a private workspace (continuing earlier work on it)."""
+        self.statusBar().showMessage(f"Opening pack {path.name}…")
+        self.runner.run(_open_pack_file, path, on_done=self._opened, on_error=self._open_failed)
+
+    def _opened(self, result: tuple[Workspace, PackInfo | None]) -> None:
+        ws, info = result
+        self.pack = info
+        self.return_action.setEnabled(info is not None)
+        self.merge_action.setEnabled(info is None)
+        if info is not None:
+            self.batch = info.batch
+            if self.reviewer != info.reviewer:
+                self.statusBar().showMessage(
+                    f"This pack is {info.reviewer}'s: reviewing as {info.reviewer}", 10_000
+                )
+            self.reviewer = info.reviewer
+        self._workspace_ready(ws)
+        if info is not None:
+            self.setWindowTitle(
+                f"AgentOps Reviewer — pack {info.batch} for {info.reviewer} (offline)"
+            )
+
+    def _choose_pack(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open review pack", "", "Review packs (*.reviewpack);;All files (*)"
         )
+        if path:
+            self.open_pack_file(Path(path))
+
+    def _choose_results_out(self) -> None:
+        if self.pack is None:
+            return
+        name = f"{self.pack.batch}-{self.pack.reviewer}.reviewresults"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Return results", name, "Review results (*.reviewresults)"
+        )
+        if path:
+            self.return_results(Path(path))
+
+    def return_results(self, out: Path) -> None:
+        """Write the results of the open pack to ``out`` (on a worker)."""
+        if self.workspace is None or self.pack is None:
+            return
+        self.bench.flush()
+        ws = self.workspace
+        self.statusBar().showMessage(f"Writing results to {out.name}…")
+
+        def done(summary: ResultsSummary) -> None:
+            self.last_results = summary
+            self.statusBar().showMessage(
+                f"Results written to {summary.path}: {summary.reviews} reviews "
+                f"({summary.submitted} submitted). Send this file to your lead.",
+                15_000,
+            )
+
+        # on the items runner, after every pending save of the workbench
+        self.bench.items.run(
+            write_results,
+            ws,
+            out,
+            on_done=done,
+            on_error=self._problem("Results not written"),
+        )
+
+    def _choose_results_in(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Merge results", "", "Review results (*.reviewresults);;All files (*)"
+        )
+        if paths:
+            self.merge_files([Path(p) for p in paths])
+
+    def merge_files(self, paths: list[Path]) -> None:
+        """Merge results files into the open workspace (on a worker; backup first)."""
+        if self.workspace is None or not paths:
+            return
+        self.bench.flush()
+        self.statusBar().showMessage(f"Merging {len(paths)} results file(s)…")
+        self.bench.items.run(
+            merge_results,
+            self.workspace,
+            paths,
+            actor=self.reviewer,
+            on_done=self._merged,
+            on_error=self._problem("Nothing merged"),
+        )
+
+    def _merged(self, report: MergeReport) -> None:
+        self.last_merge = report
+        conflicts = sum(len(f.conflicts) for f in report.files)
+        text = (
+            f"Added {report.added}, updated {report.updated}, skipped {report.skipped} "
+            f"(already here), flagged {report.flagged} as conflicts."
+        )
+        self.statusBar().showMessage("Merged: " + text, 15_000)
+        self.bench.reload_queue()
+        if conflicts:
+            self.show_conflicts()
+
+    def show_conflicts(self) -> ConflictsDialog | None:
+        """The conflicts merges kept, to settle one by one."""
+        if self.workspace is None:
+            return None
+        if self.conflicts_dialog is None:
+            dialog = ConflictsDialog(self)
+            dialog.resolve.connect(self._resolve)
+            self.conflicts_dialog = dialog
+        self.runner.run(open_conflicts, self.workspace, on_done=self.conflicts_dialog.set_conflicts)
+        self.conflicts_dialog.open()
+        return self.conflicts_dialog
+
+    def _resolve(self, kept_uid: str, use: Choice) -> None:
+        if self.workspace is None:
+            return
+        ws = self.workspace
+
+        def done(_review: object) -> None:
+            self.statusBar().showMessage("Conflict resolved", 8_000)
+            self.bench.reload_queue()
+            if self.conflicts_dialog is not None:
+                self.runner.run(open_conflicts, ws, on_done=self.conflicts_dialog.set_conflicts)
+
+        self.bench.items.run(
+            resolve_conflict,
+            ws,
+            kept_uid,
+            use,
+            actor=self.reviewer,
+            on_done=done,
+            on_error=self._problem("Not resolved"),
+        )
+
+    def show_history(self) -> HistoryDialog | None:
+        """The audit trail of the session on screen."""
+        item = self.bench.item
+        if self.workspace is None or item is None:
+            return None
+        self.bench.flush()
+        key = item.session.id
+        dialog = HistoryDialog(key, self)
+        self.bench.items.run(
+            audit_trail, self.workspace, session_key=key, on_done=dialog.set_records
+        )
+        self.history_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _problem(self, title: str) -> Callable[[BaseException], None]:
+        """An error handler that shows ``title`` and the one-line reason (not blocking)."""
+
+        def show(exc: BaseException) -> None:
+            self.statusBar().clearMessage()
+            box = message_box(self, Icon.Warning, title, str(exc))
+            box.addButton(QMessageBox.StandardButton.Ok)
+            self.problem_box = box
+            box.open()
+
+        return show
 
     def _open_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
-        QMessageBox.critical(self, "Cannot open workspace", str(exc))
+        box = message_box(self, Icon.Critical, "Cannot open workspace", str(exc))
+        if isinstance(exc, WorkspaceDamaged) and exc.backup is not None:
+            damaged = exc
+            backup = exc.backup
+            button = box.addButton("Restore the latest backup", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            button.clicked.connect(lambda: self.restore_backup(damaged.path, backup))
+        else:
+            box.addButton(QMessageBox.StandardButton.Ok)
+        self.problem_box = box
+        box.open()
+
+    # Backups
+    def backup_now(self) -> None:
+        """Take an online backup of the open SQLite workspace (on a worker)."""
+        ws = self.workspace
+        if ws is None or ws.path is None:
+            return
+
+        def done(path: Path) -> None:
+            self.last_backup = path
+            self.statusBar().showMessage(f"Backup taken: {path.name}", 5_000)
+
+        self.runner.run(
+            backup_now, ws.path, "auto", on_done=done, on_error=self._problem("Backup failed")
+        )
+
+    def _choose_backup(self) -> None:
+        ws = self.workspace
+        if ws is None or ws.path is None:
+            return
+        path = ws.path
+        self.runner.run(list_backups, path, on_done=lambda b: self._pick_backup(path, b))
+
+    def _pick_backup(self, db: Path, backups: list[BackupInfo]) -> None:
+        if not backups:
+            self.problem_box = inform(
+                self, Icon.Information, "Restore from backup", "No backups of this workspace yet."
+            )
+            return
+        labels = [
+            f"{b.taken_at:%Y-%m-%d %H:%M:%S} UTC · {b.kind} · {b.size / 1e6:.1f} MB"
+            for b in backups
+        ]
+        label, ok = QInputDialog.getItem(
+            self,
+            "Restore from backup",
+            "Put this backup in place of the workspace (what is there now is backed up first):",
+            labels,
+            0,
+            False,
+        )
+        if ok:
+            self.restore_backup(db, backups[labels.index(label)].path)
+
+    def restore_backup(self, db: Path, backup: Path) -> None:
+        """Close the workspace if it is open, restore ``backup`` over it, open it again."""
+        self.bench.set_workspace(None, self.reviewer, self.batch)
+        ws, self.workspace = self.workspace, None
+        self._backup_timer.stop()
+        self.statusBar().showMessage(f"Restoring {backup.name}…")
+
+        def work() -> Path:
+            if ws is not None:
+                ws.close()
+            return restore(db, backup)
+
+        def done(chosen: Path) -> None:
+            self.statusBar().showMessage(f"Restored from {chosen.name}", 10_000)
+            self.open_workspace(str(db))
+
+        # after every pending save of the workbench
+        self.bench.items.run(work, on_done=done, on_error=self._problem("Not restored"))
 
     def _workspace_ready(self, ws: Workspace) -> None:
         old = self.workspace
@@ -263,6 +614,9 @@ class MainWindow(QMainWindow):
             self.dashboard.set_workspace(ws, self.batch)
         if old is not None:
             self.runner.run(old.close)
+        if ws.path is not None:
+            self.backup_now()
+            self._backup_timer.start()
 
     def _queue_loaded(self, count: int) -> None:
         self.count_label.setText(
@@ -277,14 +631,9 @@ class MainWindow(QMainWindow):
         return self.model.summary(self.table.currentIndex().row())
 
     def _show_error(self, summary: str, details: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Something went wrong",
-            summary,
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setDetailedText(details)
+        box = message_box(self, Icon.Warning, "Something went wrong", summary, details=details)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        self.problem_box = box
         box.open()
 
     # Layout persistence

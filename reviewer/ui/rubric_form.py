@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QGroupBox,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Dimension, DimensionKind, Rubric
+from reviewer.ui.messages import plain_label
 
 Values = dict[str, Any]
 
@@ -155,20 +155,20 @@ class RubricForm(QScrollArea):
         self._body = QWidget()
         self._layout = QVBoxLayout(self._body)
         self._layout.setContentsMargins(6, 6, 6, 6)
-        self.title = QLabel("No session open")
+        self.title = plain_label("No session open")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         bold = QFont(self.title.font())
         bold.setBold(True)
         self.title.setFont(bold)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #c62828;")
         self.problem.hide()
-        self.step_label = QLabel()
+        self.step_label = plain_label()
         self.step_label.setTextFormat(Qt.TextFormat.PlainText)
         self.step_label.setWordWrap(True)
-        self.status_label = QLabel()
+        self.status_label = plain_label()
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self._layout.addWidget(self.title)
         self._layout.addWidget(self.problem)

@@ -26,9 +26,10 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextFormat,
 )
-from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from reviewer.domain.session import Role, Session
+from reviewer.ui.messages import Icon, ask, inform
 from reviewer.ui.transcript_plan import Card, Style, build_card
 
 SLICE_CHARS = 25_000
@@ -257,8 +258,9 @@ class TranscriptView(QPlainTextEdit):
         """Open ``href`` only after the reviewer confirmed it, and only for web/mail links."""
         url = QUrl(href)
         if url.scheme().lower() not in SAFE_SCHEMES:
-            QMessageBox.information(
+            inform(
                 self,
+                Icon.Information,
                 "Link not opened",
                 "This link is not a web or mail link and is never opened from a session:"
                 f"\n\n{href}",
@@ -269,13 +271,12 @@ class TranscriptView(QPlainTextEdit):
         return QDesktopServices.openUrl(url)
 
     def _confirm_link(self, href: str) -> bool:
-        answer = QMessageBox.question(
+        return ask(
             self,
             "Open link?",
             f"This link comes from the session and may not be safe. Open it in your browser?"
             f"\n\n{href}",
         )
-        return answer == QMessageBox.StandardButton.Yes
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.createStandardContextMenu(event.pos())

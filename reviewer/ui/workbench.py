@@ -23,9 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QSplitter,
     QTableView,
@@ -43,6 +41,13 @@ from reviewer.domain.review import Review, ReviewStatus
 from reviewer.domain.session import Session
 from reviewer.services import browse
 from reviewer.services.browse import SessionFilter
+from reviewer.services.drafts import (
+    DraftStore,
+    FlushReport,
+    SaveOutcome,
+    flush_drafts,
+    save_or_keep,
+)
 from reviewer.services.reviewing import (
     ItemStatus,
     Queue,
@@ -51,10 +56,12 @@ from reviewer.services.reviewing import (
     load_queue,
     missing_for_submit,
     open_item,
-    save,
 )
-from reviewer.store.workspace import Workspace
+from reviewer.store.reviews import ConflictError
+from reviewer.store.workspace import Workspace, WorkspaceUnavailable
 from reviewer.ui.find_bar import FindBar
+from reviewer.ui.messages import Icon, inform, plain_label
+from reviewer.ui.review_compare import SaveConflictDialog
 from reviewer.ui.rubric_form import RubricForm
 from reviewer.ui.session_model import SessionListModel
 from reviewer.ui.tasks import TaskRunner
@@ -64,6 +71,8 @@ from reviewer.ui.transcript_plan import Card, build_plan, metadata_lines
 AUTOSAVE_MS = 600
 """A change is saved as a draft this long after the last keystroke (well within a second)."""
 IDLE_SECONDS = 60.0
+RETRY_MS = 10_000
+"""While the workspace is unreachable, kept reviews are tried again this often."""
 """A pause longer than this between inputs counts as idle, not as review time."""
 BLIND_COLUMNS = (3, 4)
 """Agent and model columns, hidden in blind batches."""
@@ -133,6 +142,15 @@ class Workbench(QWidget):
         self._refilter.setSingleShot(True)
         self._refilter.setInterval(300)
         self._refilter.timeout.connect(self.reload_queue)
+        self.drafts = DraftStore()
+        """Reviews kept on this computer while the workspace cannot be reached."""
+        self._versions: dict[str, int] = {}
+        """Stored version of each review, read and written only by jobs of ``items``."""
+        self.offline = False
+        self._retry = QTimer(self)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self.retry_kept)
+        self.conflict_dialog: SaveConflictDialog | None = None
 
         self._build_queue_panel()
         self._build_center()
@@ -170,7 +188,7 @@ class Workbench(QWidget):
         self.negative_only = QCheckBox("Negative feedback")
         self.negative_only.setToolTip("Only sessions the user rated negatively")
         self.negative_only.toggled.connect(lambda _c: self.reload_queue())
-        self.counts_label = QLabel()
+        self.counts_label = plain_label()
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
 
         self.model = SessionListModel(self._fetch_page, self)
@@ -204,7 +222,7 @@ class Workbench(QWidget):
         v.addWidget(self.counts_label)
 
     def _build_center(self) -> None:
-        self.meta = QLabel()
+        self.meta = plain_label()
         self.meta.setTextFormat(Qt.TextFormat.PlainText)
         self.meta.setWordWrap(True)
         self.meta.setContentsMargins(6, 4, 6, 4)
@@ -229,10 +247,17 @@ class Workbench(QWidget):
         self.tabs.addTab(page, "Transcript")
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.details, "Details")
+        self.banner = plain_label()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner.setContentsMargins(8, 6, 8, 6)
+        self.banner.setStyleSheet("background: #8a5a00; color: white;")
+        self.banner.hide()
         self.center = QWidget()
         cv = QVBoxLayout(self.center)
         cv.setContentsMargins(0, 0, 0, 0)
         cv.setSpacing(0)
+        cv.addWidget(self.banner)
         cv.addWidget(self.meta)
         cv.addWidget(self.tabs, 1)
 
@@ -277,8 +302,11 @@ class Workbench(QWidget):
         self._failed.clear()
         self.form.clear()
         self.transcript.show_session(None)
+        self._versions = {}
+        self._set_offline(False)
         if ws is not None:
             self.reload_queue()
+            self.retry_kept()  # drafts kept on this computer by an earlier run
 
     def _spec(self) -> QueueSpec:
         text = self.search.text().strip() or None
@@ -370,13 +398,22 @@ class Workbench(QWidget):
             return
         queue = self.queue
         self.items.run(
-            _prepare,
+            self._prepare,
             self.ws,
             queue,
             sid,
             on_done=lambda r: self._show_item(sid, r),
             on_error=self._fail,
         )
+
+    def _prepare(
+        self, ws: Workspace, queue: Queue, session_id: int
+    ) -> tuple[ReviewItem, list[Card]]:
+        """Worker side of opening an item: remember the version its next save expects."""
+        item, cards = _prepare(ws, queue, session_id)
+        if item.version is not None:
+            self._versions[item.review.uid] = item.version
+        return item, cards
 
     def _show_item(self, sid: int, result: tuple[ReviewItem, list[Card]]) -> None:
         if self.current_session_id() != sid:
@@ -412,7 +449,7 @@ class Workbench(QWidget):
         self._prefetched.clear()
         queue = self.queue
         self.items.run(
-            _prepare,
+            self._prepare,
             self.ws,
             queue,
             nxt,
@@ -515,9 +552,9 @@ class Workbench(QWidget):
         if self._dirty:
             self.save_draft()
 
-    def _store(self, review: Review, *, next_after: bool) -> None:
-        assert self.item is not None and self.ws is not None
-        item = self.item
+    def _store(self, review: Review, *, next_after: bool, item: ReviewItem | None = None) -> None:
+        item = item or self.item
+        assert item is not None and self.ws is not None
         sid = item.session_id
         item.review = review
         self._active = 0.0
@@ -527,7 +564,15 @@ class Workbench(QWidget):
         previous = self.queue.status(sid) if self.queue else ItemStatus.TODO
         self._set_status(sid, status)
 
-        def stored(saved: Review) -> None:
+        def stored(outcome: SaveOutcome) -> None:
+            saved = outcome.review
+            if outcome.kept_locally:
+                self._set_offline(True, outcome.message)
+                if self.item is item:
+                    self.form.status_label.setText(
+                        f"Status: {status.value} · kept on this computer {datetime.now():%H:%M:%S}"
+                    )
+                return
             if self.item is item:
                 item.review = saved
                 self.form.status_label.setText(
@@ -537,6 +582,9 @@ class Workbench(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._set_status(sid, previous)
+            if isinstance(exc, ConflictError):
+                self._conflict(item, exc)
+                return
             self._failed[sid] = review
             if self.item is item:
                 self._dirty = True
@@ -544,9 +592,106 @@ class Workbench(QWidget):
             self.form.show_problem(f"Not saved: {exc}. Your changes are kept and retried.")
             self.message.emit(f"Saving failed: {exc}")
 
-        self.items.run(save, self.ws, review, item.rubric, on_done=stored, on_error=failed)
+        self.items.run(
+            self._save_job, self.ws, review, item.rubric, on_done=stored, on_error=failed
+        )
         if next_after:
             self.open_next_todo()
+
+    def _save_job(self, ws: Workspace, review: Review, rubric: Any) -> SaveOutcome:
+        """Worker side of a save: expect the version last read or written (saves run in
+        order on ``items``, so each one expects what the one before it stored)."""
+        outcome = save_or_keep(
+            ws,
+            ws.workspace_id,
+            review,
+            rubric,
+            self.drafts,
+            expected_version=self._versions.get(review.uid),
+        )
+        if outcome.version is not None:
+            self._versions[review.uid] = outcome.version
+        return outcome
+
+    # Team mode: conflicts and a workspace out of reach
+    def _conflict(self, item: ReviewItem, exc: ConflictError) -> None:
+        """A save found the review changed elsewhere: show both, let the reviewer choose."""
+        mine = exc.attempted
+        self.message.emit("Not saved: this review was changed elsewhere")
+        dialog = SaveConflictDialog(mine, exc.stored, item.rubric, self)
+
+        def chosen(which: str) -> None:
+            version = exc.stored_version
+            if which == "theirs" and exc.stored is not None:
+                self.items.run(self._versions.__setitem__, mine.uid, version)
+                item.review = exc.stored
+                if self.item is item:
+                    self._dirty = False
+                    self.form.load(
+                        item.rubric,
+                        exc.stored,
+                        item.session.final_answer,
+                        self.form.title.text(),
+                    )
+                    self.transcript.mark_step(exc.stored.failure_step)
+                self._set_status(item.session_id, ItemStatus(exc.stored.status.value))
+                self.message.emit("Using the version saved elsewhere")
+                return
+            if version is not None:
+                self.items.run(self._versions.__setitem__, mine.uid, version)
+            self._store(mine, next_after=False, item=item)
+
+        dialog.chosen.connect(chosen)
+        self.conflict_dialog = dialog
+        dialog.open()
+
+    def _set_offline(self, offline: bool, message: str = "") -> None:
+        self.offline = offline
+        if offline:
+            self.banner.setText(
+                (message or "The workspace cannot be reached.")
+                + f" Trying again every {RETRY_MS // 1000} s."
+            )
+            self.banner.show()
+            if not self._retry.isActive():
+                self._retry.start()
+        else:
+            self.banner.hide()
+            self._retry.stop()
+
+    def retry_kept(self) -> None:
+        """Save the reviews kept on this computer, now (also runs by itself while offline)."""
+        if self.ws is None:
+            return
+        self.items.run(self._flush_job, self.ws, on_done=self._flushed, on_error=self._flush_failed)
+
+    def _flush_job(self, ws: Workspace) -> FlushReport:
+        report = flush_drafts(ws, self.drafts, ws.workspace_id)
+        self._versions.update(report.versions)
+        return report
+
+    def _flushed(self, report: FlushReport) -> None:
+        for exc in report.conflicts:
+            self.drafts.discard(self.ws.workspace_id if self.ws else "", exc.attempted.uid)
+            if self.item is not None and self.item.review.uid == exc.attempted.uid:
+                self._conflict(self.item, exc)
+        if report.remaining - len(report.conflicts) > 0:
+            self._set_offline(True, f"{report.remaining} reviews are kept on this computer.")
+            return
+        was_offline = self.offline
+        self._set_offline(False)
+        if report.saved:
+            self.message.emit(
+                f"Workspace back: {len(report.saved)} kept review(s) saved"
+                if was_offline
+                else f"{len(report.saved)} review(s) kept on this computer saved"
+            )
+
+    def _flush_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, WorkspaceUnavailable):
+            self._set_offline(True, str(exc))
+        else:
+            self.message.emit(f"Kept reviews not saved yet: {exc}")
 
     def submit(self) -> None:
         """Submit the review when every required dimension has a value, then go on."""
@@ -595,7 +740,11 @@ class Workbench(QWidget):
             self._select(row)
 
     def _fail(self, exc: BaseException) -> None:
-        QMessageBox.warning(self, "Cannot continue", str(exc))
+        if isinstance(exc, WorkspaceUnavailable):
+            self._wanted = None  # asking again once it is back opens it
+            self._set_offline(True, str(exc))
+            return
+        self.error_box = inform(self, Icon.Warning, "Cannot continue", str(exc))
 
     # Keyboard and time
     def _count_active(self) -> None:
@@ -663,6 +812,7 @@ class Workbench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the workers (before the window closes)."""
         self.flush()
+        self._retry.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

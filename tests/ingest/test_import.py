@@ -100,7 +100,7 @@ def test_bad_records_are_reported_and_the_rest_goes_in(
         "invalid UTF-8",
         "surrogate",
         "id:",
-        "nested deeper than 1024",
+        "nested deeper than 200",
         "larger than 4,000 bytes",
     ):
         assert expected in reasons

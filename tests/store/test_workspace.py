@@ -61,38 +61,39 @@ def test_revision_chain_is_linear() -> None:
         assert down is None or isinstance(down, str), f"{rev.revision} merges branches"
 
 
-def test_older_workspace_upgrades_with_a_backup_first(tmp_path: Path) -> None:
-    """A workspace at the first revision, with data, opens at head after a backup."""
-    revisions = [r.revision for r in migrate.script().walk_revisions()][::-1]
-    p = tmp_path / "old.sqlite"
-    ws = init_workspace(p)
+EARLIER = [r.revision for r in migrate.script().walk_revisions()][::-1][:-1]
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_a_workspace_of_every_earlier_revision_upgrades_with_a_backup_first(
+    tmp_path: Path, revision: str
+) -> None:
+    """Built by running the old migrations (head, then down to ``revision``), with data."""
+    from alembic import command
+
     from reviewer.services.importing import store_sessions
 
+    p = tmp_path / "old.sqlite"
+    ws = init_workspace(p)
     store_sessions(ws, [make_session("kept")])
-    if len(revisions) > 1:
-        with ws.engine.begin() as conn:
-            cfg = migrate.alembic_config()
-            cfg.attributes["connection"] = conn
-            from alembic import command
-
-            command.downgrade(cfg, revisions[0])
-    else:
-        # Only one revision so far: pretend the file predates it by its stamp alone.
-        with ws.engine.begin() as conn:
-            conn.execute(text("DELETE FROM alembic_version"))
-            conn.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": revisions[0]})
+    with ws.engine.begin() as conn:
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
     ws.close()
     ws = open_existing(p)
     assert migrate.current_revision(ws) == migrate.head_revision()
     with ws.read() as s:
         assert s.execute(text("SELECT count(*) FROM sessions")).scalar() == 1
+        # the newest columns are there and usable
+        assert s.execute(text("SELECT count(resolved_at) FROM reviews")).scalar() == 0
     ws.close()
-    if len(revisions) > 1:
-        backups = list(migrate.backups_dir(p).glob("pre-upgrade-*.sqlite"))
-        assert len(backups) == 1
-        con = sqlite3.connect(backups[0])
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        con.close()
+    [backup] = list(migrate.backups_dir(p).glob(f"pre-upgrade-{revision}-*.sqlite"))
+    con = sqlite3.connect(backup)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == revision
+    assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+    con.close()
 
 
 def test_urls_and_paths_are_normalised(tmp_path: Path) -> None:

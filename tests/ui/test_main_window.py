@@ -82,3 +82,12 @@ def test_window_layout_is_remembered(qtbot: QtBot, settings: QSettings) -> None:
     assert (w2.width(), w2.height()) == (700, 500)
     assert w2.splitter.sizes() == sizes
     w2.close()
+
+
+def test_report_a_problem_copies_diagnostics(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    box = window.report_problem()
+    clip = QApplication.clipboard().text()
+    assert clip.startswith("AgentOps Reviewer") and "SQLite" in clip and "Qt " in clip
+    assert box.detailedText() == clip

@@ -269,7 +269,7 @@ def test_hostile_content_is_literal_text_and_loads_nothing(
     monkeypatch.setattr(
         "reviewer.ui.transcript.QDesktopServices.openUrl", lambda url: opened.append(url)
     )
-    monkeypatch.setattr("reviewer.ui.transcript.QMessageBox.information", lambda *a, **k: None)
+    monkeypatch.setattr("reviewer.ui.transcript.inform", lambda *a, **k: None)
     assert not w.transcript.open_link("file:///etc/hosts")
     assert not w.transcript.open_link("javascript:alert(1)")
     w.transcript.confirm_link = lambda href: False

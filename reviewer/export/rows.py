@@ -1,0 +1,198 @@
+"""Review rows: one tuple per review in the plan's column order, from the stored record.
+
+The service reads reviews as plain tuples laid out as :data:`RECORD`; times come as
+SQLite's text (``2026-10-01 09:00:00.000000``, UTC) or as datetimes (PostgreSQL) and leave
+as ISO-8601 UTC text with microseconds (``2026-10-01T09:00:00.000000Z``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from reviewer.export.columns import LabelPlan
+from reviewer.export.redact import redact_text
+
+RECORD = (
+    "uid",
+    "session_key",
+    "revision",
+    "batch_id",
+    "reviewer",
+    "role",
+    "status",
+    "status_reason",
+    "rubric_id",
+    "values",
+    "details",
+    "failure_step",
+    "started_at",
+    "submitted_at",
+    "updated_at",
+    "active_seconds",
+    "simulated",
+    "origin",
+    "conflict_of",
+    "agent_name",
+    "agent_version",
+    "model",
+    "session_started_at",
+    "source_format",
+    "session_db_id",
+)
+"""The fields of a stored review record, in the order the service selects them."""
+R = {name: i for i, name in enumerate(RECORD)}
+
+
+def iso(value: Any) -> str | None:
+    """A stored time as ISO-8601 UTC with microseconds, or None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = str(value)
+    if len(text) == 26 and text[10] == " ":
+        return text[:10] + "T" + text[11:] + "Z"
+    parsed = datetime.fromisoformat(text)
+    return iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value
+
+
+def _text(value: Any, redact: bool) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return redact_text(value) if redact else value
+
+
+class ReviewShaper:
+    """Builds review rows (tuples in ``plan.review_columns()`` order).
+
+    ``iso_times``: the record's times are ISO-8601 UTC text already (the SQLite query
+    formats them in SQL); otherwise each is converted with :func:`iso`.
+    """
+
+    CACHE = 20_000
+    """Distinct (rubric, values, details) shapes remembered: most reviews of a workspace
+    repeat a few label combinations, and shaping them once is most of the work."""
+
+    def __init__(
+        self,
+        plan: LabelPlan,
+        *,
+        redact: bool = False,
+        iso_times: bool = False,
+        batch_names: dict[int, str] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.batch_names = batch_names or {}
+        self.redact = redact
+        self.iso_times = iso_times
+        self.n_labels = len(plan.labels)
+        self.n_details = len(plan.details)
+        self._text_labels = {i for i, c in enumerate(plan.labels) if c.text}
+        self._cache: dict[tuple[Any, Any, Any], tuple[tuple[Any, ...], tuple[Any, Any]]] = {}
+
+    def labels(
+        self, rubric_id: int, values: dict[str, Any], details: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], tuple[Any, Any]]:
+        """((label cells..., detail cells..., failure tags), (rationale, corrected response))."""
+        shaper = self.plan.shapers[rubric_id]
+        cells: list[Any] = [None] * self.n_labels
+        text_labels = self._text_labels
+        for i, name, convert in shaper.labels:
+            v = values.get(name)
+            if v is not None:
+                v = convert(v)
+                cells[i] = _text(v, self.redact) if i in text_labels else v
+        dcells: list[Any] = [None] * self.n_details
+        for i, name in shaper.details:
+            dcells[i] = _text(details.get(name), self.redact)
+        tags: list[str] = []
+        if shaper.taxonomy is not None:
+            raw = values.get(shaper.taxonomy)
+            if isinstance(raw, list):
+                tags = [t for t in raw if isinstance(t, str)]
+        rationale = _text(values.get(shaper.rationale), self.redact) if shaper.rationale else None
+        corrected = _text(values.get(shaper.corrected), self.redact) if shaper.corrected else None
+        return (*cells, *dcells, tags), (rationale, corrected)
+
+    def _shape(
+        self, rubric_id: int, values: Any, details: Any
+    ) -> tuple[tuple[Any, ...], tuple[Any, Any]]:
+        hashable = not isinstance(values, dict) and not isinstance(details, dict)
+        if hashable:
+            key = (rubric_id, values, details)
+            hit = self._cache.get(key)
+            if hit is not None:
+                return hit
+        shaped = self.labels(rubric_id, _json(values) or {}, _json(details) or {})
+        if hashable:
+            if len(self._cache) >= self.CACHE:
+                self._cache.clear()
+            self._cache[key] = shaped
+        return shaped
+
+    def rows(self, records: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Rows (never to be mutated: cells of equal labels are shared)."""
+        out: list[tuple[Any, ...]] = []
+        shapers = self.plan.shapers
+        redact = self.redact
+        cache = self._cache
+        shape = self._shape
+        iso_times = self.iso_times
+        batch = self.batch_names.get
+        for r in records:
+            rid = r[8]
+            shaper = shapers[rid]
+            hit = cache.get((rid, r[9], r[10]))
+            head, tail = hit if hit is not None else shape(rid, r[9], r[10])
+            reason = r[7]
+            if iso_times:  # the hot path (SQLite): times are ISO text already
+                started, submitted, updated, session_started = r[12], r[13], r[14], r[22]
+            else:
+                started, submitted, updated, session_started = (
+                    iso(r[12]),
+                    iso(r[13]),
+                    iso(r[14]),
+                    iso(r[22]),
+                )
+            out.append(
+                (
+                    r[0],
+                    r[1],
+                    r[2],
+                    batch(r[3]),
+                    r[4],
+                    r[5],
+                    r[6],
+                    _text(reason, redact) if reason is not None else None,
+                    shaper.name,
+                    shaper.version,
+                    *head,
+                    r[11],
+                    *tail,
+                    started,
+                    submitted,
+                    updated,
+                    r[15],
+                    bool(r[16]),
+                    r[17],
+                    r[18],
+                    r[19],
+                    r[20],
+                    r[21],
+                    session_started,
+                    r[23],
+                )
+            )
+        return out

@@ -1,0 +1,181 @@
+"""Writers of the label tables — CSV, JSON Lines, Parquet — onto a binary stream.
+
+Rows arrive in chunks as tuples in the columns' order. CSV follows RFC 4180 (UTF-8, CRLF,
+quotes where needed); lists and nested reviews are JSON text in CSV and real lists in JSON
+Lines and Parquet; times are ISO-8601 UTC text in CSV and JSON Lines and
+``timestamp[us, UTC]`` in Parquet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, BinaryIO, Protocol
+
+import orjson
+
+from reviewer.export.columns import Column, ColumnKind
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+"""A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection)."""
+SPREADSHEET_CELL_LIMIT = 32_767
+"""The most characters a spreadsheet cell shows; longer cells are written whole."""
+
+
+def neutralise(text: str) -> str:
+    """A text cell made inert for spreadsheets: a leading quote when it starts like a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class TableWriter(Protocol):
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CsvWriter:
+    """RFC 4180 CSV through Arrow's CSV writer: text cells quoted, numbers and booleans
+    (``true``/``false``) bare, an empty cell for no value, CRLF line ends."""
+
+    def __init__(
+        self, stream: BinaryIO, columns: Sequence[Column], *, neutralise_formulas: bool = True
+    ) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        self._pa = pa
+        self._columns = list(columns)
+        self._types = [_csv_type(c.kind) for c in columns]
+        self.schema = pa.schema(
+            [pa.field(neutralise(c.name), t) for c, t in zip(columns, self._types, strict=True)]
+        )
+        self._checked = {
+            i
+            for i, c in enumerate(columns)
+            if (c.kind == "string" and not c.safe) or c.kind in ("list", "reviews")
+        }
+        self._long = {i for i, c in enumerate(columns) if c.text or c.kind == "reviews"}
+        """Columns whose cells can outgrow a spreadsheet cell (ids and names cannot)."""
+        self._neutralise = neutralise_formulas
+        self._writer = pa_csv.CSVWriter(
+            stream, self.schema, write_options=pa_csv.WriteOptions(eol="\r\n")
+        )
+        self.long_cells = 0
+        """Cells over :data:`SPREADSHEET_CELL_LIMIT` characters (written whole)."""
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        import pyarrow.compute as pc
+
+        pa = self._pa
+        arrays = []
+        dumps = orjson.dumps
+        for i, (col, values) in enumerate(zip(self._columns, zip(*rows, strict=True), strict=True)):
+            if col.kind in ("list", "reviews"):
+                values = tuple(
+                    None if v is None else "[]" if v == [] else dumps(v).decode() for v in values
+                )
+            arr = pa.array(values, self._types[i])
+            if i in self._checked:
+                if self._neutralise:
+                    risky = pc.match_substring_regex(arr, _FORMULA_PATTERN)
+                    if pc.any(risky).as_py():
+                        arr = pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+                self.long_cells += (
+                    pc.sum(pc.greater(pc.utf8_length(arr), SPREADSHEET_CELL_LIMIT)).as_py() or 0
+                )
+            arrays.append(arr)
+        self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+_FORMULA_PATTERN = "^[=+\\-@\t\r\n]"
+
+
+def _csv_type(kind: ColumnKind) -> Any:
+    import pyarrow as pa
+
+    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}.get(kind, pa.string())
+
+
+class JsonlWriter:
+    def __init__(self, stream: BinaryIO, columns: Sequence[Column]) -> None:
+        self._stream = stream
+        self._names = [c.name for c in columns]
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        names = self._names
+        dumps = orjson.dumps
+        self._stream.write(b"".join(dumps(dict(zip(names, r, strict=True))) + b"\n" for r in rows))
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+def _arrow_type(kind: ColumnKind, nested: Sequence[Column] = ()) -> Any:
+    import pyarrow as pa
+
+    if kind == "reviews":
+        return pa.list_(pa.struct([(c.name, _arrow_type(c.kind)) for c in nested]))
+    return {
+        "string": pa.string(),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "list": pa.list_(pa.string()),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }[kind]
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+class ParquetWriter:
+    """One row group per chunk written; the schema comes from the column plan."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        columns: Sequence[Column],
+        nested: Sequence[Column] = (),
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        self._columns = list(columns)
+        self._nested_times = [c.name for c in nested if c.kind == "timestamp"]
+        self.schema = pa.schema(
+            [pa.field(c.name, _arrow_type(c.kind, nested)) for c in columns],
+            metadata={k.encode(): v.encode() for k, v in (metadata or {}).items()},
+        )
+        self._writer = pq.ParquetWriter(stream, self.schema, compression="zstd")
+
+    def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        pa = self._pa
+        arrays = []
+        for col, values in zip(self._columns, zip(*rows, strict=True), strict=True):
+            kind = col.kind
+            field_type = self.schema.field(col.name).type
+            if kind == "timestamp":
+                arrays.append(pa.array(values, pa.string()).cast(field_type))
+            elif kind == "reviews":
+                if self._nested_times:
+                    values = tuple(
+                        [{**d, **{k: _when(d[k]) for k in self._nested_times}} for d in reviews]
+                        for reviews in values
+                    )
+                arrays.append(pa.array(values, field_type))
+            else:
+                arrays.append(pa.array(values, field_type))
+        self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,571 @@
+"""Exporting labels: read the selected reviews in chunks, shape them, write the file.
+
+The data goes to a temporary file beside the target and is renamed over it only once it is
+complete, with its manifest (``<file>.manifest.json``); a failed or cancelled export leaves
+the target as it was. Reviews are read in one read transaction (a consistent snapshot),
+ordered by session id, revision, reviewer and review uid, so the same workspace and options
+give byte-identical data.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import os
+import queue
+import secrets
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import orjson
+from sqlalchemy import Select, String, Text, cast, distinct, func, select, type_coerce
+from sqlalchemy.engine import Connection
+
+from reviewer import __version__
+from reviewer.domain.rubric import Rubric
+from reviewer.export.columns import Column, LabelPlan
+from reviewer.export.consensus import SessionLabeller
+from reviewer.export.formats import FORMAT_VERSION, ExportFormat, get_format, row_schema
+from reviewer.export.manifest import (
+    MANIFEST_SUFFIX,
+    ColumnInfo,
+    Counts,
+    DataFile,
+    ExportManifest,
+    RubricVersion,
+    Thresholds,
+)
+from reviewer.export.options import ExportOptions
+from reviewer.export.rows import R, ReviewShaper
+from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
+from reviewer.services.filters import FilterError, FilterSpec, apply_filter, parse_where
+from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store.rubrics import get_rubric
+from reviewer.store.tables import BatchRow, ReviewRow, SessionContent, SessionRow
+from reviewer.store.workspace import Workspace
+
+__all__ = ["ExportError", "ExportOptions", "export", "manifest_path_for"]
+
+FETCH = 10_000
+"""Reviews fetched (and rows written) per chunk."""
+READ_AHEAD = True
+SESSIONS_PER_CHUNK = 500
+"""Sessions whose content is loaded at once for dataset and feedback formats."""
+
+Record = tuple[Any, ...]
+
+
+class ExportError(Exception):
+    """The export cannot be made as asked; the message says why, for a person."""
+
+
+def manifest_path_for(out: Path) -> Path:
+    return out.with_name(out.name + MANIFEST_SUFFIX)
+
+
+def _selection(options: ExportOptions, batch_id: int | None, spec: FilterSpec) -> Any:
+    """Narrows a select over reviews (joined to their sessions) to what the options ask."""
+
+    def narrow(q: Select[Any]) -> Select[Any]:
+        q = q.select_from(ReviewRow).join(SessionRow, SessionRow.id == ReviewRow.session_id)
+        if options.status == "submitted":
+            # ``conflict_of || ''`` is NULL exactly when conflict_of is, and keeps SQLite off
+            # the conflict_of index (nearly every review is NULL there): a plain scan of the
+            # reviews is several times faster than walking that index.
+            q = q.where(ReviewRow.status == "submitted", (ReviewRow.conflict_of + "").is_(None))
+        if batch_id is not None:
+            q = q.where(ReviewRow.batch_id == batch_id)
+        # Reviews keep the revision they were made on: the filter applies to that revision.
+        return apply_filter(q, spec, latest_only=False)
+
+    return narrow
+
+
+def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool) -> Select[Any]:
+    """The review records (``rows.RECORD``); on SQLite, times come as ISO-8601 text."""
+
+    def when(col: Any) -> Any:
+        if not sqlite:
+            return col
+        # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": make it ISO-8601 in SQL.
+        return func.replace(type_coerce(col, String), " ", "T", type_=String) + "Z"
+
+    def json_text(col: Any) -> Any:
+        # JSON as text everywhere (psycopg would parse it): the shaper caches by the text.
+        return col if sqlite else cast(col, Text)
+
+    q = select(
+        ReviewRow.uid,
+        SessionRow.session_key,
+        SessionRow.revision,
+        ReviewRow.batch_id,
+        ReviewRow.reviewer,
+        ReviewRow.role,
+        ReviewRow.status,
+        ReviewRow.status_reason,
+        ReviewRow.rubric_id,
+        json_text(ReviewRow.values),
+        json_text(ReviewRow.details),
+        ReviewRow.failure_step,
+        when(ReviewRow.started_at),
+        when(ReviewRow.submitted_at),
+        when(ReviewRow.updated_at),
+        ReviewRow.active_seconds,
+        ReviewRow.simulated,
+        ReviewRow.origin,
+        ReviewRow.conflict_of,
+        SessionRow.agent_name,
+        SessionRow.agent_version,
+        SessionRow.model,
+        when(SessionRow.started_at),
+        SessionRow.source_format,
+        SessionRow.id,
+    )
+    return narrow(q).order_by(
+        SessionRow.session_key, SessionRow.revision, ReviewRow.reviewer, ReviewRow.uid
+    )
+
+
+def _records(conn: Connection, query: Select[Any]) -> Generator[list[Record], None, None]:
+    """The selected reviews as plain DBAPI tuples (laid out as ``rows.RECORD``), in chunks.
+
+    Rows are fetched from the driver's cursor directly: SQLAlchemy's per-row processing is
+    skipped (the shaper reads SQLite's text times and JSON text, or PostgreSQL's datetimes
+    and parsed JSON, as they come).
+    """
+    if conn.dialect.name != "sqlite":
+        result = conn.execution_options(yield_per=FETCH).execute(query)
+        try:
+            for part in result.partitions(FETCH):
+                yield [tuple(r) for r in part]
+        finally:
+            result.close()
+        return
+    result = conn.execute(query)  # no stream_results: that would buffer rows ahead of us
+    try:
+        cursor = result.cursor
+        while chunk := cursor.fetchmany(FETCH):
+            yield list(chunk)
+    finally:
+        result.close()
+
+
+def _counted(chunks: Iterator[list[Record]], total: int) -> Generator[list[Record], None, None]:
+    """The chunks, checking at the end that every counted review was read."""
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        yield chunk
+    if seen != total:
+        raise ExportError(f"read {seen} reviews of the {total} counted; nothing was written")
+
+
+_END = object()
+
+
+def _read_ahead(chunks: Iterator[list[Record]], depth: int = 2) -> Generator[list[Record]]:
+    """The chunks, read on a helper thread up to ``depth`` ahead: the database works
+    (without holding the GIL) while this thread shapes and writes the previous chunk."""
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                ready.put(chunk)
+            ready.put(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            ready.put(exc)
+
+    reader = threading.Thread(target=read, name="export-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to put, then let it end
+            with suppress(queue.Empty):
+                ready.get_nowait()
+            reader.join(0.01)
+
+
+def _groups(chunks: Iterator[list[Record]]) -> Iterator[list[Record]]:
+    """The records of one session revision at a time (they arrive ordered by it)."""
+    current: list[Record] = []
+    key: tuple[Any, Any] | None = None
+    kix, rix = R["session_key"], R["revision"]
+    for chunk in chunks:
+        for rec in chunk:
+            k = (rec[kix], rec[rix])
+            if k != key and current:
+                yield current
+                current = []
+            key = k
+            current.append(rec)
+    if current:
+        yield current
+
+
+def _batched(groups: Iterator[list[Record]], size: int) -> Iterator[list[list[Record]]]:
+    batch: list[list[Record]] = []
+    for g in groups:
+        batch.append(g)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _temp_beside(path: Path) -> Path:
+    """A new empty file beside ``path``, created with the usual permissions (umask)."""
+    for _ in range(100):
+        name = path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return name
+    raise ExportError(f"cannot create a temporary file in {path.parent}")
+
+
+class _HashingFile(io.RawIOBase):
+    """A write-only file that hashes (SHA-256) and counts what goes through to ``raw``."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.sha256.update(view)
+        self.size += len(view)
+        self.raw.write(view)
+        return len(view)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while rows stream through (it would walk every chunk
+    again and again; the rows hold no cycles, reference counting frees them)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # not every platform opens folders
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.rows = 0
+        self.reviews = 0
+        self.sessions = 0
+        self.left_out: Counter[str] = Counter()
+        self.notes: list[str] = []
+
+
+def export(
+    ws: Workspace,
+    options: ExportOptions,
+    out: Path,
+    *,
+    progress: Progress = NO_PROGRESS,
+) -> ExportManifest:
+    """Export the reviews the options select to ``out`` and write its manifest beside it.
+
+    Raises :class:`ExportError` for options that cannot work (bad filter, unknown batch,
+    no such folder) and ``Cancelled`` when ``progress`` was cancelled; either way nothing
+    is left at ``out`` that was not there before.
+    """
+    fmt = get_format(options.format)
+    try:
+        spec = parse_where(options.where)
+    except FilterError as exc:
+        raise ExportError(f"filter: {exc}") from None
+    out = Path(out)
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; give the file to write")
+    if not out.parent.is_dir():
+        raise ExportError(f"no folder {out.parent} to write {out.name} in")
+    manifest_path = manifest_path_for(out)
+    with ws.read() as s:
+        batch_id = None
+        if options.batch is not None:
+            batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == options.batch))
+            if batch_id is None:
+                raise ExportError(f"no batch named {options.batch!r} in this workspace")
+        narrow = _selection(options, batch_id, spec)
+        conn = s.connection()
+        per_rubric = dict(
+            conn.execute(
+                narrow(select(ReviewRow.rubric_id, func.count())).group_by(ReviewRow.rubric_id)
+            ).all()
+        )
+        total = sum(per_rubric.values())
+        sessions = conn.execute(narrow(select(func.count(distinct(ReviewRow.session_id))))).scalar()
+        rubrics: dict[int, Rubric] = {rid: get_rubric(s, rid) for rid in per_rubric}
+        plan = LabelPlan.from_rubrics(rubrics)
+        tally = _Tally()
+        tally.reviews = total
+        tally.sessions = int(sessions or 0)
+        columns: list[Column] | None = None
+        tmp = _temp_beside(out)
+        manifest_tmp: Path | None = None
+        try:
+            with tmp.open("wb") as raw, _gc_paused():
+                f = _HashingFile(raw)
+                columns = _write(conn, s, fmt, options, plan, narrow, f, total, progress, tally)
+                raw.flush()
+                os.fsync(raw.fileno())
+            digest, size = f.sha256.hexdigest(), f.size
+            manifest = ExportManifest(
+                app_version=__version__,
+                created_at=datetime.now(UTC),
+                workspace=ws.display_name,
+                workspace_id=ws.workspace_id,
+                format=fmt.name,
+                format_version=FORMAT_VERSION,
+                schema_file=row_schema(fmt, _level(fmt, options)),
+                level=_level(fmt, options),
+                status=options.status,
+                where=options.where,
+                batch=options.batch,
+                redact_pii=options.redact_pii,
+                neutralise_formulas=options.neutralise_formulas if fmt.name == "csv" else None,
+                thresholds=Thresholds(min_quality=options.min_quality, require=options.require)
+                if fmt.kind == "dataset"
+                else None,
+                rubrics=[
+                    RubricVersion(name=r.name, version=r.version)
+                    for r in sorted(rubrics.values(), key=lambda r: (r.name, r.version))
+                ],
+                counts=Counts(rows=tally.rows, reviews=tally.reviews, sessions=tally.sessions),
+                left_out=dict(sorted(tally.left_out.items())),
+                notes=tally.notes,
+                columns=[ColumnInfo(name=c.name, type=c.kind) for c in columns]
+                if columns is not None
+                else None,
+                data=DataFile(file=out.name, bytes=size, sha256=digest),
+            )
+            manifest_tmp = _temp_beside(manifest_path)
+            with manifest_tmp.open("wb") as m:
+                m.write(
+                    orjson.dumps(
+                        manifest.model_dump(mode="json", by_alias=True),
+                        option=orjson.OPT_INDENT_2,
+                    )
+                    + b"\n"
+                )
+                m.flush()
+                os.fsync(m.fileno())
+            # Old manifest first: at no point does a manifest describe data it does not match.
+            manifest_path.unlink(missing_ok=True)
+            os.replace(tmp, out)
+            os.replace(manifest_tmp, manifest_path)
+            _fsync_dir(out.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            if manifest_tmp is not None:
+                manifest_tmp.unlink(missing_ok=True)
+            raise
+    return manifest
+
+
+def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session"]:
+    return "session" if fmt.kind == "dataset" else options.level
+
+
+def _write(
+    conn: Connection,
+    s: Any,
+    fmt: ExportFormat,
+    options: ExportOptions,
+    plan: LabelPlan,
+    narrow: Callable[[Select[Any]], Select[Any]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+) -> list[Column] | None:
+    """Write the data; return the columns for tables (None for line formats)."""
+    sqlite = conn.dialect.name == "sqlite"
+    batch_names = dict(conn.execute(select(BatchRow.id, BatchRow.name)).all())
+    shaper = ReviewShaper(
+        plan, redact=options.redact_pii, iso_times=sqlite, batch_names=batch_names
+    )
+    records = _records(conn, _record_query(narrow, sqlite=sqlite))
+    counted = _counted(records, total)
+    # Tables read ahead on a helper thread; line formats also load session content on
+    # this connection as they go, so they read in step.
+    chunks = _read_ahead(counted) if fmt.kind == "table" and READ_AHEAD else counted
+    progress.update(0, total, "exporting")
+    try:
+        if fmt.kind == "table":
+            return _write_table(fmt, options, plan, shaper, chunks, f, total, progress, tally)
+        _write_lines(s, fmt, options, plan, shaper, chunks, f, total, progress, tally)
+        return None
+    finally:
+        chunks.close()  # the reader stops and the cursor closes now, while the connection is open
+        counted.close()
+        records.close()
+
+
+def _write_table(
+    fmt: ExportFormat,
+    options: ExportOptions,
+    plan: LabelPlan,
+    shaper: ReviewShaper,
+    chunks: Iterator[list[Record]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+) -> list[Column]:
+    columns = plan.columns(options.level)
+    writer = _table_writer(fmt, f, columns, plan, options)
+    done = 0
+    try:
+        if options.level == "review":
+            for chunk in chunks:
+                rows = shaper.rows(chunk)
+                writer.write(rows)
+                done += len(chunk)
+                tally.rows += len(rows)
+                progress.update(done, total, "exporting")
+        else:
+            labeller = SessionLabeller(plan)
+            for batch in _batched(_groups(chunks), max(1, FETCH // 4)):
+                rows = [labeller.session_row(shaper.rows(g)) for g in batch]
+                writer.write(rows)
+                done += sum(len(g) for g in batch)
+                tally.rows += len(rows)
+                progress.update(done, total, "exporting")
+    except BaseException:
+        with suppress(Exception):
+            writer.close()  # the temporary file is removed next: only release the writer
+        raise
+    writer.close()
+    if isinstance(writer, CsvWriter) and writer.long_cells:
+        tally.notes.append(
+            f"{writer.long_cells} cells are longer than 32,767 characters, the most a"
+            " spreadsheet cell shows; they are written whole"
+        )
+    return columns
+
+
+def _write_lines(
+    s: Any,
+    fmt: ExportFormat,
+    options: ExportOptions,
+    plan: LabelPlan,
+    shaper: ReviewShaper,
+    chunks: Iterator[list[Record]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+) -> None:
+    done = 0
+    builder = _line_builder(fmt, options, plan)
+    labeller = SessionLabeller(plan)
+    names = [c.name for c in plan.review_columns()]
+    session_names = [c.name for c in plan.session_columns()]
+    for batch in _batched(_groups(chunks), SESSIONS_PER_CHUNK):
+        contents = _contents(s, [g[0][R["session_db_id"]] for g in batch])
+        out: list[bytes] = []
+        for g in batch:
+            review_rows = shaper.rows(g)
+            session_row = dict(zip(session_names, labeller.session_row(review_rows), strict=True))
+            reviews = [dict(zip(names, r, strict=True)) for r in review_rows]
+            result = builder(contents[g[0][R["session_db_id"]]], session_row, reviews)
+            if isinstance(result, str):
+                tally.left_out[result] += 1
+                continue
+            out.extend(orjson.dumps(line) + b"\n" for line in result)
+            tally.rows += len(result)
+        f.write(b"".join(out))
+        done += sum(len(g) for g in batch)
+        progress.update(done, total, "exporting")
+
+
+def _table_writer(
+    fmt: ExportFormat,
+    f: BinaryIO,
+    columns: Sequence[Column],
+    plan: LabelPlan,
+    options: ExportOptions,
+) -> TableWriter:
+    if fmt.name == "csv":
+        return CsvWriter(f, columns, neutralise_formulas=options.neutralise_formulas)
+    if fmt.name == "jsonl":
+        return JsonlWriter(f, columns)
+    return ParquetWriter(
+        f,
+        columns,
+        plan.nested_columns(),
+        metadata={
+            "agentops_reviewer.format": f"{options.level}-rows",
+            "agentops_reviewer.format_version": str(FORMAT_VERSION),
+        },
+    )
+
+
+def _contents(s: Any, session_ids: list[int]) -> dict[int, bytes]:
+    rows = s.execute(
+        select(SessionContent.session_id, SessionContent.data).where(
+            SessionContent.session_id.in_(session_ids)
+        )
+    )
+    return {sid: zlib.decompress(data) for sid, data in rows}
+
+
+LineBuilder = Callable[[bytes, dict[str, Any], list[dict[str, Any]]], "list[dict[str, Any]] | str"]
+
+
+def _line_builder(fmt: ExportFormat, options: ExportOptions, plan: LabelPlan) -> LineBuilder:
+    if fmt.kind == "dataset":
+        from reviewer.export.datasets import dataset_builder
+
+        return dataset_builder(fmt.name, options, plan)
+    from reviewer.export.feedback import feedback_builder
+
+    return feedback_builder(fmt, options, plan)
