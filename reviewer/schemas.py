@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from reviewer.domain.batch import Batch, BatchSummary, Plan
+from reviewer.domain.figures import StatsReport
 from reviewer.domain.pack import (
     AuditRecord,
     PackedReview,
@@ -69,6 +70,7 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "merge-report.schema.json": _model(MergeReport, "`reviewer merge --json` report"),
     "batch-plan.schema.json": _model(Plan, "`reviewer sample --plan --json`"),
     "batch-list.schema.json": _list(BatchSummary, "`reviewer batch list --json`"),
+    "stats.schema.json": _model(StatsReport, "`reviewer stats --json` (format version 1)"),
     "export-manifest.schema.json": _model(ExportManifest, "Export manifest (v1)"),
     "export-review-row.schema.json": _model(shapes.ReviewRow, "Export row, --level review (v1)"),
     "export-session-row.schema.json": _model(shapes.SessionRow, "Export row, --level session (v1)"),

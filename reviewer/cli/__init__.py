@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 
 from reviewer import __version__
-from reviewer.cli import stubs
 from reviewer.cli.cmd_backup import backup_cmd, check_cmd, diagnostics_cmd, restore_cmd
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
 from reviewer.cli.cmd_export import export_cmd
 from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
 from reviewer.cli.cmd_review import review_cmd
+from reviewer.cli.cmd_stats import report_cmd, stats_cmd
 from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
 from reviewer.logs import setup_logging
 
@@ -33,8 +33,8 @@ for _command in (
     sample_cmd,
     batch_cmd,
     review_cmd,
-    stubs.stats_cmd,
-    stubs.report_cmd,
+    stats_cmd,
+    report_cmd,
     export_cmd,
     pack_cmd,
     merge_cmd,

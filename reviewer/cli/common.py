@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -32,11 +31,6 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one clear line to stderr and exit with ``code``."""
     err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     sys.exit(code)
-
-
-def not_available(command: str) -> NoReturn:
-    click.echo(f"reviewer {command}: not available yet in this version", err=True)
-    sys.exit(EXIT_USAGE)
 
 
 def open_ws(target: str) -> Workspace:

@@ -175,10 +175,31 @@ def set_aside(db: Path) -> Path:
     return aside
 
 
+CHECKED_MARK = ".checked"
+"""In the backups folder: the size and time of the file as it last passed quick_check."""
+
+
+def _file_stamp(db: Path) -> str | None:
+    """What identifies the file's bytes cheaply (None when a non-empty WAL makes it moot)."""
+    wal = wal_path(db)
+    if wal.exists() and wal.stat().st_size > 0:
+        return None  # not closed cleanly, or open elsewhere: always check
+    st = db.stat()
+    return f"{st.st_size} {st.st_mtime_ns}"
+
+
 def check_at_open(db: Path) -> None:
     """Raise :class:`WorkspaceDamaged` (after setting the file aside) when SQLite finds the
-    workspace at ``db`` damaged; do nothing for a sound one or one that does not exist."""
+    workspace at ``db`` damaged; do nothing for a sound one or one that does not exist.
+
+    A file unchanged since it last passed (same size and modification time, no pending
+    WAL) is not checked again: read-only commands on a big workspace stay fast.
+    """
     if not db.is_file():
+        return
+    stamp = _file_stamp(db)
+    mark = backups_dir(db) / CHECKED_MARK
+    if stamp is not None and mark.is_file() and mark.read_text() == stamp:
         return
     with db.open("rb") as f:
         if f.read(16) != b"SQLite format 3\x00":
@@ -189,6 +210,12 @@ def check_at_open(db: Path) -> None:
         log.warning("workspace not checked at open: %s", exc)
         return  # busy or locked, not damaged: opening it says what is wrong, if anything
     if reason is None:
+        if stamp is not None:
+            try:
+                mark.parent.mkdir(parents=True, exist_ok=True)
+                mark.write_text(stamp)
+            except OSError:
+                pass  # a read-only folder: check again next time
         return
     aside = set_aside(db)
     raise WorkspaceDamaged(db, aside, reason, latest_good_backup(db))

@@ -51,13 +51,17 @@ class OpenConflict:
         return self.kept.uid
 
     def differences(self) -> list[str]:
-        """Labels of what differs: status, each differing dimension, failure step."""
+        """What differs, as the reviewer reads it: status, each differing dimension (by its
+        label), failure step, reason."""
         a, b = self.current, self.kept
         out = []
         if a.status != b.status:
             out.append("status")
         keys = sorted(set(a.values) | set(b.values))
-        out += [k for k in keys if a.values.get(k) != b.values.get(k)]
+        for k in keys:
+            if a.values.get(k) != b.values.get(k):
+                dim = self.rubric.dimension(k)
+                out.append(dim.label if dim is not None else k)
         if a.failure_step != b.failure_step:
             out.append("failure step")
         if a.status_reason != b.status_reason:

@@ -32,11 +32,13 @@ from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_in
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
+from reviewer.ui.dashboard import Dashboard
 from reviewer.ui.export_dialog import export_action
 from reviewer.ui.history_dialog import HistoryDialog
 from reviewer.ui.import_action import ImportJob, choose_files, summary_text
 from reviewer.ui.messages import Icon, inform, message_box, plain_label
 from reviewer.ui.review_compare import ConflictsDialog
+from reviewer.ui.session_list import SessionListWindow, SessionsWanted
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.workbench import Workbench
 
@@ -55,6 +57,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+H", "History of this session's reviews (the audit trail)"),
     ("Ctrl+I", "Import sessions"),
     ("Ctrl+E", "Export labels (CSV, JSONL, Parquet, fine-tuning, eval and feedback files)"),
+    ("Ctrl+Shift+D", "Dashboard: coverage, quality, agreement; adjudicate disagreements"),
     ("Ctrl+O", "Open a workspace"),
     ("Ctrl+Shift+O", "Open a review pack (offline review)"),
 ]
@@ -86,6 +89,8 @@ class MainWindow(QMainWindow):
     """A workspace finished opening and its queue is shown (display name)."""
     session_shown = Signal(int)
     """The workbench now shows this session id with its review."""
+    sessions_listed = Signal(int)
+    """A list of the sessions behind a dashboard bar is shown (how many)."""
 
     def __init__(
         self, settings: QSettings, *, reviewer: str | None = None, batch: str | None = None
@@ -114,6 +119,7 @@ class MainWindow(QMainWindow):
         )
         self.batch = batch
         self._announce = False
+        self.dashboard: Dashboard | None = None
         self.setWindowTitle("AgentOps Reviewer")
 
         self.bench = Workbench(settings, self)
@@ -193,6 +199,11 @@ class MainWindow(QMainWindow):
         new_batch.setStatusTip("Draw a reproducible sample of sessions and assign it to reviewers")
         new_batch.triggered.connect(self.new_batch)
         batch_menu.addAction(new_batch)
+        dashboard = QAction("&Dashboard", self)
+        dashboard.setShortcut("Ctrl+Shift+D")
+        dashboard.setStatusTip("Coverage, quality, agreement and judge figures; adjudication")
+        dashboard.triggered.connect(self.open_dashboard)
+        batch_menu.addAction(dashboard)
         conflicts = QAction("Resolve &conflicts…", self)
         conflicts.setStatusTip("Reviews changed in two places, kept side by side by a merge")
         conflicts.triggered.connect(self.show_conflicts)
@@ -235,6 +246,29 @@ class MainWindow(QMainWindow):
         )
         dialog.open()
         return dialog
+
+    def open_dashboard(self) -> Dashboard | None:
+        """Show the dashboard (computed on the worker); its bars open the sessions behind."""
+        if self.workspace is None:
+            return None
+        board = self.dashboard
+        if board is None:
+            board = self.dashboard = Dashboard(self.runner, self, lead=self.reviewer)
+            board.sessions_requested.connect(self.show_sessions)
+        board.lead = self.reviewer
+        board.set_workspace(self.workspace, self.batch)
+        board.show()
+        board.activateWindow()
+        board.refresh()
+        return board
+
+    def show_sessions(self, wanted: SessionsWanted) -> SessionListWindow | None:
+        if self.workspace is None:
+            return None
+        listing = SessionListWindow(self.workspace, self.runner, wanted, self)
+        listing.loaded.connect(self.sessions_listed)
+        listing.show()
+        return listing
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -576,6 +610,8 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
         self._announce = True
         self.bench.set_workspace(ws, self.reviewer, self.batch)
+        if self.dashboard is not None:
+            self.dashboard.set_workspace(ws, self.batch)
         if old is not None:
             self.runner.run(old.close)
         if ws.path is not None:

@@ -40,7 +40,11 @@ def _shown(rubric: Rubric | None, name: str, value: Any) -> str:
         if opt is not None:
             return f"{opt.label} ({value})" if opt.label != value else value
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        labels = []
+        for v in value:
+            opt = dim.option(str(v)) if dim is not None else None
+            labels.append(opt.label if opt is not None else str(v))
+        return ", ".join(labels)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)

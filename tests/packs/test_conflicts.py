@@ -46,7 +46,7 @@ def test_keeping_the_version_in_use_marks_the_other_resolved(
     assert merge_results(workspace, [results]).flagged == 1
     [conflict] = open_conflicts(workspace)
     assert conflict.current.values == BAD and conflict.kept.values == OTHER
-    assert conflict.differences() == ["correctness", "quality"]
+    assert conflict.differences() == ["Correctness", "Quality"]
     resolve_conflict(workspace, conflict.kept_uid, "current", actor="lead")
     assert open_conflicts(workspace) == []
     assert in_use(workspace) == BAD

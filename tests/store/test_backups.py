@@ -152,3 +152,25 @@ def test_the_app_offers_the_latest_backup_for_a_damaged_workspace(
     assert w.model.rowCount() == 300
     assert any(p.name.startswith("ws.sqlite.damaged-") for p in tmp_path.iterdir())
     w.close()
+
+
+def test_an_unchanged_workspace_is_not_checked_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _workspace(tmp_path / "ws.sqlite", n=3)
+    checks: list[Path] = []
+    real = backups.problem
+
+    def counted(path: Path, *, full: bool = False) -> str | None:
+        checks.append(path)
+        return real(path, full=full)
+
+    monkeypatch.setattr(backups, "problem", counted)
+    for _ in range(2):
+        open_existing(db).close()
+    assert checks == [db]  # the second open found it as it last passed
+    ws = open_existing(db)
+    store_sessions(ws, [make_session("changed")])
+    ws.close()
+    open_existing(db).close()
+    assert checks == [db, db]  # changed since: checked again

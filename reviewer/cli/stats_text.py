@@ -1,0 +1,166 @@
+"""The text form of ``reviewer stats``: a few tables on stdout (no markup from content)."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reviewer.domain.figures import CoverageRow, Estimate, StatsReport
+
+
+def pct(e: Estimate | None) -> str:
+    if e is None:
+        return "–"
+    span = (
+        f" [{100 * e.low:.1f}–{100 * e.high:.1f}]"
+        if e.low is not None and e.high is not None
+        else ""
+    )
+    return f"{100 * e.value:.1f} %{span}"
+
+
+def mean(e: Estimate | None) -> str:
+    if e is None:
+        return "–"
+    span = f" [{e.low:.2f}–{e.high:.2f}]" if e.low is not None and e.high is not None else ""
+    return f"{e.value:.2f}{span}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def num(v: float | None, digits: int = 2) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def _table(title: str, *columns: str) -> Table:
+    t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=False)
+    for i, c in enumerate(columns):
+        t.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+    return t
+
+
+def _coverage(title: str, rows: list[CoverageRow]) -> Table:
+    t = _table(
+        title, "", "assigned", "submitted", "skipped", "flagged", "remaining", "done",
+        "per hour", "median", "to finish",
+    )  # fmt: skip
+    for r in rows:
+        label = f"{r.batch} / {r.key}" if r.batch else r.key
+        t.add_row(
+            Text(label),
+            f"{r.assigned:,}",
+            f"{r.submitted:,}",
+            f"{r.skipped:,}",
+            f"{r.flagged:,}",
+            f"{r.remaining:,}",
+            f"{r.percent_done:.1f} %",
+            num(r.reviews_per_hour, 1),
+            duration(r.median_active_seconds),
+            duration(r.expected_seconds_to_finish),
+        )
+    return t
+
+
+def print_report(report: StatsReport, console: Console | None = None) -> None:
+    wide = None if sys.stdout.isatty() else 160  # piped: no need to fit a terminal
+    out = console or Console(highlight=False, width=wide)
+    scope = f"batch {report.batch}" if report.batch else "all reviews"
+    if report.where:
+        scope += f", sessions where {report.where}"
+    out.print(Text(f"Scope: {scope}"))
+    cov = report.coverage
+    out.print(_coverage("Coverage", [cov.total, *cov.by_batch]))
+    for title, rows in (
+        ("By reviewer", cov.by_reviewer),
+        ("By agent version", cov.by_version),
+        ("By stratum", cov.by_stratum),
+    ):
+        if rows:
+            out.print(_coverage(title, rows))
+
+    q = report.quality
+    out.print(
+        Text(
+            f"\nQuality: {q.reviews:,} submitted reviews of {q.sessions:,} sampled sessions;"
+            f" {q.weighting_note}. Baseline version: {q.baseline_version or '–'}."
+        )
+    )
+    t = _table("Per agent version (95 % intervals)", "version", "sessions", "failure rate",
+               f"mean {q.quality_dimension or 'quality'}", "")  # fmt: skip
+    t.add_row(Text("all"), f"{q.sessions:,}", pct(q.overall_failure_rate),
+              mean(q.overall_mean_quality), "")  # fmt: skip
+    for v in q.versions:
+        flag = "baseline" if v.is_baseline else ("WORSE" if v.worse_than_baseline else "")
+        t.add_row(Text(v.version), f"{v.sessions:,}", pct(v.failure_rate), mean(v.mean_quality),
+                  flag)  # fmt: skip
+    out.print(t)
+    for w in q.warnings:
+        out.print(Text(f"warning: {w}", style="bold yellow"))
+    if q.failure_categories:
+        t = _table("Failure categories", "category", "reviews", "share", "cumulative")
+        for bar in q.failure_categories:
+            t.add_row(Text(bar.label), f"{bar.count:,}", f"{100 * bar.share:.1f} %",
+                      f"{100 * bar.cumulative_share:.1f} %")  # fmt: skip
+        out.print(t)
+    for d in q.distributions:
+        parts = ", ".join(f"{o.value} {100 * o.share:.0f} %" for o in d.options)
+        extra = f" (mean {d.mean:.2f})" if d.mean is not None else ""
+        out.print(Text(f"{d.label}: {parts}{extra}"))
+
+    a = report.agreement
+    out.print(Text(f"\nAgreement: {a.items:,} items seen by two or more reviewers."))
+    if a.alpha:
+        t = _table("Krippendorff's alpha", "dimension", "level", "items", "alpha")
+        for al in a.alpha:
+            t.add_row(Text(al.label), al.level, f"{al.items:,}", num(al.alpha, 3))
+        out.print(t)
+    if a.kappa:
+        t = _table("Cohen's kappa per reviewer pair", "dimension", "pair", "items", "kappa",
+                   "95 %", "agree")  # fmt: skip
+        for k in a.kappa:
+            span = f"{k.low:.2f}–{k.high:.2f}" if k.low is not None and k.high is not None else "–"
+            t.add_row(Text(k.dimension), Text(f"{k.reviewer_a} · {k.reviewer_b}"),
+                      f"{k.items:,}", num(k.kappa, 3), span,
+                      f"{100 * k.observed_agreement:.0f} %")  # fmt: skip
+        out.print(t)
+    out.print(
+        Text(f"Disagreements: {a.disagreements_total:,} ({a.disagreements_open:,} not adjudicated)")
+    )
+    for dis in a.disagreements[:20]:
+        mark = "adjudicated" if dis.adjudicated else "open"
+        out.print(
+            Text(
+                f"  {dis.session_key}  [{dis.batch or '–'}]  {', '.join(dis.reviewers)}:"
+                f" {', '.join(dis.dimensions)}  ({mark})"
+            )
+        )
+    if report.gold:
+        t = _table("Gold items: accuracy against reference labels", "reviewer", "items",
+                   "accuracy")  # fmt: skip
+        for g in report.gold:
+            t.add_row(Text(g.reviewer), f"{g.items:,}", pct(g.accuracy))
+        out.print(t)
+    if report.judges:
+        sample = f" (sample of {report.judge_sample:,} sessions)" if report.judge_sample else ""
+        t = _table(f"Human vs automated judge{sample}", "judge", "dimension", "reviews",
+                   "spearman", "AUC", "agree@thr")  # fmt: skip
+        for j in report.judges:
+            agree = (
+                f"{100 * j.agreement_at_threshold:.0f} %"
+                if j.agreement_at_threshold is not None
+                else "–"
+            )
+            t.add_row(Text(j.judge), Text(j.dimension), f"{j.reviews:,}", num(j.spearman, 3),
+                      num(j.auc, 3), agree)  # fmt: skip
+        out.print(t)

@@ -1,0 +1,222 @@
+"""The figures of ``reviewer stats --json`` (and of the dashboard and the HTML report).
+
+Shape documented by ``schemas/stats.schema.json``. Shares and rates are fractions (0…1);
+times are seconds; every interval is 95 %.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+STATS_FORMAT_VERSION: Literal[1] = 1
+
+FAILURE = "failed"
+"""The pseudo-dimension "at least one failure category tagged" (agreement, gold, judges)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Estimate(_Model):
+    value: float
+    low: float | None = None
+    high: float | None = None
+    n: int
+    """Units (sessions, or comparisons for accuracies) behind the estimate."""
+    n_effective: float
+    """Kish's effective sample size: below ``n`` when weights differ."""
+
+
+class CoverageRow(_Model):
+    key: str
+    """The batch name, stratum, reviewer or agent version ("all" for the total)."""
+    batch: str | None = None
+    """For strata: the batch the stratum belongs to."""
+    assigned: int
+    submitted: int
+    skipped: int
+    flagged: int
+    remaining: int
+    """Assigned items not yet submitted, skipped or flagged (drafts included)."""
+    percent_done: float
+    """100 · (assigned − remaining) / assigned."""
+    reviews_per_hour: float | None = None
+    """Submitted reviews per hour of active review time."""
+    median_active_seconds: float | None = None
+    """Median active time of a submitted review."""
+    expected_seconds_to_finish: float | None = None
+    """remaining × median active time (the overall median where the group has none)."""
+
+
+class Coverage(_Model):
+    total: CoverageRow
+    by_batch: list[CoverageRow] = Field(default_factory=list)
+    by_stratum: list[CoverageRow] = Field(default_factory=list)
+    by_reviewer: list[CoverageRow] = Field(default_factory=list)
+    by_version: list[CoverageRow] = Field(default_factory=list)
+
+
+class OptionCount(_Model):
+    value: str
+    label: str
+    count: int
+    share: float
+
+
+class Distribution(_Model):
+    """How often each option of one rubric dimension was given (submitted reviews)."""
+
+    dimension: str
+    label: str
+    kind: str
+    reviews: int
+    options: list[OptionCount]
+    mean: float | None = None
+    """Ordinal dimensions: the mean over reviews."""
+
+
+class ParetoBar(_Model):
+    tag: str
+    label: str
+    count: int
+    """Submitted reviews carrying the tag."""
+    share: float
+    """Of all tag uses."""
+    cumulative_share: float
+
+
+class VersionQuality(_Model):
+    version: str
+    sessions: int
+    reviews: int
+    failure_rate: Estimate | None = None
+    mean_quality: Estimate | None = None
+    is_baseline: bool = False
+    worse_than_baseline: bool = False
+    """Failure rate above, or mean quality below, the baseline's with the intervals apart."""
+
+
+class TimePoint(_Model):
+    version: str
+    period_start: date
+    sessions: int
+    failure_rate: Estimate | None = None
+    mean_quality: Estimate | None = None
+    worse_than_baseline: bool = False
+
+
+class Quality(_Model):
+    reviews: int
+    """Submitted reviews (role reviewer) in scope."""
+    sessions: int
+    """Sampled sessions with at least one submitted review (gold items left out)."""
+    weighted: bool
+    """Estimates weighted back to the population by 1/inclusion probability."""
+    weighting_note: str
+    quality_dimension: str | None = None
+    """The ordinal dimension behind "mean quality"."""
+    baseline_version: str | None = None
+    distributions: list[Distribution] = Field(default_factory=list)
+    failure_categories: list[ParetoBar] = Field(default_factory=list)
+    overall_failure_rate: Estimate | None = None
+    overall_mean_quality: Estimate | None = None
+    versions: list[VersionQuality] = Field(default_factory=list)
+    period: Literal["day", "week"] = "week"
+    over_time: list[TimePoint] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class DimensionAlpha(_Model):
+    dimension: str
+    label: str
+    level: Literal["nominal", "ordinal"]
+    items: int
+    """Items rated on this dimension by two or more reviewers."""
+    alpha: float | None = None
+    """Krippendorff's alpha; null where undefined (e.g. everyone gave the same value)."""
+
+
+class PairKappa(_Model):
+    dimension: str
+    reviewer_a: str
+    reviewer_b: str
+    items: int
+    kappa: float | None = None
+    low: float | None = None
+    high: float | None = None
+    observed_agreement: float
+
+
+class Disagreement(_Model):
+    batch: str | None = None
+    session_id: int
+    session_key: str
+    reviewers: list[str]
+    dimensions: list[str]
+    """Dimensions on which the submitted reviews differ."""
+    adjudicated: bool = False
+
+
+class Agreement(_Model):
+    items: int
+    """Items with submitted reviews from two or more reviewers."""
+    alpha: list[DimensionAlpha] = Field(default_factory=list)
+    kappa: list[PairKappa] = Field(default_factory=list)
+    disagreements_total: int = 0
+    disagreements_open: int = 0
+    """Disagreements without an adjudicated final label."""
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    """Open ones first, then by how many dimensions differ; cut at the requested limit."""
+
+
+class GoldAccuracy(_Model):
+    reviewer: str
+    items: int
+    """Gold items this reviewer submitted."""
+    accuracy: Estimate | None = None
+    """Share of compared dimension values equal to the reference, with a Wilson interval."""
+    by_dimension: dict[str, float] = Field(default_factory=dict)
+
+
+class CalibrationPoint(_Model):
+    human: str
+    """A value of the human dimension (for "failed": "yes"/"no")."""
+    reviews: int
+    mean_judge: float
+
+
+class JudgeAgreement(_Model):
+    judge: str
+    dimension: str
+    reviews: int
+    """Submitted reviews of sessions that carry this judge's score."""
+    spearman: float | None = None
+    pearson: float | None = None
+    auc: float | None = None
+    """For "failed": how well the judge score separates passes from failures."""
+    threshold: float | None = None
+    agreement_at_threshold: float | None = None
+    """For "failed": share where (score ≥ threshold) equals the human's pass."""
+    kappa_at_threshold: float | None = None
+    calibration: list[CalibrationPoint] = Field(default_factory=list)
+
+
+class StatsReport(_Model):
+    """Everything ``reviewer stats`` prints and the dashboard and report show."""
+
+    format_version: Literal[1] = STATS_FORMAT_VERSION
+    generated_at: datetime
+    app_version: str
+    batch: str | None = None
+    where: str | None = None
+    coverage: Coverage
+    quality: Quality
+    agreement: Agreement
+    gold: list[GoldAccuracy] = Field(default_factory=list)
+    judges: list[JudgeAgreement] = Field(default_factory=list)
+    judge_sample: int | None = None
+    """Sessions of the uniform sample judge agreement was estimated on (null: all of them)."""

@@ -1,0 +1,183 @@
+"""Agreement between reviewers on items two or more of them reviewed, the disagreements a
+lead may adjudicate, and each reviewer's accuracy on gold items."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from reviewer.domain import stats
+from reviewer.domain.figures import (
+    FAILURE,
+    Agreement,
+    DimensionAlpha,
+    Estimate,
+    GoldAccuracy,
+    PairKappa,
+)
+from reviewer.services.analytics.coverage import latest
+from reviewer.services.analytics.load import SUBMITTED, Data, Dim
+
+Column = tuple[str, str, str, int, Literal["nominal", "ordinal"], Dim | None]
+"""(name, label, frame column, number of categories, level, dimension)."""
+
+
+def compared(dims: list[Dim]) -> list[Column]:
+    """Every dimension agreement is reported on: the categorical ones and "any failure"."""
+    cols: list[Column] = [(d.name, d.label, d.column, len(d.values), d.level, d) for d in dims]
+    cols.append((FAILURE, "Any failure tag", "failed", 2, "nominal", None))
+    return cols
+
+
+def overlap(data: Data) -> pd.DataFrame:
+    """Submitted reviews of items with two or more reviewers (the last of each reviewer's);
+    ``u`` numbers the items 0, 1, …"""
+    r = data.reviews
+    sub = r[(r["status"].to_numpy() == SUBMITTED) & (r["ix"].to_numpy() >= 0)]
+    n_rev = max(1, len(data.reviewers))
+    keys = sub["ix"].to_numpy() * n_rev + sub["rv"].to_numpy()
+    sub = sub.iloc[latest(keys)]
+    ix = sub["ix"].to_numpy()
+    many = np.bincount(ix, minlength=len(data.items))[ix] >= 2
+    ov = sub[many].copy()
+    ov["u"] = np.unique(ov["ix"].to_numpy(), return_inverse=True)[1]
+    return ov
+
+
+def _round(v: float) -> float | None:
+    return None if np.isnan(v) else round(float(v), 6)
+
+
+def agreement(data: Data) -> tuple[Agreement, pd.DataFrame, pd.DataFrame]:
+    """Alpha per dimension, kappa per reviewer pair and dimension; every disagreement (u,
+    batch_id, session_id, adjudicated, n: how many dimensions differ), open ones first; and
+    the reviews of items seen by two or more reviewers (:func:`overlap`)."""
+    ov = overlap(data)
+    cols = compared(data.dims)
+    if ov.empty:
+        found = pd.DataFrame({"u": [], "batch_id": [], "session_id": [], "adjudicated": []})
+        return Agreement(items=0), found, ov
+    rc = ov["rv"].to_numpy()
+    uc = ov["u"].to_numpy()
+    n_rev = len(data.reviewers)
+    n_units = int(uc.max()) + 1
+    alphas = []
+    kappas: list[PairKappa] = []
+    pairs = ov[["u", "rv", *(c[2] for c in cols)]]
+    both = pairs.merge(pairs, on="u", suffixes=("_a", "_b"))
+    both = both[both["rv_a"] < both["rv_b"]]
+    for name, label, col, k, level, dim in cols:
+        values = ov[col].to_numpy(dtype=float)
+        if dim is not None and level == "ordinal":
+            values = dim.numbers(ov[col])
+        m = np.full((n_rev, n_units), np.nan)
+        m[rc, uc] = values
+        rated = int(((~np.isnan(m)).sum(axis=0) >= 2).sum())
+        alpha = stats.krippendorff_alpha(m, level)
+        alphas.append(
+            DimensionAlpha(
+                dimension=name, label=label, level=level, items=rated,
+                alpha=None if alpha is None else round(alpha, 6),
+            )
+        )  # fmt: skip
+        a = both[f"{col}_a"].to_numpy(dtype=float)
+        b = both[f"{col}_b"].to_numpy(dtype=float)
+        ok = ~(np.isnan(a) | np.isnan(b))
+        if not ok.any():
+            continue
+        ra, rb = both["rv_a"].to_numpy()[ok], both["rv_b"].to_numpy()[ok]
+        cell = ((ra * n_rev + rb) * k + a[ok].astype(int)) * k + b[ok].astype(int)
+        tables = np.bincount(cell, minlength=n_rev * n_rev * k * k).reshape(n_rev, n_rev, k, k)
+        totals = tables.sum(axis=(2, 3))
+        ii, jj = np.nonzero(totals)
+        chosen = tables[ii, jj]
+        kappa, _se, low, high = stats.cohen_kappas(chosen)
+        observed = np.trace(chosen, axis1=1, axis2=2) / totals[ii, jj]
+        kappas += [
+            PairKappa(
+                dimension=name,
+                reviewer_a=data.reviewers[i],
+                reviewer_b=data.reviewers[j],
+                items=int(totals[i, j]),
+                kappa=_round(kv),
+                low=_round(lv),
+                high=_round(hv),
+                observed_agreement=round(float(ob), 6),
+            )
+            for i, j, kv, lv, hv, ob in zip(ii, jj, kappa, low, high, observed, strict=True)
+        ]
+    found = _disagreements(data, ov, cols)
+    return Agreement(items=n_units, alpha=alphas, kappa=kappas), found, ov
+
+
+def differing(found: pd.DataFrame, ov: pd.DataFrame, dims: list[Dim]) -> list[list[str]]:
+    """For some rows of the disagreements: the dimensions on which they differ."""
+    cols = compared(dims)
+    sub = ov[ov["u"].isin(found["u"])]
+    differ = sub.groupby("u")[[c[2] for c in cols]].nunique() > 1
+    flags = differ.loc[found["u"]].to_numpy().tolist()
+    return [[c[0] for c, hit in zip(cols, row, strict=True) if hit] for row in flags]
+
+
+def _disagreements(data: Data, ov: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
+    differ = ov.groupby("u")[[c[2] for c in cols]].nunique() > 1
+    n = differ.sum(axis=1)
+    first = ov.drop_duplicates("u").set_index("u")
+    found = first.loc[n.index, ["ix", "batch_id", "session_id"]].assign(n=n.to_numpy())
+    found = found[found["n"] > 0].reset_index()
+    done = data.adjudications["ix"].to_numpy()
+    found["adjudicated"] = np.isin(found["ix"].to_numpy(), done[done >= 0])
+    return found.sort_values(
+        ["adjudicated", "n", "batch_id", "session_id"],
+        ascending=[True, False, True, True],
+        kind="mergesort",
+    ).reset_index(drop=True)
+
+
+def gold_accuracy(data: Data) -> list[GoldAccuracy]:
+    """Each reviewer's submitted values on gold items against the lead's reference labels."""
+    if data.gold.empty:
+        return []
+    ref = data.gold.sort_values("review_id").drop_duplicates("session_id", keep="last")
+    sub = data.reviews[data.reviews["status"] == SUBMITTED]
+    m = sub.merge(ref, on="session_id", suffixes=("", "_ref"))
+    if m.empty:
+        return []
+    cols = compared(data.dims)
+    tally = pd.DataFrame({"rv": m["rv"]})
+    for name, _label, col, _k, _level, _dim in cols:
+        ok = m[col].notna() & m[f"{col}_ref"].notna()
+        tally[f"{name}:n"] = ok.astype(int)
+        tally[f"{name}:eq"] = (ok & (m[col] == m[f"{col}_ref"])).astype(int)
+    per = tally.groupby("rv", sort=True).sum()
+    items = m.groupby("rv")["session_id"].nunique()
+    n = per[[f"{c[0]}:n" for c in cols]].sum(axis=1)
+    eq = per[[f"{c[0]}:eq" for c in cols]].sum(axis=1)
+    out = []
+    for rv in per.index:
+        total, matches = int(n.loc[rv]), int(eq.loc[rv])
+        accuracy = None
+        if total:
+            ci = stats.wilson(matches, total)
+            accuracy = Estimate(
+                value=round(matches / total, 6),
+                low=round(ci[0], 6) if ci else None,
+                high=round(ci[1], 6) if ci else None,
+                n=total,
+                n_effective=float(total),
+            )
+        out.append(
+            GoldAccuracy(
+                reviewer=data.reviewers[int(rv)],
+                items=int(items.loc[rv]),
+                accuracy=accuracy,
+                by_dimension={
+                    c[0]: round(int(per.loc[rv, f"{c[0]}:eq"]) / int(per.loc[rv, f"{c[0]}:n"]), 6)
+                    for c in cols
+                    if int(per.loc[rv, f"{c[0]}:n"])
+                },
+            )
+        )
+    return out

@@ -1,0 +1,126 @@
+"""Coverage: how far review has got, per batch, stratum, reviewer and agent version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reviewer.domain.figures import Coverage, CoverageRow
+from reviewer.services.analytics.load import STATUS_CODES, SUBMITTED, Data
+from reviewer.services.analytics.query import GOLD_STRATUM, NONE_LABEL
+
+
+def _name(names: list[Any], code: int) -> str:
+    return NONE_LABEL if code < 0 else str(names[code])
+
+
+def latest(keys: np.ndarray) -> np.ndarray:
+    """Positions of the last occurrence of each key (the review that counts)."""
+    return np.flatnonzero(~pd.Index(keys).duplicated(keep="last"))
+
+
+def assignment_status(data: Data) -> pd.DataFrame:
+    """One row per assignment with its item's batch, stratum (-2: gold item) and version and
+    the status and active time of the reviewer's review (status 0: none or draft)."""
+    a = data.assignments[data.assignments["ix"] >= 0]
+    items = data.items
+    ix = a["ix"].to_numpy()
+    rv = a["rv"].to_numpy()
+    n_rev = max(1, len(data.reviewers))
+    r = data.reviews[data.reviews["ix"] >= 0]
+    r_keys = r["ix"].to_numpy() * n_rev + r["rv"].to_numpy()
+    last = latest(r_keys)
+    pos = pd.Index(r_keys[last]).get_indexer(ix * n_rev + rv)
+    hit = pos >= 0
+    status = np.where(hit, r["status"].to_numpy()[last][pos], 0)
+    active = np.where(hit, r["active"].to_numpy()[last][pos], np.nan)
+    gold = items["gold"].to_numpy()[ix]
+    return pd.DataFrame(
+        {
+            "batch_id": items["batch_id"].to_numpy()[ix],
+            "stratum": np.where(gold, -2, items["stratum"].to_numpy()[ix]),
+            "version": items["version"].to_numpy()[ix],
+            "rv": rv,
+            "status": status,
+            "active": active,
+        }
+    )
+
+
+def coverage(data: Data) -> Coverage:
+    a = assignment_status(data)
+    status = a["status"].to_numpy()
+    a["submitted"] = status == SUBMITTED
+    a["skipped"] = status == STATUS_CODES["skipped"]
+    a["flagged"] = status == STATUS_CODES["flagged"]
+    a["remaining"] = status == 0
+    a["active_submitted"] = a["active"].where(a["submitted"])
+    a["all"] = 0
+    overall = a["active_submitted"].median()
+    fallback = None if pd.isna(overall) else float(overall)
+
+    def key_names(column: str) -> Any:
+        if column == "batch_id":
+            return lambda c: data.batch_names.get(c, NONE_LABEL)
+        if column == "stratum":
+            return lambda c: GOLD_STRATUM if c == -2 else _name(data.strata, c)
+        if column == "rv":
+            return lambda c: _name(data.reviewers, c)
+        if column == "version":
+            return lambda c: _name(data.versions, c)
+        return lambda c: "all"
+
+    def rows(keys: list[str]) -> list[CoverageRow]:
+        if a.empty:
+            return []
+        grouped = a.groupby(keys, sort=True)  # one grouping, three passes over it
+        g = grouped[["submitted", "skipped", "flagged", "remaining", "active_submitted"]].sum()
+        g = g.rename(columns={"active_submitted": "active"})
+        g["assigned"] = grouped.size()
+        g["median"] = grouped["active_submitted"].median()
+        g = g.reset_index()
+        name = key_names(keys[-1])
+        out = [
+            _row(
+                str(name(int(rec[keys[-1]]))),
+                data.batch_names.get(int(rec["batch_id"])) if len(keys) > 1 else None,
+                rec,
+                fallback,
+            )
+            for rec in g.to_dict("records")
+        ]
+        return sorted(out, key=lambda r: (r.batch or "", r.key))
+
+    total = rows(["all"])
+    return Coverage(
+        total=total[0] if total else _row("all", None, {}, None),
+        by_batch=rows(["batch_id"]),
+        by_stratum=rows(["batch_id", "stratum"]),
+        by_reviewer=rows(["rv"]),
+        by_version=rows(["version"]),
+    )
+
+
+def _row(key: str, batch: str | None, rec: dict[Any, Any], fallback: float | None) -> CoverageRow:
+    assigned = int(rec.get("assigned", 0))
+    remaining = int(rec.get("remaining", 0))
+    submitted = int(rec.get("submitted", 0))
+    active = float(rec.get("active", 0.0))
+    median = rec.get("median")
+    median = None if median is None or pd.isna(median) else round(float(median), 1)
+    per = median if median is not None else fallback
+    return CoverageRow(
+        key=key,
+        batch=batch,
+        assigned=assigned,
+        submitted=submitted,
+        skipped=int(rec.get("skipped", 0)),
+        flagged=int(rec.get("flagged", 0)),
+        remaining=remaining,
+        percent_done=round(100.0 * (assigned - remaining) / assigned, 2) if assigned else 0.0,
+        reviews_per_hour=round(submitted * 3600.0 / active, 2) if active > 0 else None,
+        median_active_seconds=median,
+        expected_seconds_to_finish=round(remaining * per, 1) if per is not None else None,
+    )

@@ -1,0 +1,236 @@
+"""What the dashboard draws: chart bars (with the selection a click asks for) and table rows,
+built from the figures. No widgets here."""
+
+from __future__ import annotations
+
+from reviewer.domain.figures import (
+    Agreement,
+    Coverage,
+    CoverageRow,
+    Distribution,
+    Estimate,
+    Quality,
+    StatsReport,
+)
+from reviewer.services.analytics import Selection
+from reviewer.ui.charts import PALETTE, STATUS_COLOURS, Bar
+
+Rows = tuple[list[str], list[list[str]]]
+"""Column heads and plain-text cells of a table."""
+
+
+def pct(e: Estimate | None) -> str:
+    if e is None:
+        return "–"
+    if e.low is None or e.high is None:
+        return f"{100 * e.value:.1f} %"
+    return f"{100 * e.value:.1f} % ({100 * e.low:.1f}–{100 * e.high:.1f})"
+
+
+def mean(e: Estimate | None) -> str:
+    if e is None:
+        return "–"
+    if e.low is None or e.high is None:
+        return f"{e.value:.2f}"
+    return f"{e.value:.2f} ({e.low:.2f}–{e.high:.2f})"
+
+
+def duration(s: float | None) -> str:
+    if s is None:
+        return "–"
+    return f"{s:.0f} s" if s < 90 else (f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h")
+
+
+def number(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def coverage_bars(rows: list[CoverageRow], kind: str) -> list[Bar]:
+    """Stacked bars (submitted, skipped, flagged, remaining) per reviewer or version."""
+    out = []
+    for r in rows:
+        if kind == "reviewer":
+            chosen = Selection("reviewer", r.key, title=f"reviewer {r.key}")
+        else:
+            chosen = Selection("version", r.key, title=f"agent version {r.key}")
+        out.append(
+            Bar(
+                label=r.key,
+                value=float(r.assigned),
+                text=f"{r.percent_done:.0f} % of {r.assigned:,}",
+                segments=[
+                    (float(r.submitted), STATUS_COLOURS["submitted"], "submitted"),
+                    (float(r.skipped), STATUS_COLOURS["skipped"], "skipped"),
+                    (float(r.flagged), STATUS_COLOURS["flagged"], "flagged"),
+                    (float(r.remaining), STATUS_COLOURS["remaining"], "remaining"),
+                ],
+                payload=chosen,
+                tooltip=(
+                    f"{r.key}: {r.submitted:,} submitted, {r.skipped:,} skipped,"
+                    f" {r.flagged:,} flagged, {r.remaining:,} remaining;"
+                    f" median {duration(r.median_active_seconds)},"
+                    f" {duration(r.expected_seconds_to_finish)} to finish"
+                ),
+            )
+        )
+    return out
+
+
+def coverage_rows(c: Coverage) -> Rows:
+    groups = (
+        ("total", [c.total]),
+        ("batch", c.by_batch),
+        ("stratum", c.by_stratum),
+        ("reviewer", c.by_reviewer),
+        ("version", c.by_version),
+    )
+    heads = ["", "", "assigned", "submitted", "skipped", "flagged", "remaining", "done",
+             "per hour", "median", "to finish"]  # fmt: skip
+    return heads, [
+        [
+            group,
+            f"{r.batch} / {r.key}" if r.batch else r.key,
+            f"{r.assigned:,}",
+            f"{r.submitted:,}",
+            f"{r.skipped:,}",
+            f"{r.flagged:,}",
+            f"{r.remaining:,}",
+            f"{r.percent_done:.1f} %",
+            "–" if r.reviews_per_hour is None else f"{r.reviews_per_hour:.1f}",
+            duration(r.median_active_seconds),
+            duration(r.expected_seconds_to_finish),
+        ]
+        for group, rows in groups
+        for r in rows
+    ]
+
+
+def _version(version: str) -> Selection:
+    return Selection("version", version, title=f"agent version {version}")
+
+
+def failure_bars(q: Quality) -> list[Bar]:
+    return [
+        Bar(
+            label=v.version + (" (baseline)" if v.is_baseline else ""),
+            value=v.failure_rate.value,
+            low=v.failure_rate.low,
+            high=v.failure_rate.high,
+            text=pct(v.failure_rate),
+            colour=PALETTE[3] if v.worse_than_baseline else PALETTE[0],
+            payload=_version(v.version),
+        )
+        for v in q.versions
+        if v.failure_rate is not None
+    ]
+
+
+def quality_bars(q: Quality) -> list[Bar]:
+    return [
+        Bar(
+            label=v.version,
+            value=v.mean_quality.value,
+            low=v.mean_quality.low,
+            high=v.mean_quality.high,
+            text=mean(v.mean_quality),
+            colour=PALETTE[3] if v.worse_than_baseline else PALETTE[2],
+            payload=_version(v.version),
+        )
+        for v in q.versions
+        if v.mean_quality is not None
+    ]
+
+
+def pareto_bars(q: Quality) -> list[Bar]:
+    return [
+        Bar(
+            label=b.label,
+            value=float(b.count),
+            text=f"{b.count:,} · {100 * b.cumulative_share:.0f} % cumulative",
+            payload=Selection("tag", b.tag, title=f"failure tag {b.label}"),
+        )
+        for b in q.failure_categories
+    ]
+
+
+def distribution_bars(d: Distribution) -> list[Bar]:
+    return [
+        Bar(
+            label=o.label,
+            value=float(o.count),
+            text=f"{o.count:,} ({100 * o.share:.0f} %)",
+            payload=Selection("option", o.value, d.dimension, title=f"{d.label}: {o.label}"),
+        )
+        for o in d.options
+    ]
+
+
+def alpha_bars(a: Agreement) -> list[Bar]:
+    return [
+        Bar(label=x.label, value=max(0.0, x.alpha), text=f"α = {x.alpha:.3f} ({x.level})")
+        for x in a.alpha
+        if x.alpha is not None
+    ]
+
+
+def kappa_rows(a: Agreement) -> Rows:
+    heads = ["dimension", "reviewer", "reviewer", "items", "kappa", "95 %", "agreement"]
+    return heads, [
+        [
+            k.dimension,
+            k.reviewer_a,
+            k.reviewer_b,
+            f"{k.items:,}",
+            number(k.kappa),
+            "–" if k.low is None or k.high is None else f"{k.low:.2f}–{k.high:.2f}",
+            f"{100 * k.observed_agreement:.0f} %",
+        ]
+        for k in a.kappa
+    ]
+
+
+def disagreement_rows(a: Agreement) -> Rows:
+    heads = ["session", "batch", "reviewers", "differ on", "final label"]
+    return heads, [
+        [
+            d.session_key,
+            d.batch or "–",
+            ", ".join(d.reviewers),
+            ", ".join(d.dimensions),
+            "recorded" if d.adjudicated else "open",
+        ]
+        for d in a.disagreements
+    ]
+
+
+def gold_bars(report: StatsReport) -> list[Bar]:
+    return [
+        Bar(
+            label=g.reviewer,
+            value=g.accuracy.value,
+            low=g.accuracy.low,
+            high=g.accuracy.high,
+            text=f"{pct(g.accuracy)} on {g.items:,} items",
+            payload=Selection("reviewer", g.reviewer, title=f"reviewer {g.reviewer}"),
+        )
+        for g in report.gold
+        if g.accuracy is not None
+    ]
+
+
+def judge_rows(report: StatsReport) -> Rows:
+    heads = ["judge", "human dimension", "reviews", "Spearman", "Pearson", "AUC", "agreement",
+             "mean judge score per human value"]  # fmt: skip
+    return heads, [
+        [
+            j.judge,
+            j.dimension,
+            f"{j.reviews:,}",
+            number(j.spearman),
+            number(j.pearson),
+            number(j.auc),
+            "–" if j.agreement_at_threshold is None else f"{100 * j.agreement_at_threshold:.0f} %",
+            ", ".join(f"{c.human}: {c.mean_judge:.2f}" for c in j.calibration),
+        ]
+        for j in report.judges
+    ]
