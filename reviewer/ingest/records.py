@@ -76,9 +76,29 @@ def parse_json(data: bytes) -> Any:
         value = _parse_or_explain(data)
     # Only a document with more opening brackets than the limit can nest deeper than it:
     # counting them costs far less than walking the parsed value.
-    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and too_deep(value):
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _parsed_too_deep(value):
         raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
     return value
+
+
+_CONTAINERS = {dict, list}
+
+
+def _parsed_too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """:func:`too_deep` for a value orjson parsed (plain dicts and lists only), a level at a
+    time: half the time of the general walk on large records."""
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        deeper: list[Any] = []
+        for node in level:
+            children = node.values() if type(node) is dict else node
+            deeper += [child for child in children if type(child) in _CONTAINERS]
+        level = deeper
+        depth += 1
+    return False
 
 
 def _parse_or_explain(data: bytes) -> Any:
