@@ -19,8 +19,25 @@ from tests.perf.harness import Figures, benchmark
 
 N = int(os.environ.get("BENCH_IMPORT_SESSIONS", "100000"))
 
-_BASELINE = """
-import sqlite3, sys, orjson, resource
+_PEAK = """
+def _status_kb(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+"""
+# Peak RSS as VmHWM of this very process: ru_maxrss would also count the harness process
+# it was started from (Linux keeps the larger figure across fork and exec).
+_PEAK_OF_THIS_PROCESS = '_status_kb("self", "VmHWM:") / 1024'
+
+_BASELINE = (
+    _PEAK
+    + """
+import sqlite3, sys, orjson
 con = sqlite3.connect(sys.argv[2])
 con.execute("PRAGMA journal_mode=WAL")
 con.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, key TEXT, data BLOB)")
@@ -30,20 +47,50 @@ with open(sys.argv[1], "rb") as f:
         rows.append((orjson.loads(line)["id"], line))
 con.executemany("INSERT INTO raw (key, data) VALUES (?, ?)", rows)
 con.commit()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print("""
+    + _PEAK_OF_THIS_PROCESS
+    + """)
 """
+)
 
-_OURS = """
-import sys, resource
+_OURS = (
+    _PEAK
+    + """
+import os, sys, threading, time
 from pathlib import Path
 from reviewer.services.workspaces import init_workspace
 from reviewer.services.importing import import_paths
+
+def _children(pid):
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids += [int(k) for k in f.read().split()]
+    return kids
+
+together = [0]
+done = threading.Event()
+
+def _sample():
+    # This process and its worker processes together, every 20 ms.
+    me = os.getpid()
+    while not done.wait(0.02):
+        total = _status_kb(me, "VmRSS:") + sum(_status_kb(k, "VmRSS:") for k in _children(me))
+        together[0] = max(together[0], total)
+
+sampler = threading.Thread(target=_sample, daemon=True)
+sampler.start()
 ws = init_workspace(sys.argv[2])
 summary = import_paths(ws, [Path(sys.argv[1])])
+done.set()
+sampler.join()
 assert summary.imported == int(sys.argv[3]), summary
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+print("""
+    + _PEAK_OF_THIS_PROCESS
+    + """)
+print(together[0] / 1024)
 """
+)
 
 
 def _run(code: str, *args: str) -> tuple[float, list[float]]:
@@ -61,7 +108,7 @@ def import_throughput() -> Figures:
         data = Path(tmp) / "sessions.jsonl"
         size = write_jsonl(data, N, seed=11)
         base_s, [base_rss] = _run(_BASELINE, str(data), str(Path(tmp) / "bare.sqlite"))
-        ours_s, [ours_rss, worker_rss] = _run(
+        ours_s, [ours_rss, together_rss] = _run(
             _OURS, str(data), str(Path(tmp) / "ws.sqlite"), str(N)
         )
         with sqlite3.connect(Path(tmp) / "ws.sqlite") as con:
@@ -75,7 +122,7 @@ def import_throughput() -> Figures:
         "import_s": round(ours_s, 2),
         "import_sessions_per_s": round(N / ours_s),
         "import_peak_rss_mb": round(ours_rss),
-        "import_worker_peak_rss_mb": round(worker_rss),
+        "import_with_workers_peak_rss_mb": round(together_rss),
         "import_workers": default_workers(),
         "baseline_bare_loop_s": round(base_s, 2),
         "baseline_sessions_per_s": round(N / base_s),
@@ -84,7 +131,9 @@ def import_throughput() -> Figures:
         "note": orjson.dumps(
             {
                 "baseline": "orjson.loads + executemany raw bytes, one transaction",
-                "ours": "full import, committed chunks; worker RSS is the largest worker's",
+                "ours": "full import, committed chunks",
+                "rss": "VmHWM of each script; with workers: the importing process and its "
+                "workers together, sampled every 20 ms",
             }
         ).decode(),
     }
