@@ -14,7 +14,8 @@ from reviewer.domain.figures import (
     percent_text,
 )
 from reviewer.services.analytics import Selection
-from reviewer.ui.charts import PALETTE, STATUS_COLOURS, Bar
+from reviewer.services.svg import PALETTE, STATUS_COLOURS
+from reviewer.ui.charts import Bar
 
 pct = percent_text
 mean = mean_text
