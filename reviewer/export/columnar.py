@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +31,9 @@ class Coded:
     cells: list[Any]
     indices: pa.Array
 
+    def __len__(self) -> int:
+        return len(self.indices)
+
     def array(self, kind: pa.DataType, encode: Callable[[Any], Any] | None = None) -> pa.Array:
         """The column as an Arrow array of ``kind`` (each distinct cell ``encode``-d first)."""
         cells = self.cells if encode is None else [encode(c) for c in self.cells]
@@ -37,6 +41,21 @@ class Coded:
 
 
 Cells: TypeAlias = pa.Array | Coded
+
+
+def text_bytes(values: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """A string array's offsets (one more than it has cells, from 0) and the bytes they
+    point into, as numpy views: cell ``i`` is ``data[offsets[i]:offsets[i + 1]]``. A null
+    cell's bytes are whatever they are (usually none)."""
+    offsets = np.frombuffer(
+        values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4
+    )
+    data = values.buffers()[2]
+    start = int(offsets[0])
+    stop = int(offsets[-1])
+    if data is None or stop == start:
+        return offsets - start, np.zeros(0, dtype=np.uint8)
+    return offsets - start, np.frombuffer(data, dtype=np.uint8)[start:stop]
 
 
 def _distinct(values: pa.Array) -> tuple[list[Any], pa.Array]:
@@ -69,7 +88,7 @@ def review_columns(shaper: ReviewShaper, records: pa.Table) -> list[Cells]:
     for code in combos:
         r, rest = divmod(code, n_details * n_values)
         d, v = divmod(rest, n_values)
-        head, tail = shaper.shape(rubric_ids[r], values[v], details[d])
+        head, tail = shaper.shape(rubric_ids[r], values[v], details[d], remember=False)
         heads.append(head)
         tails.append(tail)
     shapers = [shaper.plan.shapers[rid] for rid in rubric_ids]

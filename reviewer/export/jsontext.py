@@ -9,12 +9,14 @@ lines are then joined column by column, and the joined buffer is the file's byte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from reviewer.export.columnar import text_bytes
 
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 """What orjson escapes in a string (nothing else: not ``/``, DEL or non-ASCII)."""
@@ -36,12 +38,32 @@ def _by_orjson(text: pa.Array, values: pa.Array, mask: pa.Array) -> pa.Array:
     return pc.replace_with_mask(text, mask, spelled)
 
 
+def _plain_text(values: pa.Array) -> bool:
+    """Whether no cell of a string array holds a character orjson escapes."""
+    _, b = text_bytes(values)
+    return not bool(((b < 0x20) | (b == 0x22) | (b == 0x5C)).any())
+
+
+Part: TypeAlias = str | pa.Array
+"""A piece of JSON Lines: text the same in every line, or an array of each line's text."""
+
+
+def json_parts(values: pa.Array) -> list[Part]:
+    """The JSON text of each cell of ``values`` as pieces (see :func:`json_lines`): text
+    without nulls or escapes goes as it is between two quotes, the rest as :func:`json_cells`."""
+    if pa.types.is_string(values.type) and not values.null_count and _plain_text(values):
+        return ['"', values, '"']
+    return [json_cells(values)]
+
+
 def json_cells(values: pa.Array) -> pa.Array:
     """Each cell of ``values`` as its JSON text, exactly as orjson writes that value."""
     kind = values.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        text = pc.binary_join_element_wise('"', values.cast(pa.string()), '"', "")
-        text = _by_orjson(text, values, pc.match_substring_regex(values, _NEEDS_ESCAPE))
+        values = values.cast(pa.string())
+        text = pc.binary_join_element_wise('"', values, '"', "")
+        if not _plain_text(values):
+            text = _by_orjson(text, values, pc.match_substring_regex(values, _NEEDS_ESCAPE))
     elif pa.types.is_integer(kind):
         text = values.cast(pa.string())
     elif pa.types.is_floating(kind):
@@ -63,14 +85,21 @@ def json_cells(values: pa.Array) -> pa.Array:
     return text.fill_null(_NULL)
 
 
-def json_lines(names: Sequence[str], cells: Sequence[pa.Array]) -> Any:
-    """The JSON Lines text of the rows whose cells (JSON text, one array per column, in
-    ``names`` order) are given: ``{"name":cell,...}`` and a newline per row, as a buffer."""
+def json_lines(names: Sequence[str], cells: Sequence[pa.Array | Sequence[Part]]) -> Any:
+    """The JSON Lines text of the rows whose cells are given, one column per name, each as
+    an array of JSON text or as pieces (:func:`json_parts`): ``{"name":cell,...}`` and a
+    newline per row, as a buffer."""
     parts: list[Any] = []
+    text = ""
     for i, (name, column) in enumerate(zip(names, cells, strict=True)):
-        parts.append(("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":")
-        parts.append(column)
-    parts.append("}\n")
+        text += ("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"
+        for part in [column] if isinstance(column, pa.Array) else column:
+            if isinstance(part, str):
+                text += part
+            else:
+                parts += [text, part] if text else [part]
+                text = ""
+    parts.append(text + "}\n")
     lines = pc.binary_join_element_wise(*parts, "")
     offsets = np.frombuffer(
         lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4

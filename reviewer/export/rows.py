@@ -143,8 +143,15 @@ class ReviewShaper:
         return (*cells, *dcells, tags), (rationale, corrected)
 
     def shape(
-        self, rubric_id: int, values: Any, details: Any
+        self, rubric_id: int, values: Any, details: Any, *, remember: bool = True
     ) -> tuple[tuple[Any, ...], tuple[Any, Any]]:
+        """:meth:`labels` of the stored values and details (JSON text, or parsed).
+
+        ``remember``: keep the result for the next review with the same text (callers that
+        see each distinct text once have nothing to gain from it).
+        """
+        if not remember:
+            return self.labels(rubric_id, _json(values) or {}, _json(details) or {})
         hashable = not isinstance(values, dict) and not isinstance(details, dict)
         if hashable:
             key = (rubric_id, values, details)

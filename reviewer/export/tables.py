@@ -95,19 +95,31 @@ class CsvWriter:
             self._write_arrays(arrays)
 
     def _write_arrays(self, arrays: list[Any]) -> None:
+        import numpy as np
         import pyarrow.compute as pc
+
+        from reviewer.export.columnar import text_bytes
 
         pa = self._pa
         for i in self._checked:
             arr = arrays[i]
-            if self._neutralise:
-                risky = pc.match_substring_regex(arr, _FORMULA_PATTERN)
-                if pc.any(risky).as_py():
-                    arr = pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
-                    arrays[i] = arr
-            self.long_cells += (
-                pc.sum(pc.greater(pc.utf8_length(arr), SPREADSHEET_CELL_LIMIT)).as_py() or 0
-            )
+            # A look at the raw bytes first: cells' first bytes, and their lengths (a cell
+            # has no more characters than bytes); the exact test runs only when it may hit.
+            offsets, data = text_bytes(arr)
+            lengths = np.diff(offsets)
+            if self._neutralise and len(data):
+                firsts = data[offsets[:-1][lengths > 0]]
+                if np.isin(firsts, _FORMULA_BYTES).any():
+                    risky = pc.match_substring_regex(arr, _FORMULA_PATTERN)
+                    if pc.any(risky).as_py():
+                        arr = pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+                        arrays[i] = arr
+                        offsets, _ = text_bytes(arr)
+                        lengths = np.diff(offsets)
+            if len(lengths) and int(lengths.max()) > SPREADSHEET_CELL_LIMIT:
+                self.long_cells += (
+                    pc.sum(pc.greater(pc.utf8_length(arr), SPREADSHEET_CELL_LIMIT)).as_py() or 0
+                )
         self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
 
     def close(self) -> None:
@@ -120,6 +132,7 @@ def _json_text(value: Any) -> str | None:
 
 
 _FORMULA_PATTERN = "^[=+\\-@\t\r\n]"
+_FORMULA_BYTES = [ord(c) for c in FORMULA_STARTS]
 
 
 def _csv_type(kind: ColumnKind) -> Any:
@@ -143,13 +156,13 @@ class JsonlWriter:
         import pyarrow as pa
 
         from reviewer.export.columnar import Coded
-        from reviewer.export.jsontext import json_cells, json_lines
+        from reviewer.export.jsontext import json_lines, json_parts
 
         cells = [
-            c.array(pa.string(), _json_cell) if isinstance(c, Coded) else json_cells(c)
+            c.array(pa.string(), _json_cell) if isinstance(c, Coded) else json_parts(c)
             for c in columns
         ]
-        if cells and len(cells[0]):
+        if columns and len(columns[0]):
             self._stream.write(json_lines(self._names, cells))
 
     def close(self) -> None:

@@ -165,8 +165,10 @@ def _line_queries(narrow: Callable[[Select[Any]], Select[Any]]) -> tuple[Select[
         RECORD,
         RECORD_KINDS,
         RECORD_TYPES,
-        narrow=lambda q: q.select_from(ReviewRow).join(
-            SessionRow, SessionRow.id == ReviewRow.session_id
+        source=lambda q, ids: (
+            q.select_from(ids)
+            .join(ReviewRow, ReviewRow.id == ids.c.value)
+            .join(SessionRow, SessionRow.id == ReviewRow.session_id)
         ),
         row_id=ReviewRow.id,
         times=_TIMES,

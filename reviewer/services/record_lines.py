@@ -76,7 +76,8 @@ def line_of(fields: Sequence[Any], kinds: Sequence[str]) -> Any:
 class LineReader:
     """Reads the records of a chunk of ids, as lines, into an Arrow table in ids order.
 
-    ``narrow`` gives the FROM (and joins) of ``fields``; ``row_id`` is the id column the
+    ``source(query, ids)`` gives ``query`` the FROM of ``fields``, starting with the
+    table of the chunk's ids (column ``value``) joined to ``row_id``, the id column the
     chunks are asked by; ``times`` are text fields stored as SQLite keeps UTC
     (``YYYY-MM-DD HH:MM:SS.ffffff``), handed out as ISO-8601 (``…T…Z``).
     """
@@ -88,7 +89,7 @@ class LineReader:
         kinds: dict[str, str],
         types: dict[str, Any],
         *,
-        narrow: Callable[[Select[Any]], Select[Any]],
+        source: Callable[[Select[Any], Any], Select[Any]],
         row_id: Any,
         times: Sequence[str] = (),
     ) -> None:
@@ -96,10 +97,10 @@ class LineReader:
         ids = func.json_each(bindparam("ids")).table_valued("value")
         line = line_of([*fields, row_id], [*(kinds[n] for n in names), "int"])
         # All the chunk's lines in one value: SQLite makes them in one step, without the
-        # GIL, instead of handing back (and taking the GIL for) one row at a time. Their
-        # order is SQLite's: parse() puts them in the order of the ids.
+        # GIL, instead of handing back (and taking the GIL for) one row at a time. Driven by
+        # the ids, they come in their order; parse() checks, and puts them in it if not.
         lines = cast(func.group_concat(line, func.char(10)), LargeBinary)
-        self.query = narrow(select(lines)).where(row_id.in_(select(ids.c.value)))
+        self.query = source(select(lines), ids)
         import pyarrow as pa
 
         self.types = {**types, ROW_ID: pa.int64(), NULS: pa.int64()}
