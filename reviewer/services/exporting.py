@@ -395,7 +395,8 @@ def export(
     if not out.parent.is_dir():
         raise ExportError(f"no folder {out.parent} to write {out.name} in")
     manifest_path = manifest_path_for(out)
-    with ws.read() as s:
+    lines = _reads_lines(ws.is_sqlite, fmt, options)
+    with _warming_arrow(fmt.name if lines else None), ws.read() as s:
         batch_id = None
         if options.batch is not None:
             batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == options.batch))
@@ -482,6 +483,43 @@ def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "sess
     return "session" if fmt.kind == "dataset" else options.level
 
 
+def _reads_lines(sqlite: bool, fmt: ExportFormat, options: ExportOptions) -> bool:
+    """Whether the records are read as lines and shaped column by column."""
+    return LINES and sqlite and fmt.kind == "table" and options.level == "review"
+
+
+@contextmanager
+def _warming_arrow(fmt: str | None) -> Iterator[None]:
+    """Arrow's modules loaded on a helper thread meanwhile (for ``fmt``; None: nothing).
+
+    They take a few tenths of a second to load, holding the GIL; SQLite counts the reviews
+    and sorts them without it, so both go on at once.
+    """
+    if fmt is None:
+        yield
+        return
+    loader = threading.Thread(target=_load_arrow, args=(fmt,), name="export-loader")
+    loader.start()
+    try:
+        yield
+    finally:
+        loader.join()
+
+
+def _load_arrow(fmt: str) -> None:
+    with suppress(Exception):  # the export imports them again, and raises there
+        import importlib
+
+        import pyarrow as pa
+
+        modules = ["pyarrow.csv", "reviewer.export.columnar", "reviewer.export.jsontext"]
+        if fmt == "parquet":
+            modules.append("pyarrow.parquet")
+        for name in modules:
+            importlib.import_module(name)
+        pa.array([0])  # pyarrow loads pandas (when installed) at its first array of a list
+
+
 def _write(
     conn: Connection,
     s: Any,
@@ -496,13 +534,7 @@ def _write(
 ) -> list[Column] | None:
     """Write the data; return the columns for tables (None for line formats)."""
     args = (conn, s, fmt, options, plan, narrow, f, total, progress, tally)
-    lines = (
-        LINES
-        and conn.dialect.name == "sqlite"
-        and fmt.kind == "table"
-        and options.level == "review"
-    )
-    if lines:
+    if _reads_lines(conn.dialect.name == "sqlite", fmt, options):
         try:
             return _write_once(*args, lines=True)
         except PlainReadNeeded:
