@@ -159,7 +159,8 @@ def _line_queries(narrow: Callable[[Select[Any]], Select[Any]]) -> tuple[Select[
     """
     from reviewer.export.columnar import RECORD_TYPES
 
-    ids = narrow(select(ReviewRow.id)).order_by(*_ORDER)
+    pairs: Any = select(ReviewRow.id, ReviewRow.session_id)
+    ids = narrow(pairs).order_by(*_ORDER)
     reader = LineReader(
         _record_fields(sqlite=True, iso=False),
         RECORD,
@@ -185,7 +186,8 @@ def _records(
     skipped (the shaper reads SQLite's text times and JSON text, or PostgreSQL's datetimes
     and parsed JSON, as they come).
 
-    With ``lines`` (SQLite; ``query`` selects review ids, see :func:`_line_queries`), each
+    With ``lines`` (SQLite; ``query`` selects review and session ids, see
+    :func:`_line_queries`), each
     chunk is a ``LineChunk`` instead, whose ``table()`` is an Arrow table of the records
     (``columnar.RECORD_TYPES``) or raises ``PlainReadNeeded`` for records that cannot be
     read that way exactly. Parsing it is left to the consumer: SQLite keeps this thread
@@ -196,8 +198,15 @@ def _records(
         try:
             cursor = result.cursor
             read = lines.bind(conn)
+            session = None
             while chunk := cursor.fetchmany(FETCH):
-                yield read([r[0] for r in chunk])
+                lines_chunk = read([r[0] for r in chunk])
+                # A session's reviews come one after another: count where a new one starts.
+                for _, sid in chunk:
+                    if sid != session:
+                        lines_chunk.sessions += 1
+                        session = sid
+                yield lines_chunk
         finally:
             result.close()
         return
@@ -410,12 +419,10 @@ def export(
             ).all()
         )
         total = sum(per_rubric.values())
-        sessions = conn.execute(narrow(select(func.count(distinct(ReviewRow.session_id))))).scalar()
         rubrics: dict[int, Rubric] = {rid: get_rubric(s, rid) for rid in per_rubric}
         plan = LabelPlan.from_rubrics(rubrics)
         tally = _Tally()
         tally.reviews = total
-        tally.sessions = int(sessions or 0)
         columns: list[Column] | None = None
         tmp = _temp_beside(out)
         manifest_tmp: Path | None = None
@@ -567,7 +574,10 @@ def _write_once(
     if lines:
         ids, reader = _line_queries(narrow)
         records = _records(conn, ids, reader)
+        tally.sessions = 0  # counted as the reviews come
     else:
+        count = select(func.count(distinct(ReviewRow.session_id)))
+        tally.sessions = int(conn.execute(narrow(count)).scalar() or 0)
         records = _records(conn, _record_query(narrow, sqlite=sqlite))
     counted = _counted(records, total)
     # Tables read ahead on a helper thread; line formats also load session content on
@@ -612,6 +622,7 @@ def _write_table(
                 writer.write_columns(review_columns(shaper, chunk.table()))
                 done += len(chunk)
                 tally.rows += len(chunk)
+                tally.sessions += chunk.sessions
                 progress.update(done, total, "exporting")
         elif options.level == "review":
             for chunk in chunks:

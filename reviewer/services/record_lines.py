@@ -43,6 +43,8 @@ class LineChunk:
         self.reader = reader
         self.data = data
         self.ids = ids
+        self.sessions = 0
+        """Sessions whose first record is in this chunk (the caller counts them)."""
 
     def __len__(self) -> int:
         return len(self.ids)
