@@ -187,11 +187,10 @@ def _records(
     and parsed JSON, as they come).
 
     With ``lines`` (SQLite; ``query`` selects review and session ids, see
-    :func:`_line_queries`), each
-    chunk is a ``LineChunk`` instead, whose ``table()`` is an Arrow table of the records
-    (``columnar.RECORD_TYPES``) or raises ``PlainReadNeeded`` for records that cannot be
-    read that way exactly. Parsing it is left to the consumer: SQLite keeps this thread
-    busy enough.
+    :func:`_line_queries`), each chunk is a ``LineChunk`` instead, whose ``table()`` is an
+    Arrow table of the records (``columnar.RECORD_TYPES``) or raises ``PlainReadNeeded``
+    for records that cannot be read that way exactly. Parsing is left to the consumer:
+    SQLite keeps this thread busy enough.
     """
     if lines is not None:
         result = conn.execute(query)
@@ -610,7 +609,7 @@ def _write_table(
     *,
     columnar: bool = False,
 ) -> list[Column]:
-    """``columnar``: the chunks are Arrow tables of review records (review level)."""
+    """``columnar``: the chunks are ``record_lines.LineChunk`` s (review level)."""
     columns = plan.columns(options.level)
     writer = _table_writer(fmt, f, columns, plan, options)
     done = 0

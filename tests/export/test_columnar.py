@@ -100,12 +100,19 @@ def test_columns_write_the_bytes_rows_write(recs: list[tuple[Any, ...]], redact:
         lambda f: JsonlWriter(f, plan_columns),
         lambda f: ParquetWriter(f, plan_columns),
     ):
-        by_rows, by_columns = io.BytesIO(), io.BytesIO()
-        one, other = make(by_rows), make(by_columns)
-        one.write(rows)
-        other.write_columns(columns)
-        one.close()
-        other.close()
-        assert by_columns.getvalue() == by_rows.getvalue(), type(one).__name__
-        if isinstance(one, CsvWriter) and isinstance(other, CsvWriter):
-            assert other.long_cells == one.long_cells
+        by_rows = _outcome(make, lambda w: w.write(rows))
+        by_columns = _outcome(make, lambda w: w.write_columns(columns))
+        assert by_columns == by_rows, make(io.BytesIO()).__class__.__name__
+
+
+def _outcome(make: Any, write: Any) -> tuple[Any, ...]:
+    """The bytes written and the over-long cells counted, or the error raised (a label
+    value too large for 64 bits fails either way: Arrow and orjson refuse it)."""
+    out = io.BytesIO()
+    writer = make(out)
+    try:
+        write(writer)
+        writer.close()
+    except (OverflowError, TypeError) as exc:
+        return (type(exc),)
+    return out.getvalue(), getattr(writer, "long_cells", None)
