@@ -118,7 +118,8 @@ class LineReader:
         assert dbapi is not None
 
         def read(ids: list[int]) -> LineChunk:
-            params = [orjson.dumps(ids) if n == "ids" else fixed[n] for n in order]
+            # Text, not bytes: SQLite 3.45+ reads a BLOB given to json_each() as JSONB.
+            params = [orjson.dumps(ids).decode() if n == "ids" else fixed[n] for n in order]
             try:
                 (data,) = dbapi.execute(sql, params).fetchone()
             except sqlite3.DataError as exc:  # more than SQLite puts in one value
