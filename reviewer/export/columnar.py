@@ -47,6 +47,8 @@ def text_bytes(values: pa.Array) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, 
     """A string array's offsets (one more than it has cells, from 0) and the bytes they
     point into, as numpy views: cell ``i`` is ``data[offsets[i]:offsets[i + 1]]``. A null
     cell's bytes are whatever they are (usually none)."""
+    if not pa.types.is_string(values.type):  # large_string has 64-bit offsets
+        raise TypeError(f"expected a string array, not {values.type}")
     offsets = np.frombuffer(
         values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4
     )
