@@ -8,25 +8,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reviewer.domain.figures import CoverageRow, Estimate, StatsReport
+from reviewer.domain.figures import CoverageRow, Estimate, StatsReport, mean_text, percent_text
 
 
 def pct(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    span = (
-        f" [{100 * e.low:.1f}–{100 * e.high:.1f}]"
-        if e.low is not None and e.high is not None
-        else ""
-    )
-    return f"{100 * e.value:.1f} %{span}"
+    return percent_text(e, "[]")
 
 
 def mean(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    span = f" [{e.low:.2f}–{e.high:.2f}]" if e.low is not None and e.high is not None else ""
-    return f"{e.value:.2f}{span}"
+    return mean_text(e, "[]")
 
 
 def duration(seconds: float | None) -> str:

@@ -31,6 +31,24 @@ class Estimate(_Model):
     """Kish's effective sample size: below ``n`` when weights differ."""
 
 
+def percent_text(e: Estimate | None, brackets: str = "()") -> str:
+    """``12.3 % (8.1–17.0)``: a rate with its interval, as every view prints it."""
+    if e is None:
+        return "–"
+    if e.low is None or e.high is None:
+        return f"{100 * e.value:.1f} %"
+    return f"{100 * e.value:.1f} % {brackets[0]}{100 * e.low:.1f}–{100 * e.high:.1f}{brackets[1]}"
+
+
+def mean_text(e: Estimate | None, brackets: str = "()") -> str:
+    """``4.20 (4.02–4.39)``: a mean with its interval."""
+    if e is None:
+        return "–"
+    if e.low is None or e.high is None:
+        return f"{e.value:.2f}"
+    return f"{e.value:.2f} {brackets[0]}{e.low:.2f}–{e.high:.2f}{brackets[1]}"
+
+
 class CoverageRow(_Model):
     key: str
     """The batch name, stratum, reviewer or agent version ("all" for the total)."""

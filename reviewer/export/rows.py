@@ -45,6 +45,17 @@ RECORD = (
 )
 """The fields of a stored review record, in the order the service selects them."""
 R = {name: i for i, name in enumerate(RECORD)}
+RECORD_KINDS: dict[str, str] = {name: "string" for name in RECORD} | {
+    "revision": "int",
+    "batch_id": "int",
+    "rubric_id": "int",
+    "failure_step": "int",
+    "active_seconds": "float",
+    "simulated": "int",
+    "session_db_id": "int",
+}
+"""What each record field holds as stored: ``string`` (text, and times as ISO-8601
+text), ``int`` (``simulated`` is 0 or 1) or ``float``."""
 
 
 def iso(value: Any) -> str | None:
@@ -68,7 +79,8 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _text(value: Any, redact: bool) -> str | None:
+def text_cell(value: Any, redact: bool) -> str | None:
+    """Free text as written: None unless a non-blank string; masked when ``redact``."""
     if not isinstance(value, str) or not value.strip():
         return None
     return redact_text(value) if redact else value
@@ -113,22 +125,33 @@ class ReviewShaper:
             v = values.get(name)
             if v is not None:
                 v = convert(v)
-                cells[i] = _text(v, self.redact) if i in text_labels else v
+                cells[i] = text_cell(v, self.redact) if i in text_labels else v
         dcells: list[Any] = [None] * self.n_details
         for i, name in shaper.details:
-            dcells[i] = _text(details.get(name), self.redact)
+            dcells[i] = text_cell(details.get(name), self.redact)
         tags: list[str] = []
         if shaper.taxonomy is not None:
             raw = values.get(shaper.taxonomy)
             if isinstance(raw, list):
                 tags = [t for t in raw if isinstance(t, str)]
-        rationale = _text(values.get(shaper.rationale), self.redact) if shaper.rationale else None
-        corrected = _text(values.get(shaper.corrected), self.redact) if shaper.corrected else None
+        rationale = (
+            text_cell(values.get(shaper.rationale), self.redact) if shaper.rationale else None
+        )
+        corrected = (
+            text_cell(values.get(shaper.corrected), self.redact) if shaper.corrected else None
+        )
         return (*cells, *dcells, tags), (rationale, corrected)
 
-    def _shape(
-        self, rubric_id: int, values: Any, details: Any
+    def shape(
+        self, rubric_id: int, values: Any, details: Any, *, remember: bool = True
     ) -> tuple[tuple[Any, ...], tuple[Any, Any]]:
+        """:meth:`labels` of the stored values and details (JSON text, or parsed).
+
+        ``remember``: keep the result for the next review with the same text (callers that
+        see each distinct text once have nothing to gain from it).
+        """
+        if not remember:
+            return self.labels(rubric_id, _json(values) or {}, _json(details) or {})
         hashable = not isinstance(values, dict) and not isinstance(details, dict)
         if hashable:
             key = (rubric_id, values, details)
@@ -148,7 +171,7 @@ class ReviewShaper:
         shapers = self.plan.shapers
         redact = self.redact
         cache = self._cache
-        shape = self._shape
+        shape = self.shape
         iso_times = self.iso_times
         batch = self.batch_names.get
         for r in records:
@@ -175,7 +198,7 @@ class ReviewShaper:
                     r[4],
                     r[5],
                     r[6],
-                    _text(reason, redact) if reason is not None else None,
+                    text_cell(reason, redact) if reason is not None else None,
                     shaper.name,
                     shaper.version,
                     *head,

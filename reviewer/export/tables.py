@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import orjson
 
 from reviewer.export.columns import Column, ColumnKind
+
+if TYPE_CHECKING:
+    from reviewer.export.columnar import Cells
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 """A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection)."""
@@ -29,6 +32,8 @@ def neutralise(text: str) -> str:
 
 class TableWriter(Protocol):
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
+
+    def write_columns(self, columns: Sequence[Cells]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -66,33 +71,68 @@ class CsvWriter:
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        import pyarrow.compute as pc
-
         pa = self._pa
         arrays = []
-        dumps = orjson.dumps
         for i, (col, values) in enumerate(zip(self._columns, zip(*rows, strict=True), strict=True)):
             if col.kind in ("list", "reviews"):
-                values = tuple(
-                    None if v is None else "[]" if v == [] else dumps(v).decode() for v in values
-                )
-            arr = pa.array(values, self._types[i])
-            if i in self._checked:
-                if self._neutralise:
+                values = tuple(_json_text(v) for v in values)
+            arrays.append(pa.array(values, self._types[i]))
+        self._write_arrays(arrays)
+
+    def write_columns(self, columns: Sequence[Cells]) -> None:
+        """Write rows given column by column (see :mod:`reviewer.export.columnar`)."""
+        from reviewer.export.columnar import Coded
+
+        arrays = []
+        for i, (col, cells) in enumerate(zip(self._columns, columns, strict=True)):
+            kind = self._types[i]
+            if isinstance(cells, Coded):
+                encode = _json_text if col.kind in ("list", "reviews") else None
+                arrays.append(cells.array(kind, encode))
+            else:
+                arrays.append(cells if cells.type == kind else cells.cast(kind))
+        if arrays and len(arrays[0]):
+            self._write_arrays(arrays)
+
+    def _write_arrays(self, arrays: list[Any]) -> None:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        from reviewer.export.columnar import text_bytes
+
+        pa = self._pa
+        for i in self._checked:
+            arr = arrays[i]
+            # A look at the raw bytes first: cells' first bytes, and their lengths (a cell
+            # has no more characters than bytes); the exact test runs only when it may hit.
+            offsets, data = text_bytes(arr)
+            lengths = np.diff(offsets)
+            if self._neutralise and len(data):
+                firsts = data[offsets[:-1][lengths > 0]]
+                if np.isin(firsts, _FORMULA_BYTES).any():
                     risky = pc.match_substring_regex(arr, _FORMULA_PATTERN)
                     if pc.any(risky).as_py():
                         arr = pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+                        arrays[i] = arr
+                        offsets, _ = text_bytes(arr)
+                        lengths = np.diff(offsets)
+            if len(lengths) and int(lengths.max()) > SPREADSHEET_CELL_LIMIT:
                 self.long_cells += (
                     pc.sum(pc.greater(pc.utf8_length(arr), SPREADSHEET_CELL_LIMIT)).as_py() or 0
                 )
-            arrays.append(arr)
         self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
 
     def close(self) -> None:
         self._writer.close()
 
 
+def _json_text(value: Any) -> str | None:
+    """A list (or nested reviews) as JSON text in a CSV cell."""
+    return None if value is None else "[]" if value == [] else orjson.dumps(value).decode()
+
+
 _FORMULA_PATTERN = "^[=+\\-@\t\r\n]"
+_FORMULA_BYTES = [ord(c) for c in FORMULA_STARTS]
 
 
 def _csv_type(kind: ColumnKind) -> Any:
@@ -111,8 +151,26 @@ class JsonlWriter:
         dumps = orjson.dumps
         self._stream.write(b"".join(dumps(dict(zip(names, r, strict=True))) + b"\n" for r in rows))
 
+    def write_columns(self, columns: Sequence[Cells]) -> None:
+        """The same bytes as :meth:`write` for the same rows, given column by column."""
+        import pyarrow as pa
+
+        from reviewer.export.columnar import Coded
+        from reviewer.export.jsontext import json_lines, json_parts
+
+        cells = [
+            c.array(pa.string(), _json_cell) if isinstance(c, Coded) else json_parts(c)
+            for c in columns
+        ]
+        if columns and len(columns[0]):
+            self._stream.write(json_lines(self._names, cells))
+
     def close(self) -> None:
         self._stream.flush()
+
+
+def _json_cell(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _arrow_type(kind: ColumnKind, nested: Sequence[Column] = ()) -> Any:
@@ -176,6 +234,19 @@ class ParquetWriter:
             else:
                 arrays.append(pa.array(values, field_type))
         self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+
+    def write_columns(self, columns: Sequence[Cells]) -> None:
+        """Review rows given column by column (no nested reviews): one row group."""
+        from reviewer.export.columnar import Coded
+
+        arrays = []
+        for field, cells in zip(self.schema, columns, strict=True):
+            if isinstance(cells, Coded):
+                arrays.append(cells.array(field.type))
+            else:
+                arrays.append(cells if cells.type == field.type else cells.cast(field.type))
+        if arrays and len(arrays[0]):
+            self._writer.write_batch(self._pa.record_batch(arrays, schema=self.schema))
 
     def close(self) -> None:
         self._writer.close()

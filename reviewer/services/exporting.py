@@ -18,11 +18,11 @@ import secrets
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence, Sized
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, TypeVar
 
 import orjson
 from sqlalchemy import Select, String, Text, cast, distinct, func, select, type_coerce
@@ -43,10 +43,11 @@ from reviewer.export.manifest import (
     Thresholds,
 )
 from reviewer.export.options import ExportOptions
-from reviewer.export.rows import R, ReviewShaper
+from reviewer.export.rows import RECORD, RECORD_KINDS, R, ReviewShaper
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
 from reviewer.services.filters import FilterError, FilterSpec, apply_filter, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.services.record_lines import LineReader, PlainReadNeeded
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.tables import BatchRow, ReviewRow, SessionContent, SessionRow
 from reviewer.store.workspace import Workspace
@@ -56,10 +57,15 @@ __all__ = ["ExportError", "ExportOptions", "export", "manifest_path_for"]
 FETCH = 10_000
 """Reviews fetched (and rows written) per chunk."""
 READ_AHEAD = True
+LINES = True
+"""Review tables from SQLite read records as lines and shape them column by column
+(``record_lines``, ``export.columnar``); False: as plain rows, one tuple per review."""
 SESSIONS_PER_CHUNK = 500
 """Sessions whose content is loaded at once for dataset and feedback formats."""
 
 Record = tuple[Any, ...]
+Chunk = TypeVar("Chunk", bound=Sized)
+"""A chunk of records: a list of tuples, or lines (``record_lines.LineChunk``)."""
 
 
 class ExportError(Exception):
@@ -88,11 +94,16 @@ def _selection(options: ExportOptions, batch_id: int | None, spec: FilterSpec) -
     return narrow
 
 
-def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool) -> Select[Any]:
-    """The review records (``rows.RECORD``); on SQLite, times come as ISO-8601 text."""
+_ORDER = (SessionRow.session_key, SessionRow.revision, ReviewRow.reviewer, ReviewRow.uid)
+"""The order reviews are exported in (uids are unique: one order, whatever the plan)."""
+
+
+def _record_fields(*, sqlite: bool, iso: bool = True) -> tuple[Any, ...]:
+    """The review record fields (``rows.RECORD``) as SQL expressions. On SQLite, times come
+    as ISO-8601 text (``iso``) or as stored (``"YYYY-MM-DD HH:MM:SS.ffffff"``, UTC)."""
 
     def when(col: Any) -> Any:
-        if not sqlite:
+        if not sqlite or not iso:
             return col
         # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": make it ISO-8601 in SQL.
         return func.replace(type_coerce(col, String), " ", "T", type_=String) + "Z"
@@ -101,7 +112,7 @@ def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool)
         # JSON as text everywhere (psycopg would parse it): the shaper caches by the text.
         return col if sqlite else cast(col, Text)
 
-    q = select(
+    return (
         ReviewRow.uid,
         SessionRow.session_key,
         SessionRow.revision,
@@ -128,18 +139,76 @@ def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool)
         SessionRow.source_format,
         SessionRow.id,
     )
-    return narrow(q).order_by(
-        SessionRow.session_key, SessionRow.revision, ReviewRow.reviewer, ReviewRow.uid
+
+
+_TIMES = ("started_at", "submitted_at", "updated_at", "session_started_at")
+"""The record fields that are times."""
+
+
+def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool) -> Select[Any]:
+    """The review records (``rows.RECORD``); on SQLite, times come as ISO-8601 text."""
+    return narrow(select(*_record_fields(sqlite=sqlite))).order_by(*_ORDER)
+
+
+def _line_queries(narrow: Callable[[Select[Any]], Select[Any]]) -> tuple[Select[Any], LineReader]:
+    """SQLite: the ids of the selected reviews in export order, and the reader of the
+    records of a chunk of them as lines (``record_lines``).
+
+    Only the ids go through SQLite's sort, so the first chunk comes at once and SQLite
+    makes each chunk's lines while the chunk before is shaped and written.
+    """
+    from reviewer.export.columnar import RECORD_TYPES
+
+    pairs: Any = select(ReviewRow.id, ReviewRow.session_id)
+    ids = narrow(pairs).order_by(*_ORDER)
+    reader = LineReader(
+        _record_fields(sqlite=True, iso=False),
+        RECORD,
+        RECORD_KINDS,
+        RECORD_TYPES,
+        source=lambda q, ids: (
+            q.select_from(ids)
+            .join(ReviewRow, ReviewRow.id == ids.c.value)
+            .join(SessionRow, SessionRow.id == ReviewRow.session_id)
+        ),
+        row_id=ReviewRow.id,
+        times=_TIMES,
     )
+    return ids, reader
 
 
-def _records(conn: Connection, query: Select[Any]) -> Generator[list[Record], None, None]:
+def _records(
+    conn: Connection, query: Select[Any], lines: LineReader | None = None
+) -> Generator[Any]:
     """The selected reviews as plain DBAPI tuples (laid out as ``rows.RECORD``), in chunks.
 
     Rows are fetched from the driver's cursor directly: SQLAlchemy's per-row processing is
     skipped (the shaper reads SQLite's text times and JSON text, or PostgreSQL's datetimes
     and parsed JSON, as they come).
+
+    With ``lines`` (SQLite; ``query`` selects review and session ids, see
+    :func:`_line_queries`), each chunk is a ``LineChunk`` instead, whose ``table()`` is an
+    Arrow table of the records (``columnar.RECORD_TYPES``) or raises ``PlainReadNeeded``
+    for records that cannot be read that way exactly. Parsing is left to the consumer:
+    SQLite keeps this thread busy enough.
     """
+    if lines is not None:
+        result = conn.execute(query)
+        try:
+            cursor = result.cursor
+            read = lines.bind(conn)
+            session = None
+            while chunk := cursor.fetchmany(FETCH):
+                lines_chunk = read([r[0] for r in chunk])
+                # A session's reviews come one after another: count where a new one starts.
+                for _, sid in chunk:
+                    if sid != session:
+                        lines_chunk.sessions += 1
+                        session = sid
+                yield lines_chunk
+        finally:
+            result.close()
+        return
     if conn.dialect.name != "sqlite":
         result = conn.execution_options(yield_per=FETCH).execute(query)
         try:
@@ -157,7 +226,7 @@ def _records(conn: Connection, query: Select[Any]) -> Generator[list[Record], No
         result.close()
 
 
-def _counted(chunks: Iterator[list[Record]], total: int) -> Generator[list[Record], None, None]:
+def _counted(chunks: Iterator[Chunk], total: int) -> Generator[Chunk]:
     """The chunks, checking at the end that every counted review was read."""
     seen = 0
     for chunk in chunks:
@@ -170,7 +239,7 @@ def _counted(chunks: Iterator[list[Record]], total: int) -> Generator[list[Recor
 _END = object()
 
 
-def _read_ahead(chunks: Iterator[list[Record]], depth: int = 2) -> Generator[list[Record]]:
+def _read_ahead(chunks: Iterator[Chunk], depth: int = 2) -> Generator[Chunk]:
     """The chunks, read on a helper thread up to ``depth`` ahead: the database works
     (without holding the GIL) while this thread shapes and writes the previous chunk."""
     ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -264,6 +333,13 @@ class _HashingFile(io.RawIOBase):
     def tell(self) -> int:
         return self.size
 
+    def restart(self) -> None:
+        """Empty the file: what was written is forgotten."""
+        self.raw.seek(0)
+        self.raw.truncate()
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
     def flush(self) -> None:
         self.raw.flush()
 
@@ -327,7 +403,8 @@ def export(
     if not out.parent.is_dir():
         raise ExportError(f"no folder {out.parent} to write {out.name} in")
     manifest_path = manifest_path_for(out)
-    with ws.read() as s:
+    lines = _reads_lines(ws.is_sqlite, fmt, options)
+    with _warming_arrow(fmt.name if lines else None), ws.read() as s:
         batch_id = None
         if options.batch is not None:
             batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == options.batch))
@@ -341,12 +418,10 @@ def export(
             ).all()
         )
         total = sum(per_rubric.values())
-        sessions = conn.execute(narrow(select(func.count(distinct(ReviewRow.session_id))))).scalar()
         rubrics: dict[int, Rubric] = {rid: get_rubric(s, rid) for rid in per_rubric}
         plan = LabelPlan.from_rubrics(rubrics)
         tally = _Tally()
         tally.reviews = total
-        tally.sessions = int(sessions or 0)
         columns: list[Column] | None = None
         tmp = _temp_beside(out)
         manifest_tmp: Path | None = None
@@ -414,6 +489,43 @@ def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "sess
     return "session" if fmt.kind == "dataset" else options.level
 
 
+def _reads_lines(sqlite: bool, fmt: ExportFormat, options: ExportOptions) -> bool:
+    """Whether the records are read as lines and shaped column by column."""
+    return LINES and sqlite and fmt.kind == "table" and options.level == "review"
+
+
+@contextmanager
+def _warming_arrow(fmt: str | None) -> Iterator[None]:
+    """Arrow's modules loaded on a helper thread meanwhile (for ``fmt``; None: nothing).
+
+    They take a few tenths of a second to load, holding the GIL; SQLite counts the reviews
+    and sorts them without it, so both go on at once.
+    """
+    if fmt is None:
+        yield
+        return
+    loader = threading.Thread(target=_load_arrow, args=(fmt,), name="export-loader")
+    loader.start()
+    try:
+        yield
+    finally:
+        loader.join()
+
+
+def _load_arrow(fmt: str) -> None:
+    with suppress(Exception):  # the export imports them again, and raises there
+        import importlib
+
+        import pyarrow as pa
+
+        modules = ["pyarrow.csv", "reviewer.export.columnar", "reviewer.export.jsontext"]
+        if fmt == "parquet":
+            modules.append("pyarrow.parquet")
+        for name in modules:
+            importlib.import_module(name)
+        pa.array([0])  # pyarrow loads pandas (when installed) at its first array of a list
+
+
 def _write(
     conn: Connection,
     s: Any,
@@ -427,12 +539,45 @@ def _write(
     tally: _Tally,
 ) -> list[Column] | None:
     """Write the data; return the columns for tables (None for line formats)."""
+    args = (conn, s, fmt, options, plan, narrow, f, total, progress, tally)
+    if _reads_lines(conn.dialect.name == "sqlite", fmt, options):
+        try:
+            return _write_once(*args, lines=True)
+        except PlainReadNeeded:
+            # Text with a NUL, or a value the app never stores: start again, plain rows.
+            f.restart()
+            tally.rows = 0
+    return _write_once(*args, lines=False)
+
+
+def _write_once(
+    conn: Connection,
+    s: Any,
+    fmt: ExportFormat,
+    options: ExportOptions,
+    plan: LabelPlan,
+    narrow: Callable[[Select[Any]], Select[Any]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+    *,
+    lines: bool,
+) -> list[Column] | None:
     sqlite = conn.dialect.name == "sqlite"
     batch_names = dict(conn.execute(select(BatchRow.id, BatchRow.name)).all())
     shaper = ReviewShaper(
         plan, redact=options.redact_pii, iso_times=sqlite, batch_names=batch_names
     )
-    records = _records(conn, _record_query(narrow, sqlite=sqlite))
+    records: Generator[Any]
+    if lines:
+        ids, reader = _line_queries(narrow)
+        records = _records(conn, ids, reader)
+        tally.sessions = 0  # counted as the reviews come
+    else:
+        count = select(func.count(distinct(ReviewRow.session_id)))
+        tally.sessions = int(conn.execute(narrow(count)).scalar() or 0)
+        records = _records(conn, _record_query(narrow, sqlite=sqlite))
     counted = _counted(records, total)
     # Tables read ahead on a helper thread; line formats also load session content on
     # this connection as they go, so they read in step.
@@ -440,7 +585,9 @@ def _write(
     progress.update(0, total, "exporting")
     try:
         if fmt.kind == "table":
-            return _write_table(fmt, options, plan, shaper, chunks, f, total, progress, tally)
+            return _write_table(
+                fmt, options, plan, shaper, chunks, f, total, progress, tally, columnar=lines
+            )
         _write_lines(s, fmt, options, plan, shaper, chunks, f, total, progress, tally)
         return None
     finally:
@@ -454,17 +601,29 @@ def _write_table(
     options: ExportOptions,
     plan: LabelPlan,
     shaper: ReviewShaper,
-    chunks: Iterator[list[Record]],
+    chunks: Iterator[Any],
     f: Any,
     total: int,
     progress: Progress,
     tally: _Tally,
+    *,
+    columnar: bool = False,
 ) -> list[Column]:
+    """``columnar``: the chunks are ``record_lines.LineChunk`` s (review level)."""
     columns = plan.columns(options.level)
     writer = _table_writer(fmt, f, columns, plan, options)
     done = 0
     try:
-        if options.level == "review":
+        if columnar:
+            from reviewer.export.columnar import review_columns
+
+            for chunk in chunks:
+                writer.write_columns(review_columns(shaper, chunk.table()))
+                done += len(chunk)
+                tally.rows += len(chunk)
+                tally.sessions += chunk.sessions
+                progress.update(done, total, "exporting")
+        elif options.level == "review":
             for chunk in chunks:
                 rows = shaper.rows(chunk)
                 writer.write(rows)

@@ -9,8 +9,11 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from reviewer.domain.figures import CoverageRow, Estimate, StatsReport
+from reviewer.domain.figures import CoverageRow, StatsReport, mean_text, percent_text
 from reviewer.services import svg
+
+_pct = percent_text
+_mean = mean_text
 
 REPORT_FORMAT_VERSION = 1
 
@@ -29,24 +32,6 @@ th{background:#f4f6f8}.meta{color:#555}.warn{background:#fff4e0;border-left:4px 
 
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
-
-
-def _pct(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    span = (
-        f" ({100 * e.low:.1f}–{100 * e.high:.1f})"
-        if e.low is not None and e.high is not None
-        else ""
-    )
-    return f"{100 * e.value:.1f} %{span}"
-
-
-def _mean(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    span = f" ({e.low:.2f}–{e.high:.2f})" if e.low is not None and e.high is not None else ""
-    return f"{e.value:.2f}{span}"
 
 
 def _share(v: float | None) -> str:

@@ -3,37 +3,23 @@ that can be clicked (or chosen by keyboard) to ask for the sessions behind them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-PALETTE = ("#3b6ea5", "#e08a2c", "#4c9a52", "#c44e52", "#8172b3", "#937860")
-STATUS_COLOURS = {
-    "submitted": "#4c9a52",
-    "skipped": "#b0b0b0",
-    "flagged": "#e08a2c",
-    "remaining": "#dde3ea",
-}
+from reviewer.services import svg
+
 ROW = 24
 TITLE = 22
 
 
 @dataclass
-class Bar:
-    """One row of the chart. Texts are drawn as plain text (never interpreted)."""
+class Bar(svg.Bar):
+    """One row of the chart (the report's bar, clickable). Texts are drawn as plain text."""
 
-    label: str
-    value: float
-    low: float | None = None
-    high: float | None = None
-    text: str = ""
-    """Drawn after the bar (default: the value)."""
-    colour: str = PALETTE[0]
-    segments: list[tuple[float, str, str]] = field(default_factory=list)
-    """Stacked parts: (value, colour, name)."""
     payload: Any = None
     """What a click on the bar emits (None: the bar is not clickable)."""
     tooltip: str = ""

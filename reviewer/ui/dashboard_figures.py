@@ -8,31 +8,20 @@ from reviewer.domain.figures import (
     Coverage,
     CoverageRow,
     Distribution,
-    Estimate,
     Quality,
     StatsReport,
+    mean_text,
+    percent_text,
 )
 from reviewer.services.analytics import Selection
-from reviewer.ui.charts import PALETTE, STATUS_COLOURS, Bar
+from reviewer.services.svg import PALETTE, STATUS_COLOURS
+from reviewer.ui.charts import Bar
+
+pct = percent_text
+mean = mean_text
 
 Rows = tuple[list[str], list[list[str]]]
 """Column heads and plain-text cells of a table."""
-
-
-def pct(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    if e.low is None or e.high is None:
-        return f"{100 * e.value:.1f} %"
-    return f"{100 * e.value:.1f} % ({100 * e.low:.1f}–{100 * e.high:.1f})"
-
-
-def mean(e: Estimate | None) -> str:
-    if e is None:
-        return "–"
-    if e.low is None or e.high is None:
-        return f"{e.value:.2f}"
-    return f"{e.value:.2f} ({e.low:.2f}–{e.high:.2f})"
 
 
 def duration(s: float | None) -> str:
