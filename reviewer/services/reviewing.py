@@ -208,9 +208,7 @@ def store(
     if stamped.status is ReviewStatus.SUBMITTED and stamped.submitted_at is None:
         stamped.submitted_at = stamped.updated_at
     with ws.write() as s:
-        row_id = save_review(s, stamped, rubric, expected_version=expected_version)
-        version = s.scalar(select(ReviewRow.version_id).where(ReviewRow.id == row_id))
-    assert version is not None
+        version = save_review(s, stamped, rubric, expected_version=expected_version).version_id
     return Stored(stamped, version)
 
 

@@ -107,8 +107,9 @@ def save_review(
     action: str | None = None,
     conflict_of: str | None = None,
     audit_note: dict[str, Any] | None = None,
-) -> int:
-    """Insert or update ``review`` (keyed by its uid) in the current transaction.
+) -> ReviewRow:
+    """Insert or update ``review`` (keyed by its uid) in the current transaction; return the
+    stored row (its ``version_id`` is what the next save of it expects).
 
     Repeating the same save changes nothing and logs nothing, so a save whose commit landed
     without being acknowledged can simply be retried.
@@ -181,7 +182,7 @@ def save_review(
         if row.reviewer != review.reviewer or row.session_id != session_id:
             raise ReviewStoreError("a review's reviewer and session cannot change")
         if {k: fields[k] for k in SNAPSHOT_KEYS} == before:
-            return row.id  # the same save again: nothing changes (not even the version)
+            return row  # the same save again: nothing changes (not even the version)
         if expected_version is not None and row.version_id != expected_version:
             raise ConflictError(review, review_from_row(s, row), row.version_id)
         for k, v in fields.items():
@@ -206,7 +207,7 @@ def save_review(
             after={**_snapshot(row), **(audit_note or {})},
         )
     )
-    return row.id
+    return row
 
 
 def _conflict_after_concurrent_commit(s: OrmSession, review: Review) -> ConflictError:
