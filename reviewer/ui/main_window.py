@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
 )
 
@@ -143,96 +144,127 @@ class MainWindow(QMainWindow):
         self._restore_layout()
 
     # Menus
+    def _add(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], object],
+        tip: str = "",
+        shortcut: str | QKeySequence.StandardKey | None = None,
+    ) -> QAction:
+        """A menu entry: its text, what it does, a status-bar tip and an optional shortcut."""
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
     def _build_menus(self) -> None:
+        add = self._add
         file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open workspace…", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.setStatusTip("Open a workspace file")
-        open_action.triggered.connect(self._choose_workspace)
-        file_menu.addAction(open_action)
-        self.import_action = QAction("&Import sessions…", self)
-        self.import_action.setShortcut("Ctrl+I")
-        self.import_action.setStatusTip("Import agent sessions from files (format detected)")
-        self.import_action.triggered.connect(lambda: self.import_files(choose_files(self)))
-        file_menu.addAction(self.import_action)
+        add(
+            file_menu,
+            "&Open workspace…",
+            self._choose_workspace,
+            "Open a workspace file",
+            QKeySequence.StandardKey.Open,
+        )
+        self.import_action = add(
+            file_menu,
+            "&Import sessions…",
+            lambda: self.import_files(choose_files(self)),
+            "Import agent sessions from files (format detected)",
+            "Ctrl+I",
+        )
         file_menu.addAction(export_action(self))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
-        open_pack_action = QAction("Open review &pack…", self)
-        open_pack_action.setShortcut("Ctrl+Shift+O")
-        open_pack_action.setStatusTip(
-            "Review a pack offline: a batch's items for one reviewer, cut by the lead"
+        add(
+            file_menu,
+            "Open review &pack…",
+            self._choose_pack,
+            "Review a pack offline: a batch's items for one reviewer, cut by the lead",
+            "Ctrl+Shift+O",
         )
-        open_pack_action.triggered.connect(self._choose_pack)
-        file_menu.addAction(open_pack_action)
-        self.return_action = QAction("Return &results…", self)
-        self.return_action.setStatusTip("Write the results of this pack, to send to the lead")
+        self.return_action = add(
+            file_menu,
+            "Return &results…",
+            self._choose_results_out,
+            "Write the results of this pack, to send to the lead",
+        )
         self.return_action.setEnabled(False)
-        self.return_action.triggered.connect(self._choose_results_out)
-        file_menu.addAction(self.return_action)
-        self.merge_action = QAction("&Merge results…", self)
-        self.merge_action.setStatusTip(
-            "Merge results files from reviewers into this workspace (a backup is taken first)"
+        self.merge_action = add(
+            file_menu,
+            "&Merge results…",
+            self._choose_results_in,
+            "Merge results files from reviewers into this workspace (a backup is taken first)",
         )
-        self.merge_action.triggered.connect(self._choose_results_in)
-        file_menu.addAction(self.merge_action)
         file_menu.addSeparator()
-        backup = QAction("&Back up now", self)
-        backup.setStatusTip("Take an online backup of this workspace (also every 30 minutes)")
-        backup.triggered.connect(self.backup_now)
-        file_menu.addAction(backup)
-        restore_action = QAction("Restore from bac&kup…", self)
-        restore_action.setStatusTip(
-            "Put a backup in place of this workspace (what is there is backed up first)"
+        add(
+            file_menu,
+            "&Back up now",
+            self.backup_now,
+            "Take an online backup of this workspace (also every 30 minutes)",
         )
-        restore_action.triggered.connect(self._choose_backup)
-        file_menu.addAction(restore_action)
+        add(
+            file_menu,
+            "Restore from bac&kup…",
+            self._choose_backup,
+            "Put a backup in place of this workspace (what is there is backed up first)",
+        )
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        add(file_menu, "&Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
         batch_menu = self.menuBar().addMenu("&Batch")
-        new_batch = QAction("&New batch…", self)
-        new_batch.setShortcut("Ctrl+B")
-        new_batch.setStatusTip("Draw a reproducible sample of sessions and assign it to reviewers")
-        new_batch.triggered.connect(self.new_batch)
-        batch_menu.addAction(new_batch)
-        dashboard = QAction("&Dashboard", self)
-        dashboard.setShortcut("Ctrl+Shift+D")
-        dashboard.setStatusTip("Coverage, quality, agreement and judge figures; adjudication")
-        dashboard.triggered.connect(self.open_dashboard)
-        batch_menu.addAction(dashboard)
-        conflicts = QAction("Resolve &conflicts…", self)
-        conflicts.setStatusTip("Reviews changed in two places, kept side by side by a merge")
-        conflicts.triggered.connect(self.show_conflicts)
-        batch_menu.addAction(conflicts)
+        add(
+            batch_menu,
+            "&New batch…",
+            self.new_batch,
+            "Draw a reproducible sample of sessions and assign it to reviewers",
+            "Ctrl+B",
+        )
+        add(
+            batch_menu,
+            "&Dashboard",
+            self.open_dashboard,
+            "Coverage, quality, agreement and judge figures; adjudication",
+            "Ctrl+Shift+D",
+        )
+        add(
+            batch_menu,
+            "Resolve &conflicts…",
+            self.show_conflicts,
+            "Reviews changed in two places, kept side by side by a merge",
+        )
         review_menu = self.menuBar().addMenu("&Review")
         for action in self.bench.actions_:
             review_menu.addAction(action)
         review_menu.addSeparator()
-        history = QAction("&History of this session", self)
-        history.setShortcut("Ctrl+H")
-        history.setStatusTip("Every change to this session's reviews: who, when, before, after")
-        history.triggered.connect(self.show_history)
-        review_menu.addAction(history)
-        who = QAction("Change &reviewer name…", self)
-        who.setStatusTip("The name every review you make records")
-        who.triggered.connect(self._change_reviewer)
-        review_menu.addAction(who)
+        add(
+            review_menu,
+            "&History of this session",
+            self.show_history,
+            "Every change to this session's reviews: who, when, before, after",
+            "Ctrl+H",
+        )
+        add(
+            review_menu,
+            "Change &reviewer name…",
+            self._change_reviewer,
+            "The name every review you make records",
+        )
         help_menu = self.menuBar().addMenu("&Help")
-        keys = QAction("&Keyboard shortcuts", self)
-        keys.setShortcut("F1")
-        keys.triggered.connect(self._show_shortcuts)
-        help_menu.addAction(keys)
-        problem = QAction("&Report a problem…", self)
-        problem.setStatusTip("Copy diagnostics (versions, platform, recent errors; no content)")
-        problem.triggered.connect(self.report_problem)
-        help_menu.addAction(problem)
-        about = QAction("&About AgentOps Reviewer", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        add(help_menu, "&Keyboard shortcuts", self._show_shortcuts, shortcut="F1")
+        add(
+            help_menu,
+            "&Report a problem…",
+            self.report_problem,
+            "Copy diagnostics (versions, platform, recent errors; no content)",
+        )
+        add(help_menu, "&About AgentOps Reviewer", self._about)
 
     def new_batch(self) -> NewBatchDialog | None:
         """Open the New batch dialog (its preview and the drawing run on a worker)."""
