@@ -29,8 +29,8 @@ from reviewer.domain.pack import (
 )
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
+from reviewer.services.backups import backup_now
 from reviewer.services.packfile import PackFileError, SealedFile, file_sha256, validation_line
-from reviewer.store import migrate
 from reviewer.store.packs import history_hashes, import_audit
 from reviewer.store.reviews import (
     ConflictError,
@@ -120,9 +120,7 @@ def merge_results(ws: Workspace, paths: Sequence[Path], *, actor: str | None = N
     with ws.read() as s:
         seen = set(s.scalars(select(MergeRow.results_sha256)))
     if set(loaded) - seen and ws.is_sqlite and ws.path is not None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        dest = migrate.backups_dir(ws.path) / f"pre-merge-{stamp}.sqlite"
-        report.backup = str(migrate.backup_sqlite(ws.path, dest))
+        report.backup = str(backup_now(ws.path, "pre-merge"))
     # A fixed order inside one call; the rules below make the outcome independent of it.
     for sha in sorted(loaded):
         done = _merge_file(ws, loaded[sha], actor, rubrics)
