@@ -671,10 +671,18 @@ class Workbench(QWidget):
         return report
 
     def _flushed(self, report: FlushReport) -> None:
+        shown = self.item.review.uid if self.item is not None else None
         for exc in report.conflicts:
-            self.drafts.discard(self.ws.workspace_id if self.ws else "", exc.attempted.uid)
-            if self.item is not None and self.item.review.uid == exc.attempted.uid:
+            if self.item is not None and self.ws is not None and exc.attempted.uid == shown:
+                # shown now, both versions side by side: the local copy is no longer needed
+                self.items.run(self.drafts.discard, self.ws.workspace_id, exc.attempted.uid)
                 self._conflict(self.item, exc)
+        others = sum(1 for exc in report.conflicts if exc.attempted.uid != shown)
+        if others:
+            # kept on this computer (never dropped unseen) until saved over or chosen
+            self.message.emit(
+                f"{others} review(s) kept on this computer were changed elsewhere meanwhile"
+            )
         if report.remaining - len(report.conflicts) > 0:
             self._set_offline(True, f"{report.remaining} reviews are kept on this computer.")
             return
