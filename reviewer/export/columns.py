@@ -10,6 +10,7 @@ its dimensions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -129,6 +130,8 @@ def _number(value: Any, as_int: bool) -> int | float | None:
         x = float(value)
     except (TypeError, ValueError):
         return None
+    if not math.isfinite(x):
+        return None  # "inf", "NaN": no rubric value, and no number a table can hold
     return int(x) if as_int and x.is_integer() else x
 
 
