@@ -43,11 +43,15 @@ class Rejected:
     reason: str
 
 
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` is gzip-compressed (by content, not by name)."""
+    with path.open("rb") as probe:
+        return probe.read(2) == GZIP_MAGIC
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open ``path`` for reading, transparently un-gzipping (detected by content)."""
-    with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == GZIP_MAGIC:
+    if is_gzip(path):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     # A large buffer: reading records line by line costs a quarter of the default's.
     return path.open("rb", buffering=READ_BUFFER)
@@ -147,30 +151,88 @@ def iter_raw_lines(
     never held whole. A truncated gzip stream ends the file with one rejection.
     """
     with open_binary(path) as f:
-        line_no = 0
-        while True:
+        yield from _raw_lines(f, max_record_bytes, 0, None)
+
+
+def iter_raw_block(
+    path: Path, block: Block, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[RawLine | Rejected]:
+    """:func:`iter_raw_lines` of one block of a plain (not gzip) file, as
+    :func:`line_blocks` cut it: line numbers are those of the whole file."""
+    with path.open("rb", buffering=READ_BUFFER) as f:
+        f.seek(block.start)
+        yield from _raw_lines(f, max_record_bytes, block.first_line - 1, block.end - block.start)
+
+
+def _raw_lines(
+    f: BinaryIO, max_record_bytes: int, line_no: int, size: int | None
+) -> Iterator[RawLine | Rejected]:
+    """The lines of ``f`` from where it stands, up to ``size`` bytes (None: to the end);
+    ``line_no`` is the number of the line before the first."""
+    left = size
+    while left is None or left > 0:
+        try:
+            chunk = f.readline(max_record_bytes + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            yield Rejected(line_no + 1, f"file ends early or is damaged ({exc})")
+            return
+        if not chunk:
+            return
+        line_no += 1
+        if left is not None:
+            left -= len(chunk)
+        if len(chunk) > max_record_bytes and not chunk.endswith(b"\n"):
+            # Skip the rest of this over-long line without keeping it.
             try:
-                chunk = f.readline(max_record_bytes + 1)
-            except (OSError, EOFError, zlib.error) as exc:
-                yield Rejected(line_no + 1, f"file ends early or is damaged ({exc})")
-                return
-            if not chunk:
-                return
-            line_no += 1
-            if len(chunk) > max_record_bytes and not chunk.endswith(b"\n"):
-                # Skip the rest of this over-long line without keeping it.
-                try:
-                    while True:
-                        rest = f.readline(1 << 20)
-                        if not rest or rest.endswith(b"\n"):
-                            break
-                except (OSError, EOFError, zlib.error):
-                    pass
-                yield Rejected(line_no, f"record larger than {max_record_bytes:,} bytes")
+                while True:
+                    rest = f.readline(1 << 20)
+                    if left is not None:
+                        left -= len(rest)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+            except (OSError, EOFError, zlib.error):
+                pass
+            yield Rejected(line_no, f"record larger than {max_record_bytes:,} bytes")
+            continue
+        if not chunk.strip():
+            continue
+        yield line_no, chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Whole lines of a file: bytes ``start`` to ``end``, the first of them numbered
+    ``first_line``."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+def line_blocks(path: Path, size: int) -> Iterator[Block]:
+    """Cut a plain (not gzip) file into blocks of whole lines of about ``size`` bytes (a
+    line longer than that is a block of its own), reading it once, ``size`` at a time.
+    Workers then read their blocks themselves: the lines never cross a process boundary."""
+    buf = bytearray(size)
+    start = 0  # of the block being cut
+    first_line = 1
+    pos = 0  # bytes read so far
+    with path.open("rb", buffering=0) as f:
+        while True:
+            got = f.readinto(buf)
+            if not got:
+                break
+            cut = buf.rfind(b"\n", 0, got)
+            if cut < 0:  # inside a long line: the block goes on
+                pos += got
                 continue
-            if not chunk.strip():
-                continue
-            yield line_no, chunk
+            # Earlier reads of this block held no newline: its lines end in this one.
+            end = pos + cut + 1
+            yield Block(start, end, first_line)
+            first_line += buf.count(b"\n", 0, cut + 1)
+            start, pos = end, pos + got
+    if pos > start:
+        yield Block(start, pos, first_line)
 
 
 def iter_lines(

@@ -20,7 +20,17 @@ from pathlib import Path
 from reviewer.ingest import canonical
 from reviewer.ingest.detect import LineFormat, by_name
 from reviewer.ingest.pipeline import Reject, record_sessions
-from reviewer.ingest.records import RawLine, RecordError, Rejected, iter_raw_lines, parse_json
+from reviewer.ingest.records import (
+    Block,
+    RawLine,
+    RecordError,
+    Rejected,
+    is_gzip,
+    iter_raw_block,
+    iter_raw_lines,
+    line_blocks,
+    parse_json,
+)
 from reviewer.store.content import PreparedSession, prepare_session, prepare_session_dict
 
 PARALLEL_MIN_BYTES = 32_000_000
@@ -29,11 +39,15 @@ about half a second."""
 MAX_WORKERS = 3
 """Beyond this the importing process's own share (reading, committing) is the limit, and
 each worker costs about 80 MB."""
+BLOCK_BYTES = 2_000_000
+"""Bytes of a plain file per worker task: the worker reads them itself."""
 BATCH_BYTES = 2_000_000
 BATCH_LINES = 512
-AHEAD = 4
-"""Batches in flight per worker: enough to keep workers busy during a commit, few enough to
-keep memory bounded (about ``workers × AHEAD × BATCH_BYTES`` of raw lines)."""
+"""Lines of a gzip file are read here and sent to workers in batches of this size."""
+AHEAD = 8
+"""Tasks in flight per worker: enough to keep workers busy during a commit, few enough to
+keep memory bounded (a plain file's task is a few numbers, its result about a quarter of
+``BLOCK_BYTES``; a gzip file's task holds up to ``BATCH_BYTES`` of raw lines)."""
 
 Prepared = PreparedSession | Reject
 
@@ -93,6 +107,12 @@ def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> 
     return out
 
 
+def prepare_block(fmt_name: str, file: str, block: Block, max_record_bytes: int) -> list[Prepared]:
+    """In a worker: the prepared sessions and the rejects of one block of a plain file,
+    read here, in line order."""
+    return prepare_batch(fmt_name, file, list(iter_raw_block(Path(file), block, max_record_bytes)))
+
+
 def _batches(items: Iterator[RawLine | Rejected]) -> Iterator[list[RawLine | Rejected]]:
     batch: list[RawLine | Rejected] = []
     size = 0
@@ -143,9 +163,21 @@ class Workers:
                 initializer=_ignore_sigint,
             )
         name = str(path)
+        pool = self._pool
+        tasks: Iterator[Future[list[Prepared]]]
+        if is_gzip(path):
+            tasks = (
+                pool.submit(prepare_batch, fmt.name, name, batch)
+                for batch in _batches(iter_raw_lines(path, max_record_bytes))
+            )
+        else:
+            tasks = (
+                pool.submit(prepare_block, fmt.name, name, block, max_record_bytes)
+                for block in line_blocks(path, BLOCK_BYTES)
+            )
         pending: deque[Future[list[Prepared]]] = deque()
-        for batch in _batches(iter_raw_lines(path, max_record_bytes)):
-            pending.append(self._pool.submit(prepare_batch, fmt.name, name, batch))
+        for task in tasks:
+            pending.append(task)
             if len(pending) >= self.count * AHEAD:
                 yield from pending.popleft().result()
         while pending:

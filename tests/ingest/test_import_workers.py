@@ -3,6 +3,7 @@ in the same order, and Cancel stopping after whole chunks, as when parsing in-pr
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from reviewer.ingest import canonical
-from reviewer.services import browse
+from reviewer.services import browse, import_workers
 from reviewer.services.import_workers import Workers, default_workers
 from reviewer.services.importing import import_paths
 from reviewer.services.progress import Progress
@@ -57,18 +58,26 @@ def test_workers_import_exactly_what_one_process_imports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     f = _mixed_file(tmp_path / "mixed.jsonl")
+    gz = tmp_path / "mixed.jsonl.gz"
+    gz.write_bytes(gzip.compress(f.read_bytes()))
+    # Workers read blocks of a plain file themselves: small blocks cut it in many places.
+    monkeypatch.setattr(import_workers, "BLOCK_BYTES", 3000)
     results = []
-    for run, workers in enumerate((0, 2, 0)):
-        if run == 2:  # every record through Session, none through the plain-dict fast path
+    for run, (path, workers) in enumerate(((f, 0), (f, 2), (gz, 2), (f, 0))):
+        if run == 3:  # every record through Session, none through the plain-dict fast path
             monkeypatch.setattr(canonical, "fast_record", lambda *_: None)
         ws = init_workspace(tmp_path / f"ws{run}.sqlite")
         report = tmp_path / f"rejects{run}.jsonl"
         summary = import_paths(
-            ws, [f], report=report, max_record_bytes=8000, chunk=7, workers=workers
+            ws, [path], report=report, max_record_bytes=8000, chunk=7, workers=workers
         )
-        results.append((summary.model_dump(), report.read_bytes(), _stored(ws)))
+        dump = summary.model_dump()
+        dump["files"][0]["path"] = "mixed"
+        report_bytes = report.read_bytes().replace(gz.name.encode(), f.name.encode())
+        stored = [(*r[:-1], r[-1].replace(gz.name.encode(), f.name.encode())) for r in _stored(ws)]
+        results.append((dump, report_bytes, stored))
         ws.close()
-    assert results[0] == results[1] == results[2]
+    assert results[0] == results[1] == results[2] == results[3]
     summary, report_bytes, stored = results[1]
     assert (summary["imported"], summary["revised"], summary["duplicates"]) == (34, 1, 1)
     assert summary["rejected"] == 4

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.ingest.records import MAX_DEPTH, RecordError, _parsed_too_deep, parse_json, too_deep
+from reviewer.ingest.records import (
+    MAX_DEPTH,
+    RecordError,
+    _parsed_too_deep,
+    iter_raw_block,
+    iter_raw_lines,
+    line_blocks,
+    parse_json,
+    too_deep,
+)
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.text('[]{}"\\ab', max_size=4),
@@ -45,3 +56,34 @@ def test_records_around_the_limit() -> None:
                     raise AssertionError("a record over the limit was read")
             else:
                 assert parse_json(data) == value
+
+
+_LINES = st.lists(
+    st.one_of(
+        st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")),
+        st.just(b""),  # a blank line
+        st.just(b"   "),
+        st.just(b"x" * 120),  # longer than the record limit below
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=_LINES, block=st.integers(1, 64), trailing=st.booleans())
+def test_blocks_read_by_workers_give_every_line_once_with_its_number(
+    lines: list[bytes], block: int, trailing: bool
+) -> None:
+    """Workers read a plain file in blocks cut here: together the blocks give exactly the
+    lines, line numbers and rejections of reading the file in one go, wherever they are
+    cut (in long lines, at blank lines, at a last line without a newline)."""
+    data = b"\n".join(lines) + (b"\n" if trailing and lines else b"")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.jsonl"
+        path.write_bytes(data)
+        whole = list(iter_raw_lines(path, 100))
+        blocks = list(line_blocks(path, block))
+        pieces = [item for b in blocks for item in iter_raw_block(path, b, 100)]
+    assert pieces == whole
+    assert [b.start for b in blocks[1:]] == [b.end for b in blocks[:-1]]
+    assert (blocks[-1].end if blocks else 0) == len(data)
