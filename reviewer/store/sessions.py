@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Float, insert, select, update
+from sqlalchemy import Boolean, Connection, Float, LargeBinary, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
 from reviewer.store.content import COLUMNS, PreparedSession, decode_content, prepare_session
-from reviewer.store.tables import SessionContent, SessionRow, SessionScore, SessionTag
+from reviewer.store.tables import (
+    SessionContent,
+    SessionRow,
+    SessionScore,
+    SessionTag,
+    UTCDateTime,
+)
 
 KEY_BATCH = 500
 """Session keys per ``IN (...)`` lookup."""
@@ -176,18 +182,33 @@ _PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, _Processor, 
 
 def _native(type_: Any) -> type | None:
     """The Python type whose values SQLite's driver stores just as this column type's bind
-    processor would (a bool as INTEGER 0/1, a float as REAL): those skip the processor."""
+    processor would (a bool as INTEGER 0/1, a float as REAL, bytes as a BLOB): those skip
+    the processor."""
     if isinstance(type_, Boolean):
         return bool
     if isinstance(type_, Float):
         return float
+    if isinstance(type_, LargeBinary):
+        return bytes
     return None
+
+
+def sqlite_utc_text(value: datetime) -> str:
+    """What SQLAlchemy stores on SQLite for a :class:`UTCDateTime` value (the UTC time as
+    ``YYYY-MM-DD HH:MM:SS.ffffff``), in one step instead of two generic processors: a
+    fifth of the time, on two columns of every imported session. A test holds it to
+    SQLAlchemy's own output."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _processor(table: Any, column: str, dialect: Any) -> _Processor | None:
     """The bind processor SQLAlchemy itself applies to ``column`` on ``dialect`` (the
     dialect's own type: SQLite's DATETIME writes its text form, for instance)."""
     type_ = table.c[column].type
+    if isinstance(type_, UTCDateTime) and dialect.name == "sqlite":
+        return sqlite_utc_text
     proc: _Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
     return proc
 

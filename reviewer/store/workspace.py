@@ -6,7 +6,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -308,6 +308,14 @@ def _init_meta(ws: Workspace) -> None:
             s.add(WorkspaceMeta(key="created_by_version", value=__version__))
 
 
+PAGE_SIZE = 16384
+"""Page size of a new SQLite workspace (SQLite's default is 4,096). Session content is
+kilobytes of compressed JSON per row: with 16 KB pages an import writes 100,000 sessions in
+a fifth less time (fewer pages, overflow pages and WAL frames per row; `tests/perf`), and
+a review's save still touches only a few pages. A workspace keeps the page size it was
+created with (a file made with 4 KB pages stays so, and works the same)."""
+
+
 def create_workspace(target: str | Path) -> Workspace:
     """Create a new workspace at a file path or database URL (refuses an existing file)."""
     url = normalise_url(target)
@@ -316,6 +324,11 @@ def create_workspace(target: str | Path) -> Workspace:
         if path.exists() and path.stat().st_size > 0:
             raise WorkspaceError(f"{path} already exists; open it instead of creating it")
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.name and str(path) != ":memory:":
+            # Fixed once the first page is written, which turning on WAL does.
+            with closing(sqlite3.connect(path)) as con:
+                con.execute(f"PRAGMA page_size={PAGE_SIZE}")
+                con.execute("PRAGMA journal_mode=WAL")
     return open_workspace(target, create=True)
 
 

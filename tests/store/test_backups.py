@@ -41,8 +41,10 @@ def _damage(path: Path) -> None:
     """Overwrite two pages in the middle of the file, as a bad disk sector would."""
     size = path.stat().st_size
     with path.open("r+b") as f:
-        f.seek((size // 2) // 4096 * 4096)
-        f.write(b"\xa5" * 8192)
+        f.seek(16)
+        page = int.from_bytes(f.read(2), "big")  # the page size, from the file's header
+        f.seek((size // 2) // page * page)
+        f.write(b"\xa5" * 2 * page)
 
 
 def test_a_backup_is_a_sound_copy_and_each_kind_keeps_its_newest_ten(tmp_path: Path) -> None:

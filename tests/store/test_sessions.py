@@ -2,15 +2,26 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from reviewer.domain.session import Metrics
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace
-from reviewer.store.sessions import latest_id, load_session
-from reviewer.store.tables import SessionContent, SessionRow, SessionScore, SessionTag
+from reviewer.store.sessions import latest_id, load_session, sqlite_utc_text
+from reviewer.store.tables import (
+    SessionContent,
+    SessionRow,
+    SessionScore,
+    SessionTag,
+    UTCDateTime,
+)
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import T0, make_session
 
@@ -103,3 +114,26 @@ def test_bulk_rows_are_stored_exactly_as_sqlalchemy_stores_them(tmp_path: Path) 
             assert a.execute(query).fetchall() == b.execute(query).fetchall(), name
     ours.close()
     theirs.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(timezones=st.timezones() | st.just(UTC)),
+)
+def test_datetimes_are_written_as_sqlalchemy_writes_them_on_sqlite(moment: datetime) -> None:
+    # The bulk insert's one-step datetime text against SQLAlchemy's own two processors.
+    dialect = sqlite_dialect()
+    theirs = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert theirs is not None
+    try:
+        expected = theirs(moment)
+    except (OverflowError, ValueError):  # out of range once in UTC: both refuse it
+        with pytest.raises((OverflowError, ValueError)):
+            sqlite_utc_text(moment)
+        return
+    assert sqlite_utc_text(moment) == expected
+
+
+def test_a_naive_datetime_is_refused_as_sqlalchemy_refuses_it() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_utc_text(datetime(2026, 1, 1))

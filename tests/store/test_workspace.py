@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import text
 
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store import migrate
-from reviewer.store.workspace import WorkspaceError, normalise_url
+from reviewer.store.workspace import PAGE_SIZE, WorkspaceError, normalise_url
 from tests.helpers.factories import make_session
 
 
@@ -20,6 +21,36 @@ def test_new_workspace_is_wal_with_foreign_keys(tmp_path: Path) -> None:
     assert migrate.current_revision(ws) == migrate.head_revision()
     assert len(ws.workspace_id) == 32
     ws.close()
+
+
+def test_new_workspaces_have_large_pages_and_old_ones_keep_theirs(tmp_path: Path) -> None:
+    """New workspaces use 16 KB pages (faster imports); a workspace made with SQLite's
+    4 KB pages keeps them, and imports, backs up and restores the same."""
+    from reviewer.services import backups
+    from reviewer.services.importing import store_sessions
+
+    new = init_workspace(tmp_path / "new.sqlite")
+    new.close()
+    old_path = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(old_path)) as con:
+        con.execute("PRAGMA journal_mode=WAL")  # SQLite's default page size, 4,096
+    old = open_existing(old_path)
+    store_sessions(old, [make_session("a"), make_session("b")])
+    copy = backups.backup_now(old_path, "manual")
+    store_sessions(old, [make_session("c")])
+    old.close()
+    backups.restore(old_path, copy)
+    sizes = {}
+    for name in ("new.sqlite", "old.sqlite"):
+        with closing(sqlite3.connect(tmp_path / name)) as con:
+            sizes[name] = con.execute("PRAGMA page_size").fetchone()[0]
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert sizes == {"new.sqlite": PAGE_SIZE, "old.sqlite": 4096}
+    assert PAGE_SIZE == 16384
+    restored = open_existing(old_path)
+    with restored.read() as s:
+        assert s.execute(text("SELECT count(*) FROM sessions")).scalar() == 2
+    restored.close()
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
