@@ -46,7 +46,7 @@ def store_sessions(
 
     def flush() -> None:
         nonlocal done
-        with ws.write() as s:
+        with ws.write(bulk=True) as s:
             result.add(upsert_prepared(s, pending))
         done += len(pending)
         pending.clear()
@@ -182,7 +182,7 @@ def _prepared(items: Iterator[Session | Reject]) -> Iterator[PreparedSession | R
 
 def _flush(ws: Workspace, pending: list[PreparedSession], outcome: FileSummary) -> int:
     """Commit one chunk; return how many records it held."""
-    with ws.write() as s:
+    with ws.write(bulk=True) as s:
         result = upsert_prepared(s, pending)
     outcome.imported += result.imported
     outcome.duplicates += result.duplicates
