@@ -4,10 +4,13 @@ committed chunks."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from reviewer.domain.session import Session
 from reviewer.ingest.detect import UnknownFormat, by_name, detect
@@ -61,6 +64,19 @@ def store_sessions(
     return result
 
 
+KEEP_REJECTS = 20
+"""Rejected records an import keeps to show; the others go to the report file only, so
+memory stays bounded whatever the number of bad records."""
+
+
+class RejectedRecord(BaseModel):
+    """A record that was not imported: its file, line (or entry / span id) and why."""
+
+    file: str
+    line: int | str | None
+    reason: str
+
+
 class FileSummary(BaseModel):
     """What happened to one input file."""
 
@@ -84,6 +100,11 @@ class ImportSummary(BaseModel):
     unreadable: int = 0
     files: list[FileSummary] = Field(default_factory=list)
     cancelled: bool = False
+    first_rejects: SkipJsonSchema[list[RejectedRecord]] = Field(default_factory=list, exclude=True)
+    """The first :data:`KEEP_REJECTS` rejected records, to show (the report has them all);
+    not part of the JSON summary."""
+    report: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+    """Where every rejected record is listed, when a report was written."""
 
     @property
     def exit_code(self) -> int:
@@ -116,13 +137,12 @@ def import_paths(
     JSON Lines files are parsed by ``workers`` processes (default: one per CPU up to 3, for
     files of 32 MB and more; 0: none) while this one commits their chunks in file order.
     """
-    summary = ImportSummary()
-    rejects: list[Reject] = []
+    summary = ImportSummary(report=str(report) if report is not None else None)
     done = 0
     limit = min(chunk, FIRST_CHUNK)
     pool = Workers(default_workers() if workers is None else workers)
-    try:
-        with pool:
+    with _RejectLog(report, summary) as log, pool:
+        try:
             for path in paths:
                 outcome = FileSummary(path=str(path))
                 summary.files.append(outcome)
@@ -135,6 +155,7 @@ def import_paths(
                         else (f"{path}: cannot read ({exc.strerror or exc})")
                     )
                     summary.unreadable += 1
+                    log.add(RejectedRecord(file=str(path), line=None, reason=outcome.error))
                     continue
                 outcome.format = line_format.name
                 items: Iterator[PreparedSession | Reject]
@@ -148,7 +169,7 @@ def import_paths(
                 size = 0
                 for item in items:
                     if isinstance(item, Reject):
-                        rejects.append(item)
+                        log.add(RejectedRecord(file=item.file, line=item.line, reason=item.reason))
                         outcome.rejected += 1
                         continue
                     pending.append(item)
@@ -160,17 +181,40 @@ def import_paths(
                 if pending:
                     done += _flush(ws, pending, outcome)
                     progress.update(done, None, f"importing {path.name}")
-    except Cancelled:
-        summary.cancelled = True
-    finally:
-        for f in summary.files:
-            summary.imported += f.imported
-            summary.duplicates += f.duplicates
-            summary.revised += f.revised
-            summary.rejected += f.rejected
-        if report is not None:
-            write_report(report, rejects, summary)
+        except Cancelled:
+            summary.cancelled = True
+        finally:
+            for f in summary.files:
+                summary.imported += f.imported
+                summary.duplicates += f.duplicates
+                summary.revised += f.revised
+                summary.rejected += f.rejected
     return summary
+
+
+class _RejectLog:
+    """Rejected records, written to the report file (JSON Lines: file, line, reason) as they
+    come, the first :data:`KEEP_REJECTS` kept in the summary as well."""
+
+    def __init__(self, path: Path | None, summary: ImportSummary) -> None:
+        self.path = path
+        self.summary = summary
+        self._out: BinaryIO | None = None
+
+    def __enter__(self) -> _RejectLog:
+        if self.path is not None:
+            self._out = self.path.open("wb")
+        return self
+
+    def add(self, record: RejectedRecord) -> None:
+        if len(self.summary.first_rejects) < KEEP_REJECTS:
+            self.summary.first_rejects.append(record)
+        if self._out is not None:
+            self._out.write(orjson.dumps(record.model_dump()) + b"\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._out is not None:
+            self._out.close()
 
 
 def _prepared(items: Iterator[Session | Reject]) -> Iterator[PreparedSession | Reject]:
@@ -192,11 +236,27 @@ def _flush(ws: Workspace, pending: list[PreparedSession], outcome: FileSummary) 
     return count
 
 
-def write_report(path: Path, rejects: Sequence[Reject], summary: ImportSummary) -> None:
-    """One JSON object per rejected record: file, line, reason; unreadable files too."""
-    with path.open("wb") as out:
-        for f in summary.files:
-            if f.error:
-                out.write(orjson.dumps({"file": f.path, "line": None, "reason": f.error}) + b"\n")
-        for r in rejects:
-            out.write(orjson.dumps({"file": r.file, "line": r.line, "reason": r.reason}) + b"\n")
+KEEP_REPORTS = 20
+"""Reports of imports run from the app kept in their folder (the newest)."""
+
+
+def import_with_report(
+    ws: Workspace,
+    paths: Sequence[Path],
+    reports: Path,
+    *,
+    progress: Progress = NO_PROGRESS,
+) -> ImportSummary:
+    """:func:`import_paths` as the app runs it: the rejected records go to a report file in
+    the folder ``reports`` (kept only when something was rejected; the newest
+    :data:`KEEP_REPORTS` are kept), named in ``summary.report``."""
+    reports.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    path = reports / f"import-{stamp}.jsonl"
+    summary = import_paths(ws, paths, progress=progress, report=path)
+    if not summary.first_rejects:
+        path.unlink(missing_ok=True)
+        summary.report = None
+    for old in sorted(reports.glob("import-*.jsonl"))[:-KEEP_REPORTS]:
+        old.unlink(missing_ok=True)
+    return summary

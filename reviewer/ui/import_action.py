@@ -8,13 +8,21 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
-from reviewer.services.importing import ImportSummary, import_paths
+from reviewer.logs import log_dir
+from reviewer.services.importing import ImportSummary, import_with_report
 from reviewer.services.progress import Progress
 from reviewer.store.workspace import Workspace
 from reviewer.ui.messages import Icon, inform
 from reviewer.ui.tasks import TaskRunner
 
 SHOW_AFTER_MS = 600
+SHOW_REJECTS = 10
+"""Rejected records listed in the message after an import (the report has them all)."""
+
+
+def reports_dir() -> Path:
+    """Where the app's imports list their rejected records."""
+    return log_dir() / "imports"
 
 
 class ImportJob(QObject):
@@ -37,9 +45,10 @@ class ImportJob(QObject):
         self.dialog.canceled.connect(self.progress.cancel)
         self.progressed.connect(self._show_progress)
         runner.run(
-            import_paths,
+            import_with_report,
             ws,
             list(paths),
+            reports_dir(),
             on_done=self._done,
             on_error=self._failed,
             progress=self.progress,
@@ -68,6 +77,20 @@ def summary_text(summary: ImportSummary) -> str:
     if summary.cancelled:
         lines.append("Stopped: what was imported so far is kept; import again to finish.")
     lines += [f.error for f in summary.files if f.error]
+    return "\n".join(lines)
+
+
+def problems_text(summary: ImportSummary) -> str:
+    """What went wrong, for the message after an import that rejected something: the first
+    rejected records (file, line, reason) and where the rest are listed."""
+    lines = [summary_text(summary), ""]
+    shown = [r for r in summary.first_rejects if r.line is not None][:SHOW_REJECTS]
+    for r in shown:
+        lines.append(f"{Path(r.file).name}, line {r.line}: {r.reason}")
+    if summary.rejected > len(shown):
+        lines.append(f"… and {summary.rejected - len(shown):,} more.")
+    if summary.report:
+        lines += ["", f"Every rejected record is listed in {summary.report}"]
     return "\n".join(lines)
 
 

@@ -36,7 +36,7 @@ from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.dashboard import Dashboard
 from reviewer.ui.export_dialog import export_action
 from reviewer.ui.history_dialog import HistoryDialog
-from reviewer.ui.import_action import ImportJob, choose_files, summary_text
+from reviewer.ui.import_action import ImportJob, choose_files, problems_text, summary_text
 from reviewer.ui.messages import Icon, inform, message_box, plain_label
 from reviewer.ui.review_compare import ConflictsDialog
 from reviewer.ui.session_list import SessionListWindow, SessionsWanted
@@ -388,6 +388,10 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(summary_text(summary).splitlines()[0], 10_000)
         self.last_import = summary
+        if summary.rejected or summary.unreadable:
+            self.import_problems = inform(
+                self, Icon.Warning, "Import finished with problems", problems_text(summary)
+            )
         self.bench.reload_queue()
 
     # Workspace

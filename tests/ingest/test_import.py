@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from reviewer.cli import main
 from reviewer.services import browse
-from reviewer.services.importing import import_paths
+from reviewer.services.importing import KEEP_REJECTS, import_paths, import_with_report
 from reviewer.services.progress import Progress
 from reviewer.store.workspace import Workspace
 from reviewer.synth.generator import session_line, write_jsonl
@@ -183,3 +183,39 @@ def test_times_in_every_exporter_spelling() -> None:
     assert parse_time(1728803137170) == want
     assert parse_time("1728803137.17") is None  # not digits-only text: not a time we guess
     assert parse_time("None") is None and parse_time(10**30) is None
+
+
+def test_the_report_lists_every_reject_while_memory_keeps_only_the_first(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    bad = KEEP_REJECTS * 3
+    f = _write(
+        tmp_path / "bad.jsonl",
+        [session_line(make_session("fine"))] + [b"{broken\n"] * bad,
+    )
+    missing = tmp_path / "missing.jsonl"
+    report = tmp_path / "report.jsonl"
+    summary = import_paths(workspace, [missing, f], report=report)
+    rows = [orjson.loads(x) for x in report.read_bytes().splitlines()]
+    assert rows[0] == {"file": str(missing), "line": None, "reason": summary.files[0].error}
+    assert [r["line"] for r in rows[1:]] == list(range(2, bad + 2))
+    assert (summary.imported, summary.rejected) == (1, bad)
+    assert len(summary.first_rejects) == KEEP_REJECTS
+    assert summary.first_rejects[1].line == 2
+    # The JSON summary for pipelines is unchanged: no record lists in it.
+    assert "first_rejects" not in summary.model_dump_json()
+
+
+def test_imports_from_the_app_keep_a_report_only_when_something_was_rejected(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    good = _write(tmp_path / "good.jsonl", [session_line(make_session("g"))])
+    clean = import_with_report(workspace, [good], reports)
+    assert clean.report is None and list(reports.iterdir()) == []
+    bad = _write(tmp_path / "bad.jsonl", [session_line(make_session("h")), b"{broken\n"])
+    summary = import_with_report(workspace, [bad], reports)
+    assert summary.report is not None
+    [row] = [orjson.loads(x) for x in Path(summary.report).read_bytes().splitlines()]
+    assert (row["line"], row["file"]) == (2, str(bad))
+    assert row["reason"].startswith("malformed JSON")

@@ -24,6 +24,28 @@ def test_import_from_the_app_refreshes_the_list(
     assert window.model.rowCount() == 451 + 30
 
 
+def test_an_import_with_bad_records_says_which_and_where_all_are_listed(
+    qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
+        window.open_workspace(str(filled_workspace))
+    f = tmp_path / "some-bad.jsonl"
+    write_jsonl(f, 3, seed=4)
+    lines = f.read_bytes().splitlines(keepends=True)
+    f.write_bytes(b"".join([lines[0], b"{broken\n", lines[1], b'"just a string"\n', lines[2]]))
+    with qtbot.waitSignal(window.bench.queue_loaded, timeout=20_000):
+        window.import_files([f])
+    box = window.import_problems
+    assert box.isVisible()
+    text = box.text()
+    assert "3 imported" in text and "2 rejected" in text
+    assert "some-bad.jsonl, line 2: malformed JSON" in text
+    assert "some-bad.jsonl, line 4: " in text
+    report = window.last_import.report if window.last_import else None
+    assert report is not None and report in text
+    assert len(Path(report).read_bytes().splitlines()) == 2
+
+
 def test_cancel_stops_the_import_and_keeps_whole_chunks(
     qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
 ) -> None:
