@@ -8,13 +8,20 @@ from reviewer.synth.generator import write_jsonl
 from reviewer.ui.main_window import MainWindow
 
 
+def _generated(
+    qtbot: QtBot, window: MainWindow, workspace: Path, f: Path, count: int, seed: int
+) -> Path:
+    """Open ``workspace`` in the window, and write ``count`` generated sessions to ``f``."""
+    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
+        window.open_workspace(str(workspace))
+    write_jsonl(f, count, seed=seed)
+    return f
+
+
 def test_import_from_the_app_refreshes_the_list(
     qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
 ) -> None:
-    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
-        window.open_workspace(str(filled_workspace))
-    f = tmp_path / "more.jsonl"
-    write_jsonl(f, 30, seed=2)
+    f = _generated(qtbot, window, filled_workspace, tmp_path / "more.jsonl", 30, seed=2)
     (tmp_path / "bad.jsonl").write_bytes(b"{broken\n")
     with qtbot.waitSignal(window.bench.queue_loaded, timeout=20_000):
         job = window.import_files([f, tmp_path / "bad.jsonl"])
@@ -27,10 +34,7 @@ def test_import_from_the_app_refreshes_the_list(
 def test_an_import_with_bad_records_says_which_and_where_all_are_listed(
     qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
 ) -> None:
-    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
-        window.open_workspace(str(filled_workspace))
-    f = tmp_path / "some-bad.jsonl"
-    write_jsonl(f, 3, seed=4)
+    f = _generated(qtbot, window, filled_workspace, tmp_path / "some-bad.jsonl", 3, seed=4)
     lines = f.read_bytes().splitlines(keepends=True)
     f.write_bytes(b"".join([lines[0], b"{broken\n", lines[1], b'"just a string"\n', lines[2]]))
     with qtbot.waitSignal(window.bench.queue_loaded, timeout=20_000):
@@ -49,10 +53,7 @@ def test_an_import_with_bad_records_says_which_and_where_all_are_listed(
 def test_cancel_stops_the_import_and_keeps_whole_chunks(
     qtbot: QtBot, window: MainWindow, filled_workspace: Path, tmp_path: Path
 ) -> None:
-    with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
-        window.open_workspace(str(filled_workspace))
-    f = tmp_path / "many.jsonl"
-    write_jsonl(f, 1200, seed=3)
+    f = _generated(qtbot, window, filled_workspace, tmp_path / "many.jsonl", 1200, seed=3)
     job = window.import_files([f])
     assert job is not None
     job.progress.cancel()
