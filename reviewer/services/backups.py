@@ -2,7 +2,8 @@
 
 Every backup is made with SQLite's online backup API (never a file copy of a live
 database) into ``WORKSPACE.backups/``: before each schema upgrade and merge, when the app
-opens a workspace and every half hour while it is open, and on demand. Each kind keeps its
+opens a workspace and every half hour while it is open (unless nothing changed since the
+last of these), and on demand. Each kind keeps its
 newest :data:`KEEP` files. A workspace SQLite reports damaged is renamed aside untouched
 (``WORKSPACE.damaged-<time>``) and the newest backup that passes ``quick_check`` is offered
 for restoring; restoring first backs up (or sets aside) what is there.
@@ -10,6 +11,7 @@ for restoring; restoring first backs up (or sets aside) what is there.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -105,6 +107,46 @@ def backup_now(db: Path, kind: str = "manual") -> Path:
         raise BackupError(f"cannot back up {db.name}: {exc}") from None
     _rotate(db, kind)
     log.info("backup of %s taken: %s", db.name, dest.name)
+    return dest
+
+
+AUTO_MARK = ".auto"
+"""In the backups folder: how the workspace's files stood when the newest automatic backup
+was started (see :func:`_change_stamp`)."""
+
+
+def _change_stamp(db: Path) -> str:
+    """The size and modification time of the workspace file and of a non-empty WAL: every
+    commit appends to the WAL, and every checkpoint writes the file. An empty or missing WAL
+    holds nothing, so opening and closing the workspace does not count as a change."""
+    parts = []
+    for f in (db, wal_path(db)):
+        try:
+            st = f.stat()
+        except FileNotFoundError:
+            continue
+        if st.st_size:
+            parts.append(f"{f.name} {st.st_size} {st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def auto_backup(db: Path) -> Path | None:
+    """An automatic backup (at open and every half hour), unless nothing changed since the
+    newest one: identical copies would only push older, different ones out of the newest
+    :data:`KEEP`. Returns the backup taken, or None."""
+    mark = backups_dir(db) / AUTO_MARK
+    stamp = _change_stamp(db)  # before the backup: a commit during it counts as a change
+    newest = next((b for b in list_backups(db) if b.kind == "auto"), None)
+    try:
+        unchanged = newest is not None and mark.read_text() == stamp
+    except OSError:
+        unchanged = False
+    if unchanged:
+        log.info("no backup of %s: unchanged since %s", db.name, newest.path.name if newest else "")
+        return None
+    dest = backup_now(db, "auto")
+    with contextlib.suppress(OSError):  # a read-only folder: back up again next time
+        mark.write_text(stamp)
     return dest
 
 

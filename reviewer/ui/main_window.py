@@ -21,6 +21,7 @@ from reviewer.services.audit import audit_trail
 from reviewer.services.backups import (
     BackupInfo,
     WorkspaceDamaged,
+    auto_backup,
     backup_now,
     list_backups,
     restore,
@@ -114,7 +115,7 @@ class MainWindow(QMainWindow):
         self.last_backup: Path | None = None
         self._backup_timer = QTimer(self)
         self._backup_timer.setInterval(BACKUP_EVERY_MS)
-        self._backup_timer.timeout.connect(self.backup_now)
+        self._backup_timer.timeout.connect(self.auto_backup)
         self.reviewer = (
             reviewer or str(settings.value("reviewer/name", "", type=str)) or (getpass.getuser())
         )
@@ -575,17 +576,24 @@ class MainWindow(QMainWindow):
     # Backups
     def backup_now(self) -> None:
         """Take an online backup of the open SQLite workspace (on a worker)."""
+        self._backup(backup_now, "manual")
+
+    def auto_backup(self) -> None:
+        """The backup at opening and every half hour: skipped when nothing changed."""
+        self._backup(auto_backup, None)
+
+    def _backup(self, take: Callable[..., Path | None], kind: str | None) -> None:
         ws = self.workspace
         if ws is None or ws.path is None:
             return
 
-        def done(path: Path) -> None:
-            self.last_backup = path
-            self.statusBar().showMessage(f"Backup taken: {path.name}", 5_000)
+        def done(path: Path | None) -> None:
+            if path is not None:
+                self.last_backup = path
+                self.statusBar().showMessage(f"Backup taken: {path.name}", 5_000)
 
-        self.runner.run(
-            backup_now, ws.path, "auto", on_done=done, on_error=self._problem("Backup failed")
-        )
+        args = (ws.path,) if kind is None else (ws.path, kind)
+        self.runner.run(take, *args, on_done=done, on_error=self._problem("Backup failed"))
 
     def _choose_backup(self) -> None:
         ws = self.workspace
@@ -651,7 +659,7 @@ class MainWindow(QMainWindow):
         if old is not None:
             self.runner.run(old.close)
         if ws.path is not None:
-            self.backup_now()
+            self.auto_backup()
             self._backup_timer.start()
 
     def _queue_loaded(self, count: int) -> None:

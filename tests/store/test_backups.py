@@ -176,3 +176,42 @@ def test_an_unchanged_workspace_is_not_checked_twice(
     ws.close()
     open_existing(db).close()
     assert checks == [db, db]  # changed since: checked again
+
+
+def test_automatic_backups_skip_a_workspace_unchanged_since_the_last_one(tmp_path: Path) -> None:
+    """Half-hourly backups of an idle workspace would push older, different backups out of
+    the ten kept; only a change (a commit) makes the next automatic backup."""
+    db = _workspace(tmp_path / "ws.sqlite", n=5)
+    first = backups.auto_backup(db)
+    assert first is not None
+    assert backups.auto_backup(db) is None  # nothing changed
+    ws = open_existing(db)  # opened and read, not written
+    with ws.read() as s:
+        s.execute(text("SELECT count(*) FROM sessions")).scalar_one()
+    assert backups.auto_backup(db) is None
+    store_sessions(ws, [make_session("new")])  # a commit, still in the WAL
+    second = backups.auto_backup(db)
+    assert second is not None and second != first
+    assert backups.auto_backup(db) is None
+    ws.close()  # the closing checkpoint writes the file: a change as far as files go
+    assert backups.auto_backup(db) is not None
+    assert backups.auto_backup(db) is None
+    assert _sessions(second) == 6
+    # A backup on demand is always taken.
+    assert backup_now(db, "manual") is not None
+    assert [b.kind for b in list_backups(db)].count("auto") == 3
+
+
+def test_the_app_backs_up_at_open_only_what_changed(qtbot: QtBot, tmp_path: Path) -> None:
+    from reviewer.ui.main_window import MainWindow
+
+    db = _workspace(tmp_path / "ws.sqlite")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    for _ in range(2):
+        w = MainWindow(settings, reviewer="ana")
+        qtbot.addWidget(w)
+        with qtbot.waitSignal(w.workspace_opened, timeout=10_000):
+            w.open_workspace(str(db))
+        qtbot.waitUntil(lambda w=w: not w.runner.busy, timeout=10_000)
+        w.close()
+    assert [b.kind for b in list_backups(db)] == ["auto"]
