@@ -175,8 +175,12 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
-"""A write that leaves the WAL larger than this checkpoints it (keeps the WAL bounded)."""
+WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024
+"""A write that leaves the WAL larger than this checkpoints it (keeps the WAL bounded).
+About a thousand 16 KB pages (:data:`PAGE_SIZE`). With 4 MB, four times as many checkpoints
+ran as with 4 KB pages, each waiting for long readers: a review's save p99 went from 20 to
+132 ms with an importer, an exporter and backups running (`python -m tests.perf
+concurrency`); with 16 MB it is 22 ms again."""
 BULK_CACHE_KIB = 65536
 """Page cache of a connection doing bulk writes, in KiB. SQLite's default (2 MB) holds too
 few of the index pages a chunk of 5,000 sessions touches: they were read back from the WAL
