@@ -151,6 +151,9 @@ class Workbench(QWidget):
         self._retry.setInterval(RETRY_MS)
         self._retry.timeout.connect(self.retry_kept)
         self.conflict_dialog: SaveConflictDialog | None = None
+        self._conflicted: set[str] = set()
+        """Reviews kept on this computer that were changed elsewhere meanwhile, for items
+        not on screen: said once, and shown side by side when their item is opened."""
 
         self._build_queue_panel()
         self._build_center()
@@ -439,6 +442,8 @@ class Workbench(QWidget):
         self._last_input = time.monotonic()
         self.item_shown.emit(sid)
         self._prefetch_next(sid)
+        if item.review.uid in self._conflicted:
+            self.retry_kept()  # its kept review clashes again, now on screen: both shown
 
     def _prefetch_next(self, sid: int) -> None:
         if self.queue is None or self.ws is None:
@@ -677,12 +682,14 @@ class Workbench(QWidget):
                 # shown now, both versions side by side: the local copy is no longer needed
                 self.items.run(self.drafts.discard, self.ws.workspace_id, exc.attempted.uid)
                 self._conflict(self.item, exc)
-        others = sum(1 for exc in report.conflicts if exc.attempted.uid != shown)
-        if others:
-            # kept on this computer (never dropped unseen) until saved over or chosen
+        # Kept on this computer (never dropped unseen) until their item is opened.
+        others = {exc.attempted.uid for exc in report.conflicts if exc.attempted.uid != shown}
+        if others - self._conflicted:
             self.message.emit(
-                f"{others} review(s) kept on this computer were changed elsewhere meanwhile"
+                f"{len(others)} review(s) kept on this computer were changed elsewhere "
+                "meanwhile: opening their sessions shows both versions"
             )
+        self._conflicted = others
         if report.remaining - len(report.conflicts) > 0:
             self._set_offline(True, f"{report.remaining} reviews are kept on this computer.")
             return

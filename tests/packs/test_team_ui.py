@@ -231,3 +231,60 @@ def test_history_shows_every_change_to_the_session_reviews(
     assert dialog.table.item(0, 1).text() == "ana"
     assert dialog.table.item(0, 2).text() == "create"
     assert "1 change" in dialog.summary.text()
+
+
+def test_a_kept_review_changed_elsewhere_is_said_once_and_shown_when_its_item_opens(
+    qtbot: QtBot,
+    window: MainWindow,
+    workspace: Workspace,
+    rubric: Rubric,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_batch(workspace, "b1", {"ana": range(2)}, items=2)
+    assert workspace.path is not None
+    _open(qtbot, window, str(workspace.path))
+    bench = window.bench
+    with qtbot.waitSignal(bench.review_saved, timeout=5_000):
+        for k in "411":
+            qtbot.keyClick(window.table, k)
+        bench.save_draft()
+    assert bench.item is not None
+    uid = bench.item.review.uid
+    real_store = drafts.store
+    away = True
+
+    def store(*args: object, **kwargs: object) -> object:
+        if away:
+            raise WorkspaceUnavailable("the workspace server cannot be reached")
+        return real_store(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts, "store", store)
+    bench.form.set_active(0)  # quality
+    qtbot.keyClick(window.table, "5")
+    bench.save_draft()
+    qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=10_000)
+    with qtbot.waitSignal(window.session_shown, timeout=10_000):
+        bench.go(1)  # another item: the kept review's item is not on screen
+    review_item(workspace, rubric, 0, "ana", values=BAD, uid=uid, status=ReviewStatus.DRAFT)
+    said: list[str] = []
+    bench.message.connect(said.append)
+    away = False
+    bench.retry_kept()
+    qtbot.waitUntil(lambda: any("changed elsewhere" in m for m in said), timeout=10_000)
+    assert bench.conflict_dialog is None  # not on screen: not shown yet
+    bench.retry_kept()  # the next try says nothing new
+    qtbot.waitUntil(lambda: not bench.items.busy, timeout=10_000)
+    assert sum("changed elsewhere" in m for m in said) == 1
+    assert _values(workspace.path, uid) == BAD  # nothing overwritten unseen
+    with qtbot.waitSignal(window.session_shown, timeout=10_000):
+        bench.go(-1)
+    qtbot.waitUntil(
+        lambda: bench.conflict_dialog is not None and bench.conflict_dialog.isVisible(),
+        timeout=10_000,
+    )
+    dialog = bench.conflict_dialog
+    assert dialog is not None
+    with qtbot.waitSignal(bench.review_saved, timeout=5_000):
+        qtbot.mouseClick(dialog.keep_mine, Qt.MouseButton.LeftButton)
+    assert _values(workspace.path, uid)["quality"] == "5"
+    assert bench.drafts.pending(workspace.workspace_id) == []
