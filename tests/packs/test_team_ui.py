@@ -56,6 +56,27 @@ def _open(qtbot: QtBot, w: MainWindow, target: str) -> None:
     _activate(qtbot, w)
 
 
+def _open_batch(qtbot: QtBot, w: MainWindow, workspace: Workspace) -> None:
+    """A batch of two items for ana, opened in the window."""
+    make_batch(workspace, "b1", {"ana": range(2)}, items=2)
+    assert workspace.path is not None
+    _open(qtbot, w, str(workspace.path))
+
+
+def _server_away(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Make saves find the workspace out of reach until the returned list is cleared."""
+    real_store = drafts.store
+    away = [True]
+
+    def store(*args: object, **kwargs: object) -> object:
+        if away:
+            raise WorkspaceUnavailable("the workspace server cannot be reached")
+        return real_store(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts, "store", store)
+    return away
+
+
 def _values(ws_path: Path, uid: str) -> dict[str, object]:
     ws = open_existing(ws_path)
     try:
@@ -184,18 +205,8 @@ def test_reviews_are_kept_locally_while_the_workspace_is_away(
     workspace: Workspace,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    make_batch(workspace, "b1", {"ana": range(2)}, items=2)
-    assert workspace.path is not None
-    _open(qtbot, window, str(workspace.path))
-    real_store = drafts.store
-    away = True
-
-    def store(*args: object, **kwargs: object) -> object:
-        if away:
-            raise WorkspaceUnavailable("the workspace server cannot be reached")
-        return real_store(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(drafts, "store", store)
+    _open_batch(qtbot, window, workspace)
+    away = _server_away(monkeypatch)
     for k in "411":
         qtbot.keyClick(window.table, k)
     window.bench.save_draft()
@@ -205,7 +216,7 @@ def test_reviews_are_kept_locally_while_the_workspace_is_away(
     with workspace.read() as s:
         assert s.scalars(select(ReviewRow)).all() == []
     assert len(window.bench.drafts.pending(workspace.workspace_id)) == 1
-    away = False  # the connection is back: the next retry saves what was kept
+    away.clear()  # the connection is back: the next retry saves what was kept
     with qtbot.waitSignal(window.statusBar().messageChanged, timeout=10_000):
         window.bench.retry_kept()
     qtbot.waitUntil(lambda: not window.bench.banner.isVisible(), timeout=10_000)
@@ -218,9 +229,7 @@ def test_reviews_are_kept_locally_while_the_workspace_is_away(
 def test_history_shows_every_change_to_the_session_reviews(
     qtbot: QtBot, window: MainWindow, workspace: Workspace
 ) -> None:
-    make_batch(workspace, "b1", {"ana": range(2)}, items=2)
-    assert workspace.path is not None
-    _open(qtbot, window, str(workspace.path))
+    _open_batch(qtbot, window, workspace)
     for k in "411":
         qtbot.keyClick(window.table, k)
     with qtbot.waitSignal(window.bench.review_saved, timeout=5_000):
@@ -240,9 +249,7 @@ def test_a_kept_review_changed_elsewhere_is_said_once_and_shown_when_its_item_op
     rubric: Rubric,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    make_batch(workspace, "b1", {"ana": range(2)}, items=2)
-    assert workspace.path is not None
-    _open(qtbot, window, str(workspace.path))
+    _open_batch(qtbot, window, workspace)
     bench = window.bench
     with qtbot.waitSignal(bench.review_saved, timeout=5_000):
         for k in "411":
@@ -250,15 +257,7 @@ def test_a_kept_review_changed_elsewhere_is_said_once_and_shown_when_its_item_op
         bench.save_draft()
     assert bench.item is not None
     uid = bench.item.review.uid
-    real_store = drafts.store
-    away = True
-
-    def store(*args: object, **kwargs: object) -> object:
-        if away:
-            raise WorkspaceUnavailable("the workspace server cannot be reached")
-        return real_store(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(drafts, "store", store)
+    away = _server_away(monkeypatch)
     bench.form.set_active(0)  # quality
     qtbot.keyClick(window.table, "5")
     bench.save_draft()
@@ -268,7 +267,7 @@ def test_a_kept_review_changed_elsewhere_is_said_once_and_shown_when_its_item_op
     review_item(workspace, rubric, 0, "ana", values=BAD, uid=uid, status=ReviewStatus.DRAFT)
     said: list[str] = []
     bench.message.connect(said.append)
-    away = False
+    away.clear()
     bench.retry_kept()
     qtbot.waitUntil(lambda: any("changed elsewhere" in m for m in said), timeout=10_000)
     assert bench.conflict_dialog is None  # not on screen: not shown yet
