@@ -86,13 +86,20 @@ def prepare_line(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Pre
     ]
 
 
-def prepare_lines(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Prepared]:
-    """Prepared sessions and rejects of a JSON Lines file, in file order, in this process."""
+def prepare_lines(
+    path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
+) -> Iterator[Prepared]:
+    """Prepared sessions and rejects of a JSON Lines file, in file order, in this process.
+    ``read[0]`` follows the bytes of a plain file read so far (for progress)."""
     name = str(path)
+    if read is not None and is_gzip(path):
+        read = None  # decompressed bytes say nothing about the way through the file
     for item in iter_raw_lines(path, max_record_bytes):
         if isinstance(item, Rejected):
             yield Reject(name, item.line, item.reason)
         else:
+            if read is not None:
+                read[0] += len(item[1])
             yield from prepare_line(fmt, name, *item)
 
 
@@ -108,10 +115,20 @@ def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> 
     return out
 
 
-def prepare_block(fmt_name: str, file: str, block: Block, max_record_bytes: int) -> list[Prepared]:
+def prepare_block(
+    fmt_name: str, file: str, block: Block, max_record_bytes: int
+) -> tuple[list[Prepared], int]:
     """In a worker: the prepared sessions and the rejects of one block of a plain file,
-    read here, in line order."""
-    return prepare_batch(fmt_name, file, list(iter_raw_block(Path(file), block, max_record_bytes)))
+    read here, in line order; and where the block ends in the file."""
+    lines = list(iter_raw_block(Path(file), block, max_record_bytes))
+    return prepare_batch(fmt_name, file, lines), block.end
+
+
+def _unplaced(
+    fmt_name: str, file: str, batch: list[RawLine | Rejected]
+) -> tuple[list[Prepared], None]:
+    """In a worker: :func:`prepare_batch` of lines whose place in the file is not known."""
+    return prepare_batch(fmt_name, file, batch), None
 
 
 def _batches(items: Iterator[RawLine | Rejected]) -> Iterator[list[RawLine | Rejected]]:
@@ -158,8 +175,11 @@ class Workers:
         except OSError:
             return False
 
-    def prepared(self, path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Prepared]:
-        """Prepared sessions and rejects of a JSON Lines file, in file order."""
+    def prepared(
+        self, path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
+    ) -> Iterator[Prepared]:
+        """Prepared sessions and rejects of a JSON Lines file, in file order. ``read[0]``
+        follows the bytes of a plain file read so far (for progress)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.count,
@@ -168,10 +188,10 @@ class Workers:
             )
         name = str(path)
         pool = self._pool
-        tasks: Iterator[Future[list[Prepared]]]
+        tasks: Iterator[Future[tuple[list[Prepared], int | None]]]
         if is_gzip(path):
             tasks = (
-                pool.submit(prepare_batch, fmt.name, name, batch)
+                pool.submit(_unplaced, fmt.name, name, batch)
                 for batch in _batches(iter_raw_lines(path, max_record_bytes))
             )
         else:
@@ -179,13 +199,20 @@ class Workers:
                 pool.submit(prepare_block, fmt.name, name, block, max_record_bytes)
                 for block in line_blocks(path, BLOCK_BYTES)
             )
-        pending: deque[Future[list[Prepared]]] = deque()
+        pending: deque[Future[tuple[list[Prepared], int | None]]] = deque()
+
+        def results() -> Iterator[Prepared]:
+            prepared, end = pending.popleft().result()
+            if read is not None and end is not None:
+                read[0] = end
+            yield from prepared
+
         for task in tasks:
             pending.append(task)
             if len(pending) >= self.count * AHEAD:
-                yield from pending.popleft().result()
+                yield from results()
         while pending:
-            yield from pending.popleft().result()
+            yield from results()
 
     def __enter__(self) -> Workers:
         return self

@@ -138,9 +138,9 @@ def import_paths(
     files of 32 MB and more; 0: none) while this one commits their chunks in file order.
     """
     summary = ImportSummary(report=str(report) if report is not None else None)
-    done = 0
     limit = min(chunk, FIRST_CHUNK)
     pool = Workers(default_workers() if workers is None else workers)
+    reading = _Reading(paths, progress)
     with _RejectLog(report, summary) as log, pool:
         try:
             for path in paths:
@@ -156,18 +156,21 @@ def import_paths(
                     )
                     summary.unreadable += 1
                     log.add(RejectedRecord(file=str(path), line=None, reason=outcome.error))
+                    reading.file_done(path)
                     continue
                 outcome.format = line_format.name
                 items: Iterator[PreparedSession | Reject]
+                read = reading.start(path)
                 if line_format.whole_file or line_format.archive is not None:
                     items = _prepared(parse_file(path, line_format, max_record_bytes))
                 elif pool.wanted(path, line_format, explicit=workers is not None):
-                    items = pool.prepared(path, line_format, max_record_bytes)
+                    items = pool.prepared(path, line_format, max_record_bytes, read)
                 else:
-                    items = prepare_lines(path, line_format, max_record_bytes)
+                    items = prepare_lines(path, line_format, max_record_bytes, read)
                 pending: list[PreparedSession] = []
                 size = 0
                 for item in items:
+                    reading.records += 1
                     if isinstance(item, Reject):
                         log.add(RejectedRecord(file=item.file, line=item.line, reason=item.reason))
                         outcome.rejected += 1
@@ -176,11 +179,11 @@ def import_paths(
                     size += len(item.content)
                     if len(pending) >= limit or size >= CHUNK_BYTES:
                         size, limit = 0, min(chunk, limit * 2)
-                        done += _flush(ws, pending, outcome)
-                        progress.update(done, None, f"importing {path.name}")
+                        _flush(ws, pending, outcome)
+                        reading.report(path)
                 if pending:
-                    done += _flush(ws, pending, outcome)
-                    progress.update(done, None, f"importing {path.name}")
+                    _flush(ws, pending, outcome)
+                reading.file_done(path)
         except Cancelled:
             summary.cancelled = True
         finally:
@@ -190,6 +193,42 @@ def import_paths(
                 summary.revised += f.revised
                 summary.rejected += f.rejected
     return summary
+
+
+class _Reading:
+    """How far an import has read, for progress: records so far and, where the bytes read
+    of the file are known (plain JSON Lines files), an estimate of the records in all the
+    files, from the bytes per record so far. The estimate is exact once all is read."""
+
+    def __init__(self, paths: Sequence[Path], progress: Progress) -> None:
+        self.progress = progress
+        self.sizes: dict[Path, int] = {}
+        for p in paths:
+            try:
+                self.sizes[p] = p.stat().st_size
+            except OSError:
+                self.sizes[p] = 0
+        self.total_bytes = sum(self.sizes.values())
+        self.finished_bytes = 0
+        self.records = 0
+        self.read = [0]
+
+    def start(self, path: Path) -> list[int]:
+        """The counter of bytes read of ``path`` that its reader keeps up to date."""
+        self.read = [0]
+        return self.read
+
+    def report(self, path: Path, *, at_end: bool = False) -> None:
+        done = self.finished_bytes + (0 if at_end else self.read[0])
+        total = None
+        if (at_end or self.read[0]) and done and self.total_bytes:
+            total = max(self.records, round(self.records * self.total_bytes / done))
+        self.progress.update(self.records, total, f"importing {path.name}")
+
+    def file_done(self, path: Path) -> None:
+        self.finished_bytes += self.sizes.get(path, 0)
+        self.read = [0]
+        self.report(path, at_end=True)
 
 
 class _RejectLog:

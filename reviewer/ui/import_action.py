@@ -28,8 +28,9 @@ def reports_dir() -> Path:
 class ImportJob(QObject):
     """One import in flight. Progress arrives from the worker thread through a signal."""
 
-    progressed = Signal(int, str)
-    """Records read so far and a message (queued to the GUI thread)."""
+    progressed = Signal(int, int, str)
+    """Records read so far, the estimated total (0: not known yet) and a message (queued
+    to the GUI thread)."""
     finished = Signal(object)
     """The :class:`ImportSummary`, once the import stopped (done or cancelled)."""
 
@@ -37,7 +38,9 @@ class ImportJob(QObject):
         self, parent: QWidget, ws: Workspace, runner: TaskRunner, paths: Sequence[Path]
     ) -> None:
         super().__init__(parent)
-        self.progress = Progress(lambda done, _total, msg: self.progressed.emit(done, msg))
+        self.progress = Progress(
+            lambda done, total, msg: self.progressed.emit(done, total or 0, msg)
+        )
         self.dialog = QProgressDialog("Importing…", "Cancel", 0, 0, parent)
         self.dialog.setWindowTitle("Import sessions")
         self.dialog.setMinimumDuration(SHOW_AFTER_MS)
@@ -54,8 +57,13 @@ class ImportJob(QObject):
             progress=self.progress,
         )
 
-    def _show_progress(self, done: int, message: str) -> None:
-        self.dialog.setLabelText(f"{message}\n{done:,} records read")
+    def _show_progress(self, done: int, total: int, message: str) -> None:
+        if total:  # a bar once the files' sizes give an estimate; busy until then
+            self.dialog.setRange(0, total)
+            self.dialog.setValue(min(done, total))
+            self.dialog.setLabelText(f"{message}\n{done:,} of about {total:,} records read")
+        else:
+            self.dialog.setLabelText(f"{message}\n{done:,} records read")
 
     def _done(self, summary: ImportSummary) -> None:
         self.dialog.reset()

@@ -126,3 +126,37 @@ def test_small_files_and_documents_stay_in_process(tmp_path: Path) -> None:
     assert not Workers(0).wanted(f, canonical, explicit=True)
     assert not Workers(2).wanted(f, by_name("inspect-ai"), explicit=True)  # zip archives
     assert default_workers() >= 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_progress_estimates_the_records_to_come_and_ends_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Progress says how many records are read and about how many there are in all (from
+    the bytes read so far), so bars can show a share and a time left; a gzip file, whose
+    way through cannot be told, gives no estimate until it is read."""
+    monkeypatch.setattr(import_workers, "BLOCK_BYTES", 20_000)
+    plain = tmp_path / "a.jsonl"
+    write_jsonl(plain, 120, seed=6)
+    gz = tmp_path / "b.jsonl.gz"
+    lines = [session_line(make_session(f"gz-{i}")) for i in range(30)]
+    gz.write_bytes(gzip.compress(b"".join(lines)))
+    seen: list[tuple[int, int | None, str]] = []
+    ws = init_workspace(tmp_path / "ws.sqlite")
+    summary = import_paths(
+        ws,
+        [plain, gz],
+        progress=Progress(lambda d, t, m: seen.append((d, t, m))),
+        chunk=20,
+        workers=workers,
+    )
+    assert summary.imported == 150
+    during_plain = [(d, t) for d, t, m in seen if m == "importing a.jsonl"]
+    assert len(during_plain) > 3
+    assert all(t is not None and t >= d for d, t in during_plain)
+    assert during_plain[-1][0] == 120
+    assert all(60 <= t <= 240 for _, t in during_plain if t is not None)  # near 120
+    during_gz = [(d, t) for d, t, m in seen if m == "importing b.jsonl.gz"]
+    assert [t for _, t in during_gz[:-1]] == [None] * (len(during_gz) - 1)
+    assert during_gz[-1] == (150, 150)  # all read: the estimate is the count
+    ws.close()

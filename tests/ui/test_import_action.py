@@ -23,9 +23,13 @@ def test_import_from_the_app_refreshes_the_list(
 ) -> None:
     f = _generated(qtbot, window, filled_workspace, tmp_path / "more.jsonl", 30, seed=2)
     (tmp_path / "bad.jsonl").write_bytes(b"{broken\n")
+    shown: list[tuple[int, int]] = []
     with qtbot.waitSignal(window.bench.queue_loaded, timeout=20_000):
         job = window.import_files([f, tmp_path / "bad.jsonl"])
         assert job is not None
+        job.progressed.connect(lambda done, total, _m: shown.append((done, total)))
+    assert shown and shown[-1] == (30, 30)  # a bar to the end, not only a busy sign
+    assert job.dialog.maximum() == 30
     assert window.last_import is not None
     assert (window.last_import.imported, window.last_import.exit_code) == (30, 3)
     assert window.model.rowCount() == 451 + 30
