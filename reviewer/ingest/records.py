@@ -143,15 +143,23 @@ RawLine = tuple[int, bytes]
 
 
 def iter_raw_lines(
-    path: Path, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    path: Path, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, where: list[int] | None = None
 ) -> Iterator[RawLine | Rejected]:
     """Yield each non-blank line of a JSON Lines file, unparsed, or its rejection.
 
     Memory stays bounded: a line longer than ``max_record_bytes`` is skipped in pieces,
     never held whole. A truncated gzip stream ends the file with one rejection.
+    ``where[0]``, when given, follows how far into the file (its compressed bytes, for
+    gzip) the lines yielded so far reach: for progress.
     """
     with open_binary(path) as f:
-        yield from _raw_lines(f, max_record_bytes, 0, None)
+        if where is None:
+            yield from _raw_lines(f, max_record_bytes, 0, None)
+            return
+        raw = getattr(f, "fileobj", None) or f  # a gzip file's compressed stream
+        for item in _raw_lines(f, max_record_bytes, 0, None):
+            where[0] = raw.tell()
+            yield item
 
 
 def iter_raw_block(

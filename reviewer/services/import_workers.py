@@ -90,16 +90,12 @@ def prepare_lines(
     path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
 ) -> Iterator[Prepared]:
     """Prepared sessions and rejects of a JSON Lines file, in file order, in this process.
-    ``read[0]`` follows the bytes of a plain file read so far (for progress)."""
+    ``read[0]`` follows how far into the file they reach (for progress)."""
     name = str(path)
-    if read is not None and is_gzip(path):
-        read = None  # decompressed bytes say nothing about the way through the file
-    for item in iter_raw_lines(path, max_record_bytes):
+    for item in iter_raw_lines(path, max_record_bytes, read):
         if isinstance(item, Rejected):
             yield Reject(name, item.line, item.reason)
         else:
-            if read is not None:
-                read[0] += len(item[1])
             yield from prepare_line(fmt, name, *item)
 
 
@@ -124,14 +120,19 @@ def prepare_block(
     return prepare_batch(fmt_name, file, lines), block.end
 
 
-def _unplaced(
-    fmt_name: str, file: str, batch: list[RawLine | Rejected]
-) -> tuple[list[Prepared], None]:
-    """In a worker: :func:`prepare_batch` of lines whose place in the file is not known."""
-    return prepare_batch(fmt_name, file, batch), None
+def _placed(
+    fmt_name: str, file: str, batch: list[RawLine | Rejected], end: int
+) -> tuple[list[Prepared], int]:
+    """In a worker: :func:`prepare_batch` of lines read here, and how far into the file
+    they reach."""
+    return prepare_batch(fmt_name, file, batch), end
 
 
-def _batches(items: Iterator[RawLine | Rejected]) -> Iterator[list[RawLine | Rejected]]:
+def _batches(
+    items: Iterator[RawLine | Rejected], where: list[int]
+) -> Iterator[tuple[list[RawLine | Rejected], int]]:
+    """Lines in batches, each with how far into the file it reaches (``where[0]``, kept
+    up to date by the reader of ``items``)."""
     batch: list[RawLine | Rejected] = []
     size = 0
     for item in items:
@@ -139,10 +140,21 @@ def _batches(items: Iterator[RawLine | Rejected]) -> Iterator[list[RawLine | Rej
         if not isinstance(item, Rejected):
             size += len(item[1])
         if size >= BATCH_BYTES or len(batch) >= BATCH_LINES:
-            yield batch
+            yield batch, where[0]
             batch, size = [], 0
     if batch:
-        yield batch
+        yield batch, where[0]
+
+
+def _content_size(path: Path) -> int:
+    """The size of the file, or of its content once decompressed for gzip (read from the
+    stream's trailer, which holds it modulo 4 GiB: the larger of the two is taken)."""
+    size = path.stat().st_size
+    if size >= 18 and is_gzip(path):
+        with path.open("rb") as f:
+            f.seek(-4, os.SEEK_END)
+            size = max(size, int.from_bytes(f.read(4), "little"))
+    return size
 
 
 def _start_worker() -> None:
@@ -171,7 +183,7 @@ class Workers:
         if explicit:
             return True
         try:
-            return path.stat().st_size >= PARALLEL_MIN_BYTES
+            return _content_size(path) >= PARALLEL_MIN_BYTES
         except OSError:
             return False
 
@@ -179,7 +191,7 @@ class Workers:
         self, path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
     ) -> Iterator[Prepared]:
         """Prepared sessions and rejects of a JSON Lines file, in file order. ``read[0]``
-        follows the bytes of a plain file read so far (for progress)."""
+        follows how far into the file they reach (for progress)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.count,
@@ -188,22 +200,23 @@ class Workers:
             )
         name = str(path)
         pool = self._pool
-        tasks: Iterator[Future[tuple[list[Prepared], int | None]]]
+        tasks: Iterator[Future[tuple[list[Prepared], int]]]
         if is_gzip(path):
+            where = [0]
             tasks = (
-                pool.submit(_unplaced, fmt.name, name, batch)
-                for batch in _batches(iter_raw_lines(path, max_record_bytes))
+                pool.submit(_placed, fmt.name, name, batch, end)
+                for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where)
             )
         else:
             tasks = (
                 pool.submit(prepare_block, fmt.name, name, block, max_record_bytes)
                 for block in line_blocks(path, BLOCK_BYTES)
             )
-        pending: deque[Future[tuple[list[Prepared], int | None]]] = deque()
+        pending: deque[Future[tuple[list[Prepared], int]]] = deque()
 
         def results() -> Iterator[Prepared]:
             prepared, end = pending.popleft().result()
-            if read is not None and end is not None:
+            if read is not None:
                 read[0] = end
             yield from prepared
 

@@ -196,9 +196,9 @@ def import_paths(
 
 
 class _Reading:
-    """How far an import has read, for progress: records so far and, where the bytes read
-    of the file are known (plain JSON Lines files), an estimate of the records in all the
-    files, from the bytes per record so far. The estimate is exact once all is read."""
+    """How far an import has read, for progress: records so far and, where the way
+    through the file is known (JSON Lines files, plain or gzip), an estimate of the records
+    in all the files, from the bytes per record so far. Exact once all is read."""
 
     def __init__(self, paths: Sequence[Path], progress: Progress) -> None:
         self.progress = progress
