@@ -8,7 +8,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reviewer.domain.figures import CoverageRow, Estimate, StatsReport, mean_text, percent_text
+from reviewer.domain.figures import (
+    CoverageRow,
+    Estimate,
+    StatsReport,
+    coverage_cells,
+    mean_text,
+    percent_text,
+)
 
 
 def pct(e: Estimate | None) -> str:
@@ -17,16 +24,6 @@ def pct(e: Estimate | None) -> str:
 
 def mean(e: Estimate | None) -> str:
     return mean_text(e, "[]")
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def num(v: float | None, digits: int = 2) -> str:
@@ -46,19 +43,8 @@ def _coverage(title: str, rows: list[CoverageRow]) -> Table:
         "per hour", "median", "to finish",
     )  # fmt: skip
     for r in rows:
-        label = f"{r.batch} / {r.key}" if r.batch else r.key
-        t.add_row(
-            Text(label),
-            f"{r.assigned:,}",
-            f"{r.submitted:,}",
-            f"{r.skipped:,}",
-            f"{r.flagged:,}",
-            f"{r.remaining:,}",
-            f"{r.percent_done:.1f} %",
-            num(r.reviews_per_hour, 1),
-            duration(r.median_active_seconds),
-            duration(r.expected_seconds_to_finish),
-        )
+        label, *cells = coverage_cells(r)
+        t.add_row(Text(label), *cells)
     return t
 
 

@@ -49,6 +49,34 @@ def mean_text(e: Estimate | None, brackets: str = "()") -> str:
     return f"{e.value:.2f} {brackets[0]}{e.low:.2f}–{e.high:.2f}{brackets[1]}"
 
 
+def duration_text(seconds: float | None) -> str:
+    """``45 s``, ``12 min`` or ``3.5 h``; ``–`` when unknown."""
+    if seconds is None:
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def coverage_cells(r: CoverageRow) -> list[str]:
+    """The cells of a coverage row as every view prints it: what it covers, then assigned,
+    submitted, skipped, flagged, remaining, done, per hour, median time and time to finish."""
+    return [
+        f"{r.batch} / {r.key}" if r.batch else r.key,
+        f"{r.assigned:,}",
+        f"{r.submitted:,}",
+        f"{r.skipped:,}",
+        f"{r.flagged:,}",
+        f"{r.remaining:,}",
+        f"{r.percent_done:.1f} %",
+        "–" if r.reviews_per_hour is None else f"{r.reviews_per_hour:.1f}",
+        duration_text(r.median_active_seconds),
+        duration_text(r.expected_seconds_to_finish),
+    ]
+
+
 class CoverageRow(_Model):
     key: str
     """The batch name, stratum, reviewer or agent version ("all" for the total)."""

@@ -9,7 +9,13 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from reviewer.domain.figures import CoverageRow, StatsReport, mean_text, percent_text
+from reviewer.domain.figures import (
+    CoverageRow,
+    StatsReport,
+    coverage_cells,
+    mean_text,
+    percent_text,
+)
 from reviewer.services import svg
 
 _pct = percent_text
@@ -38,12 +44,6 @@ def _share(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.0f} %"
 
 
-def _dur(s: float | None) -> str:
-    if s is None:
-        return "–"
-    return f"{s:.0f} s" if s < 90 else (f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h")
-
-
 def _table(head: list[str], rows: list[list[str]]) -> str:
     """A table; cells are given already escaped."""
     if not rows:
@@ -54,21 +54,7 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def _coverage_rows(rows: list[CoverageRow]) -> list[list[str]]:
-    return [
-        [
-            _e(f"{r.batch} / {r.key}" if r.batch else r.key),
-            f"{r.assigned:,}",
-            f"{r.submitted:,}",
-            f"{r.skipped:,}",
-            f"{r.flagged:,}",
-            f"{r.remaining:,}",
-            f"{r.percent_done:.1f} %",
-            "–" if r.reviews_per_hour is None else f"{r.reviews_per_hour:.1f}",
-            _dur(r.median_active_seconds),
-            _dur(r.expected_seconds_to_finish),
-        ]
-        for r in rows
-    ]
+    return [[_e(label), *cells] for label, *cells in (coverage_cells(r) for r in rows)]
 
 
 _COVERAGE_HEAD = [

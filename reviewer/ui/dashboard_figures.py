@@ -10,6 +10,8 @@ from reviewer.domain.figures import (
     Distribution,
     Quality,
     StatsReport,
+    coverage_cells,
+    duration_text,
     mean_text,
     percent_text,
 )
@@ -22,12 +24,6 @@ mean = mean_text
 
 Rows = tuple[list[str], list[list[str]]]
 """Column heads and plain-text cells of a table."""
-
-
-def duration(s: float | None) -> str:
-    if s is None:
-        return "–"
-    return f"{s:.0f} s" if s < 90 else (f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h")
 
 
 def number(v: float | None) -> str:
@@ -57,8 +53,8 @@ def coverage_bars(rows: list[CoverageRow], kind: str) -> list[Bar]:
                 tooltip=(
                     f"{r.key}: {r.submitted:,} submitted, {r.skipped:,} skipped,"
                     f" {r.flagged:,} flagged, {r.remaining:,} remaining;"
-                    f" median {duration(r.median_active_seconds)},"
-                    f" {duration(r.expected_seconds_to_finish)} to finish"
+                    f" median {duration_text(r.median_active_seconds)},"
+                    f" {duration_text(r.expected_seconds_to_finish)} to finish"
                 ),
             )
         )
@@ -75,23 +71,7 @@ def coverage_rows(c: Coverage) -> Rows:
     )
     heads = ["", "", "assigned", "submitted", "skipped", "flagged", "remaining", "done",
              "per hour", "median", "to finish"]  # fmt: skip
-    return heads, [
-        [
-            group,
-            f"{r.batch} / {r.key}" if r.batch else r.key,
-            f"{r.assigned:,}",
-            f"{r.submitted:,}",
-            f"{r.skipped:,}",
-            f"{r.flagged:,}",
-            f"{r.remaining:,}",
-            f"{r.percent_done:.1f} %",
-            "–" if r.reviews_per_hour is None else f"{r.reviews_per_hour:.1f}",
-            duration(r.median_active_seconds),
-            duration(r.expected_seconds_to_finish),
-        ]
-        for group, rows in groups
-        for r in rows
-    ]
+    return heads, [[group, *coverage_cells(r)] for group, rows in groups for r in rows]
 
 
 def _version(version: str) -> Selection:
