@@ -64,6 +64,14 @@ LABEL_TAIL = (
     Column("rationale", "string", text=True),
     Column("corrected_response", "string", text=True),
 )
+SESSION_FACTS = (
+    Column("agent_name", "string"),
+    Column("agent_version", "string"),
+    Column("model", "string"),
+    Column("session_started_at", "timestamp"),
+    Column("source_format", "string", safe=True),
+)
+"""What every review and session row tells of the session it is about."""
 REVIEW_TAIL = (
     Column("started_at", "timestamp"),
     Column("submitted_at", "timestamp"),
@@ -72,21 +80,13 @@ REVIEW_TAIL = (
     Column("simulated", "bool"),
     Column("origin", "string", safe=True),
     Column("conflict_of", "string", safe=True),
-    Column("agent_name", "string"),
-    Column("agent_version", "string"),
-    Column("model", "string"),
-    Column("session_started_at", "timestamp"),
-    Column("source_format", "string", safe=True),
+    *SESSION_FACTS,
 )
 SESSION_HEAD = (
     Column("session_id", "string"),
     Column("session_revision", "int"),
     Column("batches", "list"),
-    Column("agent_name", "string"),
-    Column("agent_version", "string"),
-    Column("model", "string"),
-    Column("session_started_at", "timestamp"),
-    Column("source_format", "string", safe=True),
+    *SESSION_FACTS,
     Column("rubric_name", "string", safe=True),
     Column("rubric_version", "int"),
     Column("label_source", "string", safe=True),
