@@ -6,12 +6,16 @@ text that comes from sessions, reviewers or rubrics is HTML-escaped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
+from typing import Any, TypeVar
 
 from reviewer.domain.figures import (
     CoverageRow,
+    Quality,
     StatsReport,
+    VersionQuality,
     coverage_cells,
     mean_text,
     percent_text,
@@ -51,6 +55,48 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
     h = "".join(f"<th>{_e(c)}</th>" for c in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+B = TypeVar("B", bound=svg.Bar)
+
+
+def failure_rate_bars(
+    q: Quality, bar: type[B], extra: Callable[[VersionQuality], dict[str, Any]] = lambda _v: {}
+) -> list[B]:
+    """Failure rate per agent version with its interval (red where worse than the
+    baseline), as the report and the dashboard draw it; ``extra`` adds fields per bar."""
+    return [
+        bar(
+            label=v.version + (" (baseline)" if v.is_baseline else ""),
+            value=v.failure_rate.value,
+            low=v.failure_rate.low,
+            high=v.failure_rate.high,
+            text=_pct(v.failure_rate),
+            colour=svg.PALETTE[3] if v.worse_than_baseline else svg.PALETTE[0],
+            **extra(v),
+        )
+        for v in q.versions
+        if v.failure_rate is not None
+    ]
+
+
+def mean_quality_bars(
+    q: Quality, bar: type[B], extra: Callable[[VersionQuality], dict[str, Any]] = lambda _v: {}
+) -> list[B]:
+    """Mean quality per agent version with its interval, as :func:`failure_rate_bars`."""
+    return [
+        bar(
+            label=v.version,
+            value=v.mean_quality.value,
+            low=v.mean_quality.low,
+            high=v.mean_quality.high,
+            text=_mean(v.mean_quality),
+            colour=svg.PALETTE[3] if v.worse_than_baseline else svg.PALETTE[2],
+            **extra(v),
+        )
+        for v in q.versions
+        if v.mean_quality is not None
+    ]
 
 
 def _coverage_rows(rows: list[CoverageRow]) -> list[list[str]]:
@@ -104,31 +150,9 @@ def _quality(report: StatsReport) -> str:
         " Intervals are 95 % (Wilson for rates).</p>",
     ]
     html += [f'<p class="warn">{_e(w)}</p>' for w in q.warnings]
-    rate_bars = [
-        svg.Bar(
-            label=v.version + (" (baseline)" if v.is_baseline else ""),
-            value=v.failure_rate.value,
-            low=v.failure_rate.low,
-            high=v.failure_rate.high,
-            text=_pct(v.failure_rate),
-            colour=svg.PALETTE[3] if v.worse_than_baseline else svg.PALETTE[0],
-        )
-        for v in q.versions
-        if v.failure_rate is not None
-    ]
+    rate_bars = failure_rate_bars(q, svg.Bar)
     html += ["<h3>Failure rate per agent version</h3>", svg.bars(rate_bars, title="Failure rate")]
-    mean_bars = [
-        svg.Bar(
-            label=v.version,
-            value=v.mean_quality.value,
-            low=v.mean_quality.low,
-            high=v.mean_quality.high,
-            text=_mean(v.mean_quality),
-            colour=svg.PALETTE[3] if v.worse_than_baseline else svg.PALETTE[2],
-        )
-        for v in q.versions
-        if v.mean_quality is not None
-    ]
+    mean_bars = mean_quality_bars(q, svg.Bar)
     dim = q.quality_dimension or "quality"
     html += [f"<h3>Mean {_e(dim)} per agent version</h3>", svg.bars(mean_bars, title=dim)]
     rows = [

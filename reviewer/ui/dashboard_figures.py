@@ -3,6 +3,8 @@ built from the figures. No widgets here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from reviewer.domain.figures import (
     Agreement,
     Coverage,
@@ -10,13 +12,15 @@ from reviewer.domain.figures import (
     Distribution,
     Quality,
     StatsReport,
+    VersionQuality,
     coverage_cells,
     duration_text,
     mean_text,
     percent_text,
 )
 from reviewer.services.analytics import Selection
-from reviewer.services.svg import PALETTE, STATUS_COLOURS
+from reviewer.services.report import failure_rate_bars, mean_quality_bars
+from reviewer.services.svg import STATUS_COLOURS
 from reviewer.ui.charts import Bar
 
 pct = percent_text
@@ -78,36 +82,16 @@ def _version(version: str) -> Selection:
     return Selection("version", version, title=f"agent version {version}")
 
 
+def _versioned(v: VersionQuality) -> dict[str, Any]:
+    return {"payload": _version(v.version)}
+
+
 def failure_bars(q: Quality) -> list[Bar]:
-    return [
-        Bar(
-            label=v.version + (" (baseline)" if v.is_baseline else ""),
-            value=v.failure_rate.value,
-            low=v.failure_rate.low,
-            high=v.failure_rate.high,
-            text=pct(v.failure_rate),
-            colour=PALETTE[3] if v.worse_than_baseline else PALETTE[0],
-            payload=_version(v.version),
-        )
-        for v in q.versions
-        if v.failure_rate is not None
-    ]
+    return failure_rate_bars(q, Bar, _versioned)
 
 
 def quality_bars(q: Quality) -> list[Bar]:
-    return [
-        Bar(
-            label=v.version,
-            value=v.mean_quality.value,
-            low=v.mean_quality.low,
-            high=v.mean_quality.high,
-            text=mean(v.mean_quality),
-            colour=PALETTE[3] if v.worse_than_baseline else PALETTE[2],
-            payload=_version(v.version),
-        )
-        for v in q.versions
-        if v.mean_quality is not None
-    ]
+    return mean_quality_bars(q, Bar, _versioned)
 
 
 def pareto_bars(q: Quality) -> list[Bar]:
