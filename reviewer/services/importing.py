@@ -263,16 +263,14 @@ def _prepared(items: Iterator[Session | Reject]) -> Iterator[PreparedSession | R
         yield item if isinstance(item, Reject) else prepare_session(item)
 
 
-def _flush(ws: Workspace, pending: list[PreparedSession], outcome: FileSummary) -> int:
-    """Commit one chunk; return how many records it held."""
+def _flush(ws: Workspace, pending: list[PreparedSession], outcome: FileSummary) -> None:
+    """Commit one chunk and count it in ``outcome``; ``pending`` is emptied."""
     with ws.write(bulk=True) as s:
         result = upsert_prepared(s, pending)
     outcome.imported += result.imported
     outcome.duplicates += result.duplicates
     outcome.revised += result.revised
-    count = len(pending)
     pending.clear()
-    return count
 
 
 KEEP_REPORTS = 20

@@ -56,20 +56,14 @@ class PreparedSession:
 
 def prepare_session(session: Session) -> PreparedSession:
     """Serialise a session once: the same dump is hashed (without provenance) and stored."""
-    body, content = _canonical_json(session.model_dump(mode="json"))
-    return PreparedSession(
-        key=session.id,
-        content_hash=hashlib.sha256(body).hexdigest(),
-        columns=(
-            session.source.format,
-            session.source.file,
-            session.source.position,
-            first_user_text(session),
-            *_summary_values(session_summary(session)),
-        ),
-        content=isal_zlib.compress(content, COMPRESS_LEVEL),
-        tags=tuple(dict.fromkeys(t[:200] for t in session.tags)),
-        scores=tuple(dict((k[:200], v) for k, v in session.signals.judge_scores.items()).items()),
+    return _prepared(
+        session.id,
+        _canonical_json(session.model_dump(mode="json")),
+        (session.source.format, session.source.file, session.source.position),
+        first_user_text(session),
+        session_summary(session),
+        session.tags,
+        session.signals.judge_scores,
     )
 
 
@@ -78,23 +72,35 @@ def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
     # orjson writes pydantic's datetimes as pydantic does (naive, Z for UTC, or the offset)
     # and Role as its value: no need for pydantic's slower JSON-mode dump (the property
     # test in tests/domain/test_session_dict.py holds the two to the same bytes).
-    body, content = _canonical_json(record, plain=True)
     source = record["source"]
+    return _prepared(
+        record["id"],
+        _canonical_json(record, plain=True),
+        (source["format"], source["file"], source["position"]),
+        session_dict.first_user_text(record),
+        session_dict.summary(record),
+        record["tags"],
+        record["signals"]["judge_scores"],
+    )
+
+
+def _prepared(
+    key: str,
+    dumped: tuple[bytes, bytes],
+    source: tuple[Any, Any, Any],
+    first_text: str | None,
+    summary: dict[str, Any],
+    tags: list[str],
+    scores: dict[str, float],
+) -> PreparedSession:
+    body, content = dumped
     return PreparedSession(
-        key=record["id"],
+        key=key,
         content_hash=hashlib.sha256(body).hexdigest(),
-        columns=(
-            source["format"],
-            source["file"],
-            source["position"],
-            session_dict.first_user_text(record),
-            *_summary_values(session_dict.summary(record)),
-        ),
+        columns=(*source, first_text, *_summary_values(summary)),
         content=isal_zlib.compress(content, COMPRESS_LEVEL),
-        tags=tuple(dict.fromkeys(t[:200] for t in record["tags"])),
-        scores=tuple(
-            dict((k[:200], v) for k, v in record["signals"]["judge_scores"].items()).items()
-        ),
+        tags=tuple(dict.fromkeys(t[:200] for t in tags)),
+        scores=tuple(dict((k[:200], v) for k, v in scores.items()).items()),
     )
 
 
