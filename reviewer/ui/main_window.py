@@ -65,7 +65,8 @@ SHORTCUTS: list[tuple[str, str]] = [
 ]
 
 BACKUP_EVERY_MS = 30 * 60 * 1000
-"""While a workspace is open, an online backup is taken this often (and once at opening)."""
+"""While a workspace is open, an online backup is taken this often (and once at opening),
+unless nothing was written since the last one."""
 """The keyboard contract, shown in Help → Keyboard shortcuts and the README."""
 
 
@@ -209,7 +210,8 @@ class MainWindow(QMainWindow):
             file_menu,
             "&Back up now",
             self.backup_now,
-            "Take an online backup of this workspace (also every 30 minutes)",
+            "Take an online backup of this workspace (one is also taken at opening and every"
+            " 30 minutes when something changed)",
         )
         add(
             file_menu,
