@@ -147,15 +147,23 @@ def merge_cmd(workspace: str, results: tuple[Path, ...], actor: str | None, as_j
 
     Merging a file twice changes nothing; files merge the same in any order; a review changed
     both here and in the pack is kept in both versions, flagged for a lead. A file from
-    another workspace, or one that fails its checksum, is refused and nothing is merged.
+    another workspace, one that fails its checksum or is not signed with its pack's secret,
+    or one holding anything but the pack's reviewer's reviews of the pack's items under its
+    rubric, is refused (each refused review listed) and nothing is merged.
     Nothing is ever deleted; an SQLite workspace is backed up first.
     """
+    from rich.markup import escape
+
     from reviewer.services.merging import MergeError, merge_results
 
     ws = open_ws(workspace)
     try:
         report = merge_results(ws, list(results), actor=actor)
-    except (MergeError, WorkspaceError) as exc:
+    except MergeError as exc:
+        for refusal in exc.refused:  # every one, the error line names the first few
+            err.print(f"refused: {escape(refusal.line())}", soft_wrap=True)
+        fail(escape(str(exc)))
+    except WorkspaceError as exc:
         fail(str(exc))
     finally:
         ws.close()
