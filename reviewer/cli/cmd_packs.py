@@ -73,12 +73,14 @@ def pack_open_cmd(pack: Path, no_open: bool) -> None:
     The pack becomes a private workspace in your user data folder (opening it again goes on
     where you left off). When done, write the results with `reviewer pack results`.
     """
+    from rich.markup import escape
+
     from reviewer.services.packs import PackError, open_pack, pack_info
 
     try:
         ws = open_pack(pack)
     except (PackError, WorkspaceError) as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))  # it may quote names from the file
     info = pack_info(ws)
     path = ws.path
     ws.close()

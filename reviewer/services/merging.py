@@ -336,7 +336,7 @@ def _check_fits(
                         ReviewRow.reviewer == pack.reviewer,
                         ReviewRow.role == ReviewRole.REVIEWER.value,
                         ReviewRow.batch_id == batch.id,
-                        ReviewRow.session_id.in_(items),
+                        ReviewRow.session_id.in_(sorted(items)),
                     )
                 )
             )

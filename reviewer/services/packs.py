@@ -377,6 +377,9 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
             rubric_id = put_rubric(s, manifest.rubric, manifest.created_at)
             for other in manifest.other_rubrics:
                 put_rubric(s, other, manifest.created_at)
+            positions = [item.position for item in manifest.items]
+            if len(set(positions)) != len(positions):
+                raise PackError(f"{source.name} lists a batch position twice; it is refused")
             sessions: list[tuple[Session, int]] = []
             for item in manifest.items:
                 try:

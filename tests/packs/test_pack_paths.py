@@ -164,3 +164,23 @@ def test_a_foreign_file_where_the_workspace_goes_is_not_replaced(
     with pytest.raises(PackError):
         open_pack(pack)
     assert target.read_bytes() == kept
+
+
+def test_a_batch_or_reviewer_name_that_cannot_travel_is_refused_when_packing(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    make_batch(workspace, "Q3/support", {"ana": [0]}, items=1)
+    with pytest.raises(PackError, match=r"batch name 'Q3/support' cannot travel in a pack"):
+        create_pack(workspace, "Q3/support", "ana", tmp_path / "q3.reviewpack")
+    assert not (tmp_path / "q3.reviewpack").exists()
+
+
+def test_the_pack_open_command_refuses_a_climbing_pack_id(pack: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    hostile = reseal_pack(pack, tmp_path / "hostile.reviewpack", {"pack_id": "../../victim"})
+    result = CliRunner().invoke(main, ["pack", "open", str(hostile), "--no-open"])
+    assert result.exit_code != 0
+    assert "'../../victim' is not a pack id" in result.output
