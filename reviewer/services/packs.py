@@ -175,6 +175,7 @@ def create_pack(
             if not rows:
                 raise PackError(f"{reviewer} has no items assigned in batch {batch!r}")
             rubric = get_rubric(s, brow.rubric_id)
+            session_ids = [sess.id for _item, _claimed, sess in rows]
             reviews = list(
                 s.scalars(
                     select(ReviewRow)
@@ -184,7 +185,7 @@ def create_pack(
                         # only what the pack may change: a lead's adjudicator or gold
                         # reviews, and reviews of items not in it, stay at home
                         ReviewRow.role == ReviewRole.REVIEWER.value,
-                        ReviewRow.session_id.in_([sess.id for _i, _c, sess in rows]),
+                        ReviewRow.session_id.in_(session_ids),
                         ReviewRow.conflict_of.is_(None),
                     )
                     .order_by(ReviewRow.id)
@@ -193,7 +194,6 @@ def create_pack(
             others = {r.rubric_id for r in reviews} - {brow.rubric_id}
             writer = SealedWriter(out)
             items: list[PackItem] = []
-            session_ids = [sess.id for _item, _claimed, sess in rows]
             for n, (item, claimed_at, sess) in enumerate(rows, 1):
                 entry = session_entry(item.position)
                 writer.add(entry, _session_bytes(s, sess.id))

@@ -229,3 +229,19 @@ def test_the_merge_command_lists_what_it_refused(
     assert "refused 2 review(s)" in out and "nothing was merged" in out
     assert "its role is gold" in out and "is not an item of this pack" in out
     assert reviews_state(lead) == []
+
+
+def test_a_pack_carries_only_the_reviewers_own_reviewer_reviews_of_its_items(
+    lead: Workspace, rubric: Rubric, tmp_path: Path
+) -> None:
+    """ana is also a lead here: her adjudication (item 8, bob's) and gold label stay home."""
+    from reviewer.services.reviewing import save
+
+    own = review_item(lead, rubric, 0, "ana")
+    for pos, role in ((8, ReviewRole.ADJUDICATOR), (1, ReviewRole.GOLD)):
+        save(lead, _review(rubric, pos, role=role), rubric)
+    pack = create_pack(lead, "b1", "ana", tmp_path / "ana.reviewpack")
+    assert pack.reviews == 1
+    with zipfile.ZipFile(pack.path) as z:
+        [line] = z.read(REVIEWS_ENTRY).splitlines()
+    assert orjson.loads(line)["review"]["uid"] == own.uid
