@@ -32,7 +32,7 @@ def pack_create_cmd(
     workspace: str, batch: str, reviewer_name: str, out: Path, as_json: bool
 ) -> None:
     """Write REVIEWER's items of a batch in WORKSPACE to one self-contained pack file:
-    sessions in full, the rubric version, the assignment, their reviews so far, a checksum."""
+    sessions in full, the rubric version, the assignment, their reviews so far, signed (HMAC)."""
     from reviewer.services.packs import PackError, create_pack
 
     ws = open_ws(workspace)

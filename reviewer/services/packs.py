@@ -149,7 +149,8 @@ def create_pack(
     ws: Workspace, batch: str, reviewer: str, out: Path, *, progress: Progress = NO_PROGRESS
 ) -> PackSummary:
     """Write ``reviewer``'s items of ``batch`` to the pack file ``out``: sessions in full,
-    the rubric version, the assignment, the reviewer's reviews so far, a checksum."""
+    the rubric version, the assignment, the reviewer's reviews so far, a checksum and an
+    HMAC under a new secret; the lead's workspace records the secret, rubric and items."""
     for what, name in (("batch", batch), ("reviewer", reviewer)):
         if not is_safe_name(name):
             raise PackError(
