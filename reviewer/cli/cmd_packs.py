@@ -32,7 +32,7 @@ def pack_create_cmd(
     workspace: str, batch: str, reviewer_name: str, out: Path, as_json: bool
 ) -> None:
     """Write REVIEWER's items of a batch in WORKSPACE to one self-contained pack file:
-    sessions in full, the rubric version, the assignment, their reviews so far, a checksum."""
+    sessions in full, the rubric version, the assignment, their reviews so far, signed (HMAC)."""
     from reviewer.services.packs import PackError, create_pack
 
     ws = open_ws(workspace)
@@ -73,12 +73,14 @@ def pack_open_cmd(pack: Path, no_open: bool) -> None:
     The pack becomes a private workspace in your user data folder (opening it again goes on
     where you left off). When done, write the results with `reviewer pack results`.
     """
+    from rich.markup import escape
+
     from reviewer.services.packs import PackError, open_pack, pack_info
 
     try:
         ws = open_pack(pack)
     except (PackError, WorkspaceError) as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))  # it may quote names from the file
     info = pack_info(ws)
     path = ws.path
     ws.close()
@@ -147,15 +149,23 @@ def merge_cmd(workspace: str, results: tuple[Path, ...], actor: str | None, as_j
 
     Merging a file twice changes nothing; files merge the same in any order; a review changed
     both here and in the pack is kept in both versions, flagged for a lead. A file from
-    another workspace, or one that fails its checksum, is refused and nothing is merged.
+    another workspace, one that fails its checksum or is not signed with its pack's secret,
+    or one holding anything but the pack's reviewer's reviews of the pack's items under its
+    rubric, is refused (each refused review listed) and nothing is merged.
     Nothing is ever deleted; an SQLite workspace is backed up first.
     """
+    from rich.markup import escape
+
     from reviewer.services.merging import MergeError, merge_results
 
     ws = open_ws(workspace)
     try:
         report = merge_results(ws, list(results), actor=actor)
-    except (MergeError, WorkspaceError) as exc:
+    except MergeError as exc:
+        for refusal in exc.refused:  # every one, the error line names the first few
+            err.print(f"refused: {escape(refusal.line())}", soft_wrap=True)
+        fail(escape(str(exc)))
+    except WorkspaceError as exc:
         fail(str(exc))
     finally:
         ws.close()

@@ -2,27 +2,88 @@
 
 A pack and a results file are both zip archives holding ``manifest.json`` plus data entries.
 The manifest lists the SHA-256 of every other entry and carries a ``checksum``: the SHA-256
-of the manifest itself (sorted-key compact JSON, without the ``checksum`` key). The checksum
-detects damage and hand edits; it is not a signature.
+of the manifest itself (sorted-key compact JSON, without the ``checksum`` key), which detects
+damage, and a ``mac``: an HMAC-SHA256 of the manifest (without ``checksum`` and ``mac``) under
+the pack's secret, which authenticates it. The lead's workspace keeps each pack's secret; the
+pack carries it so that the reviewer's app can sign the results; results never carry it.
+
+Every name that comes from these files and may reach a path (pack id, reviewer, batch, entry
+names) is checked against a strict pattern when the manifest is read.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 
 PACK_FORMAT: Literal["agentops-reviewer-pack"] = "agentops-reviewer-pack"
 RESULTS_FORMAT: Literal["agentops-reviewer-results"] = "agentops-reviewer-results"
-FORMAT_VERSION: Literal[1] = 1
+FORMAT_VERSION: Literal[2] = 2
+"""2: manifests carry an HMAC (``mac``) and packs their secret; 1 had a checksum only."""
 
 MANIFEST_ENTRY = "manifest.json"
 REVIEWS_ENTRY = "reviews.jsonl"
 AUDIT_ENTRY = "audit.jsonl"
+
+
+PACK_ID_PATTERN = r"^[0-9a-f]{32}$"
+SECRET_PATTERN = r"^[0-9a-f]{64}$"
+SAFE_NAME_PATTERN = r"^\w(?:[\w .@+,()'#-]{0,198}[\w@+,()'#-])?$"
+"""Reviewer and batch names that may travel in a pack: letters and digits (any script),
+spaces and ``. _ - @ + , ( ) ' #``, at most 200 characters, not ending in a space or dot: no
+path separator, no ``..`` component, no control character."""
+ENTRY_PATTERN = r"^(?:manifest\.json|reviews\.jsonl|audit\.jsonl|sessions/[0-9]{6,9}\.json)$"
+"""The only entry names a pack or results file may hold."""
+
+
+def is_pack_id(value: str) -> bool:
+    return re.fullmatch(PACK_ID_PATTERN, value) is not None
+
+
+def is_safe_name(value: str) -> bool:
+    return re.fullmatch(SAFE_NAME_PATTERN, value) is not None
+
+
+def is_entry_name(value: str) -> bool:
+    return re.fullmatch(ENTRY_PATTERN, value) is not None
+
+
+def _pack_id(value: str) -> str:
+    if not is_pack_id(value):
+        raise ValueError(f"{value[:40]!r} is not a pack id (32 hex digits)")
+    return value
+
+
+def _secret(value: str) -> str:
+    if re.fullmatch(SECRET_PATTERN, value) is None:
+        raise ValueError("not a pack secret (64 hex digits)")
+    return value
+
+
+def _safe_name(value: str) -> str:
+    if not is_safe_name(value):
+        raise ValueError(
+            f"{value[:40]!r} is not allowed in a pack (letters, digits, spaces and "
+            ". _ - @ + , ( ) ' # only, at most 200, no trailing space or dot)"
+        )
+    return value
+
+
+PackId = Annotated[
+    str, AfterValidator(_pack_id), Field(json_schema_extra={"pattern": PACK_ID_PATTERN})
+]
+PackSecret = Annotated[
+    str, AfterValidator(_secret), Field(json_schema_extra={"pattern": SECRET_PATTERN})
+]
+SafeName = Annotated[
+    str, AfterValidator(_safe_name), Field(json_schema_extra={"pattern": SAFE_NAME_PATTERN})
+]
 
 
 def session_entry(position: int) -> str:
@@ -37,7 +98,7 @@ class _Strict(BaseModel):
 class PackBatch(_Strict):
     """The batch the pack was cut from, as the lead's workspace has it."""
 
-    name: str
+    name: SafeName
     spec: dict[str, Any]
     blind: bool = False
     created_at: datetime
@@ -48,15 +109,23 @@ class PackBatch(_Strict):
 class PackItem(_Strict):
     """One item of the reviewer's assignment, in batch order."""
 
-    position: int
+    position: int = Field(ge=0, le=999_999_999)
     session_key: str
     session_revision: int
     entry: str
-    """Archive entry with the session's canonical JSON."""
+    """Archive entry with the session's canonical JSON (always ``session_entry(position)``)."""
     stratum: str | None = None
     inclusion_probability: float
     is_gold: bool = False
     claimed_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _entry_of_its_position(self) -> PackItem:
+        if self.entry != session_entry(self.position):
+            raise ValueError(
+                f"entry {self.entry[:60]!r} is not the session file of position {self.position}"
+            )
+        return self
 
 
 class PackedReview(_Strict):
@@ -71,23 +140,27 @@ class PackedReview(_Strict):
 
 class SealedManifest(_Strict):
     format: str
-    format_version: Literal[1] = FORMAT_VERSION
+    format_version: Literal[2] = FORMAT_VERSION
     created_at: datetime
     app_version: str
     entries: dict[str, str] = Field(default_factory=dict)
     """Entry name → SHA-256 of its bytes, for every entry but the manifest."""
     checksum: str = ""
     """SHA-256 of this manifest without this key (sorted-key compact JSON)."""
+    mac: str = ""
+    """HMAC-SHA256 under the pack's secret of this manifest without ``checksum`` and ``mac``."""
 
 
 class PackManifest(SealedManifest):
     """``manifest.json`` of a review pack."""
 
     format: Literal["agentops-reviewer-pack"] = PACK_FORMAT
-    pack_id: str
+    pack_id: PackId
+    secret: PackSecret
+    """The pack's HMAC key (hex): the reviewer's app signs the results with it."""
     workspace_id: str
     """The lead's workspace: results merge back only into it."""
-    reviewer: str
+    reviewer: SafeName
     batch: PackBatch
     rubric: Rubric
     """The batch's rubric, at its version."""
@@ -127,10 +200,10 @@ class ResultsManifest(SealedManifest):
     """``manifest.json`` of a results file."""
 
     format: Literal["agentops-reviewer-results"] = RESULTS_FORMAT
-    pack_id: str
+    pack_id: PackId
     pack_checksum: str
     workspace_id: str
-    reviewer: str
-    batch: str
+    reviewer: SafeName
+    batch: SafeName
     reviews: int = 0
     audit_entries: int = 0

@@ -1,7 +1,8 @@
 """Backups of SQLite workspaces, the way trusted desktop apps keep them.
 
 Every backup is made with SQLite's online backup API (never a file copy of a live
-database) into ``WORKSPACE.backups/``: before each schema upgrade and merge, when the app
+database) into ``WORKSPACE.backups/``: before each schema upgrade and merge, before a pack
+workspace left by an interrupted opening is replaced (``pre-replace``), when the app
 opens a workspace and every half hour while it is open (unless nothing changed since the
 last of these), and on demand. Each kind keeps its
 newest :data:`KEEP` files. A workspace SQLite reports damaged is renamed aside untouched
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 KEEP = 10
 """Backups kept per kind (the oldest beyond this are removed)."""
-KINDS = ("auto", "manual", "pre-upgrade", "pre-merge", "pre-restore")
+KINDS = ("auto", "manual", "pre-upgrade", "pre-merge", "pre-restore", "pre-replace")
 
 
 class BackupError(WorkspaceError):

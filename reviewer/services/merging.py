@@ -4,12 +4,20 @@ Idempotent (a file merged before changes nothing; recorded by its SHA-256), inde
 the order files arrive in, nothing overwritten silently and nothing deleted: a review edited
 both here and in the pack since the pack was made, or a second review of the same item by
 the same reviewer, is kept beside the one in use (``conflict_of`` set) for a lead to resolve.
+
+A results file is untrusted: it must be signed with the secret this workspace keeps for its
+pack (HMAC, compared in constant time), and it may only hold reviews by the pack's reviewer,
+with role ``reviewer``, in the pack's batch, on the session revisions recorded for the pack
+when it was made, under the pack's rubric version (or the one the review already has here);
+and audit entries by that reviewer about those reviews. Anything else is refused and listed,
+and nothing is merged.
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +35,17 @@ from reviewer.domain.pack import (
     ResultReview,
     ResultsManifest,
 )
-from reviewer.domain.review import Review
+from reviewer.domain.review import Review, ReviewRole
 from reviewer.domain.rubric import Rubric
 from reviewer.services.backups import backup_now
-from reviewer.services.packfile import PackFileError, SealedFile, file_sha256, validation_line
-from reviewer.store.packs import history_hashes, import_audit
+from reviewer.services.packfile import (
+    PackFileError,
+    SealedFile,
+    file_sha256,
+    mac_matches,
+    validation_line,
+)
+from reviewer.store.packs import history_hashes, import_audit, pack_session_ids
 from reviewer.store.reviews import (
     ConflictError,
     ReviewStoreError,
@@ -41,7 +55,7 @@ from reviewer.store.reviews import (
     snapshot_sha256,
 )
 from reviewer.store.rubrics import find_rubric
-from reviewer.store.tables import BatchRow, MergeRow, PackRow, ReviewRow, SessionRow
+from reviewer.store.tables import BatchRow, MergeRow, PackRow, ReviewRow, RubricRow, SessionRow
 from reviewer.store.workspace import Workspace
 
 MERGE_LOCK_KEY = 0x52455649_4D524745  # "REVI" "MRGE": one merge at a time on PostgreSQL
@@ -49,9 +63,43 @@ MERGE_ATTEMPTS = 3
 """A review saved by someone else while a file merges spoils that file's transaction: retry."""
 
 
+REVIEW_UID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+SHOWN_REFUSALS = 3
+"""How many refusals the one-line message names (all are in ``MergeError.refused``)."""
+
+
+class Refusal(BaseModel):
+    """One review or audit entry of a results file that merging refused, and why."""
+
+    file: str
+    review_uid: str | None = None
+    session_key: str | None = None
+    reason: str
+
+    def line(self) -> str:
+        what = f"review {self.review_uid[:8]}" if self.review_uid else "an entry"
+        where = f" of {self.session_key}" if self.session_key else ""
+        return f"{self.file}: {what}{where}: {self.reason}"
+
+
 class MergeError(Exception):
-    """A results file cannot be merged (damaged, changed, from elsewhere); one line. When
-    raised, nothing was merged."""
+    """A results file cannot be merged (damaged, forged, from elsewhere); one line. When
+    raised, nothing was merged. ``refused`` lists every review or entry refused."""
+
+    def __init__(self, message: str, refused: Sequence[Refusal] = ()) -> None:
+        super().__init__(message)
+        self.refused = list(refused)
+
+    @classmethod
+    def of(cls, refused: Sequence[Refusal]) -> MergeError:
+        shown = "; ".join(r.line() for r in refused[:SHOWN_REFUSALS])
+        more = len(refused) - SHOWN_REFUSALS
+        files = sorted({r.file for r in refused})
+        return cls(
+            f"refused {len(refused)} review(s) or entries of {', '.join(files)}, so nothing "
+            f"was merged: {shown}" + (f"; and {more} more" if more > 0 else ""),
+            refused,
+        )
 
 
 class MergeConflict(BaseModel):
@@ -100,6 +148,8 @@ class _Results:
     path: Path
     sha256: str
     manifest: ResultsManifest
+    raw: dict[str, object]
+    """The manifest as read (its HMAC is checked against the secret kept here)."""
     reviews: list[ResultReview]
     audit: list[AuditRecord]
 
@@ -114,8 +164,11 @@ def merge_results(ws: Workspace, paths: Sequence[Path], *, actor: str | None = N
         loaded.setdefault(results.sha256, results)
     workspace_id = ws.workspace_id
     rubrics: dict[tuple[str, int], Rubric] = {}
+    refused: list[Refusal] = []
     for results in loaded.values():
-        _check_fits(ws, results, workspace_id, rubrics)
+        refused += _check_fits(ws, results, workspace_id, rubrics)
+    if refused:
+        raise MergeError.of(refused)
     report = MergeReport()
     with ws.read() as s:
         seen = set(s.scalars(select(MergeRow.results_sha256)))
@@ -139,7 +192,8 @@ def _load(path: Path) -> _Results:
         raise MergeError(f"{path}: no such file")
     try:
         with SealedFile(path, RESULTS_FORMAT, "results file") as f:
-            manifest = ResultsManifest.model_validate(f.manifest)
+            raw = f.manifest
+            manifest = ResultsManifest.model_validate(raw)
             reviews = [ResultReview.model_validate_json(x) for x in f.lines(REVIEWS_ENTRY)]
             audit = [AuditRecord.model_validate_json(x) for x in f.lines(AUDIT_ENTRY)]
     except PackFileError as exc:
@@ -149,7 +203,7 @@ def _load(path: Path) -> _Results:
     for rr in reviews:
         if snapshot_sha256(review_snapshot(rr.review)) != rr.sha256:
             raise MergeError(f"{name} fails its checksum: review {rr.review.uid} was changed")
-    return _Results(path, file_sha256(path), manifest, reviews, audit)
+    return _Results(path, file_sha256(path), manifest, raw, reviews, audit)
 
 
 def _check_fits(
@@ -157,8 +211,10 @@ def _check_fits(
     results: _Results,
     workspace_id: str,
     rubrics: dict[tuple[str, int], Rubric],
-) -> None:
-    """Refuse, with one clear line, a file that does not belong in this workspace."""
+) -> list[Refusal]:
+    """Refuse, with one clear line, a file that does not belong in this workspace or is not
+    signed with its pack's secret; then list every review and audit entry in it that the
+    pack does not allow (see the module docstring)."""
     m = results.manifest
     name = results.path.name
     if m.workspace_id != workspace_id:
@@ -172,6 +228,17 @@ def _check_fits(
             raise MergeError(
                 f"{name} answers pack {m.pack_id[:8]}…, which this workspace never made"
             )
+        if pack.secret is None:
+            raise MergeError(
+                f"{name} answers pack {m.pack_id[:8]}…, made by an older version of AgentOps "
+                "Reviewer before packs were authenticated; its results are refused: make "
+                f"{pack.reviewer} a new pack (`reviewer pack create`); nothing was merged"
+            )
+        if not mac_matches(results.raw, bytes.fromhex(pack.secret)):
+            raise MergeError(
+                f"{name} fails its authentication: it is not signed with the secret of pack "
+                f"{m.pack_id[:8]}… (changed after it was written, or forged); nothing was merged"
+            )
         if pack.checksum != m.pack_checksum:
             raise MergeError(
                 f"{name} answers a pack whose checksum differs from pack {m.pack_id[:8]}… "
@@ -181,38 +248,111 @@ def _check_fits(
         assert batch is not None
         if pack.reviewer != m.reviewer or batch.name != m.batch:
             raise MergeError(f"{name} does not match pack {m.pack_id[:8]}… (reviewer or batch)")
+        items = pack_session_ids(s, pack.id)
+        if len(results.reviews) > len(items):
+            raise MergeError(
+                f"{name} holds {len(results.reviews)} reviews for a pack of {len(items)} "
+                "items; nothing was merged"
+            )
+        rubric_row = s.get(RubricRow, pack.rubric_id) if pack.rubric_id is not None else None
+        pack_rubric = (rubric_row.name, rubric_row.version) if rubric_row else None
+        refused: list[Refusal] = []
+        allowed_uids: set[str] = set()
+        seen: set[str] = set()
         for rr in results.reviews:
             r = rr.review
-            if r.reviewer != pack.reviewer:
-                raise MergeError(
-                    f"{name} holds a review by {r.reviewer} in {pack.reviewer}'s pack; "
-                    "nothing was merged"
+
+            def refuse(reason: str, r: Review = r) -> None:
+                refused.append(
+                    Refusal(file=name, review_uid=r.uid, session_key=r.session_key, reason=reason)
                 )
+
+            if REVIEW_UID.fullmatch(r.uid) is None:
+                refuse("its id is not a review id")
+                continue
+            if r.uid in seen:
+                refuse("it appears twice in the file")
+                continue
+            seen.add(r.uid)
+            if r.reviewer != pack.reviewer:
+                refuse(f"it is by {r.reviewer}, in {pack.reviewer}'s pack")
+                continue
+            if r.role is not ReviewRole.REVIEWER:
+                refuse(f"its role is {r.role.value}; a pack's results hold reviewer reviews only")
+                continue
             if r.batch != batch.name:
-                raise MergeError(f"{name} holds a review outside batch {batch.name!r}")
+                refuse(f"it is outside batch {batch.name!r}")
+                continue
+            session_id = _session_id(s, r.session_key, r.session_revision)
+            if session_id is None or session_id not in items:
+                refuse(f"revision {r.session_revision} of it is not an item of this pack")
+                continue
+            here = s.execute(
+                select(
+                    ReviewRow.reviewer,
+                    ReviewRow.session_id,
+                    ReviewRow.role,
+                    ReviewRow.batch_id,
+                    RubricRow.name,
+                    RubricRow.version,
+                )
+                .join(RubricRow, RubricRow.id == ReviewRow.rubric_id)
+                .where(ReviewRow.uid == r.uid)
+            ).first()
+            if here is not None and tuple(here[:4]) != (
+                r.reviewer,
+                session_id,
+                ReviewRole.REVIEWER.value,
+                batch.id,
+            ):
+                refuse("that review id is another reviewer's, session's or role's here")
+                continue
             key = (r.rubric_name, r.rubric_version)
+            kept_rubric = here is not None and tuple(here[4:]) == key
+            if key != pack_rubric and not kept_rubric:
+                want = f"{pack_rubric[0]} v{pack_rubric[1]}" if pack_rubric else "unknown"
+                refuse(f"it uses rubric {key[0]} v{key[1]}, not the pack's ({want})")
+                continue
             if key not in rubrics:
                 found = find_rubric(s, *key)
                 if found is None:
-                    raise MergeError(f"{name} uses rubric {key[0]} v{key[1]}, unknown here")
+                    refuse(f"it uses rubric {key[0]} v{key[1]}, unknown here")
+                    continue
                 rubrics[key] = found[1]
             problems = rubrics[key].problems(r.values)
             if problems:
-                raise MergeError(f"{name}: review {r.uid}: {'; '.join(problems)}")
-            session_id = _session_id(s, r.session_key, r.session_revision)
-            if session_id is None:
-                raise MergeError(
-                    f"{name} reviews session {r.session_key!r} revision {r.session_revision}, "
-                    "which this workspace does not have"
+                refuse("; ".join(problems))
+                continue
+            allowed_uids.add(r.uid)
+        # Audit entries may describe the reviewer's own reviews of the pack's items: those in
+        # the file, and those here (a review edited offline and back is not in the file).
+        mentioned = {a.review_uid for a in results.audit if a.review_uid} - allowed_uids
+        for start in range(0, len(mentioned), 500):
+            chunk = sorted(mentioned)[start : start + 500]
+            allowed_uids.update(
+                s.scalars(
+                    select(ReviewRow.uid).where(
+                        ReviewRow.uid.in_(chunk),
+                        ReviewRow.reviewer == pack.reviewer,
+                        ReviewRow.role == ReviewRole.REVIEWER.value,
+                        ReviewRow.batch_id == batch.id,
+                        ReviewRow.session_id.in_(sorted(items)),
+                    )
                 )
-            here = s.execute(
-                select(ReviewRow.reviewer, ReviewRow.session_id).where(ReviewRow.uid == r.uid)
-            ).first()
-            if here is not None and tuple(here) != (r.reviewer, session_id):
-                raise MergeError(
-                    f"{name}: review {r.uid} is another reviewer's or session's here; "
-                    "nothing was merged"
+            )
+        for a in results.audit:
+            if a.actor != pack.reviewer:
+                reason = f"an audit entry by {a.actor}, in {pack.reviewer}'s pack"
+            elif a.review_uid is None or a.review_uid not in allowed_uids:
+                reason = "an audit entry about a review this pack may not change"
+            else:
+                continue
+            refused.append(
+                Refusal(
+                    file=name, review_uid=a.review_uid, session_key=a.session_key, reason=reason
                 )
+            )
+        return refused
 
 
 def _session_id(s: OrmSession, key: str, revision: int) -> int | None:

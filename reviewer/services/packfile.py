@@ -1,9 +1,11 @@
-"""Sealed zip files (review packs and results): entries hashed in a checksummed manifest,
+"""Sealed zip files (review packs and results): entries hashed in a manifest that is
+checksummed (damage) and authenticated with an HMAC under the pack's secret (tampering),
 written atomically, read without trusting them (see ``reviewer.ingest.archive``)."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import tempfile
 import zipfile
@@ -14,7 +16,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from reviewer.domain.pack import FORMAT_VERSION, MANIFEST_ENTRY
+from reviewer.domain.pack import FORMAT_VERSION, MANIFEST_ENTRY, is_entry_name
 from reviewer.ingest.archive import MAX_RATIO, ArchiveError, SafeZip
 
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
@@ -52,6 +54,21 @@ def manifest_checksum(raw: dict[str, Any]) -> str:
     return sha256_hex(orjson.dumps(body, option=orjson.OPT_SORT_KEYS))
 
 
+def manifest_mac(raw: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 under ``key`` of a manifest without its ``checksum`` and ``mac`` keys, as
+    sorted-key compact JSON (what was parsed is what is authenticated)."""
+    body = {k: v for k, v in raw.items() if k not in ("checksum", "mac")}
+    return hmac.new(key, orjson.dumps(body, option=orjson.OPT_SORT_KEYS), "sha256").hexdigest()
+
+
+def mac_matches(raw: dict[str, Any], key: bytes) -> bool:
+    """Whether the manifest's ``mac`` is right for ``key`` (compared in constant time)."""
+    mac = raw.get("mac")
+    if not isinstance(mac, str) or not key:
+        return False
+    return hmac.compare_digest(mac.encode(), manifest_mac(raw, key).encode())
+
+
 class SealedWriter:
     """Write entries, then :meth:`seal` with a manifest: the file appears only when sealed."""
 
@@ -75,9 +92,11 @@ class SealedWriter:
         self._zip.writestr(info, data)
         self.entries[name] = sha256_hex(data)
 
-    def seal(self, manifest: dict[str, Any]) -> str:
-        """Write the manifest (with entry hashes and checksum) and return the checksum."""
+    def seal(self, manifest: dict[str, Any], key: bytes) -> str:
+        """Write the manifest (with entry hashes, its HMAC under ``key`` and checksum) and
+        return the checksum."""
         manifest = {**manifest, "entries": dict(sorted(self.entries.items()))}
+        manifest["mac"] = manifest_mac(manifest, key)
         manifest["checksum"] = manifest_checksum(manifest)
         info = zipfile.ZipInfo(MANIFEST_ENTRY, date_time=_FIXED_TIME)
         info.external_attr = 0o644 << 16
@@ -100,7 +119,9 @@ class SealedWriter:
 
 
 class SealedFile:
-    """A verified sealed file: every entry matches the manifest's hashes and checksum."""
+    """A verified sealed file: every entry matches the manifest's hashes and checksum, and
+    holds only the entry names packs use. Its HMAC is checked by the caller, who knows the
+    key (:func:`mac_matches`)."""
 
     def __init__(self, path: Path, expected_format: str, what: str) -> None:
         self.path = path
@@ -137,11 +158,23 @@ class SealedFile:
                 f"{name} was written by a newer version of AgentOps Reviewer "
                 f"(format version {version}); upgrade the app to read it"
             )
+        if version < FORMAT_VERSION:
+            raise PackFileError(
+                f"{name} was written by an older version of AgentOps Reviewer (format version "
+                f"{version}), before packs and results were authenticated, and is refused; "
+                "make the reviewer a new pack with this version (`reviewer pack create`)"
+            )
+        unsafe = sorted(n for n in self._zip.names if not is_entry_name(n))
+        if unsafe:
+            raise PackFileError(f"{name} holds an entry not allowed in a {what}: {unsafe[0]!r}")
         if raw.get("checksum") != manifest_checksum(raw):
             raise PackFileError(f"{name} fails its checksum: the file was changed or damaged")
         entries = raw.get("entries")
         if not isinstance(entries, dict):
             raise PackFileError(f"{name} fails its checksum: it lists no entries")
+        listed = sorted(n for n in entries if not isinstance(n, str) or not is_entry_name(n))
+        if listed:
+            raise PackFileError(f"{name} lists an entry not allowed in a {what}: {listed[0]!r}")
         extra = set(self._zip.names) - set(entries) - {MANIFEST_ENTRY}
         if extra:
             raise PackFileError(f"{name} holds entries its manifest does not list: {min(extra)}")

@@ -1,12 +1,22 @@
 """Offline review packs: a reviewer's assignment cut into one file, reviewed as a private
-workspace with no access to the lead's, and results written to send back for merging."""
+workspace with no access to the lead's, and results written to send back for merging.
+
+A pack is untrusted input where it is opened: every name it carries is checked before it
+touches a path, the private workspace is named by a hash of the pack id inside the data
+folder, and a file already there is never replaced without a backup. Each pack has its own
+secret, kept by the lead's workspace and carried in the pack: results are signed with it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
+import sqlite3
 import uuid
 import zlib
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,11 +38,21 @@ from reviewer.domain.pack import (
     PackManifest,
     ResultReview,
     ResultsManifest,
+    is_pack_id,
+    is_safe_name,
     session_entry,
 )
+from reviewer.domain.review import ReviewRole
 from reviewer.domain.session import Session
 from reviewer.services.audit import audit_record
-from reviewer.services.packfile import PackFileError, SealedFile, SealedWriter, validation_line
+from reviewer.services.backups import BackupError, backup_now
+from reviewer.services.packfile import (
+    PackFileError,
+    SealedFile,
+    SealedWriter,
+    mac_matches,
+    validation_line,
+)
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.packs import PackStoreError, put_batch, put_rubric, put_sessions
 from reviewer.store.reviews import (
@@ -48,6 +68,7 @@ from reviewer.store.tables import (
     AuditEntry,
     BatchItemRow,
     BatchRow,
+    PackItemRow,
     PackRow,
     ReviewRow,
     SessionContent,
@@ -71,8 +92,23 @@ def user_data_dir() -> Path:
 
 
 def pack_workspace_path(pack_id: str, data_dir: Path | None = None) -> Path:
-    """Where the private workspace of an opened pack lives."""
-    return (data_dir or user_data_dir()) / "packs" / f"{pack_id}.sqlite"
+    """Where the private workspace of an opened pack lives: ``packs/<hash>.sqlite`` in the
+    data folder, named by a hash of the (checked) pack id, resolved and checked to stay
+    there (a link planted in its place is refused)."""
+    if not is_pack_id(pack_id):
+        raise PackError(f"{pack_id[:40]!r} is not a pack id (32 hex digits); the pack is refused")
+    root = (data_dir or user_data_dir()) / "packs"
+    root.mkdir(parents=True, exist_ok=True)
+    root = root.resolve()
+    name = hashlib.sha256(pack_id.encode()).hexdigest()[:32]
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = (root / f"{name}.sqlite{suffix}").resolve()
+        if path.parent != root or path.name != f"{name}.sqlite{suffix}":
+            raise PackError(
+                f"the workspace of pack {pack_id[:8]}… would be outside the data folder "
+                f"{root} (a link is in its place); remove {root / path.name} and try again"
+            )
+    return root / f"{name}.sqlite"
 
 
 @dataclass(frozen=True)
@@ -113,8 +149,16 @@ def create_pack(
     ws: Workspace, batch: str, reviewer: str, out: Path, *, progress: Progress = NO_PROGRESS
 ) -> PackSummary:
     """Write ``reviewer``'s items of ``batch`` to the pack file ``out``: sessions in full,
-    the rubric version, the assignment, the reviewer's reviews so far, a checksum."""
+    the rubric version, the assignment, the reviewer's reviews so far, a checksum and an
+    HMAC under a new secret; the lead's workspace records the secret, rubric and items."""
+    for what, name in (("batch", batch), ("reviewer", reviewer)):
+        if not is_safe_name(name):
+            raise PackError(
+                f"the {what} name {name!r} cannot travel in a pack (letters, digits, spaces "
+                "and . _ - @ + , ( ) ' # only, at most 200, no trailing space or dot)"
+            )
     pack_id = uuid.uuid4().hex
+    secret = secrets.token_hex(32)
     now = datetime.now(UTC)
     writer: SealedWriter | None = None
     try:
@@ -132,12 +176,17 @@ def create_pack(
             if not rows:
                 raise PackError(f"{reviewer} has no items assigned in batch {batch!r}")
             rubric = get_rubric(s, brow.rubric_id)
+            session_ids = [sess.id for _item, _claimed, sess in rows]
             reviews = list(
                 s.scalars(
                     select(ReviewRow)
                     .where(
                         ReviewRow.batch_id == brow.id,
                         ReviewRow.reviewer == reviewer,
+                        # only what the pack may change: a lead's adjudicator or gold
+                        # reviews, and reviews of items not in it, stay at home
+                        ReviewRow.role == ReviewRole.REVIEWER.value,
+                        ReviewRow.session_id.in_(session_ids),
                         ReviewRow.conflict_of.is_(None),
                     )
                     .order_by(ReviewRow.id)
@@ -175,6 +224,7 @@ def create_pack(
                 created_at=now,
                 app_version=__version__,
                 pack_id=pack_id,
+                secret=secret,
                 workspace_id=_workspace_id(s),
                 reviewer=reviewer,
                 batch=PackBatch(
@@ -190,17 +240,25 @@ def create_pack(
                 items=items,
                 reviews=len(lines),
             )
-        checksum = writer.seal(manifest.model_dump(mode="json", exclude={"entries", "checksum"}))
+        checksum = writer.seal(
+            manifest.model_dump(mode="json", exclude={"entries", "checksum", "mac"}),
+            bytes.fromhex(secret),
+        )
         with ws.write() as s:
-            s.add(
-                PackRow(
-                    pack_id=pack_id,
-                    batch_id=brow.id,
-                    reviewer=reviewer,
-                    created_at=now,
-                    checksum=checksum,
-                )
+            # What the results may touch is recorded here, now: the secret they must be
+            # signed with, the rubric version and the session revisions the pack carries.
+            prow = PackRow(
+                pack_id=pack_id,
+                batch_id=brow.id,
+                reviewer=reviewer,
+                created_at=now,
+                checksum=checksum,
+                secret=secret,
+                rubric_id=brow.rubric_id,
             )
+            s.add(prow)
+            s.flush()
+            s.add_all(PackItemRow(pack_row_id=prow.id, session_id=sid) for sid in session_ids)
         writer.commit()
     except BaseException:
         if writer is not None:
@@ -232,9 +290,14 @@ def read_pack_manifest(path: Path) -> PackManifest:
 
 def _pack_manifest(f: SealedFile) -> PackManifest:
     try:
-        return PackManifest.model_validate(f.manifest)
+        manifest = PackManifest.model_validate(f.manifest)
     except ValidationError as exc:
         raise PackError(f"{f.path.name} has a malformed manifest: {validation_line(exc)}") from None
+    if not mac_matches(f.manifest, bytes.fromhex(manifest.secret)):
+        raise PackError(
+            f"{f.path.name} fails its authentication: the file was changed after it was made"
+        )
+    return manifest
 
 
 def open_pack(path: Path, *, data_dir: Path | None = None) -> Workspace:
@@ -248,10 +311,17 @@ def open_pack(path: Path, *, data_dir: Path | None = None) -> Workspace:
             manifest = _pack_manifest(f)
             target = pack_workspace_path(manifest.pack_id, data_dir)
             if target.exists():
-                ws = _open(target)
-                if ws.meta("pack_complete") == "yes":
-                    return ws
-                ws.close()  # an interrupted opening: start again
+                state = _pack_workspace_state(target, manifest.pack_id)
+                if state == "complete":
+                    return _open(target)
+                # An interrupted opening: start again, keeping a backup of it first.
+                try:
+                    backup_now(target, "pre-replace")
+                except BackupError as exc:
+                    raise PackError(
+                        f"{target} is left from an interrupted opening of this pack and "
+                        f"cannot be backed up ({exc}); nothing was replaced"
+                    ) from None
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(target) + suffix).unlink(missing_ok=True)
             ws = create_workspace(target)
@@ -263,6 +333,36 @@ def open_pack(path: Path, *, data_dir: Path | None = None) -> Workspace:
             return ws
     except PackFileError as exc:
         raise PackError(str(exc)) from None
+
+
+def _pack_workspace_state(target: Path, pack_id: str) -> str:
+    """What is at a pack workspace's place, read without changing it: "complete" (this
+    pack's workspace), "interrupted" (an opening of this pack that did not finish). Anything
+    else (another pack's, another application's file) is refused and left untouched."""
+    refuse = PackError(
+        f"{target} is in the way: it is not the workspace of pack {pack_id[:8]}…; "
+        "it was left untouched (move it away and open the pack again)"
+    )
+    if target.is_symlink() or not target.is_file():
+        raise refuse
+    try:
+        with closing(sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return "interrupted"  # killed before its schema was written
+            if "workspace_meta" not in tables:
+                raise refuse
+            meta = dict(
+                con.execute(
+                    "SELECT key, value FROM workspace_meta "
+                    "WHERE key IN ('pack_id', 'pack_complete')"
+                ).fetchall()
+            )
+    except sqlite3.Error:
+        raise refuse from None
+    if meta.get("pack_id", pack_id) != pack_id:
+        raise refuse
+    return "complete" if meta.get("pack_complete") == "yes" else "interrupted"
 
 
 def _open(target: Path) -> Workspace:
@@ -278,6 +378,9 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
             rubric_id = put_rubric(s, manifest.rubric, manifest.created_at)
             for other in manifest.other_rubrics:
                 put_rubric(s, other, manifest.created_at)
+            positions = [item.position for item in manifest.items]
+            if len(set(positions)) != len(positions):
+                raise PackError(f"{source.name} lists a batch position twice; it is refused")
             sessions: list[tuple[Session, int]] = []
             for item in manifest.items:
                 try:
@@ -316,6 +419,7 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
                 base[review.uid] = packed.sha256
             meta = {
                 "pack_id": manifest.pack_id,
+                "pack_secret": manifest.secret,
                 "pack_checksum": manifest.checksum,
                 "pack_workspace_id": manifest.workspace_id,
                 "pack_reviewer": manifest.reviewer,
@@ -367,6 +471,12 @@ def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
     if info is None:
         raise PackError(f"{ws.display_name} was not opened from a review pack")
     base: dict[str, str] = orjson.loads(ws.meta("pack_base") or "{}")
+    secret = ws.meta("pack_secret")
+    if secret is None:
+        raise PackError(
+            f"{ws.display_name} was opened from a pack made by an older version of AgentOps "
+            "Reviewer, before results were signed; ask your lead for a new pack"
+        )
     writer: SealedWriter | None = None
     try:
         with ws.read() as s:
@@ -416,7 +526,10 @@ def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
             reviews=len(results),
             audit_entries=len(audit),
         )
-        checksum = writer.seal(manifest.model_dump(mode="json", exclude={"entries", "checksum"}))
+        checksum = writer.seal(
+            manifest.model_dump(mode="json", exclude={"entries", "checksum", "mac"}),
+            bytes.fromhex(secret),
+        )
         writer.commit()
     except BaseException:
         if writer is not None:

@@ -22,6 +22,7 @@ from reviewer.store.tables import (
     AuditEntry,
     BatchItemRow,
     BatchRow,
+    PackItemRow,
     RubricRow,
     SessionRow,
 )
@@ -127,6 +128,13 @@ def put_batch(
         )
     s.flush()
     return row.id
+
+
+def pack_session_ids(s: OrmSession, pack_row_id: int) -> set[int]:
+    """The session revisions (row ids) a pack carried, as recorded when it was made."""
+    return set(
+        s.scalars(select(PackItemRow.session_id).where(PackItemRow.pack_row_id == pack_row_id))
+    )
 
 
 def history_hashes(s: OrmSession, uids: Iterable[str]) -> dict[str, set[str]]:

@@ -281,6 +281,22 @@ class PackRow(Base):
     reviewer: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     checksum: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str | None] = mapped_column(String(64))
+    """The pack's HMAC key (hex), which its results must be signed with. None for packs made
+    before packs were authenticated: their results are refused."""
+    rubric_id: Mapped[int | None] = mapped_column(ForeignKey("rubrics.id"))
+    """The batch's rubric version when the pack was made."""
+
+
+class PackItemRow(Base):
+    """One item a pack carried, as recorded when it was made: its results may only review
+    these session revisions."""
+
+    __tablename__ = "pack_items"
+    __table_args__ = (UniqueConstraint("pack_row_id", "session_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_row_id: Mapped[int] = mapped_column(ForeignKey("packs.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
 
 
 class MergeRow(Base):

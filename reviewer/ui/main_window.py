@@ -29,7 +29,7 @@ from reviewer.services.backups import (
 from reviewer.services.browse import SessionSummary
 from reviewer.services.conflicts import Choice, open_conflicts, resolve_conflict
 from reviewer.services.importing import ImportSummary
-from reviewer.services.merging import MergeReport, merge_results
+from reviewer.services.merging import MergeError, MergeReport, merge_results
 from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_info, write_results
 from reviewer.services.workspaces import open_existing
 from reviewer.store.workspace import Workspace
@@ -486,8 +486,18 @@ class MainWindow(QMainWindow):
             paths,
             actor=self.reviewer,
             on_done=self._merged,
-            on_error=self._problem("Nothing merged"),
+            on_error=self._merge_failed,
         )
+
+    def _merge_failed(self, exc: BaseException) -> None:
+        """Nothing merged: the reason, and every refused review under Show Details."""
+        self.statusBar().clearMessage()
+        refused = exc.refused if isinstance(exc, MergeError) else []
+        details = "\n".join(r.line() for r in refused) or None
+        box = message_box(self, Icon.Warning, "Nothing merged", str(exc), details=details)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        self.problem_box = box
+        box.open()
 
     def _merged(self, report: MergeReport) -> None:
         self.last_merge = report

@@ -17,6 +17,7 @@ from reviewer.domain.rubric import Rubric
 from reviewer.services.merging import MergeError, merge_results
 from reviewer.store.workspace import Workspace
 from tests.packs.helpers import make_batch, reviews_state
+from tests.packs.hostile import secret_for
 from tests.packs.test_merge_rules import _forge, _results
 
 _json: st.SearchStrategy[Any] = st.recursive(
@@ -51,7 +52,7 @@ _json: st.SearchStrategy[Any] = st.recursive(
 
 
 @pytest.fixture(scope="module")
-def genuine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def genuine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, bytes]:
     from reviewer.resources import default_rubric
     from reviewer.services.workspaces import init_workspace
 
@@ -59,9 +60,10 @@ def genuine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     ws = init_workspace(tmp / "lead.sqlite")
     make_batch(ws, "b1", {"ana": range(3)}, items=3)
     results = _results(ws, default_rubric(), tmp, "ana", range(2), "ana")
+    key = secret_for(ws, results)
     ws.close()
     assert ws.path is not None
-    return ws.path, results
+    return ws.path, results, key
 
 
 @settings(
@@ -75,7 +77,7 @@ def genuine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     manifest=st.dictionaries(st.sampled_from(["reviews", "batch", "reviewer"]), _json),
 )
 def test_sealed_nonsense_is_refused_or_merged_never_crashes(
-    genuine: tuple[Path, Path],
+    genuine: tuple[Path, Path, bytes],
     tmp_path_factory: pytest.TempPathFactory,
     rubric: Rubric,
     reviews: list[Any],
@@ -85,12 +87,13 @@ def test_sealed_nonsense_is_refused_or_merged_never_crashes(
     from reviewer.services.workspaces import open_existing
     from reviewer.store.migrate import backup_sqlite
 
-    lead_path, results = genuine
+    lead_path, results, key = genuine
     tmp = tmp_path_factory.mktemp("case")
     copy = backup_sqlite(lead_path, tmp / "lead.sqlite")
     forged = _forge(
         results,
         tmp / "forged.results",
+        key,
         manifest=manifest,
         entries={
             REVIEWS_ENTRY: b"".join(orjson.dumps(r) + b"\n" for r in reviews),

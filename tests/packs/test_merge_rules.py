@@ -13,13 +13,13 @@ from reviewer.domain.pack import REVIEWS_ENTRY
 from reviewer.domain.review import ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.services.merging import MergeError, merge_results
-from reviewer.services.packfile import SealedFile, SealedWriter
 from reviewer.services.packs import create_pack, open_pack, write_results
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store.migrate import backup_sqlite
 from reviewer.store.tables import AuditEntry, ReviewRow
 from reviewer.store.workspace import Workspace
 from tests.packs.helpers import BAD, GOOD, contents, make_batch, review_item, reviews_state
+from tests.packs.hostile import forge_results, secret_for
 
 OTHER = {**GOOD, "quality": "1", "correctness": "partially_correct"}
 
@@ -52,20 +52,14 @@ def _rewrite(src: Path, dest: Path, change: dict[str, bytes]) -> Path:
 def _forge(
     src: Path,
     dest: Path,
+    key: bytes,
     *,
     manifest: dict[str, object] | None = None,
     entries: dict[str, bytes] | None = None,
 ) -> Path:
-    """A copy of a results file with changes, sealed again so that its checksum holds."""
-    with SealedFile(src, "agentops-reviewer-results", "results file") as f:
-        fields = {**f.manifest, **(manifest or {})}
-        data = {name: f.read(name) for name in f.manifest["entries"]}
-    writer = SealedWriter(dest)
-    for name, blob in {**data, **(entries or {})}.items():
-        writer.add(name, blob)
-    writer.seal(fields)
-    writer.commit()
-    return dest
+    """A copy of a results file with changes, sealed again under ``key`` (the pack's secret:
+    what a reviewer who forges has), so that its checksum and HMAC hold."""
+    return forge_results(src, dest, key, manifest=manifest, entries=entries)
 
 
 @pytest.fixture
@@ -120,7 +114,9 @@ def test_files_that_are_not_results_or_answer_no_pack_here_are_refused(
         merge_results(lead, [tmp_path / "junk.results"])
     good = _results(lead, rubric, tmp_path, "ana", range(1), "ana")
     # A well-sealed file naming a pack this workspace never made.
-    forged = _forge(good, tmp_path / "forged.results", manifest={"pack_id": "f" * 32})
+    forged = _forge(
+        good, tmp_path / "forged.results", secret_for(lead, good), manifest={"pack_id": "f" * 32}
+    )
     with pytest.raises(MergeError, match="never made"):
         merge_results(lead, [forged])
 
@@ -239,9 +235,12 @@ def test_a_review_uid_that_is_someone_elses_here_is_refused(
         line = orjson.loads(z.read(REVIEWS_ENTRY))
     line["review"]["uid"] = bobs.uid  # well sealed, but claims bob's review as ana's
     clash = _forge(
-        good, tmp_path / "clash.results", entries={REVIEWS_ENTRY: orjson.dumps(line) + b"\n"}
+        good,
+        tmp_path / "clash.results",
+        secret_for(lead, good),
+        entries={REVIEWS_ENTRY: orjson.dumps(line) + b"\n"},
     )
     before = reviews_state(lead)
-    with pytest.raises(MergeError, match="another reviewer's or session's here"):
+    with pytest.raises(MergeError, match="another reviewer's, session's or role's here"):
         merge_results(lead, [clash])
     assert reviews_state(lead) == before

@@ -28,20 +28,12 @@ from reviewer.store.sessions import latest_id, load_session
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
 from tests.packs.helpers import GOOD, key, make_batch
+from tests.packs.hostile import reseal_pack
 
 
 def _reseal(src: Path, dest: Path, manifest_change: dict[str, object]) -> Path:
-    """A copy of a pack with manifest fields changed and its checksum made right again."""
-    with zipfile.ZipFile(src) as z:
-        raw = orjson.loads(z.read("manifest.json"))
-        entries = {n: z.read(n) for n in z.namelist() if n != "manifest.json"}
-    raw.update(manifest_change)
-    raw["checksum"] = manifest_checksum(raw)
-    with zipfile.ZipFile(dest, "w") as z:
-        for name, data in entries.items():
-            z.writestr(name, data)
-        z.writestr("manifest.json", orjson.dumps(raw))
-    return dest
+    """A copy of a pack with manifest fields changed, its checksum and HMAC made right."""
+    return reseal_pack(src, dest, manifest_change)
 
 
 def test_a_pack_holds_the_sessions_rubric_and_assignment_with_a_checksum(
@@ -102,13 +94,20 @@ def test_session_revisions_and_rubric_versions_survive_the_trip(
 def test_damaged_newer_and_hostile_packs_are_refused(workspace: Workspace, tmp_path: Path) -> None:
     make_batch(workspace, "b1", {"ana": [0, 1]}, items=2)
     pack = create_pack(workspace, "b1", "ana", tmp_path / "ana.reviewpack").path
-    newer = _reseal(pack, tmp_path / "newer.reviewpack", {"format_version": 2})
+    newer = _reseal(pack, tmp_path / "newer.reviewpack", {"format_version": 3})
     with pytest.raises(PackError, match="newer version of AgentOps Reviewer"):
         open_pack(newer)
+    older = _reseal(pack, tmp_path / "older.reviewpack", {"format_version": 1})
+    with pytest.raises(PackError, match=r"older version .* make the reviewer a new pack"):
+        open_pack(older)
     other_session = _reseal(pack, tmp_path / "swap.reviewpack", {})
     with zipfile.ZipFile(other_session, "a") as z:
-        z.writestr("extra.txt", b"smuggled")
+        z.writestr("sessions/000009.json", b"smuggled")
     with pytest.raises(PackError, match="entries its manifest does not list"):
+        open_pack(other_session)
+    with zipfile.ZipFile(other_session, "a") as z:
+        z.writestr("extra.txt", b"smuggled")
+    with pytest.raises(PackError, match=r"entry not allowed in a review pack: 'extra\.txt'"):
         open_pack(other_session)
     link = tmp_path / "link.reviewpack"
     with zipfile.ZipFile(link, "w") as z:

@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from reviewer.domain.review import ReviewStatus
+from reviewer.domain.review import ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.services import drafts
 from reviewer.services.conflicts import open_conflicts
 from reviewer.services.merging import merge_results
-from reviewer.services.packs import create_pack
+from reviewer.services.packs import create_pack, open_pack, write_results
 from reviewer.services.workspaces import open_existing
 from reviewer.store.reviews import get_review
 from reviewer.store.tables import ReviewRow
@@ -24,6 +24,7 @@ from reviewer.store.workspace import Workspace, WorkspaceUnavailable
 from reviewer.ui.main_window import MainWindow
 from tests.packs.helpers import BAD, GOOD, make_batch, review_item
 from tests.packs.test_conflicts import OTHER, conflicted
+from tests.packs.test_merge_forgery import _forged, _line, _review
 
 
 @pytest.fixture
@@ -287,3 +288,34 @@ def test_a_kept_review_changed_elsewhere_is_said_once_and_shown_when_its_item_op
         qtbot.mouseClick(dialog.keep_mine, Qt.MouseButton.LeftButton)
     assert _values(workspace.path, uid)["quality"] == "5"
     assert bench.drafts.pending(workspace.workspace_id) == []
+
+
+def test_a_refused_merge_names_what_was_refused_and_why(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, rubric: Rubric, tmp_path: Path
+) -> None:
+    make_batch(workspace, "b1", {"ana": range(3), "bob": range(3, 5)}, items=5)
+    pack = create_pack(workspace, "b1", "ana", tmp_path / "ana.reviewpack")
+    offline = open_pack(pack.path)
+    review_item(offline, rubric, 0, "ana")
+    genuine = write_results(offline, tmp_path / "ana.results").path
+    offline.close()
+    hostile = [_review(rubric, 1, role=ReviewRole.GOLD), _review(rubric, 4)]
+    forged = _forged(workspace, genuine, tmp_path / "forged.results", [_line(r) for r in hostile])
+    assert workspace.path is not None
+    _open(qtbot, window, str(workspace.path))
+    window.merge_files([forged])
+    qtbot.waitUntil(
+        lambda: window.problem_box is not None and window.problem_box.isVisible(), timeout=10_000
+    )
+    box = window.problem_box
+    assert box is not None and box.windowTitle() == "Nothing merged"
+    assert "refused 2 review(s)" in box.text() and "its role is gold" in box.text()
+    assert box.detailedText().splitlines() == [
+        f"forged.results: review {hostile[0].uid[:8]} of s-00001: its role is gold; "
+        "a pack's results hold reviewer reviews only",
+        f"forged.results: review {hostile[1].uid[:8]} of s-00004: revision 1 of it is not "
+        "an item of this pack",
+    ]
+    assert window.last_merge is None
+    with workspace.read() as s:
+        assert s.scalars(select(ReviewRow)).all() == []
