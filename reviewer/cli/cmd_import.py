@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from reviewer.cli.common import err, open_ws, progress_bar
 from reviewer.ingest.detect import KNOWN
@@ -26,7 +27,8 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write every rejected record here (JSON Lines: file, line, reason).",
+    help="Write the rejected records here (JSON Lines: file, line, reason; the first 1,000 "
+    "in full, then counts by reason).",
 )
 @click.option(
     "--json",
@@ -100,5 +102,7 @@ def import_cmd(
             f"{summary.revised} revised, {summary.rejected} rejected"
         )
         if summary.rejected and report is None:
-            click.echo("rerun with --report FILE to see every rejected record", err=True)
+            click.echo("rerun with --report FILE to see the rejected records", err=True)
+    if summary.report_problem:
+        err.print(Text(f"warning: {summary.report_problem}"), soft_wrap=True)
     raise SystemExit(summary.exit_code)
