@@ -15,6 +15,7 @@ from reviewer.ingest.detect import UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 from reviewer.services.import_workers import Workers, default_workers, prepare_lines
+from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.services.reject_report import RejectReport
 from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
@@ -149,6 +150,9 @@ def import_paths(
                 outcome = FileSummary(path=str(path))
                 summary.files.append(outcome)
                 try:
+                    refused = input_problem(path)  # a device or FIFO could block forever
+                    if refused is not None:
+                        raise UnknownFormat(refused)
                     line_format = detect(path) if fmt == "auto" else by_name(fmt)
                 except (UnknownFormat, OSError) as exc:
                     outcome.error = (
