@@ -223,3 +223,29 @@ def test_an_older_workspace_with_duplicates_upgrades_keeping_them_aside(
         assert figures.coverage.total.submitted == 1
     finally:
         ws.close()
+
+
+def test_a_lead_adjudicating_again_after_another_lead_updates_their_own_label(
+    workspace: Workspace, rubric: Rubric
+) -> None:
+    from reviewer.services.adjudication import adjudicate, load_case
+    from tests.services.analytics_helpers import label
+
+    store_sessions(workspace, [make_session("s-1")])
+    batch(workspace, "b", size=1, reviewers=["ann", "bo"], overlap=1.0, seed=1)
+    label(workspace, rubric, "s-1", "ann", batch="b", quality="2")
+    label(workspace, rubric, "s-1", "bo", batch="b", quality="4")
+    with workspace.read() as s:
+        session_id = s.scalars(select(ReviewRow.session_id)).first()
+    assert session_id is not None
+    final = {"quality": "3", "correctness": "correct", "policy": "compliant"}
+    adjudicate(workspace, load_case(workspace, "b", session_id), "lea", final)
+    adjudicate(workspace, load_case(workspace, "b", session_id), "max", final)
+    again = {**final, "quality": "5"}
+    adjudicate(workspace, load_case(workspace, "b", session_id), "lea", again)
+    with workspace.read() as s:
+        finals = {
+            r.reviewer: r.values["quality"]
+            for r in s.scalars(select(ReviewRow).where(ReviewRow.role == "adjudicator"))
+        }
+    assert finals == {"lea": "5", "max": "3"}
