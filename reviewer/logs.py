@@ -9,6 +9,8 @@ from pathlib import Path
 
 from platformdirs import user_log_path
 
+from reviewer.secrets import mask_secrets
+
 LOG_ENV = "AGENTOPS_REVIEWER_LOG_DIR"
 _configured = False
 
@@ -16,6 +18,13 @@ _configured = False
 def log_dir() -> Path:
     override = os.environ.get(LOG_ENV)
     return Path(override) if override else user_log_path("agentops-reviewer", appauthor=False)
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats as usual, then masks passwords (in the message and any traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 def setup_logging(level: int = logging.INFO) -> Path | None:
@@ -29,7 +38,7 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     except OSError:
         return None  # a read-only home must not stop the app
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("reviewer")
     logger.addHandler(handler)
     logger.setLevel(level)

@@ -13,6 +13,7 @@ from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
 from reviewer.cli.cmd_review import review_cmd
 from reviewer.cli.cmd_stats import report_cmd, stats_cmd
 from reviewer.cli.cmd_workspace import demo_cmd, generate_cmd, init_cmd
+from reviewer.cli.errors import log_uncaught_errors
 from reviewer.logs import setup_logging
 
 
@@ -47,5 +48,7 @@ for _command in (
     generate_cmd,
 ):
     main.add_command(_command)
+
+log_uncaught_errors(main)  # logged and counted by diagnostics, one line for the user
 
 __all__ = ["main"]

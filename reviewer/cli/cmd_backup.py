@@ -8,22 +8,22 @@ import click
 
 from reviewer.cli.common import fail
 
-_DB = click.Path(dir_okay=False, path_type=Path)
+_DB = click.STRING  # a path or a postgresql:// URL (click.Path would mangle a URL's "//")
 
 
-def _sqlite(target: Path) -> Path:
+def _sqlite(target: str, what: str) -> Path:
     from reviewer.store.workspace import sqlite_file
 
     db = sqlite_file(target)
     if db is None:
-        fail("backups are for SQLite workspaces; back up PostgreSQL with pg_dump")
+        fail(f"{what} are for SQLite workspaces; on PostgreSQL use pg_dump and pg_restore")
     return db
 
 
 @click.command("backup")
 @click.argument("workspace", type=_DB)
 @click.option("--list", "show", is_flag=True, help="List the backups instead of taking one.")
-def backup_cmd(workspace: Path, show: bool) -> None:
+def backup_cmd(workspace: str, show: bool) -> None:
     """Take an online backup of WORKSPACE into WORKSPACE.backups/ (or list them).
 
     The app also backs up by itself: before schema upgrades and merges, when it opens a
@@ -31,7 +31,7 @@ def backup_cmd(workspace: Path, show: bool) -> None:
     """
     from reviewer.services.backups import BackupError, backup_now, list_backups
 
-    db = _sqlite(workspace)
+    db = _sqlite(workspace, "backups")
     if show:
         backups = list_backups(db)
         if not backups:
@@ -55,7 +55,7 @@ def backup_cmd(workspace: Path, show: bool) -> None:
     default=None,
     help="The backup to restore (default: the newest that passes SQLite's quick_check).",
 )
-def restore_cmd(workspace: Path, source: Path | None) -> None:
+def restore_cmd(workspace: str, source: Path | None) -> None:
     """Put a backup in place of WORKSPACE (close the app on it first).
 
     What is there is backed up first (or kept aside when it is damaged), so a restore can
@@ -63,7 +63,7 @@ def restore_cmd(workspace: Path, source: Path | None) -> None:
     """
     from reviewer.services.backups import BackupError, restore
 
-    db = _sqlite(workspace)
+    db = _sqlite(workspace, "restores")
     try:
         chosen = restore(db, source)
     except BackupError as exc:
@@ -73,14 +73,14 @@ def restore_cmd(workspace: Path, source: Path | None) -> None:
 
 @click.command("check")
 @click.argument("workspace", type=_DB)
-def check_cmd(workspace: Path) -> None:
+def check_cmd(workspace: str) -> None:
     """Run SQLite's integrity_check and foreign_key_check on WORKSPACE (read-only).
 
     Exit status 0 when it is sound, 1 when damaged (restore a backup with `reviewer restore`).
     """
     from reviewer.services.backups import BackupError, problem
 
-    db = _sqlite(workspace)
+    db = _sqlite(workspace, "checks")
     if not db.is_file():
         fail(f"no workspace at {db}")
     try:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.text import Text
 
-from reviewer.cli.common import err, open_ws, progress_bar
+from reviewer.cli.common import err, fail, open_ws, progress_bar
 from reviewer.ingest.detect import KNOWN
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 
@@ -26,7 +30,8 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write every rejected record here (JSON Lines: file, line, reason).",
+    help="Write the rejected records here (JSON Lines: file, line, reason; the first 1,000 "
+    "in full, then counts by reason).",
 )
 @click.option(
     "--json",
@@ -57,7 +62,7 @@ def import_cmd(
     max_record_mb: float,
     workers: int | None,
 ) -> None:
-    """Import sessions from PATHS (plain or .gz) into WORKSPACE.
+    """Import sessions from PATHS (plain or .gz; `-` reads standard input) into WORKSPACE.
 
     The format is detected from each file's content. Bad records are skipped and reported
     with file, line and reason; the rest goes in. Importing the same file again adds
@@ -65,14 +70,50 @@ def import_cmd(
 
     Exit status: 0 everything imported, 3 some records rejected, 2 nothing could be read.
     """
+    with _stdin_spooled(paths) as (files, spooled):
+        _import(workspace, files, fmt, report, as_json, max_record_mb, workers, spooled)
+
+
+@contextmanager
+def _stdin_spooled(paths: tuple[Path, ...]) -> Iterator[tuple[list[Path], str | None]]:
+    """The paths, with `-` (standard input, at most once) spooled to a temporary file, and
+    that file's name (None without `-`)."""
+    from reviewer.services.input_files import STDIN, InputError, spool_stdin
+
+    if sum(str(p) == STDIN for p in paths) > 1:
+        fail("`-` (standard input) can be given only once")
+    if not any(str(p) == STDIN for p in paths):
+        yield list(paths), None
+        return
+    with tempfile.TemporaryDirectory(prefix="reviewer-stdin-") as folder:
+        try:
+            spooled = spool_stdin(Path(folder))
+        except InputError as exc:
+            fail(str(exc))
+        yield [spooled if str(p) == STDIN else p for p in paths], str(spooled)
+
+
+def _import(
+    workspace: str,
+    paths: list[Path],
+    fmt: str,
+    report: Path | None,
+    as_json: bool,
+    max_record_mb: float,
+    workers: int | None,
+    spooled: str | None,
+) -> None:
     from reviewer.services.importing import import_paths
+
+    def named(text: str) -> str:  # standard input is called `-`, not its temporary file
+        return text.replace(spooled, "-") if spooled else text
 
     ws = open_ws(workspace)
     try:
         with progress_bar("importing", quiet=as_json) as progress:
             summary = import_paths(
                 ws,
-                list(paths),
+                paths,
                 fmt=fmt,
                 progress=progress,
                 max_record_bytes=int(max_record_mb * 1e6),
@@ -89,10 +130,10 @@ def import_cmd(
     else:
         for f in summary.files:
             if f.error:
-                err.print(f"[red]error:[/] {f.error}", soft_wrap=True, markup=True)
+                err.print(f"[red]error:[/] {named(f.error)}", soft_wrap=True, markup=True)
             else:
                 click.echo(
-                    f"{f.path} ({f.format}): {f.imported} imported, {f.duplicates} "
+                    f"{named(f.path)} ({f.format}): {f.imported} imported, {f.duplicates} "
                     f"duplicate, {f.revised} revised, {f.rejected} rejected"
                 )
         click.echo(
@@ -100,5 +141,7 @@ def import_cmd(
             f"{summary.revised} revised, {summary.rejected} rejected"
         )
         if summary.rejected and report is None:
-            click.echo("rerun with --report FILE to see every rejected record", err=True)
+            click.echo("rerun with --report FILE to see the rejected records", err=True)
+    if summary.report_problem:
+        err.print(Text(f"warning: {summary.report_problem}"), soft_wrap=True)
     raise SystemExit(summary.exit_code)

@@ -18,7 +18,9 @@ from rich.progress import (
 from rich.progress import (
     Progress as RichProgress,
 )
+from rich.text import Text
 
+from reviewer.secrets import mask_secrets
 from reviewer.services.progress import Progress
 from reviewer.store.workspace import Workspace, WorkspaceError
 
@@ -28,8 +30,8 @@ EXIT_USAGE = 2
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print one clear line to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    """Print one clear line to stderr (passwords masked) and exit with ``code``."""
+    err.print("[bold red]error:[/] ", Text(mask_secrets(message)), sep="", soft_wrap=True)
     sys.exit(code)
 
 

@@ -66,12 +66,15 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
             out.print(_coverage(title, rows))
 
     q = report.quality
-    out.print(
-        Text(
-            f"\nQuality: {q.reviews:,} submitted reviews of {q.sessions:,} sampled sessions;"
-            f" {q.weighting_note}. Baseline version: {q.baseline_version or '–'}."
+    if not q.reviews:
+        out.print(Text("\nQuality: no reviews yet."))
+    else:
+        out.print(
+            Text(
+                f"\nQuality: {q.reviews:,} submitted reviews of {q.sessions:,} sampled sessions;"
+                f" {q.weighting_note}. Baseline version: {q.baseline_version or '–'}."
+            )
         )
-    )
     t = _table("Per agent version (95 % intervals)", "version", "sessions", "failure rate",
                f"mean {q.quality_dimension or 'quality'}", "")  # fmt: skip
     t.add_row(Text("all"), f"{q.sessions:,}", pct(q.overall_failure_rate),

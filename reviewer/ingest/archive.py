@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
 MAX_RATIO = 100
 """Refuse entries that expand more than this many times (zip bombs)."""
+
+
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
+"""What zipfile raises for an entry whose bytes are damaged (or compressed in a way we cannot
+read): bad CRC, bad compressed data, a size field that lies, a truncated file."""
 
 
 class ArchiveError(ValueError):
@@ -61,8 +67,13 @@ class SafeZip:
         self.names = sorted(seen)
 
     def read(self, name: str) -> bytes:
-        with self._zip.open(name) as f:
-            data = f.read(self.max_entry_bytes + 1)
+        """The entry's bytes; a damaged entry (bad CRC, bad compressed data, a size field
+        that lies, a truncated file) raises :class:`ArchiveError`."""
+        try:
+            with self._zip.open(name) as f:
+                data = f.read(self.max_entry_bytes + 1)
+        except DAMAGED as exc:
+            raise ArchiveError(f"entry {name!r} is damaged ({exc or type(exc).__name__})") from None
         if len(data) > self.max_entry_bytes:
             raise ArchiveError(f"entry {name!r} is larger than it claims")
         return data

@@ -12,6 +12,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from reviewer.ingest.strict_json import LossyRecord, check_lossless
+
 DEFAULT_MAX_RECORD_BYTES = 50_000_000
 MAX_DEPTH = 200
 """One nesting limit on every path. orjson reads up to 1,024 levels but writes only 254,
@@ -82,6 +84,10 @@ def parse_json(data: bytes) -> Any:
     # counting them costs far less than walking the parsed value.
     if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _parsed_too_deep(value):
         raise RecordError(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        check_lossless(data, value)  # duplicate keys, integers beyond 64 bits
+    except LossyRecord as exc:
+        raise RecordError(str(exc)) from None
     return value
 
 

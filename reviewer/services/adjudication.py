@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import DimensionKind, Rubric
-from reviewer.store.reviews import ReviewStoreError, review_from_row, save_review
+from reviewer.store.reviews import ConflictError, ReviewStoreError, review_from_row, save_review
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.tables import BatchRow, ReviewRow, SessionRow
 from reviewer.store.workspace import Workspace
@@ -160,8 +160,15 @@ def adjudicate(
     if mine is not None:
         review = review.model_copy(update={"uid": mine.uid})
     try:
-        with ws.write() as s:
-            save_review(s, review, case.rubric, actor=lead)
+        try:
+            with ws.write() as s:
+                save_review(s, review, case.rubric, actor=lead)
+        except ConflictError as exc:
+            # the lead's own earlier final label (another lead's is the one shown): a lead
+            # has one live final label per item, so adjudicating again updates it
+            review = exc.attempted
+            with ws.write() as s:
+                save_review(s, review, case.rubric, actor=lead)
     except ReviewStoreError as exc:
         raise AdjudicationError(str(exc)) from None
     case.existing = review

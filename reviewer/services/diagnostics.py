@@ -13,6 +13,7 @@ from importlib import metadata
 
 from reviewer import __version__
 from reviewer.logs import log_dir
+from reviewer.secrets import mask_secrets
 
 PACKAGES = (
     "PySide6-Essentials",
@@ -27,7 +28,6 @@ RECENT = 20
 """Warning and error lines of the log included (the newest)."""
 WAL_RESET_FIXED = ((3, 51, 3), (3, 50, 7), (3, 44, 6))
 
-_SECRET = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _HOME = re.compile(r"(/home/|/Users/)[^/\s]+")
 
 
@@ -56,7 +56,7 @@ def wal_reset_fixed(version: tuple[int, ...] = sqlite3.sqlite_version_info) -> b
 
 def scrub(line: str) -> str:
     """A log line with passwords in URLs and home folder names masked."""
-    return _HOME.sub(r"\1~", _SECRET.sub(r"\1***@", line))
+    return _HOME.sub(r"\1~", mask_secrets(line))
 
 
 def recent_problems(limit: int = RECENT) -> list[str]:

@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import queue
-import secrets
 import threading
 import zlib
 from collections import Counter
@@ -45,6 +44,7 @@ from reviewer.export.manifest import (
 from reviewer.export.options import ExportOptions
 from reviewer.export.rows import RECORD, RECORD_KINDS, R, ReviewShaper
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
+from reviewer.services import partials
 from reviewer.services.filters import FilterError, FilterSpec, apply_filter, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.services.record_lines import LineReader, PlainReadNeeded
@@ -300,15 +300,10 @@ def _batched(groups: Iterator[list[Record]], size: int) -> Iterator[list[list[Re
 
 def _temp_beside(path: Path) -> Path:
     """A new empty file beside ``path``, created with the usual permissions (umask)."""
-    for _ in range(100):
-        name = path.parent / f".{path.name}.{secrets.token_hex(6)}.partial"
-        try:
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return name
-    raise ExportError(f"cannot create a temporary file in {path.parent}")
+    name = partials.create_beside(path)
+    if name is None:
+        raise ExportError(f"cannot create a temporary file in {path.parent}")
+    return name
 
 
 class _HashingFile(io.RawIOBase):
@@ -403,6 +398,7 @@ def export(
     if not out.parent.is_dir():
         raise ExportError(f"no folder {out.parent} to write {out.name} in")
     manifest_path = manifest_path_for(out)
+    partials.clean_stale(out.parent)  # what an export killed earlier left there
     lines = _reads_lines(ws.is_sqlite, fmt, options)
     with _warming_arrow(fmt.name if lines else None), ws.read() as s:
         batch_id = None
@@ -427,6 +423,7 @@ def export(
         manifest_tmp: Path | None = None
         try:
             with tmp.open("wb") as raw, _gc_paused():
+                partials.hold(raw)
                 f = _HashingFile(raw)
                 columns = _write(conn, s, fmt, options, plan, narrow, f, total, progress, tally)
                 raw.flush()

@@ -8,11 +8,14 @@ importing process handles.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -157,7 +160,34 @@ def _content_size(path: Path) -> int:
     return size
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a Linux process gets when its parent dies."""
+
+
+def _die_with_parent() -> None:
+    """In a worker: exit when the importing process dies (even by SIGKILL), instead of
+    lingering. On Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); everywhere, a
+    thread waits on the parent's sentinel (readable once the parent is gone) and exits,
+    which also covers a parent that died before ``prctl`` ran."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watch below still works
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _start_worker() -> None:
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Parsing makes many short-lived dicts and lists and no cycles: collecting garbage
     # less often saves a twenty-fifth of a worker's time.

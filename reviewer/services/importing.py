@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
-import orjson
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
@@ -17,7 +15,9 @@ from reviewer.ingest.detect import UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 from reviewer.services.import_workers import Workers, default_workers, prepare_lines
+from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
+from reviewer.services.reject_report import RejectReport
 from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
 from reviewer.store.workspace import Workspace
 
@@ -104,7 +104,10 @@ class ImportSummary(BaseModel):
     """The first :data:`KEEP_REJECTS` rejected records, to show (the report has them all);
     not part of the JSON summary."""
     report: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
-    """Where every rejected record is listed, when a report was written."""
+    """Where the rejected records are listed (the first 1,000 in full, then counts by
+    reason), when a report was written."""
+    report_problem: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+    """Why the report was not written or is incomplete (a full disk), if it is."""
 
     @property
     def exit_code(self) -> int:
@@ -147,6 +150,9 @@ def import_paths(
                 outcome = FileSummary(path=str(path))
                 summary.files.append(outcome)
                 try:
+                    refused = input_problem(path)  # a device or FIFO could block forever
+                    if refused is not None:
+                        raise UnknownFormat(refused)
                     line_format = detect(path) if fmt == "auto" else by_name(fmt)
                 except (UnknownFormat, OSError) as exc:
                     outcome.error = (
@@ -232,28 +238,31 @@ class _Reading:
 
 
 class _RejectLog:
-    """Rejected records, written to the report file (JSON Lines: file, line, reason) as they
-    come, the first :data:`KEEP_REJECTS` kept in the summary as well."""
+    """Rejected records, written to the report file as they come (bounded: see
+    :mod:`reviewer.services.reject_report`), the first :data:`KEEP_REJECTS` kept in the
+    summary as well."""
 
     def __init__(self, path: Path | None, summary: ImportSummary) -> None:
-        self.path = path
         self.summary = summary
-        self._out: BinaryIO | None = None
+        self._out = RejectReport(path) if path is not None else None
 
     def __enter__(self) -> _RejectLog:
-        if self.path is not None:
-            self._out = self.path.open("wb")
+        if self._out is not None:
+            self._out.open()
         return self
 
     def add(self, record: RejectedRecord) -> None:
         if len(self.summary.first_rejects) < KEEP_REJECTS:
             self.summary.first_rejects.append(record)
         if self._out is not None:
-            self._out.write(orjson.dumps(record.model_dump()) + b"\n")
+            self._out.add(record.file, record.line, record.reason)
 
     def __exit__(self, *exc: object) -> None:
         if self._out is not None:
             self._out.close()
+            self.summary.report_problem = self._out.problem
+            if self._out.problem and self._out.written == 0:
+                self.summary.report = None
 
 
 def _prepared(items: Iterator[Session | Reject]) -> Iterator[PreparedSession | Reject]:

@@ -143,6 +143,8 @@ def _coverage(report: StatsReport) -> str:
 
 def _quality(report: StatsReport) -> str:
     q = report.quality
+    if not q.reviews:
+        return '<h2>Quality</h2><p class="meta">No reviews yet.</p>'
     html = [
         "<h2>Quality</h2>",
         f'<p class="meta">{q.reviews:,} submitted reviews of {q.sessions:,} sampled sessions;'

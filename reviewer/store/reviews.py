@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -169,6 +170,10 @@ def save_review(
         "simulated": review.simulated,
     }
     if row is None:
+        if conflict_of is None:
+            twin = s.scalar(_live_twin(review, session_id, batch_id))
+            if twin is not None:
+                raise _twin_conflict(s, review, twin)
         row = ReviewRow(
             uid=review.uid,
             updated_at=review.updated_at or now,
@@ -177,7 +182,15 @@ def save_review(
             **fields,
         )
         s.add(row)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:
+            # another process stored this reviewer's review of the item since we looked
+            # (PostgreSQL; the unique index of migration 0003 refused the second one)
+            conflict = _conflict_after_concurrent_insert(s, review, session_id, batch_id)
+            if conflict is None:
+                raise
+            raise conflict from None
     else:
         if row.reviewer != review.reviewer or row.session_id != session_id:
             raise ReviewStoreError("a review's reviewer and session cannot change")
@@ -208,6 +221,36 @@ def save_review(
         )
     )
     return row
+
+
+def _live_twin(review: Review, session_id: int, batch_id: int | None) -> Select[ReviewRow]:
+    """The live review of the same item by the same reviewer in the same role (at most one:
+    the database enforces it)."""
+    return select(ReviewRow).where(
+        ReviewRow.session_id == session_id,
+        ReviewRow.reviewer == review.reviewer,
+        ReviewRow.role == review.role.value,
+        ReviewRow.batch_id.is_(None) if batch_id is None else ReviewRow.batch_id == batch_id,
+        ReviewRow.conflict_of.is_(None),
+    )
+
+
+def _twin_conflict(s: OrmSession, review: Review, twin: ReviewRow) -> ConflictError:
+    """A new review of an item the reviewer has a review of already: a conflict with that
+    one. The attempted review takes the stored one's uid, so saving it again on purpose
+    (*Keep mine*, with the stored version expected) updates the one live review."""
+    mine = review.model_copy(update={"uid": twin.uid})
+    return ConflictError(mine, review_from_row(s, twin), twin.version_id)
+
+
+def _conflict_after_concurrent_insert(
+    s: OrmSession, review: Review, session_id: int, batch_id: int | None
+) -> ConflictError | None:
+    """Read the review that won the race on a fresh connection (this transaction is
+    spoiled) and report both; None when there is none (the database refused something else)."""
+    with OrmSession(s.get_bind()) as fresh:
+        twin = fresh.scalar(_live_twin(review, session_id, batch_id))
+        return None if twin is None else _twin_conflict(fresh, review, twin)
 
 
 def _conflict_after_concurrent_commit(s: OrmSession, review: Review) -> ConflictError:

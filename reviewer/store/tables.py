@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -192,6 +193,10 @@ class AssignmentRow(Base):
     lease_until: Mapped[datetime | None]
 
 
+LIVE_REVIEW = "conflict_of IS NULL"
+"""A review in use, not a version a merge (or the upgrade to 0003) kept aside."""
+
+
 class ReviewRow(Base):
     """A reviewer's label for one session revision (drafts included)."""
 
@@ -200,6 +205,27 @@ class ReviewRow(Base):
         Index("ix_reviews_session", "session_id", "status"),
         Index("ix_reviews_batch_reviewer", "batch_id", "reviewer", "status"),
         Index("ix_reviews_submitted", "submitted_at"),
+        # One live review (not a version a merge kept aside) per reviewer, role and item
+        # (session revision in a batch, or outside any): migration 0003.
+        Index(
+            "uq_reviews_live_in_batch",
+            "session_id",
+            "reviewer",
+            "role",
+            "batch_id",
+            unique=True,
+            sqlite_where=text(f"{LIVE_REVIEW} AND batch_id IS NOT NULL"),
+            postgresql_where=text(f"{LIVE_REVIEW} AND batch_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_reviews_live_no_batch",
+            "session_id",
+            "reviewer",
+            "role",
+            unique=True,
+            sqlite_where=text(f"{LIVE_REVIEW} AND batch_id IS NULL"),
+            postgresql_where=text(f"{LIVE_REVIEW} AND batch_id IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(64), unique=True)

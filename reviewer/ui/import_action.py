@@ -98,7 +98,9 @@ def problems_text(summary: ImportSummary) -> str:
     if summary.rejected > len(shown):
         lines.append(f"… and {summary.rejected - len(shown):,} more.")
     if summary.report:
-        lines += ["", f"Every rejected record is listed in {summary.report}"]
+        lines += ["", f"The rejected records are listed in {summary.report}"]
+    if summary.report_problem:
+        lines += ["", summary.report_problem]
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace
 from tests.helpers.factories import make_session
 from tests.services.analytics_helpers import batch, label
+from tests.store.test_postgres import pg_url as pg_url  # the fixture, for this module
 
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "small", "span",
@@ -137,3 +138,43 @@ def test_report_with_unknown_batch_writes_nothing(reviewed: Path, tmp_path: Path
     )
     assert result.exit_code == 2
     assert not out.exists()
+
+
+def _sampled_but_not_reviewed(workspace: str) -> None:
+    ws = init_workspace(workspace)
+    store_sessions(ws, [make_session(f"s-{i}", version=("1.0", "2.0")[i % 2]) for i in range(8)])
+    ws.close()
+    sampled = CliRunner().invoke(
+        main, ["sample", workspace, "--name", "first", "--size", "6", "--reviewers", "ann,bo"]
+    )
+    assert sampled.exit_code == 0, sampled.output
+
+
+def _first_look_works(workspace: str, tmp_path: Path) -> None:
+    """A lead's first look right after `reviewer sample`: empty figures, no crash."""
+    text = CliRunner().invoke(main, ["stats", workspace])
+    assert text.exit_code == 0, text.output
+    assert "no reviews yet" in text.output
+    per_batch = CliRunner().invoke(main, ["stats", workspace, "--batch", "first", "--json"])
+    assert per_batch.exit_code == 0, per_batch.output
+    data = json.loads(per_batch.stdout)
+    jsonschema.validate(data, json.loads((SCHEMA_DIR / "stats.schema.json").read_text("utf-8")))
+    assert data["coverage"]["total"]["assigned"] == 6
+    assert data["coverage"]["total"]["remaining"] == 6
+    assert data["quality"]["reviews"] == 0
+    out = tmp_path / "first.html"
+    report = CliRunner().invoke(main, ["report", workspace, "--out", str(out)])
+    assert report.exit_code == 0, report.output
+    assert "No reviews yet" in out.read_text(encoding="utf-8")
+
+
+def test_stats_and_report_right_after_sample_show_empty_figures(tmp_path: Path) -> None:
+    workspace = str(tmp_path / "ws.sqlite")
+    _sampled_but_not_reviewed(workspace)
+    _first_look_works(workspace, tmp_path)
+
+
+@pytest.mark.postgres
+def test_stats_and_report_right_after_sample_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    _sampled_but_not_reviewed(pg_url)
+    _first_look_works(pg_url, tmp_path)

@@ -11,9 +11,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
+from click.testing import CliRunner
 
-from reviewer.ingest.archive import ArchiveError, SafeZip
+from reviewer.cli import main
+from reviewer.ingest.archive import LOCAL_HEADER, ArchiveError, SafeZip
 from reviewer.services.importing import import_paths
 from reviewer.services.merging import MergeError, merge_results
 from reviewer.services.packs import PackError, open_pack
@@ -120,3 +123,84 @@ def test_every_path_refuses_and_changes_nothing(
     assert _outside(tmp_path) == before_outside
     assert not Path("/tmp/evil-absolute.json").exists()
     assert not list(tmp_path.glob("data/**/*.sqlite"))  # no pack workspace was made
+
+
+def _data_start(data: bytes, info: zipfile.ZipInfo) -> int:
+    name_len, extra_len = struct.unpack(
+        "<HH", data[info.header_offset + 26 : info.header_offset + 30]
+    )
+    return info.header_offset + LOCAL_HEADER + name_len + extra_len
+
+
+def _bad_crc(data: bytearray, info: zipfile.ZipInfo) -> None:
+    data[_data_start(data, info) + 10] ^= 0x20  # a stored entry: the bytes no longer match
+
+
+def _bad_compressed_data(data: bytearray, info: zipfile.ZipInfo) -> None:
+    start = _data_start(data, info)
+    data[start : start + 8] = b"\xff" * 8
+
+
+def _lying_size(data: bytearray, info: zipfile.ZipInfo) -> None:
+    """The central directory says the compressed data is shorter than it is."""
+    pos = data.find(b"PK\x01\x02")
+    while data[pos + 46 : pos + 46 + len(info.filename)] != info.filename.encode():
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    size = struct.unpack("<I", data[pos + 20 : pos + 24])[0]
+    data[pos + 20 : pos + 24] = struct.pack("<I", size - 50)
+
+
+DAMAGE: dict[str, Callable[[bytearray, zipfile.ZipInfo], None]] = {
+    "bad CRC": _bad_crc,
+    "bad compressed data": _bad_compressed_data,
+    "lying size field": _lying_size,
+}
+
+
+def _eval_with_damaged_members(path: Path) -> Path:
+    """An Inspect `.eval` of 5 samples; samples 2, 3 and 4 damaged, one way each."""
+    from tests.ingest.test_inspect_ai import SPEC, _sample
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("header.json", orjson.dumps({"version": 2, "eval": SPEC}))
+        for i in range(1, 6):
+            method = zipfile.ZIP_STORED if i == 2 else zipfile.ZIP_DEFLATED
+            z.writestr(f"samples/{i}_epoch_1.json", orjson.dumps(_sample(i)), method)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        for i, damage in zip((2, 3, 4), DAMAGE.values(), strict=True):
+            damage(data, z.getinfo(f"samples/{i}_epoch_1.json"))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_entry_is_an_archive_error(tmp_path: Path) -> None:
+    path = _eval_with_damaged_members(tmp_path / "damaged.eval")
+    with SafeZip(path, 50_000_000) as z:
+        z.read("samples/1_epoch_1.json")
+        for i in (2, 3, 4):
+            with pytest.raises(ArchiveError, match="is damaged"):
+                z.read(f"samples/{i}_epoch_1.json")
+
+
+def test_damaged_eval_members_are_rejects_and_the_import_goes_on(tmp_path: Path) -> None:
+    """Each damaged member is one reject with its reason; the good samples and the files
+    after it are imported; no traceback, exit status 3 (some records rejected)."""
+    from reviewer.services.workspaces import init_workspace
+    from reviewer.synth.generator import write_jsonl
+
+    ws_path = tmp_path / "ws.sqlite"
+    init_workspace(ws_path).close()
+    damaged = _eval_with_damaged_members(tmp_path / "damaged.eval")
+    later = tmp_path / "later.jsonl"
+    write_jsonl(later, 4, 1)
+    report = tmp_path / "rejects.jsonl"
+    result = CliRunner().invoke(
+        main, ["import", str(ws_path), str(damaged), str(later), "--report", str(report)]
+    )
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    assert "total: 6 imported, 0 duplicate, 0 revised, 3 rejected" in result.output
+    rejects = [orjson.loads(line) for line in report.read_text().splitlines()]
+    assert [r["line"] for r in rejects] == [f"samples/{i}_epoch_1.json" for i in (2, 3, 4)]
+    assert all("is damaged" in r["reason"] for r in rejects)

@@ -104,10 +104,10 @@ def test_hostile_scalars_each_get_one_clear_decision(shared_ws: Workspace, tmp_p
         b'{"id":"raw-nul","messages":[{"role":"user","content":"a\x00b"}]}': "malformed JSON",
         b'{"id":"lone","messages":[{"role":"user","content":"a\\udc00"}]}': "surrogate",
         b'{"id":"\xc3\x28","messages":[]}': "invalid UTF-8",
-        b'{"id":"dup","id":"dup2","messages":[{"role":"user","content":"a"}]}': None,
+        b'{"id":"dup","id":"dup2","messages":[{"role":"user","content":"a"}]}': "duplicate key",
         b'{"id":"big","n":1e400,"messages":[{"role":"user","content":"a"}]}': "malformed JSON",
         b'{"id":"int","n":123456789012345678901234567890,'
-        b'"messages":[{"role":"user","content":"a"}]}': None,
+        b'"messages":[{"role":"user","content":"a"}]}': "beyond 64 bits",
         '{"id":"rlo","messages":[{"role":"user","content":"\u202eevil\u200b"}]}'.encode(): None,
         b'{"id":"cut","messages":[{"role":"user","cont': "malformed JSON",
         b'{"id":"args","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c",'

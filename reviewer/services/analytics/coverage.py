@@ -21,6 +21,14 @@ def latest(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~pd.Index(keys).duplicated(keep="last"))
 
 
+def _pick(values: np.ndarray, pos: np.ndarray, hit: np.ndarray, default: Any) -> np.ndarray:
+    """values[pos] where hit, else default (also when there is no value at all: a batch
+    with no review yet)."""
+    out = np.full(len(pos), default, dtype=values.dtype if len(values) else type(default))
+    out[hit] = values[pos[hit]]
+    return out
+
+
 def assignment_status(data: Data) -> pd.DataFrame:
     """One row per assignment with its item's batch, stratum (-2: gold item) and version and
     the status and active time of the reviewer's review (status 0: none or draft)."""
@@ -34,8 +42,8 @@ def assignment_status(data: Data) -> pd.DataFrame:
     last = latest(r_keys)
     pos = pd.Index(r_keys[last]).get_indexer(ix * n_rev + rv)
     hit = pos >= 0
-    status = np.where(hit, r["status"].to_numpy()[last][pos], 0)
-    active = np.where(hit, r["active"].to_numpy()[last][pos], np.nan)
+    status = _pick(r["status"].to_numpy()[last], pos, hit, 0)
+    active = _pick(r["active"].to_numpy()[last].astype(float), pos, hit, np.nan)
     gold = items["gold"].to_numpy()[ix]
     return pd.DataFrame(
         {
