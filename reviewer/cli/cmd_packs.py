@@ -73,14 +73,12 @@ def pack_open_cmd(pack: Path, no_open: bool) -> None:
     The pack becomes a private workspace in your user data folder (opening it again goes on
     where you left off). When done, write the results with `reviewer pack results`.
     """
-    from rich.markup import escape
-
     from reviewer.services.packs import PackError, open_pack, pack_info
 
     try:
         ws = open_pack(pack)
     except (PackError, WorkspaceError) as exc:
-        fail(escape(str(exc)))  # it may quote names from the file
+        fail(str(exc))  # fail() prints it as plain text: names from the file stay inert
     info = pack_info(ws)
     path = ws.path
     ws.close()
@@ -154,7 +152,7 @@ def merge_cmd(workspace: str, results: tuple[Path, ...], actor: str | None, as_j
     rubric, is refused (each refused review listed) and nothing is merged.
     Nothing is ever deleted; an SQLite workspace is backed up first.
     """
-    from rich.markup import escape
+    from rich.text import Text
 
     from reviewer.services.merging import MergeError, merge_results
 
@@ -163,8 +161,8 @@ def merge_cmd(workspace: str, results: tuple[Path, ...], actor: str | None, as_j
         report = merge_results(ws, list(results), actor=actor)
     except MergeError as exc:
         for refusal in exc.refused:  # every one, the error line names the first few
-            err.print(f"refused: {escape(refusal.line())}", soft_wrap=True)
-        fail(escape(str(exc)))
+            err.print(Text(f"refused: {refusal.line()}"), soft_wrap=True)
+        fail(str(exc))
     except WorkspaceError as exc:
         fail(str(exc))
     finally:

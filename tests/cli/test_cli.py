@@ -63,3 +63,13 @@ def test_importing_the_cli_loads_no_qt() -> None:
     code = "import sys, reviewer.cli; print(any(m.startswith('PySide6') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_error_naming_a_file_shows_its_name_as_typed(tmp_path: Path) -> None:
+    """Names in error lines are plain text: markup in a file name is neither styled nor escaped."""
+    pack = tmp_path / "[bold]alice[red].pack"
+    pack.write_bytes(b"not a pack")
+    result = CliRunner().invoke(main, ["pack", "open", str(pack), "--no-open"])
+    assert result.exit_code != 0
+    assert "[bold]alice[red].pack" in result.output
+    assert "\\[" not in result.output
