@@ -29,13 +29,27 @@ class LineFormat:
     """The whole-file document as detection parsed it, so that it is not parsed twice."""
     document_bytes: int = 0
     """Its size in bytes (the import's own size limit may be lower than detection's)."""
+    span_records: Callable[[Any, str, int], list[dict[str, Any]]] | None = None
+    """For span-based formats: a record's spans, which an import collects over all its
+    files and gives to ``assemble`` (``reviewer.ingest.assembly``)."""
+    assemble: Callable[[list[dict[str, Any]]], Iterator[Session]] | None = None
+    extend: Callable[[Session, Session], Session] | None = None
+    """A stored session of this format with a later import's session of the same id."""
 
 
 LINE_FORMATS: tuple[LineFormat, ...] = (
     LineFormat(canonical.NAME, canonical.looks_like, canonical.sessions, b'"steps"'),
     LineFormat(openai_chat.NAME, openai_chat.looks_like, openai_chat.sessions, b'"messages"'),
     LineFormat(langfuse.NAME, langfuse.looks_like, langfuse.sessions, b'"observations"'),
-    LineFormat(otlp.NAME, otlp.looks_like, otlp.sessions, b'"resourceSpans"'),
+    LineFormat(
+        otlp.NAME,
+        otlp.looks_like,
+        otlp.sessions,
+        b'"resource',
+        span_records=otlp.records,
+        assemble=otlp.assemble,
+        extend=otlp.extend,
+    ),
     LineFormat(langsmith.NAME, langsmith.looks_like, langsmith.sessions, b'"run_type"'),
     LineFormat(
         inspect_ai.NAME,
