@@ -50,14 +50,17 @@ def _script(messages: list[dict[str, Any]]) -> tuple[str, str | None, dict[str, 
 
 
 def _openai(body: dict[str, Any]) -> dict[str, Any]:
-    kind, text, call = _script(body.get("messages") or [])
+    _, text, call = _script(body.get("messages") or [])
     message: dict[str, Any] = {"role": "assistant", "content": text}
     if call is not None:
         message["tool_calls"] = [
             {
                 "id": call["id"],
                 "type": "function",
-                "function": {"name": "get_weather", "arguments": json.dumps({"city": call["city"]})},
+                "function": {
+                    "name": "get_weather",
+                    "arguments": json.dumps({"city": call["city"]}),
+                },
             }
         ]
     return {
@@ -77,11 +80,16 @@ def _openai(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _anthropic(body: dict[str, Any]) -> dict[str, Any]:
-    kind, text, call = _script(body.get("messages") or [])
+    _, text, call = _script(body.get("messages") or [])
     content: list[dict[str, Any]] = []
     if call is not None:
         content.append(
-            {"type": "tool_use", "id": call["id"], "name": "get_weather", "input": {"city": call["city"]}}
+            {
+                "type": "tool_use",
+                "id": call["id"],
+                "name": "get_weather",
+                "input": {"city": call["city"]},
+            }
         )
     else:
         content.append({"type": "text", "text": text})
