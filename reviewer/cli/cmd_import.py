@@ -48,6 +48,12 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
     help="Processes that parse JSON Lines records [default: one per CPU up to 3, for files of "
     "32 MB and more; 0: parse in this process].",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and report (sessions, steps, tool calls, what was not understood) without "
+    "writing to the workspace.",
+)
 def import_cmd(
     workspace: str,
     paths: tuple[Path, ...],
@@ -56,6 +62,7 @@ def import_cmd(
     as_json: bool,
     max_record_mb: float,
     workers: int | None,
+    dry_run: bool,
 ) -> None:
     """Import sessions from PATHS (plain or .gz) into WORKSPACE.
 
@@ -78,6 +85,7 @@ def import_cmd(
                 max_record_bytes=int(max_record_mb * 1e6),
                 report=report,
                 workers=workers,
+                dry_run=dry_run,
             )
     except KeyboardInterrupt:
         err.print("stopped: the chunks committed so far are kept; run it again to finish")
@@ -90,11 +98,17 @@ def import_cmd(
         for f in summary.files:
             if f.error:
                 err.print(f"[red]error:[/] {f.error}", soft_wrap=True, markup=True)
+            elif dry_run:
+                click.echo(f"{f.path} ({f.format}): {f.rejected} rejected")
             else:
                 click.echo(
                     f"{f.path} ({f.format}): {f.imported} imported, {f.duplicates} "
                     f"duplicate, {f.revised} revised, {f.rejected} rejected"
                 )
+            if not f.error:
+                click.echo(f"  {f.counts_text()}")
+        if dry_run:
+            click.echo("dry run: nothing was written to the workspace")
         click.echo(
             f"total: {summary.imported} imported, {summary.duplicates} duplicate, "
             f"{summary.revised} revised, {summary.rejected} rejected"
