@@ -455,8 +455,14 @@ def message_steps(message: Any, index: int = 0, path: str = "$") -> list[Step]:
         return [Step(role=Role.USER, content=message)]
     if not isinstance(message, dict):
         return [Step(role=Role.USER, content=raw_text(message), metadata={UNRECOGNISED: [path]})]
+    if "role" not in message and isinstance(message.get("message"), dict):
+        # a wrapper: an LLM generation ({"message", "text"}), a choice, an event body
+        return message_steps(message["message"], index, f"{path}.message")
     if message.get("lc") == 1 and message.get("type") == "constructor":
         message = _lc_message(message)
+    elif isinstance(message.get("data"), dict) and "role" not in message:
+        # LangChain's `messages_to_dict`: {"type": "human", "data": {...}}
+        message = {**message["data"], "type": message.get("type") or message["data"].get("type")}
     kind = str(message.get("type") or "")
     if "toolName" in message and "toolCallId" in message and "role" not in message:
         found = _content([message], path)  # a Vercel AI SDK tool call or result on its own
