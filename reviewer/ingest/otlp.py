@@ -226,7 +226,11 @@ def _recorded(span: dict[str, Any]) -> Recorded | None:
 
 
 def _is_llm(a: dict[str, Any]) -> bool:
-    return a.get("gen_ai.operation.name") in _LLM_OPS or a.get("openinference.span.kind") == "LLM"
+    return (
+        a.get("gen_ai.operation.name") in _LLM_OPS
+        or a.get("openinference.span.kind") == "LLM"
+        or str(a.get("operation.name", "")).endswith((".doGenerate", ".doStream"))  # Vercel
+    )
 
 
 def _event(e: dict[str, Any]) -> dict[str, Any]:
@@ -295,11 +299,18 @@ def _flatten(doc: dict[str, Any], file: str = "", line: int = 0) -> list[dict[st
     return spans
 
 
+def _is_genai(event: dict[str, Any]) -> bool:
+    """A log record of the GenAI conventions (other application logs are left out)."""
+    return event["name"].startswith("gen_ai.") or any(
+        k.startswith("gen_ai.") for k in event["attrs"]
+    )
+
+
 def records(doc: Any, file: str, line: int) -> list[dict[str, Any]]:
     """The spans and log records of one document, checked (:class:`RecordError`)."""
-    found = _flatten(doc, file, line)
+    found = [s for s in _flatten(doc, file, line) if not s.get("log") or _is_genai(s["event"])]
     if not found:
-        raise RecordError("no spans or log records in this export")
+        raise RecordError("no spans or GenAI log records in this export")
     for s in found:
         if not s["id"] and not s.get("log"):
             raise RecordError(f"a span of trace {s['trace'] or '?'} has no span id")
@@ -345,9 +356,10 @@ def _session_of(spans: list[dict[str, Any]]) -> str | None:
 
 def _is_tool(span: dict[str, Any]) -> bool:
     a = span["attrs"]
-    return a.get("gen_ai.operation.name") == "execute_tool" or a.get("openinference.span.kind") in (
-        "TOOL",
-        "tool",
+    return (
+        a.get("gen_ai.operation.name") == "execute_tool"
+        or a.get("openinference.span.kind") in ("TOOL", "tool")
+        or a.get("operation.name") == "ai.toolCall"  # Vercel AI SDK
     )
 
 
@@ -366,18 +378,21 @@ def _error(span: dict[str, Any]) -> str | None:
     return text or str(a.get("error.type") or "")
 
 
+_TOOL_ARGS = ("gen_ai.tool.call.arguments", "input.value", "ai.toolCall.args")
+_TOOL_RESULT = ("gen_ai.tool.call.result", "output.value", "ai.toolCall.result")
+
+
 def _tool_run(span: dict[str, Any]) -> ToolRun:
     a = span["attrs"]
-    name = a.get("gen_ai.tool.name") or a.get("tool.name") or span["name"]
+    name = a.get("gen_ai.tool.name") or a.get("tool.name") or a.get("ai.toolCall.name")
+    call_id = a.get("gen_ai.tool.call.id") or a.get("tool_call.id") or a.get("ai.toolCall.id")
     return ToolRun(
         start=span["start"],
         end=span["end"],
-        name=str(name).removeprefix("execute_tool "),
-        call_id=str(a.get("gen_ai.tool.call.id") or a.get("tool_call.id") or "") or None,
-        arguments=a.get(
-            "gen_ai.tool.call.arguments", a.get("tool.parameters", a.get("input.value"))
-        ),
-        result=a.get("gen_ai.tool.call.result", a.get("output.value")),
+        name=str(name or span["name"]).removeprefix("execute_tool "),
+        call_id=str(call_id) if call_id else None,
+        arguments=next((a[k] for k in _TOOL_ARGS if k in a), None),
+        result=next((a[k] for k in _TOOL_RESULT if k in a), None),
         error=_error(span),
     )
 

@@ -196,3 +196,85 @@ def test_spans_without_ids_are_rejected(workspace: Workspace, tmp_path: Path) ->
     f.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps(bad) + b"\n")
     summary = import_paths(workspace, [f])
     assert (summary.imported, summary.rejected) == (1, 1)
+
+
+def test_vercel_ai_sdk_spans(workspace: Workspace, tmp_path: Path) -> None:
+    # ai-sdk.dev/docs/ai-sdk-core/telemetry: ai.generateText.doGenerate and ai.toolCall spans
+    prompt = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+    ]
+    calls = [
+        {
+            "toolCallType": "function",
+            "toolCallId": "v1",
+            "toolName": "weather",
+            "args": '{"city": "Paris"}',
+        }
+    ]
+    spans = [
+        _span(
+            "00000000000000e1",
+            "ai.generateText",
+            {
+                "operation.name": "ai.generateText",
+                "ai.telemetry.metadata.sessionId": "chat-7",
+            },
+            start=1,
+        ),
+        _span(
+            "00000000000000e2",
+            "ai.generateText.doGenerate",
+            {
+                "operation.name": "ai.generateText.doGenerate",
+                "ai.prompt.messages": prompt,
+                "ai.response.toolCalls": calls,
+                "gen_ai.usage.input_tokens": 12,
+                "gen_ai.request.model": "gpt-4o",
+            },
+            parent="00000000000000e1",
+            start=2,
+        ),
+        _span(
+            "00000000000000e3",
+            "ai.toolCall",
+            {
+                "operation.name": "ai.toolCall",
+                "ai.toolCall.name": "weather",
+                "ai.toolCall.id": "v1",
+                "ai.toolCall.args": '{"city": "Paris"}',
+            },
+            parent="00000000000000e1",
+            start=3,
+            status=2,
+        ),
+    ]
+    f = tmp_path / "vercel.jsonl"
+    f.write_bytes(b"".join(orjson.dumps(_export([s])) + b"\n" for s in reversed(spans)))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.id == "chat-7"
+    assert [(st.role, st.content) for st in s.steps][:2] == [
+        (Role.SYSTEM, "Be brief."),
+        (Role.USER, "Weather in Paris?"),
+    ]
+    assert s.steps[2].tool_calls[0].arguments == {"city": "Paris"}
+    assert (s.steps[3].tool_call_id, s.steps[3].is_error) == ("v1", True)
+    assert (s.model, s.metrics.input_tokens) == ("gpt-4o", 12)
+
+
+def test_malformed_span_records_are_rejected_and_the_rest_assembled(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    good = _export([_span("00000000000000f1", "chat", {"gen_ai.operation.name": "chat"})])
+    f = tmp_path / "mixed.jsonl"
+    f.write_bytes(
+        orjson.dumps(good)
+        + b"\n"
+        + b'{"resourceSpans": [{"scopeSpans": [{"spans": ["not a span"]}]}]}\n'
+        + b'{"resourceSpans": [\n'
+        + b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]}\n'
+    )
+    summary = import_paths(workspace, [f])
+    # A span that is not an object, broken JSON, a logs record with no GenAI event.
+    assert (summary.imported, summary.rejected) == (1, 3)
