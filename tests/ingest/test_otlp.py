@@ -278,3 +278,56 @@ def test_malformed_span_records_are_rejected_and_the_rest_assembled(
     summary = import_paths(workspace, [f])
     # A span that is not an object, broken JSON, a logs record with no GenAI event.
     assert (summary.imported, summary.rejected) == (1, 3)
+
+
+def _any(value: object) -> dict[str, object]:
+    """An OTLP AnyValue (log record bodies are structured, not JSON strings)."""
+    if isinstance(value, dict):
+        return {"kvlistValue": {"values": [{"key": k, "value": _any(v)} for k, v in value.items()]}}
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [_any(v) for v in value]}}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    return {"stringValue": str(value)}
+
+
+def test_the_older_per_message_events_in_a_logs_file(workspace: Workspace, tmp_path: Path) -> None:
+    # semantic-conventions v1.30 gen-ai-events.md: one log record per message
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
+    events = [
+        ("gen_ai.system.message", {"content": "Be brief."}),
+        ("gen_ai.user.message", {"content": "Weather in Paris?"}),
+        ("gen_ai.assistant.message", {"tool_calls": [call]}),
+        ("gen_ai.tool.message", {"content": "rainy", "id": "c1"}),
+        (
+            "gen_ai.choice",
+            {"index": 0, "finish_reason": "stop", "message": {"content": "It is rainy."}},
+        ),
+    ]
+    records = [
+        {
+            "eventName": name,
+            "traceId": TRACE,
+            "spanId": "00000000000000d1",
+            "timeUnixNano": str(10**9 + i),
+            "body": _any(body),
+        }
+        for i, (name, body) in enumerate(events)
+    ]
+    doc = {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": records}]}]}
+    f = tmp_path / "logs.jsonl"
+    f.write_bytes(orjson.dumps(doc) + b"\n")
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert [(st.role, st.content, st.tool_call_id) for st in s.steps] == [
+        (Role.SYSTEM, "Be brief.", None),
+        (Role.USER, "Weather in Paris?", None),
+        (Role.ASSISTANT, "", None),
+        (Role.TOOL, "rainy", "c1"),
+        (Role.ASSISTANT, "It is rainy.", None),
+    ]
+    assert s.steps[2].tool_calls[0].arguments == {"city": "Paris"}
