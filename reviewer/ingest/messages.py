@@ -88,11 +88,15 @@ def maybe_json(value: Any) -> Any:
     return value
 
 
+LITERAL_LIMIT = 100_000
+"""Longer text is never read as a Python literal (``ast`` is slow on large input)."""
+
+
 def maybe_literal(value: Any) -> Any:
     """:func:`maybe_json`, and a Python literal's repr (``{'role': 'user', …}``, as some
     tracers write a dict they did not serialise) parsed safely (``ast.literal_eval``)."""
     parsed = maybe_json(value)
-    if isinstance(parsed, str) and parsed[:1] in ("{", "[") and len(parsed) < 1_000_000:
+    if isinstance(parsed, str) and parsed[:1] in ("{", "[") and len(parsed) < LITERAL_LIMIT:
         try:
             literal = ast.literal_eval(parsed)
         except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
@@ -195,6 +199,7 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
         found.unknown(part, path)
         return
     kind = part.get("type") or part.get("part_kind")
+    kind = kind if isinstance(kind, str) else None
     fc = part.get("function_call") or part.get("functionCall")
     fr = part.get("function_response") or part.get("functionResponse")
     if kind in ("tool_use", "server_tool_use", "tool-call", "tool_call") or (
@@ -274,7 +279,9 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
             )
         )
     elif kind in ("reasoning", "thinking", "redacted_thinking") or part.get("thought") is True:
-        text = part.get("content", part.get("thinking", part.get("text")))
+        text = next(
+            (part[k] for k in ("content", "thinking", "text", "reasoning") if k in part), None
+        )
         if isinstance(text, str) and text:
             found.texts.append(f"(reasoning) {text}")
         elif kind == "redacted_thinking" or "signature" in part or "data" in part:
