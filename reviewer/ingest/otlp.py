@@ -37,6 +37,7 @@ _LLM_OPS = {"chat", "generate_content", "text_completion"}
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
 _KIND = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 _OI_MSG = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(.+)$")
+_OPENLLMETRY_MSG = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(.+)$")
 
 
 def looks_like(value: Any) -> bool:
@@ -97,16 +98,18 @@ def _int_enum(value: Any, table: dict[int, str], default: str) -> str:
         return text if text in table.values() else default
 
 
-def _openinference_steps(attrs: dict[str, Any], direction: str) -> list[Step]:
-    """OpenInference flattened lists: `llm.<direction>_messages.N.message.*`."""
+def _flat_steps(attrs: dict[str, Any], pattern: re.Pattern[str], direction: str) -> list[Step]:
+    """Messages flattened into indexed attributes: OpenInference's
+    `llm.<input|output>_messages.N.message.*` and OpenLLMetry's
+    `gen_ai.<prompt|completion>.N.*` (role, content, tool calls, tool call id)."""
     found: dict[int, dict[str, Any]] = defaultdict(dict)
     for key, value in attrs.items():
-        m = _OI_MSG.match(key)
+        m = pattern.match(key)
         if m and m.group(1) == direction:
             found[int(m.group(2))][m.group(3)] = value
     steps = []
     for _, fields in sorted(found.items()):
-        role = ROLES.get(str(fields.get("role")), Role.USER)
+        role = ROLES.get(str(fields.get("role")).lower(), Role.USER)
         texts = [str(fields["content"])] if fields.get("content") else []
         texts += [
             str(v)
@@ -114,14 +117,29 @@ def _openinference_steps(attrs: dict[str, Any], direction: str) -> list[Step]:
             if k.startswith("contents.") and k.endswith("message_content.text")
         ]
         calls = []
-        ids = sorted({int(k.split(".")[1]) for k in fields if k.startswith("tool_calls.")})
+        ids = sorted(
+            {
+                int(digits)
+                for k in fields
+                if k.startswith("tool_calls.") and (digits := k.split(".")[1]).isdigit()
+            }
+        )
         for n in ids:
-            prefix = f"tool_calls.{n}.tool_call."
+            prefix = f"tool_calls.{n}."
+            inner = (
+                prefix + "tool_call."
+                if any(k.startswith(prefix + "tool_call.") for k in fields)
+                else prefix
+            )
             calls.append(
                 ToolCall(
-                    id=str(fields.get(prefix + "id") or f"call_{n}"),
-                    name=str(fields.get(prefix + "function.name") or "tool"),
-                    arguments=maybe_json(fields.get(prefix + "function.arguments")),
+                    id=str(fields.get(inner + "id") or f"call_{n}"),
+                    name=str(
+                        fields.get(inner + "function.name") or fields.get(inner + "name") or "tool"
+                    ),
+                    arguments=maybe_json(
+                        fields.get(inner + "function.arguments", fields.get(inner + "arguments"))
+                    ),
                 )
             )
         if role is Role.TOOL:
@@ -180,8 +198,18 @@ def _message_attrs(attrs: dict[str, Any]) -> tuple[list[Step], list[Step]]:
     inputs += genai_steps(attrs.get("gen_ai.input.messages"), "gen_ai.input.messages")
     outputs = genai_steps(attrs.get("gen_ai.output.messages"), "gen_ai.output.messages")
     if not (inputs or outputs):
-        inputs = _openinference_steps(attrs, "input")
-        outputs = _openinference_steps(attrs, "output")
+        inputs = _flat_steps(attrs, _OI_MSG, "input")
+        outputs = _flat_steps(attrs, _OI_MSG, "output")
+    if not (inputs or outputs):
+        inputs = _flat_steps(attrs, _OPENLLMETRY_MSG, "prompt")
+        outputs = _flat_steps(attrs, _OPENLLMETRY_MSG, "completion")
+    if not (inputs or outputs) and attrs.get("langfuse.observation.type") in _LANGFUSE_MESSAGES:
+        inputs = messages_to_steps(
+            attrs.get("langfuse.observation.input"), "langfuse.observation.input"
+        )
+        outputs = messages_to_steps(
+            attrs.get("langfuse.observation.output"), "langfuse.observation.output"
+        )
     if not (inputs or outputs) and (attrs.get("gen_ai.prompt") or attrs.get("gen_ai.completion")):
         # The deprecated form: messages as JSON strings (GenAI parts or OpenAI-style).
         inputs = genai_steps(attrs.get("gen_ai.prompt"), "gen_ai.prompt")
@@ -206,6 +234,8 @@ def _message_attrs(attrs: dict[str, Any]) -> tuple[list[Step], list[Step]]:
     ]
 
 
+_LANGFUSE_MESSAGES = ("generation", "agent", "chain")
+"""Langfuse SDK spans (`langfuse.observation.*`) whose input and output are messages."""
 _FRAMEWORK_HISTORY = ("pydantic_ai.all_messages", "all_messages_events")
 """Attributes in which a framework records the whole conversation on its agent span."""
 
@@ -360,13 +390,19 @@ def _is_tool(span: dict[str, Any]) -> bool:
         a.get("gen_ai.operation.name") == "execute_tool"
         or a.get("openinference.span.kind") in ("TOOL", "tool")
         or a.get("operation.name") == "ai.toolCall"  # Vercel AI SDK
+        or a.get("traceloop.span.kind") == "tool"  # OpenLLMetry
+        or a.get("langfuse.observation.type") == "tool"  # Langfuse SDK
     )
 
 
 def _error(span: dict[str, Any]) -> str | None:
     """Why a span failed (possibly empty), or None when it did not."""
     a = span["attrs"]
-    failed = span["status"] == "error" or bool(a.get("error.type"))
+    failed = (
+        span["status"] == "error"
+        or bool(a.get("error.type"))
+        or a.get("langfuse.observation.level") == "ERROR"
+    )
     messages = [
         str(e["attrs"].get("exception.message") or e["attrs"].get("exception.type") or "")
         for e in span["events"]
@@ -375,16 +411,36 @@ def _error(span: dict[str, Any]) -> str | None:
     if not (failed or messages):
         return None
     text = span.get("status_message") or next((m for m in messages if m), "")
+    text = text or str(a.get("langfuse.observation.status_message") or "")
     return text or str(a.get("error.type") or "")
 
 
-_TOOL_ARGS = ("gen_ai.tool.call.arguments", "input.value", "ai.toolCall.args")
-_TOOL_RESULT = ("gen_ai.tool.call.result", "output.value", "ai.toolCall.result")
+_TOOL_ARGS = (
+    "gen_ai.tool.call.arguments",
+    "input.value",
+    "ai.toolCall.args",
+    "traceloop.entity.input",
+    "langfuse.observation.input",
+)
+_TOOL_RESULT = (
+    "gen_ai.tool.call.result",
+    "output.value",
+    "ai.toolCall.result",
+    "traceloop.entity.output",
+    "langfuse.observation.output",
+)
 
 
 def _tool_run(span: dict[str, Any]) -> ToolRun:
     a = span["attrs"]
-    name = a.get("gen_ai.tool.name") or a.get("tool.name") or a.get("ai.toolCall.name")
+    name = next(
+        (
+            a[k]
+            for k in ("gen_ai.tool.name", "tool.name", "ai.toolCall.name", "traceloop.entity.name")
+            if a.get(k)
+        ),
+        None,
+    )
     call_id = a.get("gen_ai.tool.call.id") or a.get("tool_call.id") or a.get("ai.toolCall.id")
     return ToolRun(
         start=span["start"],
@@ -448,6 +504,8 @@ def _stored_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 _MESSAGE_PREFIXES = (
+    "langfuse.observation.input",
+    "langfuse.observation.output",
     "gen_ai.input.",
     "gen_ai.output.",
     "gen_ai.system_instructions",

@@ -331,3 +331,62 @@ def test_the_older_per_message_events_in_a_logs_file(workspace: Workspace, tmp_p
         (Role.ASSISTANT, "It is rainy.", None),
     ]
     assert s.steps[2].tool_calls[0].arguments == {"city": "Paris"}
+
+
+def test_openllmetry_and_langfuse_sdk_spans(workspace: Workspace, tmp_path: Path) -> None:
+    # OpenLLMetry (traceloop) indexed prompt/completion attributes and tool spans; the
+    # Langfuse SDK's langfuse.observation.* attributes, its ERROR level a tool error.
+    spans = [
+        _span(
+            "0000000000000011",
+            "openai.chat",
+            {
+                "llm.request.type": "chat",
+                "gen_ai.operation.name": "chat",
+                "langfuse.session.id": "lf-1",
+                "gen_ai.prompt.0.role": "user",
+                "gen_ai.prompt.0.content": "Find flights",
+                "gen_ai.completion.0.role": "assistant",
+                "gen_ai.completion.0.tool_calls.0.id": "f1",
+                "gen_ai.completion.0.tool_calls.0.name": "search",
+                "gen_ai.completion.0.tool_calls.0.arguments": '{"to": "OSL"}',
+            },
+            start=1,
+        ),
+        _span(
+            "0000000000000012",
+            "search.tool",
+            {
+                "traceloop.span.kind": "tool",
+                "traceloop.entity.name": "search",
+                "traceloop.entity.input": '{"to": "OSL"}',
+                "traceloop.entity.output": "2 flights",
+            },
+            start=2,
+        ),
+        _span(
+            "0000000000000013",
+            "book",
+            {
+                "langfuse.observation.type": "tool",
+                "langfuse.observation.input": '{"flight": 1}',
+                "langfuse.observation.level": "ERROR",
+                "langfuse.observation.status_message": "sold out",
+            },
+            start=3,
+        ),
+    ]
+    f = tmp_path / "spans.jsonl"
+    f.write_bytes(b"".join(orjson.dumps(_export([s])) + b"\n" for s in spans))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.id == "lf-1"
+    assert [
+        (st.role, st.content, [c.name for c in st.tool_calls], st.is_error) for st in s.steps
+    ] == [
+        (Role.USER, "Find flights", [], False),
+        (Role.ASSISTANT, "", ["search"], False),
+        (Role.TOOL, "2 flights", [], False),
+        (Role.ASSISTANT, "", ["book"], False),
+        (Role.TOOL, "sold out", [], True),
+    ]
