@@ -526,24 +526,28 @@ def message_steps(message: Any, index: int = 0, path: str = "$") -> list[Step]:
 
 
 def genai_steps(messages: Any, path: str = "$") -> list[Step]:
-    """OpenTelemetry GenAI messages (``{role, parts: [...]}``) or, for
-    ``gen_ai.system_instructions``, a list of parts (one system step)."""
+    """OpenTelemetry GenAI messages (``{role, parts: [...]}``), or any other shape."""
     messages = maybe_json(messages)
-    if isinstance(messages, dict):
+    if isinstance(messages, dict) and "role" in messages:
         messages = [messages]
-    if not isinstance(messages, list):
-        return messages_to_steps(messages, path)
-    if messages and all(isinstance(m, dict) and "type" in m and "role" not in m for m in messages):
-        found = _content(messages, path)  # system instructions: parts without a message
-        if found.texts:
-            return [
-                Step(
-                    role=Role.SYSTEM,
-                    content="\n".join(found.texts),
-                    metadata={UNRECOGNISED: found.raw} if found.raw else {},
-                )
-            ]
     return messages_to_steps(messages, path)
+
+
+def system_instructions(value: Any, path: str = "$") -> list[Step]:
+    """``gen_ai.system_instructions``: a list of parts (or text), one system step."""
+    value = maybe_json(value)
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, list) and all(isinstance(p, dict) and "role" not in p for p in value):
+        found = _content(value, path)
+        return [
+            Step(
+                role=Role.SYSTEM,
+                content="\n".join(found.texts),
+                metadata={UNRECOGNISED: found.raw} if found.raw else {},
+            )
+        ]
+    return [s.model_copy(update={"role": Role.SYSTEM}) for s in messages_to_steps(value, path)]
 
 
 _WRAPPERS = ("messages", "contents", "input", "prompt", "inputs", "args", "kwargs")

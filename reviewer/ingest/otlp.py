@@ -28,6 +28,7 @@ from reviewer.ingest.messages import (
     maybe_json,
     message_steps,
     messages_to_steps,
+    system_instructions,
 )
 from reviewer.ingest.records import RecordError
 from reviewer.ingest.transcript import EARLY, Recorded, ToolRun, merge_steps, transcript
@@ -193,8 +194,9 @@ def _event_steps(events: list[dict[str, Any]]) -> tuple[list[Step], list[Step]]:
 
 def _message_attrs(attrs: dict[str, Any]) -> tuple[list[Step], list[Step]]:
     """Input and output messages recorded as attributes, in any convention."""
-    inputs = genai_steps(attrs.get("gen_ai.system_instructions"), "gen_ai.system_instructions")
-    inputs = [s.model_copy(update={"role": Role.SYSTEM}) for s in inputs]
+    inputs = system_instructions(
+        attrs.get("gen_ai.system_instructions"), "gen_ai.system_instructions"
+    )
     inputs += genai_steps(attrs.get("gen_ai.input.messages"), "gen_ai.input.messages")
     outputs = genai_steps(attrs.get("gen_ai.output.messages"), "gen_ai.output.messages")
     if not (inputs or outputs):
@@ -481,9 +483,13 @@ def _join_logs(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "file": rec["file"],
                 "line": rec["line"],
             }
-        elif target["events"] and any(e is rec["event"] for e in target["events"]):
-            continue
+        elif any(e is rec["event"] for e in target["events"]):
+            continue  # joined already (the items are assembled again)
         target["events"] = [*target["events"], rec["event"]]
+        at = rec["event"]["time"]
+        if key in orphans and at is not None:  # a span made of log records: their range
+            target["start"] = min(target["start"] or at, at)
+            target["end"] = max(target["end"] or at, at)
     return [*spans.values(), *orphans.values()]
 
 
@@ -629,7 +635,10 @@ def _metrics(spans: list[Span]) -> Metrics:
 def extend(stored: Session, new: Session) -> Session:
     """A stored session with the spans of a later import added (a trace's spans that
     arrived later, or a later trace of its conversation). The same spans again give the
-    stored session unchanged."""
+    stored session unchanged. When the new import holds every stored span, it is the
+    whole session on its own (read afresh, by this version of the importer)."""
+    if {s.id for s in stored.spans} <= {s.id for s in new.spans}:
+        return new
     spans = {s.id: s for s in stored.spans}
     spans.update({s.id: s for s in new.spans})
     merged = sorted(spans.values(), key=lambda s: (s.start or EARLY, s.id))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.domain.session import Role, Session
+from reviewer.domain.session import Role, Session, Step
 from reviewer.services import browse
-from reviewer.services.importing import import_paths
+from reviewer.services.importing import import_paths, store_sessions
 from reviewer.store.workspace import Workspace
 from tests.helpers.fake_llm import FINAL, SECOND, fake_llm_server
 from tests.helpers.recorders import CONVERSATION, QUESTION, SYSTEM, THANKS
@@ -183,3 +183,21 @@ def test_a_dry_run_reports_without_writing(recorded: dict[str, Path], workspace:
     assert summary.dry_run and summary.imported == 0
     assert (summary.files[0].sessions, summary.files[0].tool_errors) == (1, 1)
     assert browse.session_ids(workspace) == []
+
+
+def test_importing_every_span_again_reads_the_session_afresh(
+    recorded: dict[str, Path], workspace: Workspace
+) -> None:
+    # A session stored by an earlier version of the importer (its steps a raw dump) is
+    # read afresh, not merged, when an import holds all of its spans again.
+    files = sorted(recorded["openai_v2"].glob("*.jsonl"))
+    import_paths(workspace, files)
+    good = _only(workspace)
+    old = good.model_copy(
+        update={"steps": [Step(role=Role.USER, content='[text] {"type": "text"}')]}
+    )
+    store_sessions(workspace, [old])
+    summary = import_paths(workspace, files)
+    assert (summary.imported, summary.revised) == (0, 1)
+    latest = browse.get_session(workspace, max(browse.session_ids(workspace)))
+    assert _shape(latest) == EXPECTED

@@ -6,7 +6,12 @@ import json
 from pathlib import Path
 
 from reviewer.domain.session import UNRECOGNISED, Role, Step
-from reviewer.ingest.messages import genai_steps, message_steps, messages_to_steps
+from reviewer.ingest.messages import (
+    genai_steps,
+    message_steps,
+    messages_to_steps,
+    system_instructions,
+)
 from reviewer.services import browse
 from reviewer.services.importing import import_paths
 from reviewer.store.workspace import Workspace
@@ -131,7 +136,7 @@ def test_opentelemetry_genai_parts() -> None:
     ]
     assert (steps[3].tool_call_id, steps[3].content) == ("c1", "a cat")
     assert all(UNRECOGNISED not in s.metadata for s in steps)
-    [system] = genai_steps([{"type": "text", "content": "Be brief."}])
+    [system] = system_instructions([{"type": "text", "content": "Be brief."}])
     assert (system.role, system.content) == (Role.SYSTEM, "Be brief.")
 
 
