@@ -9,7 +9,7 @@ the run, not with the number of other records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,9 @@ from reviewer.domain.session import Session
 from reviewer.ingest.detect import LineFormat
 from reviewer.ingest.pipeline import _SHAPE_ERRORS, Reject, _reason
 from reviewer.ingest.records import RecordError, Rejected, iter_raw_lines, parse_json, read_document
+
+EVERY = 1000
+"""Records between two progress reports while span records are collected."""
 
 
 class SpanAssembly:
@@ -29,13 +32,24 @@ class SpanAssembly:
     def __bool__(self) -> bool:
         return bool(self._items)
 
-    def read(self, path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[Reject]:
-        """Collect the records of one file; yield what was rejected."""
+    def read(
+        self,
+        path: Path,
+        fmt: LineFormat,
+        max_record_bytes: int,
+        where: list[int] | None = None,
+        every: Callable[[], None] | None = None,
+    ) -> Iterator[Reject]:
+        """Collect the records of one file; yield what was rejected. ``where[0]`` follows
+        how far into the file the records read reach, and ``every`` is called after each
+        :data:`EVERY` records (for progress and Cancel)."""
         assert fmt.span_records is not None
         name = str(path)
         items = self._items.setdefault(fmt.name, {})
         self._formats[fmt.name] = fmt
-        for line, value in self._values(path, fmt, max_record_bytes):
+        for n, (line, value) in enumerate(self._values(path, fmt, max_record_bytes, where), 1):
+            if every is not None and n % EVERY == 0:
+                every()
             if isinstance(value, Reject):
                 yield value
                 continue
@@ -53,7 +67,9 @@ class SpanAssembly:
                 items[_identity(item)] = item
 
     @staticmethod
-    def _values(path: Path, fmt: LineFormat, max_record_bytes: int) -> Iterator[tuple[int, Any]]:
+    def _values(
+        path: Path, fmt: LineFormat, max_record_bytes: int, where: list[int] | None
+    ) -> Iterator[tuple[int, Any]]:
         name = str(path)
         if fmt.whole_file:
             try:
@@ -64,7 +80,7 @@ class SpanAssembly:
             except RecordError as exc:
                 yield 1, Reject(name, 1, str(exc))
             return
-        for item in iter_raw_lines(path, max_record_bytes):
+        for item in iter_raw_lines(path, max_record_bytes, where):
             if isinstance(item, Rejected):
                 yield item.line, Reject(name, item.line, item.reason)
                 continue

@@ -3,7 +3,7 @@ committed chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from reviewer.domain.session import Session
+from reviewer.ingest.assembly import EVERY as SPAN_EVERY
 from reviewer.ingest.assembly import SpanAssembly
 from reviewer.ingest.detect import LineFormat, UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
@@ -216,7 +217,9 @@ def import_paths(
                 items: Iterator[PreparedSession | Reject]
                 read = reading.start(path)
                 if line_format.span_records is not None:
-                    items = spans.read(path, line_format, max_record_bytes)
+                    items = spans.read(
+                        path, line_format, max_record_bytes, read, reading.span_records(path)
+                    )
                 elif line_format.whole_file or line_format.archive is not None:
                     items = _prepared(parse_file(path, line_format, max_record_bytes))
                 elif pool.wanted(path, line_format, explicit=workers is not None):
@@ -283,6 +286,15 @@ class _Reading:
         if (at_end or self.read[0]) and done and self.total_bytes:
             total = max(self.records, round(self.records * self.total_bytes / done))
         self.progress.update(self.records, total, f"importing {path.name}")
+
+    def span_records(self, path: Path) -> Callable[[], None]:
+        """What collecting span records calls every ``EVERY`` records of ``path``."""
+
+        def tick() -> None:
+            self.records += SPAN_EVERY
+            self.report(path)
+
+        return tick
 
     def file_done(self, path: Path) -> None:
         self.finished_bytes += self.sizes.get(path, 0)

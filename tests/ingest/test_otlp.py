@@ -11,6 +11,7 @@ import orjson
 from reviewer.domain.session import Role
 from reviewer.services import browse
 from reviewer.services.importing import import_paths
+from reviewer.services.progress import Progress
 from reviewer.store.workspace import Workspace
 
 TRACE = "5b8efff798038103d269b633813fc60c"
@@ -390,3 +391,28 @@ def test_openllmetry_and_langfuse_sdk_spans(workspace: Workspace, tmp_path: Path
         (Role.ASSISTANT, "", ["book"], False),
         (Role.TOOL, "sold out", [], True),
     ]
+
+
+def test_collecting_spans_reports_progress_and_can_be_cancelled(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    f = tmp_path / "many.jsonl"
+    lines = [
+        orjson.dumps(
+            _export(
+                [_span(f"{i:016x}", "chat", {"gen_ai.operation.name": "chat"}, trace=f"{i:032x}")]
+            )
+        )
+        for i in range(1, 2501)
+    ]
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    seen: list[int] = []
+
+    def stop_early(done: int, total: int | None, message: str) -> None:
+        seen.append(done)
+        progress.cancel()
+
+    progress = Progress(stop_early)
+    summary = import_paths(workspace, [f], progress=progress)
+    assert summary.cancelled and seen == [1000]
+    assert browse.session_ids(workspace) == []
