@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.domain.session import Session
-from reviewer.ingest import canonical, inspect_ai, langfuse, langsmith, openai_chat, otlp
+from reviewer.ingest import (
+    canonical,
+    inspect_ai,
+    langfuse,
+    langsmith,
+    openai_agents,
+    openai_chat,
+    otlp,
+)
 from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document_sized
 
 
@@ -51,6 +59,15 @@ LINE_FORMATS: tuple[LineFormat, ...] = (
         extend=otlp.extend,
     ),
     LineFormat(langsmith.NAME, langsmith.looks_like, langsmith.sessions, b'"run_type"'),
+    LineFormat(
+        openai_agents.NAME,
+        openai_agents.looks_like,
+        openai_agents.sessions,
+        b'"span_data"',
+        span_records=openai_agents.records,
+        assemble=otlp.assemble,
+        extend=otlp.extend,
+    ),
     LineFormat(
         inspect_ai.NAME,
         inspect_ai.looks_like,

@@ -274,6 +274,41 @@ def _event(e: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def span_record(
+    *,
+    trace: str,
+    span_id: str,
+    name: str,
+    attrs: dict[str, Any],
+    file: str,
+    line: int,
+    fmt: str = NAME,
+    parent: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    status: str = "unset",
+    status_message: str = "",
+) -> dict[str, Any]:
+    """A span in the form :func:`assemble` reads, for other span-based formats."""
+    return {
+        "trace": trace,
+        "id": span_id,
+        "parent": parent,
+        "name": name,
+        "kind": "internal",
+        "start": start,
+        "end": end,
+        "status": status,
+        "status_message": status_message,
+        "attrs": attrs,
+        "events": [],
+        "resource": {},
+        "file": file,
+        "line": line,
+        "format": fmt,
+    }
+
+
 def _flatten(doc: dict[str, Any], file: str = "", line: int = 0) -> list[dict[str, Any]]:
     """The spans of a ``TracesData`` document and the log records of a ``LogsData`` one,
     as plain dicts (log records with ``"log": True``)."""
@@ -584,7 +619,7 @@ def _session(key: str, members: list[dict[str, Any]]) -> Session:
     return Session(
         id=key,
         source=Source(
-            format=NAME,
+            format=root.get("format", NAME),
             file=root["file"] or None,
             position=f"line {root['line']}, span {root['id']}",
             ids=source_ids,
@@ -595,7 +630,7 @@ def _session(key: str, members: list[dict[str, Any]]) -> Session:
             or root["resource"].get("service.name"),
             version=agent.get("gen_ai.agent.version"),
         ),
-        started_at=members[0]["start"],
+        started_at=min((s["start"] for s in members if s["start"]), default=None),
         ended_at=max((s["end"] for s in members if s["end"]), default=None),
         steps=steps,
         spans=spans,

@@ -181,7 +181,75 @@ def pydantic_ai(out: Path, base_url: str) -> None:
         history = result.all_messages()
 
 
-RECORDERS = {"openai_v2": openai_v2, "openinference": openinference, "pydantic_ai": pydantic_ai}
+def openai_agents(out: Path, base_url: str) -> None:
+    """The OpenAI Agents SDK with a tracing processor that writes each finished span and
+    trace as its ``export()`` gives it (``agents.jsonl``), one per line; the turns share
+    the trace ``group_id``."""
+    from agents import (
+        Agent,
+        OpenAIChatCompletionsModel,
+        Runner,
+        function_tool,
+        set_trace_processors,
+        trace,
+    )
+    from agents.tracing import TracingProcessor
+    from openai import AsyncOpenAI
+
+    path = out / "agents.jsonl"
+
+    class JsonLines(TracingProcessor):
+        def _write(self, item: Any) -> None:
+            exported = item.export()
+            if exported:
+                with path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(exported) + "\n")
+
+        def on_trace_start(self, trace: Any) -> None:
+            return None
+
+        def on_trace_end(self, trace: Any) -> None:
+            self._write(trace)
+
+        def on_span_start(self, span: Any) -> None:
+            return None
+
+        def on_span_end(self, span: Any) -> None:
+            self._write(span)
+
+        def shutdown(self) -> None:
+            return None
+
+        def force_flush(self) -> None:
+            return None
+
+    set_trace_processors([JsonLines()])
+    client = AsyncOpenAI(base_url=base_url + "/v1", api_key="test-key")
+
+    @function_tool(name_override="get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return get_weather(city)
+
+    agent = Agent(
+        name="weather-bot",
+        instructions=SYSTEM,
+        tools=[weather],
+        model=OpenAIChatCompletionsModel(model="gpt-fake", openai_client=client),
+    )
+    history: list[Any] = []
+    for question in (QUESTION, THANKS):
+        with trace("weather", group_id=CONVERSATION):
+            result = Runner.run_sync(agent, [*history, {"role": "user", "content": question}])
+        history = result.to_input_list()
+
+
+RECORDERS = {
+    "openai_v2": openai_v2,
+    "openinference": openinference,
+    "pydantic_ai": pydantic_ai,
+    "openai_agents": openai_agents,
+}
 
 
 if __name__ == "__main__":
