@@ -76,13 +76,6 @@ def _same(kept: Step, other: Step) -> Step:
     return kept
 
 
-def _stamped(steps: Iterable[Step], at: datetime | None) -> list[Step]:
-    return [
-        s if s.timestamp is not None or at is None else s.model_copy(update={"timestamp": at})
-        for s in steps
-    ]
-
-
 def merge_steps(recordings: Iterable[Sequence[Step]]) -> list[Step]:
     """The steps of several recordings of one conversation, each message once (see the
     module's docstring)."""
@@ -199,5 +192,19 @@ def transcript(recorded: Iterable[Recorded], runs: Sequence[ToolRun] = ()) -> li
         recorded,
         key=lambda r: (r.end is None, r.end or r.start or EARLY, r.start or EARLY),
     )
-    steps = merge_steps(_stamped(r.input, r.start) + _stamped(r.output, r.end) for r in ordered)
-    return apply_tool_runs(steps, runs)
+    # Each step is stamped with when it was first recorded (its span's start for input,
+    # end for output), once merged: only the steps kept are copied.
+    when: dict[Key, datetime] = {}
+    for r in ordered:
+        for steps, at in ((r.input, r.start), (r.output, r.end)):
+            if at is not None:
+                for step in steps:
+                    when.setdefault(step_key(step), at)
+    merged = merge_steps([*r.input, *r.output] for r in ordered)
+    stamped = [
+        s.model_copy(update={"timestamp": at})
+        if s.timestamp is None and (at := when.get(step_key(s))) is not None
+        else s
+        for s in merged
+    ]
+    return apply_tool_runs(stamped, runs)
