@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 
 from reviewer.domain.session import Role
 from reviewer.services import browse
@@ -416,3 +417,55 @@ def test_collecting_spans_reports_progress_and_can_be_cancelled(
     summary = import_paths(workspace, [f], progress=progress)
     assert summary.cancelled and seen == [1000]
     assert browse.session_ids(workspace) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "attrs", "events"),
+    [
+        (2, {}, []),
+        (0, {"error.type": "TimeoutError"}, []),
+        (0, {}, [{"name": "exception", "attributes": _kv({"exception.message": "boom"})}]),
+    ],
+    ids=["error status", "error.type", "exception event"],
+)
+def test_each_sign_of_a_failed_tool_span_flags_a_tool_error(
+    workspace: Workspace,
+    tmp_path: Path,
+    status: int,
+    attrs: dict[str, object],
+    events: list[dict[str, object]],
+) -> None:
+    chat = _span(
+        "0000000000000021",
+        "chat",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": GENAI_INPUT,
+            "gen_ai.output.messages": GENAI_OUTPUT,
+        },
+        start=5,
+    )
+    tool = _span(
+        "0000000000000022",
+        "execute_tool get_weather",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": "1234",
+            **attrs,
+        },
+        start=2,
+        status=status,
+    )
+    tool["events"] = events
+    f = tmp_path / "spans.jsonl"
+    f.write_bytes(b"".join(orjson.dumps(_export([s])) + b"\n" for s in (tool, chat)))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert [(st.role, st.is_error) for st in s.steps] == [
+        (Role.USER, False),
+        (Role.ASSISTANT, False),
+        (Role.TOOL, True),
+        (Role.ASSISTANT, False),
+    ]
+    assert s.has_tool_error
