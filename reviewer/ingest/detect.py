@@ -53,7 +53,7 @@ LINE_FORMATS: tuple[LineFormat, ...] = (
         otlp.NAME,
         otlp.looks_like,
         otlp.sessions,
-        b'"resource',
+        b'"resourceSpans"',
         span_records=otlp.records,
         assemble=otlp.assemble,
         extend=otlp.extend,
