@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span, Step
-from reviewer.ingest.messages import as_text, maybe_json, messages_to_steps
+from reviewer.ingest.messages import as_text, maybe_json, maybe_literal, messages_to_steps
 from reviewer.ingest.records import RecordError
 from reviewer.ingest.transcript import Recorded, ToolRun, apply_tool_runs, transcript
 from reviewer.ingest.values import parse_time
@@ -126,7 +126,12 @@ def _conversation(
         for i, o in enumerate(observations)
         if o.get("type") == "GENERATION" and _clean(o.get("input")) is not None
     ]
-    recorded = [_recorded(o, f"$.observations[{i}]") for i, o in generations]
+    structured = [
+        (i, o) for i, o in generations if isinstance(maybe_literal(o.get("input")), dict | list)
+    ]
+    # A generation whose input is one flat text ("user: …\nassistant: …") renders the
+    # conversation others of the trace record as messages: those are read instead.
+    recorded = [_recorded(o, f"$.observations[{i}]") for i, o in structured or generations]
     if not any(r.input or r.output for r in recorded):
         recorded = [
             _recorded(o, f"$.observations[{i}]")

@@ -28,6 +28,7 @@ step says where (``metadata["unrecognised"]``: JSON paths), so an import can cou
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,39 @@ def maybe_literal(value: Any) -> Any:
         if isinstance(literal, dict | list) and not too_deep(literal):
             return literal
     return parsed
+
+
+_REPR_FIELD = re.compile(r"(?:^|\s)([a-z_][a-z0-9_]*)=")
+
+
+def fields_repr(text: str) -> dict[str, Any] | None:
+    """The fields of a message logged as a pydantic model's ``str()``
+    (``role='user' content='Hi' name=None tool_calls=[...] ...``, as Agno records them), or
+    None when ``text`` is not one. Each value is read as a Python literal (safely, with
+    ``ast.literal_eval``); one that is not a literal is kept as text."""
+    if not text.startswith("role=") or len(text) > LITERAL_LIMIT:
+        return None
+    starts = [(m.start(1), m.end()) for m in _REPR_FIELD.finditer(text)]
+    fields: dict[str, Any] = {}
+    i = 0
+    while i < len(starts):
+        key = text[starts[i][0] : starts[i][1] - 1]
+        begin = starts[i][1]
+        # The value runs to the first later field start at which it reads as a literal.
+        for j in range(i + 1, len(starts) + 1):
+            end = starts[j][0] if j < len(starts) else len(text)
+            raw = text[begin:end].strip()
+            try:
+                fields[key] = ast.literal_eval(raw)
+            except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+                continue
+            i = j
+            break
+        else:
+            end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+            fields[key] = text[begin:end].strip()
+            i += 1
+    return fields if isinstance(fields.get("role"), str) else None
 
 
 def as_text(value: Any) -> str:
@@ -341,12 +375,28 @@ def _lc_message(message: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def _calls_as_text(content: Any) -> bool:
+    """Whether ``content`` is JSON text of a list of Chat Completions tool calls."""
+    if not isinstance(content, str) or not content.startswith("[{"):
+        return False
+    value = maybe_json(content)
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(c, dict) and isinstance(c.get("function"), dict) and "name" in c["function"]
+            for c in value
+        )
+    )
+
+
 def _tool_step(message: dict[str, Any], found: _Found, path: str) -> Step:
     status = message.get("status")
     error = (
         bool(message.get("error"))
         or status == "error"
         or bool(message.get("is_error"))
+        or bool(message.get("tool_call_error"))
         or any(r[2] for r in found.results)
     )
     text = "\n".join(found.texts) or "\n".join(r[1] for r in found.results)
@@ -459,7 +509,10 @@ def message_steps(message: Any, index: int = 0, path: str = "$") -> list[Step]:
     """Steps from one recorded message or item (usually one; tool results may add more)."""
     message = maybe_literal(message)
     if isinstance(message, str):
-        return [Step(role=Role.USER, content=message)]
+        fields = fields_repr(message)
+        if fields is None:
+            return [Step(role=Role.USER, content=message)]
+        message = fields
     if not isinstance(message, dict):
         return [Step(role=Role.USER, content=raw_text(message), metadata={UNRECOGNISED: [path]})]
     if "role" not in message and isinstance(message.get("message"), dict):
@@ -489,8 +542,12 @@ def message_steps(message: Any, index: int = 0, path: str = "$") -> list[Step]:
     if role is None:
         role = Role.ASSISTANT if kind == "message" else Role.USER
     content_key = next((k for k in ("content", "parts") if k in message), "content")
-    found = _content(message.get(content_key), f"{path}.{content_key}")
     raw_calls = message.get("tool_calls")
+    content = message.get(content_key)
+    if not raw_calls and _calls_as_text(content):
+        # Tool calls written into the content as JSON text (as Koog records them).
+        raw_calls, content, role = maybe_json(content), None, Role.ASSISTANT
+    found = _content(content, f"{path}.{content_key}")
     if not raw_calls and isinstance(message.get("additional_kwargs"), dict):
         raw_calls = message["additional_kwargs"].get("tool_calls")
     for i, raw in enumerate(raw_calls or []):
@@ -593,5 +650,25 @@ def messages_to_steps(value: Any, path: str = "$") -> list[Step]:
                 steps += messages_to_steps(item, f"{path}[{i}]")
             else:
                 steps += message_steps(item, i, f"{path}[{i}]")
-        return steps
+        return answer_calls(steps)
     return [Step(role=Role.USER, content=as_text(value))]
+
+
+def answer_calls(steps: list[Step]) -> list[Step]:
+    """Tool results recorded without the id of their call answer the calls still open,
+    in order (some frameworks drop the id from the result)."""
+    if all(s.tool_call_id or s.role is not Role.TOOL for s in steps):
+        return steps
+    open_calls: list[str] = []
+    out = []
+    for step in steps:
+        if step.tool_calls:
+            open_calls += [c.id for c in step.tool_calls]
+        elif step.role is Role.TOOL:
+            if step.tool_call_id:
+                if step.tool_call_id in open_calls:
+                    open_calls.remove(step.tool_call_id)
+            elif open_calls:
+                step = step.model_copy(update={"tool_call_id": open_calls.pop(0)})
+        out.append(step)
+    return out

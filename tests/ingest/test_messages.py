@@ -344,3 +344,28 @@ def test_an_unknown_part_is_kept_as_pretty_json_with_a_note_and_counted(
     [step] = browse.get_session(workspace, sid).steps
     assert step.content == 'hi\n(shape not recognised)\n{\n  "type": "hologram",\n  "frames": 3\n}'
     assert "unrecognised" in summary.files[0].counts_text()
+
+
+def test_messages_logged_as_model_reprs_and_calls_written_as_text() -> None:
+    # Agno logs each message as its pydantic model's str(); Koog writes an assistant's
+    # tool calls into the content as JSON text and drops the call id from the result.
+    agno = [
+        "role='user' content='Trending now?' name=None tool_call_id=None tool_calls=None "
+        "metrics=MessageMetrics(input_tokens=0, time=None) created_at=1749650492",
+        "role='assistant' content=None tool_calls=[{'id': 'c9', 'type': 'function', "
+        "'function': {'name': 'search', 'arguments': '{\"q\": \"x=1 y=2\"}'}}]",
+        "role='tool' content='no results' tool_call_id='c9' tool_name='search' "
+        "tool_call_error=True",
+    ]
+    assert _brief(messages_to_steps(agno)) == [
+        ("user", "Trending now?", [], None, False),
+        ("assistant", "", ["search"], None, False),
+        ("tool", "no results", [], "c9", True),
+    ]
+    assert messages_to_steps(agno)[1].tool_calls[0].arguments == {"q": "x=1 y=2"}
+    calls = '[{"function":{"name":"Hello","arguments":"{}"},"id":"k1","type":"function"}]'
+    koog = [{"role": "tool", "content": calls}, {"role": "tool", "content": "Hi Bob!"}]
+    assert _brief(messages_to_steps(koog)) == [
+        ("assistant", "", ["Hello"], None, False),
+        ("tool", "Hi Bob!", [], "k1", False),
+    ]
