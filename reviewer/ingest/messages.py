@@ -153,6 +153,10 @@ def raw_text(value: Any) -> str:
     return f"({NOT_RECOGNISED})\n{as_text(value)}"
 
 
+def _name(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _call(call_id: Any, name: Any, args: Any, index: int) -> ToolCall:
     return ToolCall(
         id=str(call_id or f"call_{index}"), name=str(name or "tool"), arguments=maybe_json(args)
@@ -236,8 +240,10 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
     kind = kind if isinstance(kind, str) else None
     fc = part.get("function_call") or part.get("functionCall")
     fr = part.get("function_response") or part.get("functionResponse")
-    if kind in ("tool_use", "server_tool_use", "tool-call", "tool_call") or (
-        kind is None and "toolName" in part and "toolCallId" in part
+    if (
+        kind in ("tool_use", "tool-call", "tool_call")
+        or (kind or "").endswith("_tool_use")  # Anthropic server_tool_use, mcp_tool_use
+        or (kind is None and "toolName" in part and "toolCallId" in part)
     ):
         found.calls.append(
             _call(
@@ -251,7 +257,10 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
         payload = part.get("server_tool_call")
         name = payload.get("type") if isinstance(payload, dict) else None
         found.calls.append(_call(part.get("id"), part.get("name") or name, payload, index))
-    elif kind in ("tool_result", "tool_call_response", "server_tool_call_response", "tool-return"):
+    elif (
+        kind in ("tool_result", "tool_call_response", "server_tool_call_response", "tool-return")
+        or (kind or "").endswith("_tool_result")  # Anthropic web_search_tool_result …
+    ):
         body = next(
             (
                 part[k]
@@ -265,7 +274,7 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
                 str(part.get("tool_use_id") or part.get("id") or part.get("tool_call_id") or ""),
                 _result_text(body),
                 bool(part.get("is_error")),
-                part.get("tool_name") or part.get("name"),
+                _name(part.get("tool_name") or part.get("name")),
             )
         )
     elif kind == "tool-result":  # Vercel AI SDK
@@ -274,7 +283,12 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
             isinstance(output, dict) and str(output.get("type", "")).startswith("error")
         )
         found.results.append(
-            (str(part.get("toolCallId") or ""), _result_text(output), error, part.get("toolName"))
+            (
+                str(part.get("toolCallId") or ""),
+                _result_text(output),
+                error,
+                _name(part.get("toolName")),
+            )
         )
     elif kind == "retry-prompt":  # pydantic-ai: a tool's arguments or run were refused
         if part.get("tool_name"):
@@ -283,7 +297,7 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
                     str(part.get("tool_call_id") or ""),
                     _result_text(part.get("content")),
                     True,
-                    part.get("tool_name"),
+                    _name(part.get("tool_name")),
                 )
             )
         else:
@@ -309,7 +323,7 @@ def _part(part: Any, path: str, index: int, found: _Found) -> None:
                 str(fr.get("id") or fr.get("name") or ""),
                 _result_text(fr.get("response")),
                 False,
-                fr.get("name"),
+                _name(fr.get("name")),
             )
         )
     elif kind in ("reasoning", "thinking", "redacted_thinking") or part.get("thought") is True:
@@ -561,24 +575,28 @@ def message_steps(message: Any, index: int = 0, path: str = "$") -> list[Step]:
             )
     if role is Role.TOOL:
         return [_tool_step(message, found, path)]
-    # Tool results first (they answer earlier calls), then what the message says or calls.
-    steps = [
+    # Tool results first (they answer earlier calls), then what the message says or calls,
+    # then the results of calls made in this very message (server-side tools).
+    own = {c.id for c in found.calls}
+    results = [
         Step(role=Role.TOOL, tool_call_id=cid, content=out, is_error=err, name=name)
         for cid, out, err, name in found.results
     ]
     if found.results and not (found.texts or found.calls):
-        return steps
+        return results
     if role is not Role.ASSISTANT and found.calls:
         role = Role.ASSISTANT  # only assistant steps carry tool calls
+    said = Step(
+        role=role,
+        content="\n".join(found.texts),
+        tool_calls=found.calls,
+        name=message.get("name") if isinstance(message.get("name"), str) else None,
+        metadata={UNRECOGNISED: found.raw} if found.raw else {},
+    )
     return [
-        *steps,
-        Step(
-            role=role,
-            content="\n".join(found.texts),
-            tool_calls=found.calls,
-            name=message.get("name") if isinstance(message.get("name"), str) else None,
-            metadata={UNRECOGNISED: found.raw} if found.raw else {},
-        ),
+        *(r for r in results if r.tool_call_id not in own),
+        said,
+        *(r for r in results if r.tool_call_id in own),
     ]
 
 

@@ -124,13 +124,14 @@ def test_opentelemetry_genai_parts() -> None:
         {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "result": "a cat"}]},
     ]
     steps = genai_steps(messages)
-    assert [s.role for s in steps] == [Role.USER, Role.TOOL, Role.ASSISTANT, Role.TOOL]
+    # The server tool's result follows the message that made the call.
+    assert [s.role for s in steps] == [Role.USER, Role.ASSISTANT, Role.TOOL, Role.TOOL]
     user = steps[0].content
     assert user.startswith("What is on this picture?\n[image image/png, not loaded]")
     assert "iVBOR" not in user and "https://example.com/cat.png" in user and "file-123" in user
-    assert steps[1].tool_call_id == "ws_1" and "tabby" in steps[1].content
-    assert steps[2].content == "(reasoning) Look it up first."
-    assert [(c.name, c.arguments) for c in steps[2].tool_calls] == [
+    assert steps[2].tool_call_id == "ws_1" and "tabby" in steps[2].content
+    assert steps[1].content == "(reasoning) Look it up first."
+    assert [(c.name, c.arguments) for c in steps[1].tool_calls] == [
         ("web_search", {"type": "web_search", "query": "cat breeds"}),
         ("lookup", {"q": "tabby"}),
     ]
@@ -369,3 +370,39 @@ def test_messages_logged_as_model_reprs_and_calls_written_as_text() -> None:
         ("assistant", "", ["Hello"], None, False),
         ("tool", "Hi Bob!", [], "k1", False),
     ]
+
+
+def test_anthropic_server_tools_and_thinking() -> None:
+    # docs.anthropic.com: server_tool_use / web_search_tool_result blocks, thinking blocks
+    message = {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "Search first.", "signature": "abc"},
+            {
+                "type": "server_tool_use",
+                "id": "srv_1",
+                "name": "web_search",
+                "input": {"query": "weather"},
+            },
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": "srv_1",
+                "content": [
+                    {"type": "web_search_result", "url": "https://w.example", "title": "W"}
+                ],
+            },
+            {"type": "text", "text": "It is sunny."},
+        ],
+    }
+    steps = message_steps(message)
+    assert _brief(steps)[0] == (
+        "assistant",
+        "(reasoning) Search first.\nIt is sunny.",
+        ["web_search"],
+        None,
+        False,
+    )
+    # The server tool's result follows the call made in the same message.
+    assert (steps[1].role, steps[1].tool_call_id) == (Role.TOOL, "srv_1")
+    assert "https://w.example" in steps[1].content
+    assert all(UNRECOGNISED not in s.metadata for s in steps)
