@@ -53,6 +53,12 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
     help="Processes that parse JSON Lines records [default: one per CPU up to 3, for files of "
     "32 MB and more; 0: parse in this process].",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and report (sessions, steps, tool calls, what was not understood) without "
+    "writing to the workspace.",
+)
 def import_cmd(
     workspace: str,
     paths: tuple[Path, ...],
@@ -61,6 +67,7 @@ def import_cmd(
     as_json: bool,
     max_record_mb: float,
     workers: int | None,
+    dry_run: bool,
 ) -> None:
     """Import sessions from PATHS (plain or .gz; `-` reads standard input) into WORKSPACE.
 
@@ -71,7 +78,7 @@ def import_cmd(
     Exit status: 0 everything imported, 3 some records rejected, 2 nothing could be read.
     """
     with _stdin_spooled(paths) as (files, spooled):
-        _import(workspace, files, fmt, report, as_json, max_record_mb, workers, spooled)
+        _import(workspace, files, fmt, report, as_json, max_record_mb, workers, spooled, dry_run)
 
 
 @contextmanager
@@ -102,6 +109,7 @@ def _import(
     max_record_mb: float,
     workers: int | None,
     spooled: str | None,
+    dry_run: bool,
 ) -> None:
     from reviewer.services.importing import import_paths
 
@@ -119,6 +127,7 @@ def _import(
                 max_record_bytes=int(max_record_mb * 1e6),
                 report=report,
                 workers=workers,
+                dry_run=dry_run,
             )
     except KeyboardInterrupt:
         err.print("stopped: the chunks committed so far are kept; run it again to finish")
@@ -130,12 +139,18 @@ def _import(
     else:
         for f in summary.files:
             if f.error:
-                err.print(f"[red]error:[/] {named(f.error)}", soft_wrap=True, markup=True)
+                err.print("[red]error:[/] ", Text(named(f.error)), sep="", soft_wrap=True)
+            elif dry_run:
+                click.echo(f"{named(f.path)} ({f.format}): {f.rejected} rejected")
             else:
                 click.echo(
                     f"{named(f.path)} ({f.format}): {f.imported} imported, {f.duplicates} "
                     f"duplicate, {f.revised} revised, {f.rejected} rejected"
                 )
+            if not f.error:
+                click.echo(f"  {f.counts_text()}")
+        if dry_run:
+            click.echo("dry run: nothing was written to the workspace")
         click.echo(
             f"total: {summary.imported} imported, {summary.duplicates} duplicate, "
             f"{summary.revised} revised, {summary.rejected} rejected"

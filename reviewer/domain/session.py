@@ -36,6 +36,11 @@ class ToolCall(_Model):
     arguments: Any = None
 
 
+UNRECOGNISED = "unrecognised"
+"""The key of a step's ``metadata`` listing the JSON paths of what an importer kept as
+raw JSON because it did not recognise its shape."""
+
+
 class Step(_Model):
     """One message of the conversation (a turn by a role)."""
 

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.domain.session import Session
-from reviewer.ingest import canonical, inspect_ai, langfuse, langsmith, openai_chat, otlp
+from reviewer.ingest import (
+    canonical,
+    inspect_ai,
+    langfuse,
+    langsmith,
+    openai_agents,
+    openai_chat,
+    otlp,
+)
 from reviewer.ingest.records import RecordError, head_bytes, parse_json, read_document_sized
 
 
@@ -29,14 +37,37 @@ class LineFormat:
     """The whole-file document as detection parsed it, so that it is not parsed twice."""
     document_bytes: int = 0
     """Its size in bytes (the import's own size limit may be lower than detection's)."""
+    span_records: Callable[[Any, str, int], list[dict[str, Any]]] | None = None
+    """For span-based formats: a record's spans, which an import collects over all its
+    files and gives to ``assemble`` (``reviewer.ingest.assembly``)."""
+    assemble: Callable[[list[dict[str, Any]]], Iterator[Session]] | None = None
+    extend: Callable[[Session, Session], Session] | None = None
+    """A stored session of this format with a later import's session of the same id."""
 
 
 LINE_FORMATS: tuple[LineFormat, ...] = (
     LineFormat(canonical.NAME, canonical.looks_like, canonical.sessions, b'"steps"'),
     LineFormat(openai_chat.NAME, openai_chat.looks_like, openai_chat.sessions, b'"messages"'),
     LineFormat(langfuse.NAME, langfuse.looks_like, langfuse.sessions, b'"observations"'),
-    LineFormat(otlp.NAME, otlp.looks_like, otlp.sessions, b'"resourceSpans"'),
+    LineFormat(
+        otlp.NAME,
+        otlp.looks_like,
+        otlp.sessions,
+        b'"resourceSpans"',
+        span_records=otlp.records,
+        assemble=otlp.assemble,
+        extend=otlp.extend,
+    ),
     LineFormat(langsmith.NAME, langsmith.looks_like, langsmith.sessions, b'"run_type"'),
+    LineFormat(
+        openai_agents.NAME,
+        openai_agents.looks_like,
+        openai_agents.sessions,
+        b'"span_data"',
+        span_records=openai_agents.records,
+        assemble=otlp.assemble,
+        extend=otlp.extend,
+    ),
     LineFormat(
         inspect_ai.NAME,
         inspect_ai.looks_like,

@@ -1,8 +1,13 @@
 """Langfuse trace exports: `{trace, observations}` (client download) or
 `{observations, scores}` (server download), as one JSON document or one per line.
 
-Provenance ids kept in `source.ids`: `trace_id`, `observation_id` (the generation the
-transcript was read from) and `session_id` when the trace had one.
+Provenance ids kept in `source.ids`: `trace_id`, `observation_id` (the last generation
+that recorded messages) and `session_id` when the trace had one.
+
+Every observation is kept in the span tree; what each type adds to the conversation is
+:data:`OBSERVATION_MAPPING`. The generations' messages are merged into one conversation
+(:mod:`reviewer.ingest.transcript`); a `TOOL` observation adds its call and result when no
+generation carries that call, and a tool error when its level is `ERROR`.
 """
 
 from __future__ import annotations
@@ -11,12 +16,27 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span, Step
-from reviewer.ingest.messages import as_text, maybe_json, messages_to_steps
+from reviewer.ingest.messages import as_text, maybe_json, maybe_literal, messages_to_steps
 from reviewer.ingest.records import RecordError
+from reviewer.ingest.transcript import Recorded, ToolRun, apply_tool_runs, transcript
 from reviewer.ingest.values import parse_time
 
 NAME = "langfuse"
 FEEDBACK_NAMES = {"user_feedback", "feedback", "thumbs", "user-feedback"}
+OBSERVATION_MAPPING = {
+    "GENERATION": "its input and output messages",
+    "TOOL": "a tool call with its arguments and a tool result (ERROR level: a tool error), "
+    "when no generation carries that call",
+    "SPAN": "a tool error when named like a tool call and at ERROR level",
+    "AGENT": "its input and output messages when no generation recorded any",
+    "CHAIN": "its input and output messages when no generation recorded any",
+    "EVENT": "nothing (kept in the span tree)",
+    "RETRIEVER": "nothing (kept in the span tree)",
+    "EVALUATOR": "nothing (kept in the span tree)",
+    "EMBEDDING": "nothing (kept in the span tree)",
+    "GUARDRAIL": "nothing (kept in the span tree)",
+}
+"""What each Langfuse observation type adds to the conversation (the README's table)."""
 
 
 def looks_like(value: Any) -> bool:
@@ -57,14 +77,84 @@ def _span(o: dict[str, Any]) -> Span:
     )
 
 
-def _transcript(generation: dict[str, Any] | None, trace: dict[str, Any]) -> list[Step]:
-    source = generation or trace
-    steps = messages_to_steps(_clean(source.get("input")))
-    output = messages_to_steps(_clean(source.get("output")))
-    steps += [
-        s.model_copy(update={"role": Role.ASSISTANT}) if s.role is Role.USER else s for s in output
+def _recorded(o: dict[str, Any], where: str) -> Recorded:
+    output = messages_to_steps(_clean(o.get("output")), f"{where}.output")
+    return Recorded(
+        start=parse_time(o.get("startTime") or o.get("timestamp")),
+        end=parse_time(o.get("endTime")),
+        input=messages_to_steps(_clean(o.get("input")), f"{where}.input"),
+        output=[
+            s.model_copy(update={"role": Role.ASSISTANT}) if s.role is Role.USER else s
+            for s in output
+        ],
+    )
+
+
+def _tool_run(o: dict[str, Any]) -> ToolRun:
+    found = maybe_json(_clean(o.get("metadata")))
+    meta: dict[str, Any] = found if isinstance(found, dict) else {}
+    inner = meta.get("attributes")
+    attrs: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    call_id = next(
+        (
+            str(v)
+            for d in (meta, attrs)
+            for k in ("tool_call_id", "gen_ai.tool.call.id", "toolCallId", "call_id")
+            if (v := d.get(k))
+        ),
+        None,
+    )
+    failed = _clean(o.get("level")) == "ERROR"
+    return ToolRun(
+        start=parse_time(o.get("startTime")),
+        end=parse_time(o.get("endTime")),
+        name=str(o.get("name") or "tool"),
+        call_id=call_id,
+        arguments=_clean(o.get("input")),
+        result=_clean(o.get("output")),
+        error=str(_clean(o.get("statusMessage")) or "") if failed else None,
+    )
+
+
+def _conversation(
+    observations: list[dict[str, Any]], trace: dict[str, Any]
+) -> tuple[list[Step], dict[str, Any] | None]:
+    """The steps of a trace (see :data:`OBSERVATION_MAPPING`), and the last generation
+    that recorded messages."""
+    generations = [
+        (i, o)
+        for i, o in enumerate(observations)
+        if o.get("type") == "GENERATION" and _clean(o.get("input")) is not None
     ]
-    return steps
+    structured = [
+        (i, o) for i, o in generations if isinstance(maybe_literal(o.get("input")), dict | list)
+    ]
+    # A generation whose input is one flat text ("user: …\nassistant: …") renders the
+    # conversation others of the trace record as messages: those are read instead.
+    recorded = [_recorded(o, f"$.observations[{i}]") for i, o in structured or generations]
+    if not any(r.input or r.output for r in recorded):
+        recorded = [
+            _recorded(o, f"$.observations[{i}]")
+            for i, o in enumerate(observations)
+            if o.get("type") in ("AGENT", "CHAIN") and _clean(o.get("input")) is not None
+        ][:1]
+    steps = transcript(recorded, [_tool_run(o) for o in observations if o.get("type") == "TOOL"])
+    if not steps:
+        steps = transcript([_recorded(trace, "$.trace")])
+    called = {c.name for s in steps for c in s.tool_calls}
+    failed_spans = [
+        _tool_run(o)
+        for o in observations
+        if o.get("type") == "SPAN" and o.get("name") in called and _clean(o.get("level")) == "ERROR"
+    ]
+    if failed_spans:
+        steps = apply_tool_runs(steps, failed_spans)
+    last = max(
+        (o for _, o in generations),
+        key=lambda o: str(o.get("endTime") or o.get("startTime") or ""),
+        default=None,
+    )
+    return steps, last
 
 
 def _signals(scores: list[Any]) -> Signals:
@@ -91,17 +181,7 @@ def sessions(doc: Any, file: str, line: int) -> Iterator[Session]:
     if not trace_id:
         raise RecordError("trace has no id")
     observations.sort(key=lambda o: (str(o.get("startTime") or ""), str(o.get("id"))))
-    generations = [
-        o
-        for o in observations
-        if o.get("type") == "GENERATION" and _clean(o.get("input")) is not None
-    ]
-    last = max(
-        generations, key=lambda o: str(o.get("endTime") or o.get("startTime") or ""), default=None
-    )
-    steps = _transcript(last, trace)
-    if not steps:
-        steps = _transcript(None, trace)
+    steps, last = _conversation(observations, trace)
     tokens_in = sum(_number(o.get("inputUsage")) or 0 for o in observations)
     tokens_out = sum(_number(o.get("outputUsage")) or 0 for o in observations)
     cost = sum(_number(o.get("totalCost")) or 0 for o in observations)

@@ -14,6 +14,7 @@ from typing import Any
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span
 from reviewer.ingest.messages import maybe_json, messages_to_steps
 from reviewer.ingest.records import RecordError
+from reviewer.ingest.transcript import Recorded, ToolRun, transcript
 from reviewer.ingest.values import parse_time
 
 NAME = "langsmith"
@@ -106,6 +107,51 @@ def _usage(run: dict[str, Any]) -> tuple[int, int]:
     return int(tin or 0), int(tout or 0)
 
 
+def _recorded(run: dict[str, Any]) -> Recorded:
+    """The messages an LLM run (or the root run) recorded."""
+    outputs = messages_to_steps(maybe_json(run.get("outputs")), "outputs")
+    return Recorded(
+        start=parse_time(run.get("start_time")),
+        end=parse_time(run.get("end_time")),
+        input=messages_to_steps(maybe_json(run.get("inputs")) or {}, "inputs"),
+        output=[
+            s.model_copy(update={"role": Role.ASSISTANT}) if s.role is Role.USER else s
+            for s in outputs
+        ],
+    )
+
+
+def _find(value: Any, key: str, depth: int = 4) -> Any:
+    """The first value of ``key`` in nested dicts, a few levels down."""
+    if isinstance(value, dict) and depth:
+        if value.get(key):
+            return value[key]
+        for v in value.values():
+            if (found := _find(v, key, depth - 1)) is not None:
+                return found
+    return None
+
+
+def _tool_run(run: dict[str, Any]) -> ToolRun:
+    """A tool run: its call (id from the recorded ToolMessage when there is one), result
+    and error."""
+    outputs = maybe_json(run.get("outputs"))
+    result = outputs.get("output", outputs) if isinstance(outputs, dict) else outputs
+    if isinstance(result, dict) and isinstance(_find(result, "content"), str):
+        result = _find(result, "content")
+    call_id = _find(outputs, "tool_call_id") or _find(maybe_json(run.get("inputs")), "tool_call_id")
+    error = run.get("error")
+    return ToolRun(
+        start=parse_time(run.get("start_time")),
+        end=parse_time(run.get("end_time")),
+        name=str(run.get("name") or "tool"),
+        call_id=str(call_id) if call_id else None,
+        arguments=maybe_json(run.get("inputs")),
+        result=result,
+        error=str(error) if error else None,
+    )
+
+
 def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
     runs = _merged(value)
     feedback = value.get("feedback") or [] if isinstance(value, dict) else []
@@ -123,12 +169,10 @@ def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
         )
         source = llm[-1] if llm else root
         inputs = maybe_json(source.get("inputs")) or {}
-        outputs = maybe_json(source.get("outputs"))
-        steps = messages_to_steps(inputs)
-        steps += [
-            s.model_copy(update={"role": Role.ASSISTANT}) if s.role is Role.USER else s
-            for s in messages_to_steps(outputs)
-        ]
+        steps = transcript(
+            [_recorded(r) for r in llm] or [_recorded(root)],
+            [_tool_run(r) for r in members if r.get("run_type") == "tool"],
+        )
         meta = (maybe_json(source.get("extra")) or {}).get("metadata") or {}
         usage = [_usage(r) for r in llm]
         root_fb = [f for f in feedback if isinstance(f, dict) and str(f.get("run_id")) in ids]

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from reviewer.domain.session import Agent, Role, Session, Source, Step, ToolCall
+from reviewer.ingest.messages import message_steps
 from reviewer.ingest.records import RecordError, too_deep
 
 NAME = "openai-chat"
@@ -124,9 +125,33 @@ def _step(message: Any, index: int) -> Step:
     )
 
 
+_PLAIN_PARTS = {"text", "image_url", "input_audio", "refusal", "file"}
+
+
+def _other_shape(message: Any) -> bool:
+    """A message not in the Chat Completions shape (Anthropic blocks, Gemini parts,
+    LangChain types...): read by ``reviewer.ingest.messages``."""
+    if not isinstance(message, dict):
+        return False
+    content = message.get("content")
+    return (
+        str(message.get("role")) not in _ROLES
+        or "parts" in message
+        or (
+            isinstance(content, list)
+            and any(isinstance(p, dict) and p.get("type") not in _PLAIN_PARTS for p in content)
+        )
+    )
+
+
 def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
     messages = value["messages"]
-    steps = [_step(m, i) for i, m in enumerate(messages)]
+    steps: list[Step] = []
+    for i, m in enumerate(messages):
+        if _other_shape(m) and (found := message_steps(m, i, f"$.messages[{i}]")):
+            steps += found
+        else:
+            steps.append(_step(m, i))
     meta = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     key = next((str(v) for k in _ID_KEYS if (v := value.get(k) or meta.get(k))), None)
     if key is None:

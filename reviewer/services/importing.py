@@ -3,7 +3,7 @@ committed chunks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,14 +11,23 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from reviewer.domain.session import Session
-from reviewer.ingest.detect import UnknownFormat, by_name, detect
+from reviewer.ingest.assembly import EVERY as SPAN_EVERY
+from reviewer.ingest.assembly import SpanAssembly
+from reviewer.ingest.detect import LineFormat, UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 from reviewer.services.import_workers import Workers, default_workers, prepare_lines
 from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.services.reject_report import RejectReport
-from reviewer.store.sessions import PreparedSession, UpsertResult, prepare_session, upsert_prepared
+from reviewer.store.content import COUNTED_ROLES, KEEP_PATHS
+from reviewer.store.sessions import (
+    PreparedSession,
+    UpsertResult,
+    latest_sessions,
+    prepare_session,
+    upsert_prepared,
+)
 from reviewer.store.workspace import Workspace
 
 CHUNK = 5000
@@ -88,6 +97,45 @@ class FileSummary(BaseModel):
     rejected: int = 0
     error: str | None = None
     """Set when the file could not be read at all (nothing from it was imported)."""
+    sessions: int = 0
+    """Sessions read from the file, whatever became of them (imported, duplicate...)."""
+    steps: dict[str, int] = Field(default_factory=dict)
+    """Their steps by role."""
+    tool_calls: int = 0
+    tool_errors: int = 0
+    """Tool results flagged as errors."""
+    unrecognised: int = 0
+    """Steps holding a message or part kept as raw JSON: its shape was not recognised."""
+    unrecognised_paths: list[str] = Field(default_factory=list)
+    """The first few JSON paths (in the recorded input) of what was kept raw."""
+
+    def count(self, item: PreparedSession) -> None:
+        """Count what ``item`` holds."""
+        self.sessions += 1
+        if not item.counts:
+            return
+        for role, n in zip(COUNTED_ROLES, item.counts, strict=False):
+            if n:
+                self.steps[role.value] = self.steps.get(role.value, 0) + n
+        calls, errors, raw = item.counts[len(COUNTED_ROLES) :]
+        self.tool_calls += calls
+        self.tool_errors += errors
+        self.unrecognised += raw
+        room = KEEP_PATHS - len(self.unrecognised_paths)
+        if room > 0:
+            self.unrecognised_paths += item.unrecognised[:room]
+
+    def counts_text(self) -> str:
+        """One line of what the file held: sessions, steps, tool calls and errors, and what
+        was not understood."""
+        steps = ", ".join(f"{n:,} {role}" for role, n in self.steps.items())
+        text = (
+            f"{self.sessions:,} sessions ({steps or 'no steps'}), {self.tool_calls:,} tool "
+            f"calls, {self.tool_errors:,} tool errors, {self.unrecognised:,} unrecognised"
+        )
+        if self.unrecognised_paths:
+            text += f" (at {', '.join(self.unrecognised_paths)})"
+        return text
 
 
 class ImportSummary(BaseModel):
@@ -100,6 +148,8 @@ class ImportSummary(BaseModel):
     unreadable: int = 0
     files: list[FileSummary] = Field(default_factory=list)
     cancelled: bool = False
+    dry_run: bool = False
+    """Read and counted only: nothing was written to the workspace."""
     first_rejects: SkipJsonSchema[list[RejectedRecord]] = Field(default_factory=list, exclude=True)
     """The first :data:`KEEP_REJECTS` rejected records, to show (the report has them all);
     not part of the JSON summary."""
@@ -130,6 +180,7 @@ def import_paths(
     report: Path | None = None,
     chunk: int = CHUNK,
     workers: int | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Import files into the workspace, committing chunks of up to ``chunk`` sessions.
 
@@ -139,8 +190,12 @@ def import_paths(
 
     JSON Lines files are parsed by ``workers`` processes (default: one per CPU up to 3, for
     files of 32 MB and more; 0: none) while this one commits their chunks in file order.
+    The spans of span-based formats (OTLP) are collected over all the files and stored as
+    sessions at the end (:mod:`reviewer.ingest.assembly`). ``dry_run``: read and count,
+    write nothing.
     """
-    summary = ImportSummary(report=str(report) if report is not None else None)
+    summary = ImportSummary(report=str(report) if report is not None else None, dry_run=dry_run)
+    spans = SpanAssembly()
     limit = min(chunk, FIRST_CHUNK)
     pool = Workers(default_workers() if workers is None else workers)
     reading = _Reading(paths, progress)
@@ -167,7 +222,11 @@ def import_paths(
                 outcome.format = line_format.name
                 items: Iterator[PreparedSession | Reject]
                 read = reading.start(path)
-                if line_format.whole_file or line_format.archive is not None:
+                if line_format.span_records is not None:
+                    items = spans.read(
+                        path, line_format, max_record_bytes, read, reading.span_records(path)
+                    )
+                elif line_format.whole_file or line_format.archive is not None:
                     items = _prepared(parse_file(path, line_format, max_record_bytes))
                 elif pool.wanted(path, line_format, explicit=workers is not None):
                     items = pool.prepared(path, line_format, max_record_bytes, read)
@@ -181,15 +240,18 @@ def import_paths(
                         log.add(RejectedRecord(file=item.file, line=item.line, reason=item.reason))
                         outcome.rejected += 1
                         continue
+                    outcome.count(item)
                     pending.append(item)
                     size += len(item.content)
                     if len(pending) >= limit or size >= CHUNK_BYTES:
                         size, limit = 0, min(chunk, limit * 2)
-                        _flush(ws, pending, outcome)
+                        _flush(ws, pending, outcome, dry_run)
                         reading.report(path)
                 if pending:
-                    _flush(ws, pending, outcome)
+                    _flush(ws, pending, outcome, dry_run)
                 reading.file_done(path)
+            if spans:
+                _store_assembled(ws, spans, summary, chunk, dry_run)
         except Cancelled:
             summary.cancelled = True
         finally:
@@ -230,6 +292,15 @@ class _Reading:
         if (at_end or self.read[0]) and done and self.total_bytes:
             total = max(self.records, round(self.records * self.total_bytes / done))
         self.progress.update(self.records, total, f"importing {path.name}")
+
+    def span_records(self, path: Path) -> Callable[[], None]:
+        """What collecting span records calls every ``EVERY`` records of ``path``."""
+
+        def tick() -> None:
+            self.records += SPAN_EVERY
+            self.report(path)
+
+        return tick
 
     def file_done(self, path: Path) -> None:
         self.finished_bytes += self.sizes.get(path, 0)
@@ -272,8 +343,49 @@ def _prepared(items: Iterator[Session | Reject]) -> Iterator[PreparedSession | R
         yield item if isinstance(item, Reject) else prepare_session(item)
 
 
-def _flush(ws: Workspace, pending: list[PreparedSession], outcome: FileSummary) -> None:
+def _store_assembled(
+    ws: Workspace, spans: SpanAssembly, summary: ImportSummary, chunk: int, dry_run: bool
+) -> None:
+    """Store the sessions assembled from the spans of the whole run, each counted in the
+    file that holds its root span; a stored session of the same id is extended."""
+    files = {f.path: f for f in summary.files}
+    pending: dict[str, list[tuple[LineFormat, Session]]] = {}
+
+    def flush(path: str) -> None:
+        got = pending.pop(path, [])
+        with ws.read() as s:
+            stored = latest_sessions(s, [x.id for _, x in got])
+        outcome = files.get(path) or summary.files[-1]
+        prepared = []
+        for fmt, session in got:
+            before = stored.get(session.id)
+            if (
+                before is not None
+                and fmt.extend is not None
+                and before.source.format == session.source.format
+            ):
+                session = fmt.extend(before, session)
+            item = prepare_session(session)
+            outcome.count(item)
+            prepared.append(item)
+        _flush(ws, prepared, outcome, dry_run)
+
+    for fmt, session in spans.sessions():
+        path = session.source.file or ""
+        pending.setdefault(path, []).append((fmt, session))
+        if len(pending[path]) >= chunk:
+            flush(path)
+    for path in list(pending):
+        flush(path)
+
+
+def _flush(
+    ws: Workspace, pending: list[PreparedSession], outcome: FileSummary, dry_run: bool = False
+) -> None:
     """Commit one chunk and count it in ``outcome``; ``pending`` is emptied."""
+    if dry_run:
+        pending.clear()
+        return
     with ws.write(bulk=True) as s:
         result = upsert_prepared(s, pending)
     outcome.imported += result.imported

@@ -13,7 +13,7 @@ import orjson
 from isal import isal_zlib
 
 from reviewer.domain import session_dict
-from reviewer.domain.session import Role, Session, session_summary
+from reviewer.domain.session import UNRECOGNISED, Role, Session, session_summary
 
 COMPRESS_LEVEL = 1
 """Level of the zlib stream stored as content, written with ISA-L (``isal``), which any zlib
@@ -47,11 +47,63 @@ class PreparedSession:
     content: bytes
     tags: tuple[str, ...]
     scores: tuple[tuple[str, float], ...]
+    counts: tuple[int, ...] = ()
+    """What an import reports of it: steps by role (:data:`COUNTED_ROLES`), tool calls,
+    tool errors, steps kept raw (their shape not recognised)."""
+    unrecognised: tuple[str, ...] = ()
+    """The first JSON paths of what was kept raw."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as a call with the fields: half the cost of pickle's way for slots.
-        fields = (self.key, self.content_hash, self.columns, self.content, self.tags, self.scores)
+        fields = (
+            self.key,
+            self.content_hash,
+            self.columns,
+            self.content,
+            self.tags,
+            self.scores,
+            self.counts,
+            self.unrecognised,
+        )
         return (PreparedSession, fields)
+
+
+COUNTED_ROLES = (Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.TOOL)
+KEEP_PATHS = 3
+
+
+def step_counts(steps: list[Any], plain: bool = False) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """:attr:`PreparedSession.counts` and ``unrecognised`` of a session's steps (``Step``
+    objects, or validated dicts when ``plain``). Runs for every imported session: one plain
+    loop (about 5 µs a session, under 3% of an import)."""
+    by_role = dict.fromkeys(COUNTED_ROLES, 0)
+    calls = errors = 0
+    noted: list[dict[str, Any]] = []
+    for step in steps:
+        if plain:
+            role, n, err, meta = (
+                step["role"],
+                step["tool_calls"],
+                step["is_error"],
+                step["metadata"],
+            )
+        else:
+            role, n, err, meta = step.role, step.tool_calls, step.is_error, step.metadata
+        by_role[role] += 1
+        if n:
+            calls += len(n)
+        if err and role is Role.TOOL:
+            errors += 1
+        if meta:
+            noted.append(meta)
+    paths: list[str] = []
+    raw = 0
+    for meta in noted:
+        if UNRECOGNISED in meta:
+            raw += 1
+            found = meta[UNRECOGNISED]
+            paths += [str(p) for p in found] if isinstance(found, list) else [str(found)]
+    return (*by_role.values(), calls, errors, raw), tuple(paths[:KEEP_PATHS])
 
 
 def prepare_session(session: Session) -> PreparedSession:
@@ -64,6 +116,7 @@ def prepare_session(session: Session) -> PreparedSession:
         session_summary(session),
         session.tags,
         session.signals.judge_scores,
+        step_counts(session.steps),
     )
 
 
@@ -81,6 +134,7 @@ def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
         session_dict.summary(record),
         record["tags"],
         record["signals"]["judge_scores"],
+        step_counts(record["steps"], plain=True),
     )
 
 
@@ -92,6 +146,7 @@ def _prepared(
     summary: dict[str, Any],
     tags: list[str],
     scores: dict[str, float],
+    counted: tuple[tuple[int, ...], tuple[str, ...]] = ((), ()),
 ) -> PreparedSession:
     body, content = dumped
     return PreparedSession(
@@ -101,6 +156,8 @@ def _prepared(
         content=isal_zlib.compress(content, COMPRESS_LEVEL),
         tags=tuple(dict.fromkeys(t[:200] for t in tags)),
         scores=tuple(dict((k[:200], v) for k, v in scores.items()).items()),
+        counts=counted[0],
+        unrecognised=counted[1],
     )
 
 

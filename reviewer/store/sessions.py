@@ -277,3 +277,8 @@ def latest_id(s: OrmSession, session_key: str) -> int | None:
     :func:`_latest_of` for why ``is_latest`` is not in the WHERE clause)."""
     found = _latest_of(s, [session_key]).get(session_key)
     return found[0] if found is not None else None
+
+
+def latest_sessions(s: OrmSession, keys: Sequence[str]) -> dict[str, Session]:
+    """The latest stored revision of each of ``keys`` that exists (to extend it)."""
+    return {key: load_session(s, found[0]) for key, found in _latest_of(s, keys).items()}

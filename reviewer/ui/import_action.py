@@ -84,7 +84,7 @@ def summary_text(summary: ImportSummary) -> str:
     ]
     if summary.cancelled:
         lines.append("Stopped: what was imported so far is kept; import again to finish.")
-    lines += [f.error for f in summary.files if f.error]
+    lines += [f.error or f"{Path(f.path).name}: {f.counts_text()}." for f in summary.files]
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from reviewer.domain.session import Role, Session, Step
+from reviewer.domain.session import UNRECOGNISED, Role, Session, Step
 
 FOLD_CHARS = 3_000
 """A body longer than this is folded behind "show all"."""
@@ -180,7 +180,9 @@ def _body(session: Session, step: Step, expanded: bool) -> tuple[str, list[Span]
     """Body text, styled ranges and the whole source text of one step."""
     pieces: list[tuple[str, str]] = []  # (kind, text)
     if step.content:
-        if step.role is Role.TOOL:
+        if UNRECOGNISED in step.metadata:  # kept raw: the note and pretty JSON, as code
+            pieces.append(("json", step.content))
+        elif step.role is Role.TOOL:
             pretty = pretty_json(step.content)
             pieces.append(("json", pretty) if pretty is not None else ("plain", step.content))
         else:

@@ -201,3 +201,59 @@ def test_a_document_over_the_import_limit_is_still_rejected(
     f.write_text(json.dumps(TRACE, indent=2))
     summary = import_paths(workspace, [f], max_record_bytes=1000)
     assert (summary.imported, summary.rejected, summary.files[0].format) == (0, 1, "langfuse")
+
+
+def test_tool_observations_that_no_generation_carries_become_calls_and_results(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    # An agent framework that records its tools as TOOL observations and its turn on the
+    # AGENT observation, with no generation holding the calls.
+    trace_id = "b7e1"
+    doc = {
+        "trace": {"id": trace_id, "name": "agent"},
+        "observations": [
+            {
+                "id": "a",
+                "traceId": trace_id,
+                "type": "AGENT",
+                "name": "agent",
+                "startTime": "2026-01-01T00:00:00Z",
+                "endTime": "2026-01-01T00:00:05Z",
+                "input": [{"role": "user", "content": "Book a table"}],
+                "output": {"role": "assistant", "content": "Sorry, fully booked."},
+            },
+            {
+                "id": "t1",
+                "traceId": trace_id,
+                "type": "TOOL",
+                "name": "find_table",
+                "parentObservationId": "a",
+                "startTime": "2026-01-01T00:00:01Z",
+                "endTime": "2026-01-01T00:00:02Z",
+                "input": {"people": 2},
+                "output": "no tables",
+                "level": "ERROR",
+                "statusMessage": "fully booked",
+            },
+            {
+                "id": "e1",
+                "traceId": trace_id,
+                "type": "EVENT",
+                "name": "log",
+                "startTime": "2026-01-01T00:00:03Z",
+            },
+        ],
+    }
+    f = tmp_path / "trace.json"
+    f.write_text(json.dumps(doc))
+    summary = import_paths(workspace, [f])
+    assert (summary.imported, summary.files[0].unrecognised) == (1, 0)
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert [(st.role, st.content, st.is_error) for st in s.steps] == [
+        (Role.USER, "Book a table", False),
+        (Role.ASSISTANT, "", False),
+        (Role.TOOL, "fully booked", True),
+        (Role.ASSISTANT, "Sorry, fully booked.", False),
+    ]
+    assert s.steps[1].tool_calls[0].arguments == {"people": 2}
+    assert {sp.id: sp.kind for sp in s.spans} == {"a": "agent", "t1": "tool", "e1": "event"}

@@ -71,10 +71,14 @@ def test_batch_payload_with_children_and_feedback(workspace: Workspace, tmp_path
     summary = import_paths(workspace, [f])
     assert (summary.imported, summary.files[0].format) == (1, "langsmith")
     s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    # The failed tool run, which no model call recorded, is shown where it ran.
     assert [(st.role, st.content) for st in s.steps] == [
+        (Role.ASSISTANT, ""),
+        (Role.TOOL, "timeout"),
         (Role.USER, "Can I get a refund?"),
         (Role.ASSISTANT, "Yes."),
     ]
+    assert (s.steps[0].tool_calls[0].name, s.has_tool_error) == ("lookup", True)
     assert s.source.ids == {"run_id": ROOT, "trace_id": ROOT}
     assert (s.model, s.metrics.input_tokens, s.metrics.output_tokens) == ("gpt-4o-mini", 9, 2)
     assert {sp.id: (sp.parent_id, sp.status) for sp in s.spans}[TOOL] == (ROOT, "error")

@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 
 from reviewer.domain.session import Role
 from reviewer.services import browse
 from reviewer.services.importing import import_paths
+from reviewer.services.progress import Progress
 from reviewer.store.workspace import Workspace
 
 TRACE = "5b8efff798038103d269b633813fc60c"
@@ -196,3 +198,274 @@ def test_spans_without_ids_are_rejected(workspace: Workspace, tmp_path: Path) ->
     f.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps(bad) + b"\n")
     summary = import_paths(workspace, [f])
     assert (summary.imported, summary.rejected) == (1, 1)
+
+
+def test_vercel_ai_sdk_spans(workspace: Workspace, tmp_path: Path) -> None:
+    # ai-sdk.dev/docs/ai-sdk-core/telemetry: ai.generateText.doGenerate and ai.toolCall spans
+    prompt = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+    ]
+    calls = [
+        {
+            "toolCallType": "function",
+            "toolCallId": "v1",
+            "toolName": "weather",
+            "args": '{"city": "Paris"}',
+        }
+    ]
+    spans = [
+        _span(
+            "00000000000000e1",
+            "ai.generateText",
+            {
+                "operation.name": "ai.generateText",
+                "ai.telemetry.metadata.sessionId": "chat-7",
+            },
+            start=1,
+        ),
+        _span(
+            "00000000000000e2",
+            "ai.generateText.doGenerate",
+            {
+                "operation.name": "ai.generateText.doGenerate",
+                "ai.prompt.messages": prompt,
+                "ai.response.toolCalls": calls,
+                "gen_ai.usage.input_tokens": 12,
+                "gen_ai.request.model": "gpt-4o",
+            },
+            parent="00000000000000e1",
+            start=2,
+        ),
+        _span(
+            "00000000000000e3",
+            "ai.toolCall",
+            {
+                "operation.name": "ai.toolCall",
+                "ai.toolCall.name": "weather",
+                "ai.toolCall.id": "v1",
+                "ai.toolCall.args": '{"city": "Paris"}',
+            },
+            parent="00000000000000e1",
+            start=3,
+            status=2,
+        ),
+    ]
+    f = tmp_path / "vercel.jsonl"
+    f.write_bytes(b"".join(orjson.dumps(_export([s])) + b"\n" for s in reversed(spans)))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.id == "chat-7"
+    assert [(st.role, st.content) for st in s.steps][:2] == [
+        (Role.SYSTEM, "Be brief."),
+        (Role.USER, "Weather in Paris?"),
+    ]
+    assert s.steps[2].tool_calls[0].arguments == {"city": "Paris"}
+    assert (s.steps[3].tool_call_id, s.steps[3].is_error) == ("v1", True)
+    assert (s.model, s.metrics.input_tokens) == ("gpt-4o", 12)
+
+
+def test_malformed_span_records_are_rejected_and_the_rest_assembled(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    good = _export([_span("00000000000000f1", "chat", {"gen_ai.operation.name": "chat"})])
+    f = tmp_path / "mixed.jsonl"
+    f.write_bytes(
+        orjson.dumps(good)
+        + b"\n"
+        + b'{"resourceSpans": [{"scopeSpans": [{"spans": ["not a span"]}]}]}\n'
+        + b'{"resourceSpans": [\n'
+        + b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "x"}}]}]}]}\n'
+    )
+    summary = import_paths(workspace, [f])
+    # A span that is not an object, broken JSON, a logs record with no GenAI event.
+    assert (summary.imported, summary.rejected) == (1, 3)
+
+
+def _any(value: object) -> dict[str, object]:
+    """An OTLP AnyValue (log record bodies are structured, not JSON strings)."""
+    if isinstance(value, dict):
+        return {"kvlistValue": {"values": [{"key": k, "value": _any(v)} for k, v in value.items()]}}
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [_any(v) for v in value]}}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    return {"stringValue": str(value)}
+
+
+def test_the_older_per_message_events_in_a_logs_file(workspace: Workspace, tmp_path: Path) -> None:
+    # semantic-conventions v1.30 gen-ai-events.md: one log record per message
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
+    events = [
+        ("gen_ai.system.message", {"content": "Be brief."}),
+        ("gen_ai.user.message", {"content": "Weather in Paris?"}),
+        ("gen_ai.assistant.message", {"tool_calls": [call]}),
+        ("gen_ai.tool.message", {"content": "rainy", "id": "c1"}),
+        (
+            "gen_ai.choice",
+            {"index": 0, "finish_reason": "stop", "message": {"content": "It is rainy."}},
+        ),
+    ]
+    records = [
+        {
+            "eventName": name,
+            "traceId": TRACE,
+            "spanId": "00000000000000d1",
+            "timeUnixNano": str(10**9 + i),
+            "body": _any(body),
+        }
+        for i, (name, body) in enumerate(events)
+    ]
+    doc = {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": records}]}]}
+    f = tmp_path / "logs.jsonl"
+    f.write_bytes(orjson.dumps(doc) + b"\n")
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert [(st.role, st.content, st.tool_call_id) for st in s.steps] == [
+        (Role.SYSTEM, "Be brief.", None),
+        (Role.USER, "Weather in Paris?", None),
+        (Role.ASSISTANT, "", None),
+        (Role.TOOL, "rainy", "c1"),
+        (Role.ASSISTANT, "It is rainy.", None),
+    ]
+    assert s.steps[2].tool_calls[0].arguments == {"city": "Paris"}
+
+
+def test_openllmetry_and_langfuse_sdk_spans(workspace: Workspace, tmp_path: Path) -> None:
+    # OpenLLMetry (traceloop) indexed prompt/completion attributes and tool spans; the
+    # Langfuse SDK's langfuse.observation.* attributes, its ERROR level a tool error.
+    spans = [
+        _span(
+            "0000000000000011",
+            "openai.chat",
+            {
+                "llm.request.type": "chat",
+                "gen_ai.operation.name": "chat",
+                "langfuse.session.id": "lf-1",
+                "gen_ai.prompt.0.role": "user",
+                "gen_ai.prompt.0.content": "Find flights",
+                "gen_ai.completion.0.role": "assistant",
+                "gen_ai.completion.0.tool_calls.0.id": "f1",
+                "gen_ai.completion.0.tool_calls.0.name": "search",
+                "gen_ai.completion.0.tool_calls.0.arguments": '{"to": "OSL"}',
+            },
+            start=1,
+        ),
+        _span(
+            "0000000000000012",
+            "search.tool",
+            {
+                "traceloop.span.kind": "tool",
+                "traceloop.entity.name": "search",
+                "traceloop.entity.input": '{"to": "OSL"}',
+                "traceloop.entity.output": "2 flights",
+            },
+            start=2,
+        ),
+        _span(
+            "0000000000000013",
+            "book",
+            {
+                "langfuse.observation.type": "tool",
+                "langfuse.observation.input": '{"flight": 1}',
+                "langfuse.observation.level": "ERROR",
+                "langfuse.observation.status_message": "sold out",
+            },
+            start=3,
+        ),
+    ]
+    f = tmp_path / "spans.jsonl"
+    f.write_bytes(b"".join(orjson.dumps(_export([s])) + b"\n" for s in spans))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.id == "lf-1"
+    assert [
+        (st.role, st.content, [c.name for c in st.tool_calls], st.is_error) for st in s.steps
+    ] == [
+        (Role.USER, "Find flights", [], False),
+        (Role.ASSISTANT, "", ["search"], False),
+        (Role.TOOL, "2 flights", [], False),
+        (Role.ASSISTANT, "", ["book"], False),
+        (Role.TOOL, "sold out", [], True),
+    ]
+
+
+def test_collecting_spans_reports_progress_and_can_be_cancelled(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    f = tmp_path / "many.jsonl"
+    lines = [
+        orjson.dumps(
+            _export(
+                [_span(f"{i:016x}", "chat", {"gen_ai.operation.name": "chat"}, trace=f"{i:032x}")]
+            )
+        )
+        for i in range(1, 2501)
+    ]
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    seen: list[int] = []
+
+    def stop_early(done: int, total: int | None, message: str) -> None:
+        seen.append(done)
+        progress.cancel()
+
+    progress = Progress(stop_early)
+    summary = import_paths(workspace, [f], progress=progress)
+    assert summary.cancelled and seen == [1000]
+    assert browse.session_ids(workspace) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "attrs", "events"),
+    [
+        (2, {}, []),
+        (0, {"error.type": "TimeoutError"}, []),
+        (0, {}, [{"name": "exception", "attributes": _kv({"exception.message": "boom"})}]),
+    ],
+    ids=["error status", "error.type", "exception event"],
+)
+def test_each_sign_of_a_failed_tool_span_flags_a_tool_error(
+    workspace: Workspace,
+    tmp_path: Path,
+    status: int,
+    attrs: dict[str, object],
+    events: list[dict[str, object]],
+) -> None:
+    chat = _span(
+        "0000000000000021",
+        "chat",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": GENAI_INPUT,
+            "gen_ai.output.messages": GENAI_OUTPUT,
+        },
+        start=5,
+    )
+    tool = _span(
+        "0000000000000022",
+        "execute_tool get_weather",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": "1234",
+            **attrs,
+        },
+        start=2,
+        status=status,
+    )
+    tool["events"] = events
+    f = tmp_path / "spans.jsonl"
+    f.write_bytes(b"".join(orjson.dumps(_export([s])) + b"\n" for s in (tool, chat)))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert [(st.role, st.is_error) for st in s.steps] == [
+        (Role.USER, False),
+        (Role.ASSISTANT, False),
+        (Role.TOOL, True),
+        (Role.ASSISTANT, False),
+    ]
+    assert s.has_tool_error

@@ -64,3 +64,14 @@ def test_big_json_tool_output_is_pretty_printed() -> None:
     card = build_card(s, 3)
     assert card.body == '{\n  "a": {\n    "b": [\n      1,\n      2\n    ]\n  }\n}'
     assert card.spans[0].style is Style.CODE
+
+
+def test_a_step_kept_raw_shows_its_note_and_pretty_json_as_code() -> None:
+    from reviewer.ingest.messages import messages_to_steps
+
+    s = make_session()
+    [raw] = messages_to_steps([{"role": "user", "content": [{"type": "hologram", "n": 3}]}])
+    s.steps[1] = raw
+    card = build_card(s, 1)
+    assert card.body == '(shape not recognised)\n{\n  "type": "hologram",\n  "n": 3\n}'
+    assert [(sp.start, sp.end, sp.style) for sp in card.spans] == [(0, len(card.body), Style.CODE)]
