@@ -889,8 +889,16 @@ class Workbench(QWidget):
         finally:
             self._replaying = False
 
+    def _settle_focus(self) -> None:
+        """After the window comes back (a dialog closed): keys to the form, not to nothing."""
+        focus = self.window().focusWidget()
+        if focus is None or focus is self or not self.window().isAncestorOf(focus):
+            self.focus_form()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.WindowActivate and watched is self.window():
+            QTimer.singleShot(0, self._settle_focus)  # after Qt gives the focus back
         user_input = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
         if kind in user_input and self.item is not None and self.window().isActiveWindow():
             self._count_active()
