@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from reviewer.domain.rubric import DimensionKind, Rubric
+from reviewer.domain.suggestions import SuggestionRecord
 
 
 class ReviewStatus(StrEnum):
@@ -57,6 +58,9 @@ class Review(BaseModel):
     submitted_at: datetime | None = None
     active_seconds: float = Field(default=0.0, ge=0)
     simulated: bool = False
+    suggestions: dict[str, SuggestionRecord] = Field(default_factory=dict)
+    """Per dimension: the judge's suggestion shown and whether it was taken, changed, left,
+    or the value set without one (empty for reviews made before suggestions existed)."""
 
     def failure_tags(self, rubric: Rubric) -> list[str]:
         tax = rubric.taxonomy

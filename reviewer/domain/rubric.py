@@ -45,6 +45,8 @@ class Dimension(BaseModel):
     options: list[Option] = Field(default_factory=list)
     detail_label: str | None = None
     """For choice dimensions: a free-text detail asked alongside (e.g. "policy concerned")."""
+    judge: list[str] = Field(default_factory=list)
+    """Judgement names shown as suggestions for this dimension (besides its own name)."""
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Dimension:

@@ -167,6 +167,7 @@ def save_review(
         or (now if review.status is ReviewStatus.SUBMITTED else None),
         "active_seconds": review.active_seconds,
         "simulated": review.simulated,
+        "suggestions": {k: v.model_dump(mode="json") for k, v in review.suggestions.items()},
     }
     if row is None:
         row = ReviewRow(
@@ -248,6 +249,7 @@ def review_from_row(s: OrmSession, row: ReviewRow) -> Review:
         submitted_at=row.submitted_at,
         active_seconds=row.active_seconds,
         simulated=row.simulated,
+        suggestions=row.suggestions or {},
     )
 
 

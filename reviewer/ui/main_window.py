@@ -47,6 +47,7 @@ from reviewer.ui.workbench import Workbench
 SHORTCUTS: list[tuple[str, str]] = [
     ("1 – 9", "Pick the n-th option of the active dimension and move to the next one"),
     ("Tab / Shift+Tab", "Next / previous dimension"),
+    ("Enter", "Take the judges' suggestions for the dimensions still unset"),
     ("Letter on a tag", "Toggle that failure tag (e.g. a, u, t, l, w, h, x, e, n, i, o)"),
     ("Click a step, [ / ]", "Mark the step where it went wrong; \\ clears the mark"),
     ("Ctrl+Enter", "Submit and open the next item still to do"),

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Dimension, DimensionKind, Rubric
+from reviewer.domain.suggestions import Suggestion, take_offered
 from reviewer.ui.messages import plain_label
 
 Values = dict[str, Any]
@@ -66,6 +67,12 @@ class _DimensionBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 6)
         layout.setSpacing(2)
+        self.suggestion = plain_label()
+        self.suggestion.setTextFormat(Qt.TextFormat.PlainText)
+        self.suggestion.setWordWrap(True)
+        self.suggestion.setStyleSheet("color: #1f5fa8;")
+        self.suggestion.hide()
+        layout.addWidget(self.suggestion)
         kind = dim.kind
         if kind in (DimensionKind.ORDINAL, DimensionKind.CHOICE, DimensionKind.BOOLEAN):
             self.group = QButtonGroup(self)
@@ -128,6 +135,21 @@ class _DimensionBox(QGroupBox):
                 wf.setBold(False)
                 w.setFont(wf)
 
+    def show_suggestion(self, s: Suggestion | None) -> None:
+        """The judge's verdict beside the dimension (its explanation on hover)."""
+        if s is None:
+            self.suggestion.hide()
+            return
+        shown = s.shown_value
+        if s.offered is not None and self.dim.kind is not DimensionKind.BOOLEAN:
+            option = self.dim.option(str(s.offered))
+            if option is not None and option.label:
+                shown = option.label.removeprefix(f"{option.value} · ")
+        take = "   (Enter takes it)" if s.offered is not None else "   (not an option here)"
+        self.suggestion.setText(f"Judge {s.judge}: {shown}{take}")
+        self.suggestion.setToolTip(s.judgement.explanation or "No explanation given")
+        self.suggestion.show()
+
     def option_values(self) -> list[Any]:
         if self.dim.kind is DimensionKind.BOOLEAN:
             return [True, False]
@@ -152,6 +174,8 @@ class RubricForm(QScrollArea):
         self._loading = False
         self._undo: list[FormState] = []
         self._last = FormState()
+        self.suggestions: dict[str, Suggestion] = {}
+        """The judges' suggestions shown for the open session, by dimension."""
         self._body = QWidget()
         self._layout = QVBoxLayout(self._body)
         self._layout.setContentsMargins(6, 6, 6, 6)
@@ -210,6 +234,27 @@ class RubricForm(QScrollArea):
         self.show_problem(None)
         self.setEnabled(True)
         self.set_active(self._first_unanswered())
+
+    def set_suggestions(self, suggestions: dict[str, Suggestion]) -> None:
+        """Show the judges' suggestions (none in a blind batch)."""
+        self.suggestions = suggestions
+        for box in self.boxes:
+            box.show_suggestion(suggestions.get(box.dim.name))
+
+    def take_suggestions(self) -> bool:
+        """Enter: every offered suggestion for a dimension still unset (one undo step)."""
+        if not self.isEnabled():
+            return False
+        before = self.state()
+        values = take_offered(before.values, self.suggestions)
+        if values == before.values:
+            return False
+        self._undo.append(self._last.copy())
+        self._apply(FormState(values, before.details, before.failure_step))
+        self.show_problem(None)
+        self.set_active(self._first_unanswered())
+        self.changed.emit()
+        return True
 
     def clear(self) -> None:
         self.title.setText("No session open")

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.domain.review import Review, ReviewStatus
 from reviewer.domain.session import Session
+from reviewer.domain.suggestions import outcomes, suggest
 from reviewer.services import browse
 from reviewer.services.browse import SessionFilter
 from reviewer.services.drafts import (
@@ -470,6 +471,8 @@ class Workbench(QWidget):
         title = f"Session {session.id}"
         status = self.queue.status(sid) if self.queue else ItemStatus.TODO
         self.form.load(item.rubric, item.review, session.final_answer, title)
+        # judges suggest, humans decide; a blind batch shows no suggestions (anchoring)
+        self.form.set_suggestions({} if blind else suggest(item.rubric, session.signals.judgements))
         self.form.status_label.setText(f"Status: {status.value}")
         self.transcript.mark_step(item.review.failure_step)
         self._active = 0.0
@@ -575,6 +578,7 @@ class Workbench(QWidget):
             "values": state.values,
             "details": state.details,
             "failure_step": state.failure_step,
+            "suggestions": outcomes(self.item.rubric, state.values, self.form.suggestions),
             "started_at": review.started_at or now,
             "active_seconds": round(review.active_seconds + self._active, 1),
         }
@@ -846,7 +850,7 @@ class Workbench(QWidget):
         text = event.text()
         if plain and len(text) == 1 and text.isprintable() and not text.isspace():
             return True
-        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             return True
         return self._action_for(Qt.Key(key), mods) is not None
 
@@ -935,6 +939,8 @@ class Workbench(QWidget):
             Qt.KeyboardModifier.ShiftModifier,
         ):
             return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and mods == Qt.KeyboardModifier.NoModifier:
+            return self.form.take_suggestions()  # the judges' offers, for dimensions unset
         text = event.text()
         if len(text) != 1:
             return False

@@ -1,0 +1,26 @@
+"""per dimension of a review: the judge's suggestion shown and what became of it
+
+Revision ID: 0005
+Revises: 0002
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reviews") as batch:
+        batch.add_column(sa.Column("suggestions", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reviews") as batch:
+        batch.drop_column("suggestions")
