@@ -16,6 +16,7 @@ import orjson
 
 from reviewer.domain.session import (
     Agent,
+    Judgement,
     Metrics,
     Role,
     Session,
@@ -327,8 +328,32 @@ def _finish(
             and rng.random() < 0.5,
             task_success=not failed if rng.random() < 0.8 else failed,
             judge_scores=judges,
+            judgements=_judgements(judges),
         ),
     )
+
+
+def _judgements(judges: dict[str, float]) -> list[Judgement]:
+    """An LLM judge's verdicts on the rubric's quality and correctness, read off the scores
+    (no random draws, so every other generated value stays as it was)."""
+    helpful, correct = judges["helpfulness"], judges["correctness"]
+    verdict = (
+        "correct" if correct >= 0.7 else "partially_correct" if correct >= 0.4 else "incorrect"
+    )
+    return [
+        Judgement(
+            name="quality",
+            value=float(1 + round(4 * helpful)),
+            explanation=f"helpfulness score {helpful:.2f} on a 1–5 scale",
+            source="demo-judge",
+        ),
+        Judgement(
+            name="correctness",
+            value=verdict,
+            explanation=f"correctness score {correct:.2f}",
+            source="demo-judge",
+        ),
+    ]
 
 
 def _spans(rng: random.Random, b: _Builder, model: str) -> list[Span]:
