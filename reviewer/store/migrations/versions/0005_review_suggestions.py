@@ -1,4 +1,4 @@
-"""per dimension of a review: the judge's suggestion shown and what became of it
+"""step labels of a review, and per dimension the judge's suggestion shown and its fate
 
 Revision ID: 0005
 Revises: 0002
@@ -18,9 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("reviews") as batch:
+        batch.add_column(sa.Column("steps", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("suggestions", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reviews") as batch:
         batch.drop_column("suggestions")
+        batch.drop_column("steps")
