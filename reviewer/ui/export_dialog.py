@@ -269,9 +269,9 @@ def open_export_dialog(window: MainWindow) -> ExportDialog | None:
 
 
 def export_action(window: MainWindow) -> QAction:
-    """File → Export… (Ctrl+E)."""
+    """File → Export… (Ctrl+Shift+E; Ctrl+E edits a step in the workbench)."""
     action = QAction("&Export labels…", window)
-    action.setShortcut("Ctrl+E")
+    action.setShortcut("Ctrl+Shift+E")
     action.setStatusTip("Export labels to CSV, JSONL, Parquet, fine-tuning, eval or tracing files")
     action.triggered.connect(lambda: open_export_dialog(window))
     return action

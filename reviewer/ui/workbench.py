@@ -74,6 +74,7 @@ from reviewer.ui.messages import Icon, inform, plain_label
 from reviewer.ui.review_compare import SaveConflictDialog
 from reviewer.ui.rubric_form import RubricForm
 from reviewer.ui.session_model import SessionListModel
+from reviewer.ui.step_edit import StepEditDialog
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.transcript import TranscriptView
 from reviewer.ui.transcript_plan import Card, build_plan, metadata_lines
@@ -167,6 +168,7 @@ class Workbench(QWidget):
         self._retry.setInterval(RETRY_MS)
         self._retry.timeout.connect(self.retry_kept)
         self.conflict_dialog: SaveConflictDialog | None = None
+        self.step_dialog: StepEditDialog | None = None
         self._conflicted: set[str] = set()
         """Reviews kept on this computer that were changed elsewhere meanwhile, for items
         not on screen: said once, and shown side by side when their item is opened."""
@@ -305,6 +307,15 @@ class Workbench(QWidget):
             ("Flag for escalation…", ["Ctrl+Shift+F"], "Flag this item for a lead, with a reason",
              lambda: self.set_aside(flag)),
             ("Find in session", ["Ctrl+F"], "Search the transcript", self.find_bar.open_bar),
+            ("Step verdict: correct", ["Ctrl+1"], "Give the step at the cursor verdict 1"
+             " (correct in the default rubric)", lambda: self.step_verdict(1)),
+            ("Step verdict: partly", ["Ctrl+2"], "Give the step at the cursor verdict 2"
+             " (partly correct)", lambda: self.step_verdict(2)),
+            ("Step verdict: wrong", ["Ctrl+3"], "Give the step at the cursor verdict 3 (wrong)",
+             lambda: self.step_verdict(3)),
+            ("Edit step as it should have been…", ["Ctrl+E"], "Correct the agent step at the"
+             " cursor (its text, or its tool call's name and arguments), with a diff",
+             self.edit_step),
             ("Search the queue", ["Ctrl+K"], "Search the queue by session id or first message"
              " (/ also; Enter or Esc goes back to the form)", self.focus_search),
         ]  # fmt: skip
@@ -564,6 +575,42 @@ class Workbench(QWidget):
         if self.item is not None:
             self.form.set_failure_step(step)
 
+    def _cursor_step(self) -> int | None:
+        """The step the cursor is on ([ and ] move it), or None with a hint why not."""
+        if self.item is None:
+            return None
+        if self.item.rubric.steps is None:
+            self.message.emit("This rubric asks for no step verdicts")
+            return None
+        step = self.form.failure_step
+        if step is None:
+            self.form.show_problem("Move the step cursor with [ or ] (or click a step) first")
+        return step
+
+    def step_verdict(self, number: int) -> None:
+        """Ctrl+1/2/3: the rubric's n-th step verdict for the step at the cursor."""
+        step = self._cursor_step()
+        if step is not None:
+            self.form.set_step_verdict(step, number)
+
+    def edit_step(self) -> StepEditDialog | None:
+        """Ctrl+E: the agent step at the cursor as it should have been (text or tool call)."""
+        step = self._cursor_step()
+        if step is None or self.item is None or self.item.rubric.steps is None:
+            return None
+        original = self.item.session.steps[step]
+        if original.role.value != "assistant":
+            self.form.show_problem(f"Step #{step} is not an agent step: only those are edited")
+            return None
+        dialog = StepEditDialog(
+            step, original, self.form.steps.get(step), self.item.rubric.steps, self
+        )
+        dialog.edited.connect(self.form.set_step_label)
+        dialog.finished.connect(lambda _r: self.focus_form())
+        self.step_dialog = dialog
+        dialog.open()
+        return dialog
+
     def form_undo(self) -> None:
         if not self.form.undo():
             self.message.emit("Nothing to undo")
@@ -577,11 +624,17 @@ class Workbench(QWidget):
         update: dict[str, Any] = {
             "values": state.values,
             "details": state.details,
+            "steps": state.steps,
             "failure_step": state.failure_step,
             "suggestions": outcomes(self.item.rubric, state.values, self.form.suggestions),
             "started_at": review.started_at or now,
             "active_seconds": round(review.active_seconds + self._active, 1),
         }
+        if any(label.verdict for label in state.steps.values()):
+            # with step verdicts, the failure step is the first step marked wrong
+            update["failure_step"] = review.model_copy(update=update).first_wrong_step(
+                self.item.rubric
+            )
         if status is not None:
             update["status"] = status
             update["status_reason"] = reason
