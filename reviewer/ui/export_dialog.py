@@ -69,6 +69,7 @@ class ExportDialog(QDialog):
         self.level = QComboBox()
         self.level.addItem("One row per review", "review")
         self.level.addItem("One row per session (consensus or adjudicated)", "session")
+        self.level.addItem("One row per labelled step (verdict, correction)", "step")
         self.status = QComboBox()
         self.status.addItem("Submitted reviews", "submitted")
         self.status.addItem("All reviews (drafts, skipped, flagged too)", "all")

@@ -261,7 +261,11 @@ class RubricForm(QScrollArea):
         self._undo.append(self._last.copy())
         self._apply(FormState(values, before.details, before.failure_step, before.steps))
         self.show_problem(None)
-        self.set_active(self._first_unanswered())
+        unset = [
+            i for i, b in enumerate(self.boxes) if b.group is not None and b.dim.name not in values
+        ]
+        tags = [i for i, b in enumerate(self.boxes) if b.dim.kind is DimensionKind.MULTI_SELECT]
+        self.set_active((unset or tags or [self.active])[0])  # on to what is left to do
         self.changed.emit()
         return True
 
