@@ -485,6 +485,7 @@ class Workbench(QWidget):
         # judges suggest, humans decide; a blind batch shows no suggestions (anchoring)
         self.form.set_suggestions({} if blind else suggest(item.rubric, session.signals.judgements))
         self.form.status_label.setText(f"Status: {status.value}")
+        self._show_verdicts()
         self.transcript.mark_step(item.review.failure_step)
         self._active = 0.0
         self._last_input = time.monotonic()
@@ -568,12 +569,28 @@ class Workbench(QWidget):
         if self.item is None:
             return
         self._dirty = True
+        self._show_verdicts()
         self.transcript.mark_step(self.form.failure_step)
         self._autosave.start()
 
     def form_set_failure_step(self, step: int | None) -> None:
         if self.item is not None:
             self.form.set_failure_step(step)
+
+    def _show_verdicts(self) -> None:
+        """The step verdicts as tints on the step cards (first verdict good, "wrong" red)."""
+        spec = self.item.rubric.steps if self.item is not None else None
+        if spec is None:
+            self.transcript.set_verdicts({})
+            return
+        good = spec.verdicts[0].value
+        self.transcript.set_verdicts(
+            {
+                i: "good" if s.verdict == good else "wrong" if s.verdict == spec.wrong else "partly"
+                for i, s in self.form.steps.items()
+                if s.verdict
+            }
+        )
 
     def _cursor_step(self) -> int | None:
         """The step the cursor is on ([ and ] move it), or None with a hint why not."""

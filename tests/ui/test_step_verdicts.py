@@ -81,6 +81,8 @@ def test_step_verdicts_and_a_corrected_tool_call_by_keyboard(
     _key(qtbot, "]")
     _key(qtbot, "]")  # step 4: the final answer
     _key(qtbot, Qt.Key.Key_2, CTRL)  # partly
+    # the cards show it: step 2 tinted as wrong, the cursor on step 4
+    assert len(w.transcript.extraSelections()) == 2
     for k in "211":
         _key(qtbot, k)
     with qtbot.waitSignal(w.bench.review_saved, timeout=5_000) as saved:
