@@ -79,6 +79,12 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "export-trl-sft.schema.json": _model(shapes.TrlSftLine, "trl-sft line (v1)"),
     "export-trl-dpo.schema.json": _model(shapes.TrlDpoLine, "trl-dpo line (v1)"),
     "export-eval.schema.json": _model(shapes.EvalLine, "eval-jsonl line (v1)"),
+    "export-step-row.schema.json": _model(shapes.StepRow, "Export row, --level step (v1)"),
+    "export-openai-step-dpo.schema.json": _model(
+        shapes.OpenAIStepDpoLine, "openai-step-dpo line (v1)"
+    ),
+    "export-trl-step-dpo.schema.json": _model(shapes.TrlStepDpoLine, "trl-step-dpo line (v1)"),
+    "export-trl-prm.schema.json": _model(shapes.TrlPrmLine, "trl-prm line (v1)"),
     "export-langfuse-score.schema.json": _model(shapes.LangfuseScore, "langfuse-scores line"),
     "export-langsmith-feedback.schema.json": _model(
         shapes.LangsmithFeedback, "langsmith-feedback line"

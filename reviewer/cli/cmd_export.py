@@ -52,12 +52,13 @@ _FORMAT_HELP = "; ".join(f"{f.name}: {f.summary}" for f in FORMATS.values())
 )
 @click.option(
     "--level",
-    type=click.Choice(["review", "session"]),
+    type=click.Choice(["review", "session", "step"]),
     default="review",
     show_default=True,
     help="review: one row per review; session: one row per session with the consensus or"
-    " adjudicated label, the reviewer count and each reviewer's values. Fine-tuning and"
-    " eval formats are always per session.",
+    " adjudicated label, the reviewer count and each reviewer's values; step: one row per"
+    " labelled step (verdict, error type, original, corrected). Fine-tuning and eval formats"
+    " are per session, the step-level ones per review.",
 )
 @click.option(
     "--status",

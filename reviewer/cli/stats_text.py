@@ -9,12 +9,16 @@ from rich.table import Table
 from rich.text import Text
 
 from reviewer.domain.figures import (
+    SUGGESTION_HEAD,
+    SUGGESTION_USE_HEAD,
     CoverageRow,
     Estimate,
     StatsReport,
     coverage_cells,
     mean_text,
     percent_text,
+    suggestion_cells,
+    suggestion_use_cells,
 )
 
 
@@ -142,4 +146,14 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
             )
             t.add_row(Text(j.judge), Text(j.dimension), f"{j.reviews:,}", num(j.spearman, 3),
                       num(j.auc, 3), agree)  # fmt: skip
+        out.print(t)
+    if report.suggestions:
+        t = _table("Judges' suggestions: did reviewers keep them", *SUGGESTION_HEAD)
+        for sg in report.suggestions:
+            t.add_row(*(Text(c) for c in suggestion_cells(sg)))
+        out.print(t)
+    if any(u.offered for u in report.suggestion_use):
+        t = _table("Suggestions per reviewer (a rubber-stamping signal)", *SUGGESTION_USE_HEAD)
+        for use in report.suggestion_use:
+            t.add_row(*(Text(c) for c in suggestion_use_cells(use)))
         out.print(t)

@@ -251,6 +251,46 @@ class JudgeAgreement(_Model):
     calibration: list[CalibrationPoint] = Field(default_factory=list)
 
 
+class ConfusionCell(_Model):
+    judge: str
+    """The value the judge suggested."""
+    human: str
+    """The value the reviewer submitted."""
+    count: int
+
+
+class SuggestionAgreement(_Model):
+    """How often reviewers kept one judge's suggestions for one dimension (from the record
+    each saved review keeps of the suggestions it was shown)."""
+
+    judge: str
+    dimension: str
+    reviews: int
+    """Submitted reviews shown an offered suggestion that set the dimension."""
+    agreement: float | None = None
+    """Share where the reviewer's value equals the suggestion."""
+    kappa: float | None = None
+    kappa_low: float | None = None
+    kappa_high: float | None = None
+    """Cohen's kappa of judge vs human with its 95 % interval (null when undefined)."""
+    confusion: list[ConfusionCell] = Field(default_factory=list)
+
+
+class SuggestionUse(_Model):
+    """Per reviewer: how suggestions were used (a rubber-stamping signal)."""
+
+    reviewer: str
+    offered: int
+    """Offered suggestions in the reviewer's submitted reviews."""
+    taken_unchanged: int
+    share_taken_unchanged: float | None = None
+    reviews_with: int
+    """Submitted reviews that were shown at least one suggestion."""
+    reviews_without: int
+    median_seconds_with: float | None = None
+    median_seconds_without: float | None = None
+
+
 class StatsReport(_Model):
     """Everything ``reviewer stats`` prints and the dashboard and report show."""
 
@@ -266,3 +306,38 @@ class StatsReport(_Model):
     judges: list[JudgeAgreement] = Field(default_factory=list)
     judge_sample: int | None = None
     """Sessions of the uniform sample judge agreement was estimated on (null: all of them)."""
+    suggestions: list[SuggestionAgreement] = Field(default_factory=list)
+    """Per judge and dimension: reviewers' agreement with the suggestions they were shown."""
+    suggestion_use: list[SuggestionUse] = Field(default_factory=list)
+
+
+SUGGESTION_HEAD = ["judge", "dimension", "reviews", "agreement", "kappa (95 % CI)",
+                   "judge → human"]  # fmt: skip
+"""Columns of the judges'-suggestions table in the stats text, the report and the dashboard."""
+SUGGESTION_USE_HEAD = ["reviewer", "offered", "taken unchanged", "reviews with / without",
+                       "median time with", "median time without"]  # fmt: skip
+
+
+def _share_text(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.0f} %"
+
+
+def suggestion_cells(a: SuggestionAgreement) -> list[str]:
+    """A judge × dimension row: reviewers' agreement with its suggestions."""
+    kappa = "–"
+    if a.kappa is not None:
+        kappa = f"{a.kappa:.2f} ({a.kappa_low or 0:.2f}–{a.kappa_high or 0:.2f})"
+    confusion = ", ".join(f"{c.judge}→{c.human}: {c.count}" for c in a.confusion)
+    return [a.judge, a.dimension, f"{a.reviews:,}", _share_text(a.agreement), kappa, confusion]
+
+
+def suggestion_use_cells(u: SuggestionUse) -> list[str]:
+    """A reviewer's row: suggestions taken unchanged and time with and without them."""
+    return [
+        u.reviewer,
+        f"{u.offered:,}",
+        _share_text(u.share_taken_unchanged),
+        f"{u.reviews_with:,} / {u.reviews_without:,}",
+        duration_text(u.median_seconds_with),
+        duration_text(u.median_seconds_without),
+    ]

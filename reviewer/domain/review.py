@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from reviewer.domain.rubric import DimensionKind, Rubric
+from reviewer.domain.suggestions import SuggestionRecord
 
 
 class ReviewStatus(StrEnum):
@@ -27,6 +28,32 @@ class ReviewRole(StrEnum):
 
 def new_review_uid() -> str:
     return uuid.uuid4().hex
+
+
+class CorrectedToolCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class StepCorrection(BaseModel):
+    """An agent step as it should have been: its text, or its tool calls (or both)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None = None
+    tool_calls: list[CorrectedToolCall] = Field(default_factory=list)
+
+
+class StepLabel(BaseModel):
+    """A reviewer's label for one step: verdict, error type, the step as it should have been."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: str | None = None
+    error_type: str | None = None
+    corrected: StepCorrection | None = None
 
 
 class Review(BaseModel):
@@ -57,6 +84,32 @@ class Review(BaseModel):
     submitted_at: datetime | None = None
     active_seconds: float = Field(default=0.0, ge=0)
     simulated: bool = False
+    steps: dict[int, StepLabel] = Field(default_factory=dict)
+    """Per step index: the verdict, error type and correction the rubric's step dimensions
+    ask for (empty when none was given)."""
+    suggestions: dict[str, SuggestionRecord] = Field(default_factory=dict)
+    """Per dimension: the judge's suggestion shown and whether it was taken, changed, left,
+    or the value set without one (empty for reviews made before suggestions existed)."""
+
+    def step_problems(self, rubric: Rubric, steps: int | None = None) -> list[str]:
+        """Why the step labels do not fit the rubric's step dimensions (or the session)."""
+        spec = rubric.steps
+        if spec is None:
+            return ["this rubric has no step verdicts"] if self.steps else []
+        out = []
+        for i, label in sorted(self.steps.items()):
+            if i < 0 or (steps is not None and i >= steps):
+                out.append(f"step #{i} is not in the session")
+            if label.verdict is not None and spec.verdict(label.verdict) is None:
+                out.append(f"step #{i}: {label.verdict!r} is not a step verdict")
+            if label.error_type is not None and spec.error_type(label.error_type) is None:
+                out.append(f"step #{i}: {label.error_type!r} is not a step error type")
+        return out
+
+    def first_wrong_step(self, rubric: Rubric) -> int | None:
+        """The first step given the rubric's "wrong" verdict (the failure step by default)."""
+        wrong = rubric.steps.wrong if rubric.steps is not None else None
+        return next((i for i, s in sorted(self.steps.items()) if s.verdict == wrong), None)
 
     def failure_tags(self, rubric: Rubric) -> list[str]:
         tax = rubric.taxonomy

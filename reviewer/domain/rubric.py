@@ -45,6 +45,8 @@ class Dimension(BaseModel):
     options: list[Option] = Field(default_factory=list)
     detail_label: str | None = None
     """For choice dimensions: a free-text detail asked alongside (e.g. "policy concerned")."""
+    judge: list[str] = Field(default_factory=list)
+    """Judgement names shown as suggestions for this dimension (besides its own name)."""
 
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Dimension:
@@ -99,6 +101,49 @@ class Dimension(BaseModel):
         return None
 
 
+DEFAULT_VERDICTS = (
+    ("correct", "Correct"),
+    ("partly", "Partly correct"),
+    ("wrong", "Wrong"),
+)
+
+
+class StepRubric(BaseModel):
+    """Verdicts on each agent step (Ctrl+1/2/3 on the step cursor) and the error types a
+    wrong step can be given: trajectory-level labels, beside the session's dimensions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdicts: list[Option] = Field(
+        default_factory=lambda: [Option(value=v, label=label) for v, label in DEFAULT_VERDICTS],
+        min_length=1,
+        max_length=9,
+    )
+    """In key order: Ctrl+1 gives the first."""
+    wrong: str = "wrong"
+    """The verdict that marks a step as where it went wrong (the failure step by default)."""
+    error_types: list[Option] = Field(default_factory=list)
+    """The optional taxonomy of step errors."""
+
+    @model_validator(mode="after")
+    def _known_values(self) -> StepRubric:
+        verdicts = [o.value for o in self.verdicts]
+        if len(set(verdicts)) != len(verdicts):
+            raise ValueError("step verdicts repeat a value")
+        if self.wrong not in verdicts:
+            raise ValueError(f"step verdict {self.wrong!r} (wrong) is not one of {verdicts}")
+        errors = [o.value for o in self.error_types]
+        if len(set(errors)) != len(errors):
+            raise ValueError("step error types repeat a value")
+        return self
+
+    def verdict(self, value: str) -> Option | None:
+        return next((o for o in self.verdicts if o.value == value), None)
+
+    def error_type(self, value: str) -> Option | None:
+        return next((o for o in self.error_types if o.value == value), None)
+
+
 class Rubric(BaseModel):
     """A named, versioned scoring form. Editing a rubric makes a new version."""
 
@@ -110,6 +155,9 @@ class Rubric(BaseModel):
     title: str = ""
     description: str = ""
     dimensions: list[Dimension] = Field(min_length=1)
+    steps: StepRubric | None = None
+    """Step dimensions: a verdict per agent step and an optional error type (None: the
+    rubric asks for none)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> Rubric:

@@ -6,7 +6,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 SESSION_SCHEMA_VERSION: Literal[1] = 1
 
@@ -93,6 +100,18 @@ class Metrics(_Model):
     cost_usd: float | None = None
 
 
+class Judgement(_Model):
+    """One automated judge's verdict on the session (an LLM judge, an evaluator, a score)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    """What was judged, e.g. "correctness" (matched to rubric dimensions by name)."""
+    value: StrictBool | float | str
+    """A number, a text label or a yes/no."""
+    explanation: str | None = None
+    source: str | None = None
+    """Who judged: the evaluator, model or tool, where the source says."""
+
+
 class Signals(_Model):
     """What is known about the session's outcome before a human looks at it."""
 
@@ -104,6 +123,9 @@ class Signals(_Model):
     reward: float | None = None
     judge_scores: dict[str, float] = Field(default_factory=dict)
     """Automated judge scores by name, each normalised to 0…1 where the source allows."""
+    judgements: list[Judgement] = Field(default_factory=list)
+    """Judges' verdicts as they gave them, shown to reviewers as suggestions for the rubric
+    dimensions they match (``judge_scores`` keeps the numeric ones for filters and figures)."""
 
 
 class Source(_Model):

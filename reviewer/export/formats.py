@@ -31,6 +31,7 @@ class ExportFormat:
 ROW_SCHEMAS = {
     "review": "export-review-row.schema.json",
     "session": "export-session-row.schema.json",
+    "step": "export-step-row.schema.json",
 }
 
 FORMATS: dict[str, ExportFormat] = {
@@ -66,6 +67,43 @@ FORMATS: dict[str, ExportFormat] = {
             ".jsonl",
             "Hugging Face TRL conversational preference lines (prompt, chosen, rejected)",
             "export-trl-dpo.schema.json",
+        ),
+        ExportFormat(
+            "openai-step-sft",
+            "dataset",
+            ".jsonl",
+            "OpenAI chat fine-tuning lines per corrected step (history, then the corrected step)",
+            "export-openai-sft.schema.json",
+        ),
+        ExportFormat(
+            "trl-step-sft",
+            "dataset",
+            ".jsonl",
+            "TRL conversational SFT lines per corrected step",
+            "export-trl-sft.schema.json",
+        ),
+        ExportFormat(
+            "openai-step-dpo",
+            "dataset",
+            ".jsonl",
+            "OpenAI preference lines per corrected step (corrected vs agent's step, tool calls"
+            " as tool calls)",
+            "export-openai-step-dpo.schema.json",
+        ),
+        ExportFormat(
+            "trl-step-dpo",
+            "dataset",
+            ".jsonl",
+            "TRL conversational preference lines per corrected step",
+            "export-trl-step-dpo.schema.json",
+        ),
+        ExportFormat(
+            "trl-prm",
+            "dataset",
+            ".jsonl",
+            "TRL stepwise-supervision lines for process reward models (prompt, completions,"
+            " labels: one per agent step)",
+            "export-trl-prm.schema.json",
         ),
         ExportFormat(
             "eval-jsonl",

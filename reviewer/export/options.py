@@ -17,9 +17,10 @@ class ExportOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: str
-    level: Literal["review", "session"] = "review"
+    level: Literal["review", "session", "step"] = "review"
     """review: one row per review; session: one row per session revision with the
-    consensus or adjudicated label. Dataset formats are always per session."""
+    consensus or adjudicated label; step: one row per labelled step of a review. Dataset
+    formats are per session, the step datasets per review."""
     status: Literal["submitted", "all"] = "submitted"
     """submitted: submitted reviews in use; all: drafts, skipped, flagged and the copies a
     merge kept aside too."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Timestamp = Annotated[
     str,
@@ -431,3 +431,53 @@ class InspectScoreEdit(_Strict):
     epoch: int
     score_name: str
     edit: InspectEdit
+
+
+# --- step level ----------------------------------------------------------------------------
+
+
+class StepRow(_Strict):
+    """``--level step``: one labelled step of one review."""
+
+    session_id: str
+    session_revision: int
+    review_uid: str
+    reviewer: str
+    step: int = Field(ge=0)
+    role: str
+    verdict: str | None
+    error_type: str | None
+    original: str
+    """The step as the agent took it: its text, then one line per tool call."""
+    corrected: str | None
+    """The step as the reviewer corrected it (same layout), or null."""
+
+
+class OpenAIStepDpoLine(_Strict):
+    """``openai-step-dpo``: history, then the corrected step preferred to the agent's."""
+
+    input: OpenAIDpoInput
+    preferred_output: list[OpenAIAssistantMessage] = Field(min_length=1, max_length=1)
+    non_preferred_output: list[OpenAIAssistantMessage] = Field(min_length=1, max_length=1)
+
+
+class TrlStepDpoLine(_Strict):
+    """``trl-step-dpo``: a conversational preference example for one step."""
+
+    prompt: list[TrlMessage] = Field(min_length=1)
+    chosen: list[TrlAssistantMessage] = Field(min_length=1, max_length=1)
+    rejected: list[TrlAssistantMessage] = Field(min_length=1, max_length=1)
+
+
+class TrlPrmLine(_Strict):
+    """``trl-prm``: TRL's stepwise supervision (``PRMTrainer``): one label per agent step."""
+
+    prompt: str
+    completions: list[str] = Field(min_length=1)
+    labels: list[bool] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_label_per_step(self) -> TrlPrmLine:
+        if len(self.completions) != len(self.labels):
+            raise ValueError("one label per completion")
+        return self

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from reviewer.domain.session import Agent, Metrics, Session, Signals, Source
 from reviewer.ingest.archive import ArchiveError, SafeZip
+from reviewer.ingest.judgements import judgement
 from reviewer.ingest.messages import messages_to_steps
 from reviewer.ingest.records import RecordError, parse_json
 from reviewer.ingest.values import parse_time
@@ -86,7 +87,14 @@ def sample_session(
             latency_ms=float(total) * 1000 if isinstance(total, int | float) else None,
         ),
         signals=Signals(
-            judge_scores=judge, task_success=judge[next(iter(judge))] >= 1.0 if judge else None
+            judge_scores=judge,
+            task_success=judge[next(iter(judge))] >= 1.0 if judge else None,
+            judgements=[
+                j
+                for name, s in scores.items()
+                if isinstance(s, dict)
+                and (j := judgement(name, s.get("value"), s.get("explanation"), "inspect"))
+            ],
         ),
     )
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span, Step
+from reviewer.ingest.judgements import judgement
 from reviewer.ingest.messages import as_text, maybe_json, maybe_literal, messages_to_steps
 from reviewer.ingest.records import RecordError
 from reviewer.ingest.transcript import Recorded, ToolRun, apply_tool_runs, transcript
@@ -162,6 +163,11 @@ def _signals(scores: list[Any]) -> Signals:
     for score in scores:
         if not isinstance(score, dict) or not isinstance(score.get("name"), str):
             continue
+        label = score.get("stringValue")  # categorical and boolean scores' value as text
+        judged = judgement(score["name"], label or score.get("value"), score.get("comment"),
+                           "langfuse")  # fmt: skip
+        if judged is not None and score["name"].lower() not in FEEDBACK_NAMES:
+            signals.judgements.append(judged)
         value = _number(score.get("value"))
         if value is None:
             continue

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewer.domain.session import Agent, Metrics, Role, Session, Signals, Source, Span
+from reviewer.ingest.judgements import judgement
 from reviewer.ingest.messages import maybe_json, messages_to_steps
 from reviewer.ingest.records import RecordError
 from reviewer.ingest.transcript import Recorded, ToolRun, transcript
@@ -84,6 +85,10 @@ def _signals(runs: list[dict[str, Any]], feedback: list[Any]) -> Signals:
     for item in feedback:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             continue
+        judged = judgement(item["key"], item.get("value") if item.get("value") is not None
+                           else item.get("score"), item.get("comment"), "langsmith")  # fmt: skip
+        if judged is not None and item["key"].lower() not in FEEDBACK_KEYS:
+            signals.judgements.append(judged)
         score = item.get("score")
         if isinstance(score, bool):
             score = 1.0 if score else 0.0

@@ -482,7 +482,11 @@ def export(
     return manifest
 
 
-def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session"]:
+def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session", "step"]:
+    from reviewer.export.steps import STEP_FORMATS
+
+    if fmt.name in STEP_FORMATS:
+        return "step"
     return "session" if fmt.kind == "dataset" else options.level
 
 
@@ -536,6 +540,8 @@ def _write(
     tally: _Tally,
 ) -> list[Column] | None:
     """Write the data; return the columns for tables (None for line formats)."""
+    if _level(fmt, options) == "step":
+        return _write_steps(conn, s, fmt, options, narrow, f, total, progress, tally)
     args = (conn, s, fmt, options, plan, narrow, f, total, progress, tally)
     if _reads_lines(conn.dialect.name == "sqlite", fmt, options):
         try:
@@ -545,6 +551,81 @@ def _write(
             f.restart()
             tally.rows = 0
     return _write_once(*args, lines=False)
+
+
+def _write_steps(
+    conn: Connection,
+    s: Any,
+    fmt: ExportFormat,
+    options: ExportOptions,
+    narrow: Callable[[Select[Any]], Select[Any]],
+    f: Any,
+    total: int,
+    progress: Progress,
+    tally: _Tally,
+) -> list[Column] | None:
+    """Step rows (``--level step``) or step datasets, review by review (``export.steps``)."""
+    from reviewer.domain.review import StepLabel
+    from reviewer.domain.session import Session
+    from reviewer.export.steps import STEP_COLUMNS, step_lines, step_rows
+
+    query = narrow(
+        select(
+            ReviewRow.uid,
+            ReviewRow.reviewer,
+            ReviewRow.session_id,
+            SessionRow.revision,
+            ReviewRow.rubric_id,
+            ReviewRow.steps,
+        )
+    ).order_by(*_ORDER)
+    rows = conn.execute(query).all()
+    tally.sessions = len({r[2] for r in rows})
+    spec = {rid: get_rubric(s, rid).steps for rid in {r[4] for r in rows}}
+    writer = (
+        _table_writer(fmt, f, STEP_COLUMNS, LabelPlan(), options) if fmt.kind == "table" else None
+    )
+    done = 0
+    progress.update(0, total, "exporting")
+    for start in range(0, len(rows), SESSIONS_PER_CHUNK):
+        part = rows[start : start + SESSIONS_PER_CHUNK]
+        contents = _contents(s, list({r[2] for r in part}))
+        out: list[Any] = []
+        for uid, reviewer, sid, revision, rid, raw in part:
+            labels = {
+                int(k): StepLabel.model_validate(v) for k, v in (_json_value(raw) or {}).items()
+            }
+            session = Session.model_validate_json(contents[sid])
+            if writer is not None:
+                out.extend(step_rows(session, revision, uid, reviewer, labels,
+                                     redact=options.redact_pii))  # fmt: skip
+                continue
+            steps = spec.get(rid)
+            if steps is None:
+                tally.left_out["rubric_without_step_verdicts"] += 1
+                continue
+            result = step_lines(fmt.name, session, labels, correct=steps.verdicts[0].value,
+                                wrong=steps.wrong, redact=options.redact_pii)  # fmt: skip
+            if isinstance(result, str):
+                tally.left_out[result] += 1
+                continue
+            out.extend(orjson.dumps(line) + b"\n" for line in result)
+        if writer is not None:
+            writer.write(out)
+        else:
+            f.write(b"".join(out))
+        tally.rows += len(out)
+        done += len(part)
+        progress.update(done, total, "exporting")
+    if writer is not None:
+        writer.close()
+        return list(STEP_COLUMNS)
+    return None
+
+
+def _json_value(raw: Any) -> Any:
+    """A JSON column as Python: PostgreSQL gives it parsed, SQLite as text or parsed."""
+    return orjson.loads(raw) if isinstance(raw, str | bytes) else raw
 
 
 def _write_once(

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reviewer.domain.figures import (
+    SUGGESTION_HEAD,
+    SUGGESTION_USE_HEAD,
     CoverageRow,
     Quality,
     StatsReport,
@@ -19,6 +21,8 @@ from reviewer.domain.figures import (
     coverage_cells,
     mean_text,
     percent_text,
+    suggestion_cells,
+    suggestion_use_cells,
 )
 from reviewer.services import svg
 
@@ -293,6 +297,17 @@ def _gold_and_judges(report: StatsReport) -> str:
             ],
         )
     )  # fmt: skip
+    if report.suggestions or report.suggestion_use:
+        html.append("<h2>Judges' suggestions: did reviewers keep them</h2>")
+        html.append(
+            _table(
+                SUGGESTION_HEAD, [[_e(c) for c in suggestion_cells(a)] for a in report.suggestions]
+            )
+        )
+        html.append("<h3>Per reviewer (a rubber-stamping signal)</h3>")
+        html.append(_table(SUGGESTION_USE_HEAD,
+                           [[_e(c) for c in suggestion_use_cells(u)]
+                            for u in report.suggestion_use]))  # fmt: skip
     return "".join(html)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from reviewer.domain.review import Review, ReviewRole, ReviewStatus
+from reviewer.domain.review import Review, ReviewRole, ReviewStatus, StepCorrection, StepLabel
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Role, Session
 from reviewer.store.reviews import save_review
@@ -181,6 +181,54 @@ def _label(
     return values, details, fail_step, True
 
 
+_STEP_ERRORS = {
+    "hallucination": "hallucination",
+    "answered_incorrectly": "hallucination",
+    "tool_failure": "misread_result",
+    "looped": "unnecessary",
+    "unsafe": "policy",
+    "should_have_escalated": "policy",
+    "unnecessary_escalation": "unnecessary",
+}
+
+
+def _step_labels(
+    session: Session, who: str, values: dict[str, Any], fail_step: int | None, rubric: Rubric
+) -> dict[int, StepLabel]:
+    """A verdict on every agent step: correct before the failure, wrong at it (the first agent
+    step from the failure step on, with an error type), mostly correct after; the wrong step
+    corrected when it is an answer the reviewer rewrote. Drawn from a generator of its own
+    (reviewer and session), so the rest of the simulation stays as it was."""
+    spec = rubric.steps
+    if spec is None:
+        return {}
+    rng = random.Random(f"{who}:{session.id}")
+    corrected = rubric.corrected_response
+    rewrite = values.get(corrected.name) if corrected is not None else None
+    tags = values.get("failure_categories") or []
+    error = _STEP_ERRORS.get(tags[0], "other") if tags else "other"
+    labels: dict[int, StepLabel] = {}
+    wrong_given = False
+    for i, step in enumerate(session.steps):
+        if step.role is not Role.ASSISTANT:
+            continue
+        if fail_step is not None and i >= fail_step and not wrong_given:
+            wrong_given = True
+            fix = None
+            if isinstance(rewrite, str) and not step.tool_calls:
+                fix = StepCorrection(content=rewrite)
+            labels[i] = StepLabel(
+                verdict=spec.wrong,
+                error_type=error if spec.error_type(error) is not None else None,
+                corrected=fix,
+            )
+            continue
+        after = fail_step is not None and wrong_given
+        partly = spec.verdict("partly") is not None and rng.random() < (0.3 if after else 0.05)
+        labels[i] = StepLabel(verdict="partly" if partly else spec.verdicts[0].value)
+    return labels
+
+
 def simulate_batch(ws: Workspace, batch: str, rubric: Rubric, *, seed: int) -> int:
     """Fill most of ``batch`` with simulated submitted reviews; return how many were made.
 
@@ -227,6 +275,7 @@ def simulate_batch(ws: Workspace, batch: str, rubric: Rubric, *, seed: int) -> i
                         values=values,
                         details=details,
                         failure_step=fail_step,
+                        steps=_step_labels(session, reviewer, values, fail_step, rubric),
                         status=ReviewStatus.SUBMITTED,
                         started_at=started,
                         updated_at=submitted,

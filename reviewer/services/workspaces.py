@@ -14,7 +14,20 @@ from reviewer.store.workspace import (
     sqlite_file,
 )
 
-__all__ = ["Workspace", "WorkspaceError", "init_workspace", "open_existing"]
+__all__ = ["Workspace", "WorkspaceError", "init_workspace", "is_sealed_file", "open_existing"]
+
+ZIP_MAGIC = b"PK\x03\x04"
+"""Review packs and results are sealed zip files; a workspace is SQLite or a database URL."""
+
+
+def is_sealed_file(target: str | Path) -> bool:
+    """True when ``target`` is a zip file (a review pack or results), not a workspace."""
+    path = Path(target)
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == ZIP_MAGIC
+    except OSError:  # a URL, a folder, a missing file: the workspace opening says why
+        return False
 
 
 def _ensure_default_rubric(ws: Workspace) -> None:

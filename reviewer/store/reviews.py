@@ -54,8 +54,16 @@ SNAPSHOT_KEYS = ("status", "values", "details", "failure_step", "status_reason",
 """What a review's audit entries record before and after a change, and what merging compares."""
 
 
+def step_labels_json(review: Review) -> dict[str, Any]:
+    """The step labels as stored: by step index (as text), fields left out when unset."""
+    return {str(i): s.model_dump(mode="json", exclude_none=True) for i, s in review.steps.items()}
+
+
 def _snapshot(row: ReviewRow) -> dict[str, Any]:
-    return {k: getattr(row, k) for k in SNAPSHOT_KEYS}
+    snap = {k: getattr(row, k) for k in SNAPSHOT_KEYS}
+    if row.steps:  # step labels are audited too (left out when there are none, as before)
+        snap["steps"] = row.steps
+    return snap
 
 
 def review_snapshot(review: Review) -> dict[str, Any]:
@@ -67,6 +75,7 @@ def review_snapshot(review: Review) -> dict[str, Any]:
         "failure_step": review.failure_step,
         "status_reason": review.status_reason,
         "active_seconds": review.active_seconds,
+        **({"steps": step_labels_json(review)} if review.steps else {}),
     }
 
 
@@ -75,6 +84,8 @@ def snapshot_sha256(snapshot: dict[str, Any] | None) -> str | None:
     if snapshot is None:
         return None
     body = {k: snapshot.get(k) for k in SNAPSHOT_KEYS}
+    if snapshot.get("steps"):  # reviews without step labels hash as they always did
+        body["steps"] = snapshot["steps"]
     body["active_seconds"] = float(body["active_seconds"] or 0.0)
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
@@ -168,6 +179,8 @@ def save_review(
         or (now if review.status is ReviewStatus.SUBMITTED else None),
         "active_seconds": review.active_seconds,
         "simulated": review.simulated,
+        "steps": step_labels_json(review),
+        "suggestions": {k: v.model_dump(mode="json") for k, v in review.suggestions.items()},
     }
     if row is None:
         if conflict_of is None:
@@ -194,7 +207,10 @@ def save_review(
     else:
         if row.reviewer != review.reviewer or row.session_id != session_id:
             raise ReviewStoreError("a review's reviewer and session cannot change")
-        if {k: fields[k] for k in SNAPSHOT_KEYS} == before:
+        again = {k: fields[k] for k in SNAPSHOT_KEYS}
+        if fields["steps"]:
+            again["steps"] = fields["steps"]
+        if again == before:
             return row  # the same save again: nothing changes (not even the version)
         if expected_version is not None and row.version_id != expected_version:
             raise ConflictError(review, review_from_row(s, row), row.version_id)
@@ -291,6 +307,8 @@ def review_from_row(s: OrmSession, row: ReviewRow) -> Review:
         submitted_at=row.submitted_at,
         active_seconds=row.active_seconds,
         simulated=row.simulated,
+        steps=row.steps or {},
+        suggestions=row.suggestions or {},
     )
 
 

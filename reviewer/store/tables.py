@@ -251,6 +251,12 @@ class ReviewRow(Base):
     """Set on a version kept aside by a merge: the uid of the review it conflicts with."""
     resolved_at: Mapped[datetime | None]
     """When a lead settled the conflict of this kept-aside version (None: still open)."""
+    steps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Per step index: verdict, error type and correction (see
+    :class:`reviewer.domain.review.StepLabel`); null before revision 0005."""
+    suggestions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Per dimension: the judge's suggestion shown and what became of it (see
+    :class:`reviewer.domain.suggestions.SuggestionRecord`); null before revision 0005."""
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

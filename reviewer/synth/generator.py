@@ -16,6 +16,7 @@ import orjson
 
 from reviewer.domain.session import (
     Agent,
+    Judgement,
     Metrics,
     Role,
     Session,
@@ -327,8 +328,38 @@ def _finish(
             and rng.random() < 0.5,
             task_success=not failed if rng.random() < 0.8 else failed,
             judge_scores=judges,
+            judgements=_judgements(judges, failure),
         ),
     )
+
+
+def _judgements(judges: dict[str, float], failure: str | None) -> list[Judgement]:
+    """An LLM judge's verdicts on the rubric's quality, correctness and policy, read off the
+    scores and the planted failure (no random draws: every other generated value stays)."""
+    helpful, correct = judges["helpfulness"], judges["correctness"]
+    verdict = (
+        "correct" if correct >= 0.7 else "partially_correct" if correct >= 0.4 else "incorrect"
+    )
+    return [
+        Judgement(
+            name="quality",
+            value=float(1 + round(4 * helpful)),
+            explanation=f"helpfulness score {helpful:.2f} on a 1–5 scale",
+            source="demo-judge",
+        ),
+        Judgement(
+            name="correctness",
+            value=verdict,
+            explanation=f"correctness score {correct:.2f}",
+            source="demo-judge",
+        ),
+        Judgement(
+            name="policy",
+            value="minor_violation" if failure == "should_have_escalated" else "compliant",
+            explanation="checked against the system prompt's policies",
+            source="demo-judge",
+        ),
+    ]
 
 
 def _spans(rng: random.Random, b: _Builder, model: str) -> list[Span]:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from reviewer.logs import setup_logging
 from reviewer.ui.main_window import MainWindow
+from reviewer.ui.platform_help import window_system_or_exit
 
 ORG = "AgentOps"
 APP = "AgentOps Reviewer"
@@ -74,7 +75,8 @@ def run_app(
 ) -> int:
     """Open the main window (on ``target`` when given) and run until it closes."""
     setup_logging()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with window_system_or_exit():  # one clear message and exit 2 instead of Qt's abort
+        app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setWindowIcon(QIcon(str(files("reviewer.resources") / "icons" / "agentops-reviewer.svg")))
     app.setApplicationName(APP)

@@ -170,6 +170,11 @@ class Dashboard(QWidget):
         self.agreement_note.setTextFormat(Qt.TextFormat.PlainText)
         self.gold_chart = BarChart("Accuracy on gold items, 95 % (click: their items)")
         self.judge_table = _table()
+        self.suggestion_table = _table()
+        self.suggestion_table.setToolTip(
+            "Reviewers' agreement with the judges' suggestions they were shown, and per"
+            " reviewer the share taken unchanged and the median time with and without"
+        )
         self.judge_note = QLabel()
         self.judge_note.setTextFormat(Qt.TextFormat.PlainText)
         for chart in (
@@ -204,7 +209,8 @@ class Dashboard(QWidget):
             "Agreement",
         )
         self.tabs.addTab(
-            _page(self.gold_chart, self.judge_note, self.judge_table), "Gold and judges"
+            _page(self.gold_chart, self.judge_note, self.judge_table, self.suggestion_table),
+            "Gold and judges",
         )
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -349,6 +355,7 @@ class Dashboard(QWidget):
             else "Judge agreement over every reviewed session that has judge scores."
         )
         _fill(self.judge_table, 2, *figures.judge_rows(report))
+        _fill(self.suggestion_table, 2, *figures.suggestion_rows(report))
 
     # Interaction
     def _choose_report_file(self) -> None:

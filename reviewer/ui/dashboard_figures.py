@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from reviewer.domain.figures import (
+    SUGGESTION_HEAD,
+    SUGGESTION_USE_HEAD,
     Agreement,
     Coverage,
     CoverageRow,
@@ -17,6 +19,8 @@ from reviewer.domain.figures import (
     duration_text,
     mean_text,
     percent_text,
+    suggestion_cells,
+    suggestion_use_cells,
 )
 from reviewer.services.analytics import Selection
 from reviewer.services.report import failure_rate_bars, mean_quality_bars
@@ -169,6 +173,14 @@ def gold_bars(report: StatsReport) -> list[Bar]:
         for g in report.gold
         if g.accuracy is not None
     ]
+
+
+def suggestion_rows(report: StatsReport) -> Rows:
+    """Judges' suggestions kept or not, per judge × dimension, then per reviewer."""
+    rows = [suggestion_cells(a) for a in report.suggestions]
+    rows += [["reviewer", *SUGGESTION_USE_HEAD[1:]]] if report.suggestion_use else []
+    rows += [suggestion_use_cells(u) for u in report.suggestion_use]
+    return list(SUGGESTION_HEAD), rows
 
 
 def judge_rows(report: StatsReport) -> Rows:

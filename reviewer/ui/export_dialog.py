@@ -69,6 +69,7 @@ class ExportDialog(QDialog):
         self.level = QComboBox()
         self.level.addItem("One row per review", "review")
         self.level.addItem("One row per session (consensus or adjudicated)", "session")
+        self.level.addItem("One row per labelled step (verdict, correction)", "step")
         self.status = QComboBox()
         self.status.addItem("Submitted reviews", "submitted")
         self.status.addItem("All reviews (drafts, skipped, flagged too)", "all")
@@ -269,9 +270,9 @@ def open_export_dialog(window: MainWindow) -> ExportDialog | None:
 
 
 def export_action(window: MainWindow) -> QAction:
-    """File → Export… (Ctrl+E)."""
+    """File → Export… (Ctrl+Shift+E; Ctrl+E edits a step in the workbench)."""
     action = QAction("&Export labels…", window)
-    action.setShortcut("Ctrl+E")
+    action.setShortcut("Ctrl+Shift+E")
     action.setStatusTip("Export labels to CSV, JSONL, Parquet, fine-tuning, eval or tracing files")
     action.triggered.connect(lambda: open_export_dialog(window))
     return action

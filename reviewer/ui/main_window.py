@@ -31,7 +31,7 @@ from reviewer.services.conflicts import Choice, open_conflicts, resolve_conflict
 from reviewer.services.importing import ImportSummary
 from reviewer.services.merging import MergeError, MergeReport, merge_results
 from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_info, write_results
-from reviewer.services.workspaces import open_existing
+from reviewer.services.workspaces import is_sealed_file, open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.dashboard import Dashboard
@@ -47,6 +47,7 @@ from reviewer.ui.workbench import Workbench
 SHORTCUTS: list[tuple[str, str]] = [
     ("1 – 9", "Pick the n-th option of the active dimension and move to the next one"),
     ("Tab / Shift+Tab", "Next / previous dimension"),
+    ("Enter", "Take the judges' suggestions for the dimensions still unset"),
     ("Letter on a tag", "Toggle that failure tag (e.g. a, u, t, l, w, h, x, e, n, i, o)"),
     ("Click a step, [ / ]", "Mark the step where it went wrong; \\ clears the mark"),
     ("Ctrl+Enter", "Submit and open the next item still to do"),
@@ -56,9 +57,12 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+S", "Skip, with a reason"),
     ("Ctrl+Shift+F", "Flag for escalation, with a reason"),
     ("Ctrl+F", "Find in session (Enter: next, Shift+Enter: previous, Esc: close)"),
+    ("Ctrl+K or /", "Search the queue (Enter or Esc: back to the form)"),
     ("Ctrl+H", "History of this session's reviews (the audit trail)"),
     ("Ctrl+I", "Import sessions"),
-    ("Ctrl+E", "Export labels (CSV, JSONL, Parquet, fine-tuning, eval and feedback files)"),
+    ("Ctrl+1 / 2 / 3", "Step at the cursor: correct / partly correct / wrong"),
+    ("Ctrl+E", "Edit the step at the cursor as it should have been (with a diff)"),
+    ("Ctrl+Shift+E", "Export labels (CSV, JSONL, Parquet, fine-tuning, eval and feedback files)"),
     ("Ctrl+Shift+D", "Dashboard: coverage, quality, agreement; adjudicate disagreements"),
     ("Ctrl+O", "Open a workspace"),
     ("Ctrl+Shift+O", "Open a review pack (offline review)"),
@@ -80,6 +84,8 @@ def _with_pack_info(ws: Workspace) -> tuple[Workspace, PackInfo | None]:
 
 
 def _open_any(target: str | Path) -> tuple[Workspace, PackInfo | None]:
+    if is_sealed_file(target):  # File → Open on a review pack opens it as a pack
+        return _open_pack_file(Path(target))
     return _with_pack_info(open_existing(target))
 
 
@@ -144,6 +150,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menus()
         self._restore_layout()
+        self.bench.focus_form()
 
     # Menus
     def _add(
@@ -400,11 +407,13 @@ class MainWindow(QMainWindow):
     # Workspace
     def open_workspace(self, target: str) -> None:
         self.statusBar().showMessage(f"Opening {target}…")
+        self.bench.expect_session()
         self.runner.run(_open_any, target, on_done=self._opened, on_error=self._open_failed)
 
     def open_pack_file(self, path: Path) -> None:
         """Open a review pack as a private workspace (continuing earlier work on it)."""
         self.statusBar().showMessage(f"Opening pack {path.name}…")
+        self.bench.expect_session()
         self.runner.run(_open_pack_file, path, on_done=self._opened, on_error=self._open_failed)
 
     def _opened(self, result: tuple[Workspace, PackInfo | None]) -> None:
@@ -573,6 +582,7 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, exc: BaseException) -> None:
         self.statusBar().clearMessage()
+        self.bench.stop_expecting()
         box = message_box(self, Icon.Critical, "Cannot open workspace", str(exc))
         if isinstance(exc, WorkspaceDamaged) and exc.backup is not None:
             damaged = exc

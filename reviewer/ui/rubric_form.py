@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer.domain.review import Review
+from reviewer.domain.review import Review, StepLabel
 from reviewer.domain.rubric import Dimension, DimensionKind, Rubric
+from reviewer.domain.suggestions import Suggestion, take_offered
 from reviewer.ui.messages import plain_label
 
 Values = dict[str, Any]
@@ -39,12 +40,15 @@ class FormState:
     values: Values = field(default_factory=dict)
     details: dict[str, str] = field(default_factory=dict)
     failure_step: int | None = None
+    """The step cursor (the failure step when no step has a verdict)."""
+    steps: dict[int, StepLabel] = field(default_factory=dict)
 
     def copy(self) -> FormState:
         return FormState(
             {k: list(v) if isinstance(v, list) else v for k, v in self.values.items()},
             dict(self.details),
             self.failure_step,
+            dict(self.steps),
         )
 
 
@@ -66,6 +70,12 @@ class _DimensionBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 6)
         layout.setSpacing(2)
+        self.suggestion = plain_label()
+        self.suggestion.setTextFormat(Qt.TextFormat.PlainText)
+        self.suggestion.setWordWrap(True)
+        self.suggestion.setStyleSheet("color: #1f5fa8;")
+        self.suggestion.hide()
+        layout.addWidget(self.suggestion)
         kind = dim.kind
         if kind in (DimensionKind.ORDINAL, DimensionKind.CHOICE, DimensionKind.BOOLEAN):
             self.group = QButtonGroup(self)
@@ -128,6 +138,21 @@ class _DimensionBox(QGroupBox):
                 wf.setBold(False)
                 w.setFont(wf)
 
+    def show_suggestion(self, s: Suggestion | None) -> None:
+        """The judge's verdict beside the dimension (its explanation on hover)."""
+        if s is None:
+            self.suggestion.hide()
+            return
+        shown = s.shown_value
+        if s.offered is not None and self.dim.kind is not DimensionKind.BOOLEAN:
+            option = self.dim.option(str(s.offered))
+            if option is not None and option.label:
+                shown = option.label.removeprefix(f"{option.value} · ")
+        take = "   (Enter takes it)" if s.offered is not None else "   (not an option here)"
+        self.suggestion.setText(f"Judge {s.judge}: {shown}{take}")
+        self.suggestion.setToolTip(s.judgement.explanation or "No explanation given")
+        self.suggestion.show()
+
     def option_values(self) -> list[Any]:
         if self.dim.kind is DimensionKind.BOOLEAN:
             return [True, False]
@@ -152,6 +177,8 @@ class RubricForm(QScrollArea):
         self._loading = False
         self._undo: list[FormState] = []
         self._last = FormState()
+        self.suggestions: dict[str, Suggestion] = {}
+        """The judges' suggestions shown for the open session, by dimension."""
         self._body = QWidget()
         self._layout = QVBoxLayout(self._body)
         self._layout.setContentsMargins(6, 6, 6, 6)
@@ -168,12 +195,16 @@ class RubricForm(QScrollArea):
         self.step_label = plain_label()
         self.step_label.setTextFormat(Qt.TextFormat.PlainText)
         self.step_label.setWordWrap(True)
+        self.steps_label = plain_label()
+        self.steps_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.steps_label.setWordWrap(True)
         self.status_label = plain_label()
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self._layout.addWidget(self.title)
         self._layout.addWidget(self.problem)
         self._dims_at = self._layout.count()
         self._layout.addWidget(self.step_label)
+        self._layout.addWidget(self.steps_label)
         self._layout.addStretch(1)
         self._layout.addWidget(self.status_label)
         self.setWidget(self._body)
@@ -201,7 +232,9 @@ class RubricForm(QScrollArea):
         self.final_answer = final_answer or ""
         self.title.setText(title)
         self._undo.clear()
-        state = FormState(dict(review.values), dict(review.details), review.failure_step)
+        state = FormState(
+            dict(review.values), dict(review.details), review.failure_step, dict(review.steps)
+        )
         cr = rubric.corrected_response
         if cr is not None and not state.values.get(cr.name):
             state.values.pop(cr.name, None)
@@ -210,6 +243,31 @@ class RubricForm(QScrollArea):
         self.show_problem(None)
         self.setEnabled(True)
         self.set_active(self._first_unanswered())
+
+    def set_suggestions(self, suggestions: dict[str, Suggestion]) -> None:
+        """Show the judges' suggestions (none in a blind batch)."""
+        self.suggestions = suggestions
+        for box in self.boxes:
+            box.show_suggestion(suggestions.get(box.dim.name))
+
+    def take_suggestions(self) -> bool:
+        """Enter: every offered suggestion for a dimension still unset (one undo step)."""
+        if not self.isEnabled():
+            return False
+        before = self.state()
+        values = take_offered(before.values, self.suggestions)
+        if values == before.values:
+            return False
+        self._undo.append(self._last.copy())
+        self._apply(FormState(values, before.details, before.failure_step, before.steps))
+        self.show_problem(None)
+        unset = [
+            i for i, b in enumerate(self.boxes) if b.group is not None and b.dim.name not in values
+        ]
+        tags = [i for i, b in enumerate(self.boxes) if b.dim.kind is DimensionKind.MULTI_SELECT]
+        self.set_active((unset or tags or [self.active])[0])  # on to what is left to do
+        self.changed.emit()
+        return True
 
     def clear(self) -> None:
         self.title.setText("No session open")
@@ -238,7 +296,7 @@ class RubricForm(QScrollArea):
                         values[dim.name] = value
             if box.detail is not None and box.detail.text().strip():
                 details[dim.name] = box.detail.text()
-        return FormState(values, details, self._last.failure_step)
+        return FormState(values, details, self._last.failure_step, dict(self._last.steps))
 
     def _apply(self, state: FormState) -> None:
         self._loading = True
@@ -262,6 +320,7 @@ class RubricForm(QScrollArea):
                     box.detail.setText(state.details.get(dim.name, ""))
             self._last = state.copy()
             self._show_step(state.failure_step)
+            self._show_steps()
         finally:
             self._loading = False
 
@@ -307,6 +366,61 @@ class RubricForm(QScrollArea):
         self._last.failure_step = step
         self._show_step(step)
         self.changed.emit()
+
+    @property
+    def steps(self) -> dict[int, StepLabel]:
+        return self._last.steps
+
+    def set_step_label(self, step: int, label: StepLabel | None) -> None:
+        """Give ``step`` this verdict, error type and correction (None: clear them)."""
+        now = self._last.steps.get(step)
+        if label == now or (label is None and now is None):
+            return
+        self._undo.append(self._last.copy())
+        steps = dict(self._last.steps)
+        if label is None or label == StepLabel():
+            steps.pop(step, None)
+        else:
+            steps[step] = label
+        self._last.steps = steps
+        self._show_steps()
+        self.show_problem(None)
+        self.changed.emit()
+
+    def set_step_verdict(self, step: int, number: int) -> bool:
+        """Ctrl+``number``: the rubric's ``number``-th step verdict for ``step``."""
+        spec = self.rubric.steps if self.rubric is not None else None
+        if not self.isEnabled() or spec is None or not 1 <= number <= len(spec.verdicts):
+            return False
+        now = self._last.steps.get(step) or StepLabel()
+        self.set_step_label(
+            step, now.model_copy(update={"verdict": spec.verdicts[number - 1].value})
+        )
+        return True
+
+    def _show_steps(self) -> None:
+        spec = self.rubric.steps if self.rubric is not None else None
+        if spec is None:
+            self.steps_label.hide()
+            return
+        parts = []
+        for i, label in sorted(self._last.steps.items()):
+            verdict = spec.verdict(label.verdict) if label.verdict else None
+            text = f"#{i} {verdict.label if verdict else '—'}"
+            extra = []
+            error = spec.error_type(label.error_type) if label.error_type else None
+            if error is not None:
+                extra.append(error.label)
+            if label.corrected is not None:
+                extra.append("corrected")
+            parts.append(text + (f" ({', '.join(extra)})" if extra else ""))
+        keys = "/".join(str(n) for n in range(1, len(spec.verdicts) + 1))
+        self.steps_label.setText(
+            "Step verdicts: "
+            + ("; ".join(parts) if parts else "none yet")
+            + f"   (Ctrl+{keys} on the step cursor; Ctrl+E edits it as it should have been)"
+        )
+        self.steps_label.show()
 
     def _show_step(self, step: int | None) -> None:
         self.step_label.setText(

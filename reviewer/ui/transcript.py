@@ -80,6 +80,8 @@ class TranscriptView(QPlainTextEdit):
         self._pending: list[Card] = []
         self._generation = 0
         self._marked: int | None = None
+        self._verdicts: dict[int, str] = {}
+        """Step → "good", "partly" or "wrong": the step verdicts given, shown on the headers."""
         self._fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.confirm_link = self._confirm_link
         """Asked before a link opens; returns True to open it (tests replace it)."""
@@ -92,6 +94,7 @@ class TranscriptView(QPlainTextEdit):
         self._placed.clear()
         self._starts.clear()
         self._marked = None
+        self._verdicts = {}
         self.setExtraSelections([])
         self.document().clear()
         self._pending = list(reversed(cards or []))
@@ -181,21 +184,35 @@ class TranscriptView(QPlainTextEdit):
         """Everything the step holds (folded or not), for copying."""
         return self._placed[step].card.source_text if 0 <= step < len(self._placed) else ""
 
-    def mark_step(self, step: int | None) -> None:
-        """Highlight the header of the step marked as where it went wrong."""
-        self._marked = step
-        if step is None or not (0 <= step < len(self._placed)):
-            self.setExtraSelections([])
-            return
+    def set_verdicts(self, verdicts: dict[int, str]) -> None:
+        """Tint the headers of steps given a verdict ("good", "partly" or "wrong")."""
+        self._verdicts = dict(verdicts)
+        self.mark_step(self._marked)
+
+    def _header_selection(self, step: int, color: QColor) -> QTextEdit.ExtraSelection:
         sel = QTextEdit.ExtraSelection()
         cur = QTextCursor(self.document())
         cur.setPosition(self._placed[step].start)
         sel.cursor = cur
         fmt = QTextCharFormat()
         fmt.setProperty(QTextFormat.Property.FullWidthSelection, True)
-        fmt.setBackground(QBrush(QColor.fromHslF(0, 0.75, 0.55, 0.45)))
+        fmt.setBackground(QBrush(color))
         sel.format = fmt
-        self.setExtraSelections([sel])
+        return sel
+
+    def mark_step(self, step: int | None) -> None:
+        """Highlight the header of the step marked as where it went wrong (the step
+        cursor), over the tints of the step verdicts."""
+        self._marked = step
+        hues = {"good": (0.33, 0.30), "partly": (0.12, 0.35), "wrong": (0.0, 0.30)}
+        selections = [
+            self._header_selection(i, QColor.fromHslF(hues[v][0], 0.7, 0.5, hues[v][1]))
+            for i, v in sorted(self._verdicts.items())
+            if v in hues and 0 <= i < len(self._placed) and i != step
+        ]
+        if step is not None and 0 <= step < len(self._placed):
+            selections.append(self._header_selection(step, QColor.fromHslF(0, 0.75, 0.55, 0.45)))
+        self.setExtraSelections(selections)
 
     def scroll_to_step(self, step: int) -> None:
         if 0 <= step < len(self._placed):

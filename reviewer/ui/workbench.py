@@ -12,7 +12,16 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QKeyCombination,
+    QModelIndex,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.domain.review import Review, ReviewStatus
 from reviewer.domain.session import Session
+from reviewer.domain.suggestions import outcomes, suggest
 from reviewer.services import browse
 from reviewer.services.browse import SessionFilter
 from reviewer.services.drafts import (
@@ -64,6 +74,7 @@ from reviewer.ui.messages import Icon, inform, plain_label
 from reviewer.ui.review_compare import SaveConflictDialog
 from reviewer.ui.rubric_form import RubricForm
 from reviewer.ui.session_model import SessionListModel
+from reviewer.ui.step_edit import StepEditDialog
 from reviewer.ui.tasks import TaskRunner
 from reviewer.ui.transcript import TranscriptView
 from reviewer.ui.transcript_plan import Card, build_plan, metadata_lines
@@ -77,6 +88,8 @@ RETRY_MS = 10_000
 BLIND_COLUMNS = (3, 4)
 """Agent and model columns, hidden in blind batches."""
 DEFAULT_COLUMN_WIDTHS = (80, 150, 120, 130, 110, 45, 45, 65, 60)
+HELD_KEYS_MAX = 64
+"""Keys typed while a session is on its way are held (this many at most) and replayed on it."""
 
 _STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
     ("All items", None),
@@ -129,6 +142,10 @@ class Workbench(QWidget):
         self._wanted: int | None = None
         """The item asked for last (shown, or on its way)."""
         self._counts: dict[ItemStatus, int] = {}
+        self._opening = False
+        """A session is on its way to the form: keys typed meanwhile are held for it."""
+        self._held: list[tuple[Qt.Key, Qt.KeyboardModifier, str]] = []
+        self._replaying = False
         self._dirty = False
         self._failed: dict[int, Review] = {}
         self._prefetched: dict[int, tuple[ReviewItem, list[Card]]] = {}
@@ -151,6 +168,7 @@ class Workbench(QWidget):
         self._retry.setInterval(RETRY_MS)
         self._retry.timeout.connect(self.retry_kept)
         self.conflict_dialog: SaveConflictDialog | None = None
+        self.step_dialog: StepEditDialog | None = None
         self._conflicted: set[str] = set()
         """Reviews kept on this computer that were changed elsewhere meanwhile, for items
         not on screen: said once, and shown side by side when their item is opened."""
@@ -169,6 +187,8 @@ class Workbench(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
+        # Holds the keys while no session is open, so they never fall to the queue's widgets.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.actions_ = self._build_actions()
         app = QApplication.instance()
         if app is not None:
@@ -180,17 +200,23 @@ class Workbench(QWidget):
         self.search.setPlaceholderText("Search sessions (id or first message)")
         self.search.setClearButtonEnabled(True)
         self.search.textEdited.connect(lambda _t: self._refilter.start())
+        self.search.returnPressed.connect(self._search_done)
+        # Keys belong to the rubric form: the queue's widgets take focus only when clicked
+        # (the search box also by Ctrl+K or /), never by Tab or when the window activates.
+        self.search.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.status_filter = QComboBox()
         for label, _status in _STATUS_FILTERS:
             self.status_filter.addItem(label)
         self.status_filter.setToolTip("Show only items with this status")
-        self.status_filter.currentIndexChanged.connect(lambda _i: self.reload_queue())
+        self.status_filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
         self.errors_only = QCheckBox("Tool errors")
         self.errors_only.setToolTip("Only sessions where a tool returned an error")
-        self.errors_only.toggled.connect(lambda _c: self.reload_queue())
+        self.errors_only.toggled.connect(lambda _c: self._filter_changed())
         self.negative_only = QCheckBox("Negative feedback")
         self.negative_only.setToolTip("Only sessions the user rated negatively")
-        self.negative_only.toggled.connect(lambda _c: self.reload_queue())
+        self.negative_only.toggled.connect(lambda _c: self._filter_changed())
+        for w in (self.status_filter, self.errors_only, self.negative_only):
+            w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.counts_label = plain_label()
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -206,6 +232,7 @@ class Workbench(QWidget):
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         for column, width in enumerate(DEFAULT_COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
 
@@ -280,6 +307,17 @@ class Workbench(QWidget):
             ("Flag for escalation…", ["Ctrl+Shift+F"], "Flag this item for a lead, with a reason",
              lambda: self.set_aside(flag)),
             ("Find in session", ["Ctrl+F"], "Search the transcript", self.find_bar.open_bar),
+            ("Step verdict: correct", ["Ctrl+1"], "Give the step at the cursor verdict 1"
+             " (correct in the default rubric)", lambda: self.step_verdict(1)),
+            ("Step verdict: partly", ["Ctrl+2"], "Give the step at the cursor verdict 2"
+             " (partly correct)", lambda: self.step_verdict(2)),
+            ("Step verdict: wrong", ["Ctrl+3"], "Give the step at the cursor verdict 3 (wrong)",
+             lambda: self.step_verdict(3)),
+            ("Edit step as it should have been…", ["Ctrl+E"], "Correct the agent step at the"
+             " cursor (its text, or its tool call's name and arguments), with a diff",
+             self.edit_step),
+            ("Search the queue", ["Ctrl+K"], "Search the queue by session id or first message"
+             " (/ also; Enter or Esc goes back to the form)", self.focus_search),
         ]  # fmt: skip
         actions = []
         for text, keys, tip, slot in specs:
@@ -307,7 +345,11 @@ class Workbench(QWidget):
         self.transcript.show_session(None)
         self._versions = {}
         self._set_offline(False)
-        if ws is not None:
+        self.focus_form()
+        if ws is None:
+            self.stop_expecting()
+        else:
+            self.expect_session()
             self.reload_queue()
             self.retry_kept()  # drafts kept on this computer by an earlier run
 
@@ -351,9 +393,12 @@ class Workbench(QWidget):
             self.form.clear()
             self.transcript.show_session(None)
             self.meta.clear()
-        focus = QApplication.focusWidget()
-        if focus is None or not self.isAncestorOf(focus):
-            self.table.setFocus()  # keys drive the form at once, not a search box
+        if self._wanted is None:
+            self.stop_expecting()  # nothing to open: held keys have no session to go to
+        focus = self.window().focusWidget()
+        filters = (self.status_filter, self.errors_only, self.negative_only)
+        if focus is None or not self.isAncestorOf(focus) or focus in filters or focus is self:
+            self.focus_form()  # keys drive the form at once, never a search box
 
     def _select(self, row: int) -> None:
         """Make ``row`` current and bring it into view (it may be far down the queue)."""
@@ -399,6 +444,7 @@ class Workbench(QWidget):
         if cached is not None:
             self._show_item(sid, cached)
             return
+        self.expect_session()
         queue = self.queue
         self.items.run(
             self._prepare,
@@ -436,14 +482,22 @@ class Workbench(QWidget):
         title = f"Session {session.id}"
         status = self.queue.status(sid) if self.queue else ItemStatus.TODO
         self.form.load(item.rubric, item.review, session.final_answer, title)
+        # judges suggest, humans decide; a blind batch shows no suggestions (anchoring)
+        self.form.set_suggestions({} if blind else suggest(item.rubric, session.signals.judgements))
         self.form.status_label.setText(f"Status: {status.value}")
+        self._show_verdicts()
         self.transcript.mark_step(item.review.failure_step)
         self._active = 0.0
         self._last_input = time.monotonic()
+        focus = self.window().focusWidget()
+        if focus is not self.search and focus is not self.table:
+            self.focus_form()  # a new session: its form takes the keys
+        self._opening = False
         self.item_shown.emit(sid)
         self._prefetch_next(sid)
         if item.review.uid in self._conflicted:
             self.retry_kept()  # its kept review clashes again, now on screen: both shown
+        self._replay_held()
 
     def _prefetch_next(self, sid: int) -> None:
         if self.queue is None or self.ws is None:
@@ -515,12 +569,64 @@ class Workbench(QWidget):
         if self.item is None:
             return
         self._dirty = True
+        self._show_verdicts()
         self.transcript.mark_step(self.form.failure_step)
         self._autosave.start()
 
     def form_set_failure_step(self, step: int | None) -> None:
         if self.item is not None:
             self.form.set_failure_step(step)
+
+    def _show_verdicts(self) -> None:
+        """The step verdicts as tints on the step cards (first verdict good, "wrong" red)."""
+        spec = self.item.rubric.steps if self.item is not None else None
+        if spec is None:
+            self.transcript.set_verdicts({})
+            return
+        good = spec.verdicts[0].value
+        self.transcript.set_verdicts(
+            {
+                i: "good" if s.verdict == good else "wrong" if s.verdict == spec.wrong else "partly"
+                for i, s in self.form.steps.items()
+                if s.verdict
+            }
+        )
+
+    def _cursor_step(self) -> int | None:
+        """The step the cursor is on ([ and ] move it), or None with a hint why not."""
+        if self.item is None:
+            return None
+        if self.item.rubric.steps is None:
+            self.message.emit("This rubric asks for no step verdicts")
+            return None
+        step = self.form.failure_step
+        if step is None:
+            self.form.show_problem("Move the step cursor with [ or ] (or click a step) first")
+        return step
+
+    def step_verdict(self, number: int) -> None:
+        """Ctrl+1/2/3: the rubric's n-th step verdict for the step at the cursor."""
+        step = self._cursor_step()
+        if step is not None:
+            self.form.set_step_verdict(step, number)
+
+    def edit_step(self) -> StepEditDialog | None:
+        """Ctrl+E: the agent step at the cursor as it should have been (text or tool call)."""
+        step = self._cursor_step()
+        if step is None or self.item is None or self.item.rubric.steps is None:
+            return None
+        original = self.item.session.steps[step]
+        if original.role.value != "assistant":
+            self.form.show_problem(f"Step #{step} is not an agent step: only those are edited")
+            return None
+        dialog = StepEditDialog(
+            step, original, self.form.steps.get(step), self.item.rubric.steps, self
+        )
+        dialog.edited.connect(self.form.set_step_label)
+        dialog.finished.connect(lambda _r: self.focus_form())
+        self.step_dialog = dialog
+        dialog.open()
+        return dialog
 
     def form_undo(self) -> None:
         if not self.form.undo():
@@ -535,10 +641,17 @@ class Workbench(QWidget):
         update: dict[str, Any] = {
             "values": state.values,
             "details": state.details,
+            "steps": state.steps,
             "failure_step": state.failure_step,
+            "suggestions": outcomes(self.item.rubric, state.values, self.form.suggestions),
             "started_at": review.started_at or now,
             "active_seconds": round(review.active_seconds + self._active, 1),
         }
+        if any(label.verdict for label in state.steps.values()):
+            # with step verdicts, the failure step is the first step marked wrong
+            update["failure_step"] = review.model_copy(update=update).first_wrong_step(
+                self.item.rubric
+            )
         if status is not None:
             update["status"] = status
             update["status_reason"] = reason
@@ -755,6 +868,7 @@ class Workbench(QWidget):
             self._select(row)
 
     def _fail(self, exc: BaseException) -> None:
+        self.stop_expecting()
         if isinstance(exc, WorkspaceUnavailable):
             self._wanted = None  # asking again once it is back opens it
             self._set_offline(True, str(exc))
@@ -770,15 +884,110 @@ class Workbench(QWidget):
                 self._active += gap
         self._last_input = now
 
+    def focus_form(self) -> None:
+        """Give the keys to the rubric form (to the workbench while no session is open)."""
+        target: QWidget = self.form if self.form.isEnabled() else self
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def focus_search(self) -> None:
+        """Ctrl+K or /: type in the queue's search box (Enter or Esc goes back to the form)."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _search_done(self) -> None:
+        self._refilter.stop()
+        self.reload_queue()
+        self.focus_form()
+
+    def _filter_changed(self) -> None:
+        self.reload_queue()
+        self.focus_form()
+
+    def expect_session(self) -> None:
+        """A session is on its way (a workspace or an item opening): hold keys for it."""
+        self._opening = True
+
+    def stop_expecting(self) -> None:
+        """No session is coming after all: keys held for it are dropped."""
+        self._opening = False
+        self._held.clear()
+
+    def _bench_key(self, event: QKeyEvent) -> bool:
+        """A key the workbench acts on: form keys, Tab, and the Review menu's shortcuts."""
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        plain = mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier)
+        text = event.text()
+        if plain and len(text) == 1 and text.isprintable() and not text.isspace():
+            return True
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return True
+        return self._action_for(Qt.Key(key), mods) is not None
+
+    def _action_for(self, key: Qt.Key, mods: Qt.KeyboardModifier) -> QAction | None:
+        mods = mods & ~Qt.KeyboardModifier.KeypadModifier
+        pressed = QKeySequence(QKeyCombination(mods, key))
+        for action in self.actions_:
+            if action.isEnabled() and pressed in action.shortcuts():
+                return action
+        return None
+
+    def _hold(self, event: QKeyEvent) -> bool:
+        """While a session is on its way, keep the keys meant for it (True: held)."""
+        if QApplication.focusWidget() is self.search or not self._bench_key(event):
+            return False
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()  # no shortcut fires now: the key press comes and is held
+            return True
+        if len(self._held) < HELD_KEYS_MAX:
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            self._held.append((Qt.Key(event.key()), mods, event.text()))
+        return True
+
+    def _replay_held(self) -> None:
+        """Play the held keys on the session now shown, in the order they were typed."""
+        if self._replaying:
+            return  # a replayed Ctrl+Enter opened the next session: the loop below goes on
+        self._replaying = True
+        try:
+            while self._held and not self._opening and self.item is not None:
+                key, mods, text = self._held.pop(0)
+                action = self._action_for(key, mods)
+                if action is not None:
+                    action.trigger()
+                    continue
+                event = QKeyEvent(QEvent.Type.KeyPress, key, mods, text)
+                if not self._handle_key(event):
+                    target = QApplication.focusWidget() or self.form
+                    QApplication.sendEvent(target, event)
+        finally:
+            self._replaying = False
+
+    def _settle_focus(self) -> None:
+        """After the window comes back (a dialog closed): keys to the form, not to nothing."""
+        focus = self.window().focusWidget()
+        if focus is None or focus is self or not self.window().isAncestorOf(focus):
+            self.focus_form()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.WindowActivate and watched is self.window():
+            QTimer.singleShot(0, self._settle_focus)  # after Qt gives the focus back
         user_input = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
         if kind in user_input and self.item is not None and self.window().isActiveWindow():
             self._count_active()
-        if kind != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+        key_kinds = (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+        if kind not in key_kinds or not isinstance(event, QKeyEvent):
             return False
         if not self.isVisible() or QApplication.activeWindow() is not self.window():
             return False
+        if self._opening and self._hold(event):
+            return True
+        if kind != QEvent.Type.KeyPress:
+            return False
+        if watched is self.search and event.key() == Qt.Key.Key_Escape:
+            self.focus_form()
+            return True
         return self._handle_key(event)
 
     def _handle_key(self, event: QKeyEvent) -> bool:
@@ -800,9 +1009,14 @@ class Workbench(QWidget):
             Qt.KeyboardModifier.ShiftModifier,
         ):
             return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and mods == Qt.KeyboardModifier.NoModifier:
+            return self.form.take_suggestions()  # the judges' offers, for dimensions unset
         text = event.text()
         if len(text) != 1:
             return False
+        if text == "/":
+            self.focus_search()
+            return True
         if text in "123456789":
             return self.form.pick(int(text))
         if text == "[" or text == "]":

@@ -82,6 +82,8 @@ def test_json_log_samples_become_sessions(workspace: Workspace, tmp_path: Path) 
     assert one.steps[3].role is Role.TOOL and one.steps[3].is_error
     assert one.final_answer == "Sunny."
     assert one.signals.judge_scores == {"match": 1.0}
+    (judged,) = one.signals.judgements
+    assert (judged.name, judged.explanation, judged.source) == ("match", "ok", "inspect")
     assert by_id["2"].signals.judge_scores == {"match": 0.0}
     assert (one.agent.name, one.model, one.metrics.input_tokens) == (
         "weather_qa",

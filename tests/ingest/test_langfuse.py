@@ -116,6 +116,8 @@ def test_a_trace_download_becomes_one_reviewable_session(
     assert s.source.ids == {"trace_id": TRACE["trace"]["id"], "observation_id": "gen2"}
     assert (s.model, s.agent.version, s.tags) == ("gpt-4.1", "2.3", ["weather"])
     assert s.signals.judge_scores == {"toxicity": 0.8}
+    judged = [(j.name, j.value, j.explanation, j.source) for j in s.signals.judgements]
+    assert judged == [("toxicity", 0.8, "rude", "langfuse")], "feedback is no judgement"
     assert s.signals.user_feedback == -1.0
     assert {sp.id: sp.status for sp in s.spans} == {"root": "ok", "tool1": "error", "gen2": "unset"}
     assert s.metrics.input_tokens == 85 and s.metrics.cost_usd == 0.0004

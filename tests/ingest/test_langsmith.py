@@ -84,4 +84,5 @@ def test_batch_payload_with_children_and_feedback(workspace: Workspace, tmp_path
     assert {sp.id: (sp.parent_id, sp.status) for sp in s.spans}[TOOL] == (ROOT, "error")
     assert s.signals.user_feedback == -1.0
     assert s.signals.judge_scores == {"correctness": 0.25}
+    assert [(j.name, j.value) for j in s.signals.judgements] == [("correctness", 0.25)]
     assert s.tags == ["prod"]

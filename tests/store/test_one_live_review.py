@@ -191,20 +191,26 @@ def test_an_older_workspace_with_duplicates_upgrades_keeping_them_aside(
     ws = open_existing(path)
     q = load_queue(ws, QueueSpec(reviewer="ann", batch="b"))
     first = _submitted({"quality": "5"}, open_item(ws, q, q.ids[0]).review)
+    with ws.write() as s:
+        save_review(s, first, rubric)  # type: ignore[arg-type]
     with ws.engine.begin() as conn:
         cfg = migrate.alembic_config()
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0002")
-    with ws.write() as s:
-        row = save_review(s, first, rubric)  # type: ignore[arg-type]
-        columns = {
-            c: getattr(row, c)
-            for c in ("session_id", "batch_id", "reviewer", "role", "rubric_id", "status")
-        }
-        s.add(
-            ReviewRow(uid="second", values={"quality": "1"}, updated_at=row.updated_at, **columns)
-        )
     ws.close()
+    # The twin is written as the 0002 schema stands (the ORM knows only the newest one).
+    with closing(sqlite3.connect(path)) as con, con:
+        columns = [
+            r[1]
+            for r in con.execute("PRAGMA table_info(reviews)")
+            if r[1] not in ("id", "uid", "values")
+        ]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        con.execute(
+            f'INSERT INTO reviews (uid, "values", {listed}) '
+            f"SELECT 'second', ?, {listed} FROM reviews WHERE uid = ?",
+            ('{"quality": "1"}', first.uid),
+        )
     with closing(sqlite3.connect(path)) as con:
         live = con.execute("SELECT count(*) FROM reviews WHERE conflict_of IS NULL").fetchone()
         assert live[0] == 2

@@ -118,6 +118,7 @@ def test_a_workspace_of_every_earlier_revision_upgrades_with_a_backup_first(
         assert s.execute(text("SELECT count(*) FROM sessions")).scalar() == 1
         # the newest columns are there and usable
         assert s.execute(text("SELECT count(resolved_at) FROM reviews")).scalar() == 0
+        assert s.execute(text("SELECT count(suggestions) FROM reviews")).scalar() == 0
     ws.close()
     [backup] = list(migrate.backups_dir(p).glob(f"pre-upgrade-{revision}-*.sqlite"))
     con = sqlite3.connect(backup)
@@ -130,3 +131,52 @@ def test_a_workspace_of_every_earlier_revision_upgrades_with_a_backup_first(
 def test_urls_and_paths_are_normalised(tmp_path: Path) -> None:
     assert normalise_url(tmp_path / "x.sqlite").startswith("sqlite:////")
     assert normalise_url("postgresql://u:p@h/db").startswith("postgresql+psycopg://")
+
+
+def test_reviews_saved_before_0005_read_with_no_step_labels_or_suggestions(
+    tmp_path: Path,
+) -> None:
+    """A review stored by revision 0002 (no steps, no suggestions columns) reads back whole
+    after the upgrade, and takes step labels and suggestion records from then on."""
+    from alembic import command
+
+    from reviewer.domain.review import Review, ReviewStatus, StepLabel
+    from reviewer.domain.suggestions import SuggestionRecord
+    from reviewer.resources import default_rubric
+    from reviewer.services.importing import store_sessions
+    from reviewer.store.reviews import get_review, save_review
+
+    p = tmp_path / "old.sqlite"
+    ws = init_workspace(p)
+    store_sessions(ws, [make_session("kept")])
+    rubric = default_rubric()
+    review = Review(session_key="kept", reviewer="ana", rubric_name="default",
+                    rubric_version=rubric.version, values={"quality": "4"},
+                    status=ReviewStatus.SUBMITTED)  # fmt: skip
+    with ws.write() as s:
+        save_review(s, review, rubric)
+    with ws.engine.begin() as conn:
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    ws.close()
+    ws = open_existing(p)
+    with ws.read() as s:
+        old = get_review(s, review.uid)
+    assert old is not None and old.values == {"quality": "4"}
+    assert old.steps == {} and old.suggestions == {}
+    labelled = old.model_copy(
+        update={
+            "steps": {2: StepLabel(verdict="wrong", error_type="bad_arguments")},
+            "suggestions": {
+                "quality": SuggestionRecord(outcome="changed", judge="q", suggested="5")
+            },
+        }
+    )
+    with ws.write() as s:
+        save_review(s, labelled, rubric)
+    with ws.read() as s:
+        again = get_review(s, review.uid)
+    ws.close()
+    assert again is not None and again.steps[2].verdict == "wrong"
+    assert again.suggestions["quality"].outcome == "changed"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import insert, select
 
@@ -61,7 +61,13 @@ def _open(qtbot: QtBot, w: MainWindow, path: Path) -> None:
     ):
         w.open_workspace(str(path))
     w.activateWindow()
-    w.table.setFocus()
+
+
+def _keys_to() -> QWidget:
+    """Where a real keyboard sends keys: the focus widget."""
+    focus = QApplication.focusWidget()
+    assert focus is not None, "nothing has keyboard focus"
+    return focus
 
 
 def _activate(qtbot: QtBot, w: MainWindow) -> None:
@@ -99,12 +105,12 @@ def test_a_fine_session_takes_four_keystrokes(
     key = _current_key(w)
     _activate(qtbot, w)
     for k in "511":
-        qtbot.keyClick(w.table, k)
+        qtbot.keyClick(_keys_to(), k)
     with (
         qtbot.waitSignal(w.bench.review_saved, timeout=5_000) as saved,
         qtbot.waitSignal(w.session_shown, timeout=5_000),
     ):
-        qtbot.keyClick(w.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(_keys_to(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert saved.args[1] == "submitted"
     assert _current_key(w) != key, "submit opened the next item"
     (row,) = _stored(review_ws, key)
@@ -124,14 +130,14 @@ def test_tags_failure_step_undo_and_text_by_keyboard(
     key = _current_key(w)
     _activate(qtbot, w)
     for k in "23":  # quality 2, correctness incorrect
-        qtbot.keyClick(w.table, k)
-    qtbot.keyClick(w.table, "2")  # policy: minor violation
-    qtbot.keyClick(w.table, "t")  # tag: tool failure
-    qtbot.keyClick(w.table, "h")  # tag: hallucination
-    qtbot.keyClick(w.table, "z", Qt.KeyboardModifier.ControlModifier)  # undo the last tag
-    qtbot.keyClick(w.table, "]")  # failure step: #0
-    qtbot.keyClick(w.table, "]")  # #1
-    qtbot.keyClick(w.table, "]")  # #2
+        qtbot.keyClick(_keys_to(), k)
+    qtbot.keyClick(_keys_to(), "2")  # policy: minor violation
+    qtbot.keyClick(_keys_to(), "t")  # tag: tool failure
+    qtbot.keyClick(_keys_to(), "h")  # tag: hallucination
+    qtbot.keyClick(_keys_to(), "z", Qt.KeyboardModifier.ControlModifier)  # undo the last tag
+    qtbot.keyClick(_keys_to(), "]")  # failure step: #0
+    qtbot.keyClick(_keys_to(), "]")  # #1
+    qtbot.keyClick(_keys_to(), "]")  # #2
     w.transcript.step_clicked.emit(3)  # a click on the card of step 3
     state = w.form.state()
     assert state.values["failure_categories"] == ["tool_failure"]
@@ -140,7 +146,7 @@ def test_tags_failure_step_undo_and_text_by_keyboard(
     for _ in range(len(w.form.boxes)):
         if w.form.boxes[w.form.active].dim.name == "rationale":
             break
-        qtbot.keyClick(w.table, Qt.Key.Key_Tab)
+        qtbot.keyClick(_keys_to(), Qt.Key.Key_Tab)
     rationale = w.form.boxes[w.form.active].text
     assert rationale is not None and rationale.hasFocus()
     qtbot.keyClicks(rationale, "tool timed out")
@@ -163,8 +169,8 @@ def test_submit_without_required_values_says_what_is_missing(
     _open(qtbot, w, review_ws)
     key = _current_key(w)
     _activate(qtbot, w)
-    qtbot.keyClick(w.table, "4")
-    qtbot.keyClick(w.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(_keys_to(), "4")
+    qtbot.keyClick(_keys_to(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert w.form.problem.isVisible()
     assert "Correctness" in w.form.problem.text() and "Policy" in w.form.problem.text()
     assert _current_key(w) == key, "stays on the item"
@@ -181,7 +187,7 @@ def test_changes_become_a_draft_that_reopening_restores(
     key = _current_key(w)
     _activate(qtbot, w)
     with qtbot.waitSignal(w.bench.review_saved, timeout=5_000) as saved:
-        qtbot.keyClick(w.table, "3")  # no Ctrl+S: the autosave keeps it
+        qtbot.keyClick(_keys_to(), "3")  # no Ctrl+S: the autosave keeps it
     assert saved.args[1] == "draft"
     w.close()
     (row,) = _stored(review_ws, key)
@@ -234,10 +240,10 @@ def test_alt_arrows_move_through_the_queue(
     _open(qtbot, w, review_ws)
     row = w.table.currentIndex().row()
     with qtbot.waitSignal(w.session_shown, timeout=5_000):
-        qtbot.keyClick(w.table, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+        qtbot.keyClick(_keys_to(), Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert w.table.currentIndex().row() == row + 1
     with qtbot.waitSignal(w.session_shown, timeout=5_000):
-        qtbot.keyClick(w.table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        qtbot.keyClick(_keys_to(), Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert w.table.currentIndex().row() == row
 
 
@@ -337,9 +343,9 @@ def test_blind_batch_hides_agent_and_model(
     assert "gpt-4o-mini" not in w.bench.meta.text()
     _activate(qtbot, w)
     for k in "511":
-        qtbot.keyClick(w.table, k)
+        qtbot.keyClick(_keys_to(), k)
     with qtbot.waitSignal(w.bench.review_saved, timeout=5_000):
-        qtbot.keyClick(w.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(_keys_to(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     ws = open_existing(review_ws)
     with ws.read() as s:
         (row,) = s.scalars(select(ReviewRow))

@@ -40,6 +40,7 @@ from reviewer.services.analytics.query import (
     Selection,
     StatsQuery,
 )
+from reviewer.services.analytics.suggestions import suggestion_figures
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.tables import (
     AssignmentRow,
@@ -79,6 +80,7 @@ def compute_stats(
     agreed.disagreements_open = int((~found["adjudicated"].astype(bool)).sum())
     agreed.disagreements = _listed(ws, data, listed, overlapping)
     progress.check()
+    suggested, suggestion_use = suggestion_figures(ws, query)
     return StatsReport(
         generated_at=datetime.now(UTC),
         app_version=__version__,
@@ -90,6 +92,8 @@ def compute_stats(
         gold=gold_accuracy(data),
         judges=judges(data),
         judge_sample=data.judge_sample,
+        suggestions=suggested,
+        suggestion_use=suggestion_use,
     )
 
 
