@@ -14,8 +14,10 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from reviewer.ingest import canonical
@@ -32,7 +34,12 @@ from reviewer.ingest.records import (
     line_blocks,
     parse_json,
 )
-from reviewer.store.content import PreparedSession, prepare_session, prepare_session_dict
+from reviewer.store.content import (
+    PreparedSession,
+    prepare_session,
+    prepare_session_dict,
+    record_hash,
+)
 
 PARALLEL_MIN_BYTES = 32_000_000
 """Files smaller than this are parsed in the importing process: starting workers costs
@@ -50,7 +57,30 @@ AHEAD = 8
 keep memory bounded (a plain file's task is a few numbers, its result about a quarter of
 ``BLOCK_BYTES``; a gzip file's task holds up to ``BATCH_BYTES`` of raw lines)."""
 
+SIFT_LINES = 512
+"""Lines of a file read in this process whose raw hashes are looked up in one go."""
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A record whose raw bytes are those of the latest revision of a stored session: a
+    duplicate, not parsed. The importer prepares it after all (from ``data``) if a record
+    before it in the same import changed that session since it was looked up."""
+
+    key: str
+    content_hash: str
+    line: int
+    data: bytes
+
+
+KnownLookup = Callable[[list[str]], dict[str, tuple[str, str]]]
+"""Raw record hashes → (session key, content hash) of those stored as a latest revision."""
+
 Prepared = PreparedSession | Reject
+Sifted = Prepared | Known
+Done = tuple[list[Prepared | None], int]
+"""A task's result: prepared sessions and rejects, None for each line left to this process."""
+_Task = tuple[Future[Done], list[Known]]
 
 
 def default_workers() -> int:
@@ -66,11 +96,14 @@ def default_workers() -> int:
     return min(cpus, MAX_WORKERS) if cpus > 1 else 0
 
 
-def prepare_line(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Prepared]:
+def prepare_line(
+    fmt: LineFormat, file: str, line: int, data: bytes, raw_hash: str | None = None
+) -> list[Prepared]:
     """The prepared sessions of one JSON Lines record, or why it was rejected.
 
     A canonical record is validated as a plain dict (``reviewer.domain.session_dict``);
-    one that fails goes through ``Session``, which says why.
+    one that fails goes through ``Session``, which says why. It keeps the hash of its raw
+    bytes (``raw_hash`` when already computed), by which a re-import recognises it.
     """
     try:
         value = parse_json(data)
@@ -79,53 +112,116 @@ def prepare_line(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Pre
     if fmt.name == canonical.NAME and canonical.looks_like(value):
         record = canonical.fast_record(value, file, line)
         if record is not None:
-            return [prepare_session_dict(record)]
+            return [prepare_session_dict(record, raw_hash or record_hash(data))]
     return [
         got if isinstance(got, Reject) else prepare_session(got)
         for got in record_sessions(fmt, file, line, value)
     ]
 
 
+def sift(
+    lines: list[RawLine | Rejected], known: KnownLookup
+) -> tuple[list[RawLine | Rejected | Known], list[str | None]]:
+    """Lines, those stored already as a latest revision replaced by :class:`Known`; and
+    the raw hash of each line (None for a rejected one)."""
+    hashes = [None if isinstance(x, Rejected) else record_hash(x[1]) for x in lines]
+    found = known(list(dict.fromkeys(h for h in hashes if h is not None)))
+    if not found:
+        return list(lines), hashes
+    out: list[RawLine | Rejected | Known] = []
+    for item, h in zip(lines, hashes, strict=True):
+        hit = found.get(h) if h is not None else None
+        out.append(item if hit is None or isinstance(item, Rejected) else Known(*hit, *item))
+    return out, hashes
+
+
+def sifts(fmt: LineFormat, known: KnownLookup | None) -> bool:
+    """Whether lines of this format are looked up by raw hash before they are parsed: one
+    record is one session in canonical JSON Lines only."""
+    return known is not None and fmt.name == canonical.NAME
+
+
 def prepare_lines(
-    path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
-) -> Iterator[Prepared]:
+    path: Path,
+    fmt: LineFormat,
+    max_record_bytes: int,
+    read: list[int] | None = None,
+    known: KnownLookup | None = None,
+) -> Iterator[Sifted]:
     """Prepared sessions and rejects of a JSON Lines file, in file order, in this process.
-    ``read[0]`` follows how far into the file they reach (for progress)."""
+    ``read[0]`` follows how far into the file they reach (for progress). With ``known``,
+    records already stored come as :class:`Known`, not parsed."""
     name = str(path)
-    for item in iter_raw_lines(path, max_record_bytes, read):
-        if isinstance(item, Rejected):
-            yield Reject(name, item.line, item.reason)
-        else:
-            yield from prepare_line(fmt, name, *item)
+    lines = iter_raw_lines(path, max_record_bytes, read)
+    if not sifts(fmt, known):
+        for item in lines:
+            if isinstance(item, Rejected):
+                yield Reject(name, item.line, item.reason)
+            else:
+                yield from prepare_line(fmt, name, *item)
+        return
+    assert known is not None
+    while batch := list(islice(lines, SIFT_LINES)):
+        sifted, hashes = sift(batch, known)
+        for got, h in zip(sifted, hashes, strict=True):
+            if isinstance(got, Rejected):
+                yield Reject(name, got.line, got.reason)
+            elif isinstance(got, Known):
+                yield got
+            else:
+                yield from prepare_line(fmt, name, *got, raw_hash=h)
 
 
-def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> list[Prepared]:
-    """In a worker: the prepared sessions and the rejects of some lines, in line order."""
+def prepare_batch(
+    fmt_name: str, file: str, batch: list[RawLine | Rejected], skip: frozenset[int] = frozenset()
+) -> list[Prepared | None]:
+    """In a worker: the prepared sessions and the rejects of some lines, in line order;
+    None in place of each line numbered in ``skip``."""
     fmt = by_name(fmt_name)
-    out: list[Prepared] = []
+    out: list[Prepared | None] = []
     for item in batch:
         if isinstance(item, Rejected):
             out.append(Reject(file, item.line, item.reason))
+        elif item[0] in skip:
+            out.append(None)
         else:
             out += prepare_line(fmt, file, *item)
     return out
 
 
 def prepare_block(
-    fmt_name: str, file: str, block: Block, max_record_bytes: int
-) -> tuple[list[Prepared], int]:
+    fmt_name: str,
+    file: str,
+    block: Block,
+    max_record_bytes: int,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[list[Prepared | None], int]:
     """In a worker: the prepared sessions and the rejects of one block of a plain file,
     read here, in line order; and where the block ends in the file."""
     lines = list(iter_raw_block(Path(file), block, max_record_bytes))
-    return prepare_batch(fmt_name, file, lines), block.end
+    return prepare_batch(fmt_name, file, lines, skip), block.end
 
 
 def _placed(
-    fmt_name: str, file: str, batch: list[RawLine | Rejected], end: int
-) -> tuple[list[Prepared], int]:
+    fmt_name: str,
+    file: str,
+    batch: list[RawLine | Rejected],
+    end: int,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[list[Prepared | None], int]:
     """In a worker: :func:`prepare_batch` of lines read here, and how far into the file
     they reach."""
-    return prepare_batch(fmt_name, file, batch), end
+    return prepare_batch(fmt_name, file, batch, skip), end
+
+
+def _done(file: str, sifted: Iterable[RawLine | Rejected | Known], end: int) -> Future[Done]:
+    """The result of a task whose lines were all known or rejected, without a worker."""
+    out: list[Prepared | None] = []
+    for item in sifted:
+        out.append(Reject(file, item.line, item.reason) if isinstance(item, Rejected) else None)
+    future: Future[Done] = Future()
+    future.set_result((out, end))
+    return future
 
 
 def _batches(
@@ -144,6 +240,13 @@ def _batches(
             batch, size = [], 0
     if batch:
         yield batch, where[0]
+
+
+def _without(batch: list[RawLine | Rejected], skip: frozenset[int]) -> list[RawLine | Rejected]:
+    """The batch with the bytes of the lines in ``skip`` left out (not sent to a worker)."""
+    if not skip:
+        return batch
+    return [(x[0], b"") if not isinstance(x, Rejected) and x[0] in skip else x for x in batch]
 
 
 def _content_size(path: Path) -> int:
@@ -187,41 +290,81 @@ class Workers:
         except OSError:
             return False
 
-    def prepared(
-        self, path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
-    ) -> Iterator[Prepared]:
-        """Prepared sessions and rejects of a JSON Lines file, in file order. ``read[0]``
-        follows how far into the file they reach (for progress)."""
+    def _pool_started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.count,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
             )
+        return self._pool
+
+    def prepared(
+        self,
+        path: Path,
+        fmt: LineFormat,
+        max_record_bytes: int,
+        read: list[int] | None = None,
+        known: KnownLookup | None = None,
+    ) -> Iterator[Sifted]:
+        """Prepared sessions and rejects of a JSON Lines file, in file order. ``read[0]``
+        follows how far into the file they reach (for progress). With ``known``, this
+        process reads each task's lines first: records already stored come as
+        :class:`Known`, not parsed, and a task with nothing left to parse goes to no worker
+        (a re-import starts none)."""
         name = str(path)
-        pool = self._pool
-        tasks: Iterator[Future[tuple[list[Prepared], int]]]
+        check = known if sifts(fmt, known) else None
+
+        def task(
+            lines: list[RawLine | Rejected] | None, end: int, run: Callable[..., Future[Done]]
+        ) -> _Task:
+            if lines is None or check is None:
+                return run(frozenset()), []
+            sifted, _ = sift(lines, check)
+            knowns = [x for x in sifted if isinstance(x, Known)]
+            if not knowns:
+                return run(frozenset()), []
+            if all(isinstance(x, Known | Rejected) for x in sifted):
+                return _done(name, sifted, end), knowns
+            return run(frozenset(k.line for k in knowns)), knowns
+
+        tasks: Iterator[_Task]
         if is_gzip(path):
             where = [0]
             tasks = (
-                pool.submit(_placed, fmt.name, name, batch, end)
+                task(
+                    batch,
+                    end,
+                    lambda skip, batch=batch, end=end: self._pool_started().submit(
+                        _placed, fmt.name, name, _without(batch, skip), end, skip
+                    ),
+                )
                 for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where)
             )
         else:
             tasks = (
-                pool.submit(prepare_block, fmt.name, name, block, max_record_bytes)
+                task(
+                    list(iter_raw_block(path, block, max_record_bytes)) if check else None,
+                    block.end,
+                    lambda skip, block=block: self._pool_started().submit(
+                        prepare_block, fmt.name, name, block, max_record_bytes, skip
+                    ),
+                )
                 for block in line_blocks(path, BLOCK_BYTES)
             )
-        pending: deque[Future[tuple[list[Prepared], int]]] = deque()
+        pending: deque[_Task] = deque()
 
-        def results() -> Iterator[Prepared]:
-            prepared, end = pending.popleft().result()
+        def results() -> Iterator[Sifted]:
+            future, knowns = pending.popleft()
+            prepared, end = future.result()
             if read is not None:
                 read[0] = end
-            yield from prepared
+            placed = iter(knowns)
+            for item in prepared:
+                yield next(placed) if item is None else item
 
-        for task in tasks:
-            pending.append(task)
+        for one in tasks:
+            pending.append(one)
             if len(pending) >= self.count * AHEAD:
                 yield from results()
         while pending:

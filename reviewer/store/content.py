@@ -47,11 +47,34 @@ class PreparedSession:
     content: bytes
     tags: tuple[str, ...]
     scores: tuple[tuple[str, float], ...]
+    record_hash: str | None = None
+    """:func:`record_hash` of the raw record it was read from, where one record is one
+    session (canonical JSON Lines): a re-import recognises that record without parsing it."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as a call with the fields: half the cost of pickle's way for slots.
-        fields = (self.key, self.content_hash, self.columns, self.content, self.tags, self.scores)
+        fields = (
+            self.key,
+            self.content_hash,
+            self.columns,
+            self.content,
+            self.tags,
+            self.scores,
+            self.record_hash,
+        )
         return (PreparedSession, fields)
+
+
+_RECORD_HASH_SEED = hashlib.sha256(b"agentops-reviewer raw record v1\n")
+"""Changing how a record becomes a stored session changes this seed: records imported
+before are then parsed again instead of being taken for duplicates."""
+
+
+def record_hash(data: bytes) -> str:
+    """Hash of one raw record (surrounding whitespace ignored), 128 bits as hex."""
+    h = _RECORD_HASH_SEED.copy()
+    h.update(data.strip())
+    return h.hexdigest()[:32]
 
 
 def prepare_session(session: Session) -> PreparedSession:
@@ -67,8 +90,11 @@ def prepare_session(session: Session) -> PreparedSession:
     )
 
 
-def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
-    """:func:`prepare_session` of a session validated as a plain dict: the same result."""
+def prepare_session_dict(
+    record: session_dict.SessionDict, raw_hash: str | None = None
+) -> PreparedSession:
+    """:func:`prepare_session` of a session validated as a plain dict: the same result
+    (``raw_hash``: the :func:`record_hash` of the record it was read from)."""
     # orjson writes pydantic's datetimes as pydantic does (naive, Z for UTC, or the offset)
     # and Role as its value: no need for pydantic's slower JSON-mode dump (the property
     # test in tests/domain/test_session_dict.py holds the two to the same bytes).
@@ -81,6 +107,7 @@ def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
         session_dict.summary(record),
         record["tags"],
         record["signals"]["judge_scores"],
+        raw_hash,
     )
 
 
@@ -92,6 +119,7 @@ def _prepared(
     summary: dict[str, Any],
     tags: list[str],
     scores: dict[str, float],
+    raw_hash: str | None = None,
 ) -> PreparedSession:
     body, content = dumped
     return PreparedSession(
@@ -101,6 +129,7 @@ def _prepared(
         content=isal_zlib.compress(content, COMPRESS_LEVEL),
         tags=tuple(dict.fromkeys(t[:200] for t in tags)),
         scores=tuple(dict((k[:200], v) for k, v in scores.items()).items()),
+        record_hash=raw_hash,
     )
 
 

@@ -108,6 +108,9 @@ class SessionRow(Base):
     task_success: Mapped[bool | None] = mapped_column(Boolean)
     first_user_text: Mapped[str | None] = mapped_column(String(300))
     """The start of the first user message, for lists and text search."""
+    record_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    """Hash of the raw record this revision was imported from (canonical JSON Lines), so a
+    re-imported record is recognised before it is parsed."""
 
 
 class SessionContent(Base):
