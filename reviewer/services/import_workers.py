@@ -57,7 +57,7 @@ AHEAD = 8
 keep memory bounded (a plain file's task is a few numbers, its result about a quarter of
 ``BLOCK_BYTES``; a gzip file's task holds up to ``BATCH_BYTES`` of raw lines)."""
 
-SIFT_LINES = 512
+SIFT_LINES = 2000
 """Lines of a file read in this process whose raw hashes are looked up in one go."""
 
 
@@ -242,6 +242,44 @@ def _batches(
         yield batch, where[0]
 
 
+_Unit = tuple[list[RawLine | Rejected], int, Callable[[frozenset[int]], Future[Done]]]
+"""A task's lines (read here to be looked up), where it ends in the file, and how to
+start it in a worker with some of its lines left out."""
+
+
+def _sifted_tasks(name: str, group: list[_Unit], known: KnownLookup) -> Iterator[_Task]:
+    """Tasks of some units whose lines are looked up at once: a unit with lines stored
+    already leaves them out of its worker task, or needs none when nothing is left."""
+    sifted, _ = sift([x for unit in group for x in unit[0]], known)
+    at = 0
+    for lines, end, run in group:
+        part = sifted[at : at + len(lines)]
+        at += len(lines)
+        knowns = [x for x in part if isinstance(x, Known)]
+        if not knowns:
+            yield run(frozenset()), []
+        elif all(isinstance(x, Known | Rejected) for x in part):
+            yield _done(name, part, end), knowns
+        else:
+            yield run(frozenset(k.line for k in knowns)), knowns
+
+
+def _block_lines(path: Path, block: Block, max_record_bytes: int) -> list[RawLine | Rejected]:
+    """The lines of one block of a plain file, to look up (a worker reads them again if
+    any is new): numbered as :func:`iter_raw_block` numbers them, blank ones left out, one
+    longer than ``max_record_bytes`` empty (never found: the worker rejects it)."""
+    with path.open("rb", buffering=0) as f:
+        f.seek(block.start)
+        data = f.read(block.end - block.start)
+    out: list[RawLine | Rejected] = []
+    for number, line in enumerate(data.split(b"\n"), start=block.first_line):
+        if len(line) >= max_record_bytes:
+            out.append((number, b""))
+        elif line.strip():
+            out.append((number, line))
+    return out
+
+
 def _without(batch: list[RawLine | Rejected], skip: frozenset[int]) -> list[RawLine | Rejected]:
     """The batch with the bytes of the lines in ``skip`` left out (not sent to a worker)."""
     if not skip:
@@ -315,43 +353,56 @@ class Workers:
         name = str(path)
         check = known if sifts(fmt, known) else None
 
-        def task(
-            lines: list[RawLine | Rejected] | None, end: int, run: Callable[..., Future[Done]]
-        ) -> _Task:
-            if lines is None or check is None:
-                return run(frozenset()), []
-            sifted, _ = sift(lines, check)
-            knowns = [x for x in sifted if isinstance(x, Known)]
-            if not knowns:
-                return run(frozenset()), []
-            if all(isinstance(x, Known | Rejected) for x in sifted):
-                return _done(name, sifted, end), knowns
-            return run(frozenset(k.line for k in knowns)), knowns
+        def tasks_of(units: Iterator[_Unit]) -> Iterator[_Task]:
+            # Lines of several tasks are looked up together (fewer, larger queries).
+            group: list[_Unit] = []
+            lines = 0
+            for unit in units:
+                if check is None:
+                    yield unit[2](frozenset()), []
+                    continue
+                group.append(unit)
+                lines += len(unit[0])
+                if lines >= SIFT_LINES:
+                    yield from _sifted_tasks(name, group, check)
+                    group, lines = [], 0
+            if group and check is not None:
+                yield from _sifted_tasks(name, group, check)
 
-        tasks: Iterator[_Task]
+        def batch_task(
+            batch: list[RawLine | Rejected], end: int
+        ) -> Callable[[frozenset[int]], Future[Done]]:
+            def run(skip: frozenset[int]) -> Future[Done]:
+                sent = _without(batch, skip)
+                return self._pool_started().submit(_placed, fmt.name, name, sent, end, skip)
+
+            return run
+
+        def block_task(block: Block) -> Callable[[frozenset[int]], Future[Done]]:
+            def run(skip: frozenset[int]) -> Future[Done]:
+                return self._pool_started().submit(
+                    prepare_block, fmt.name, name, block, max_record_bytes, skip
+                )
+
+            return run
+
+        units: Iterator[_Unit]
         if is_gzip(path):
             where = [0]
-            tasks = (
-                task(
-                    batch,
-                    end,
-                    lambda skip, batch=batch, end=end: self._pool_started().submit(
-                        _placed, fmt.name, name, _without(batch, skip), end, skip
-                    ),
-                )
+            units = (
+                (batch, end, batch_task(batch, end))
                 for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where)
             )
         else:
-            tasks = (
-                task(
-                    list(iter_raw_block(path, block, max_record_bytes)) if check else None,
+            units = (
+                (
+                    _block_lines(path, block, max_record_bytes) if check else [],
                     block.end,
-                    lambda skip, block=block: self._pool_started().submit(
-                        prepare_block, fmt.name, name, block, max_record_bytes, skip
-                    ),
+                    block_task(block),
                 )
                 for block in line_blocks(path, BLOCK_BYTES)
             )
+        tasks = tasks_of(units)
         pending: deque[_Task] = deque()
 
         def results() -> Iterator[Sifted]:

@@ -22,6 +22,8 @@ from reviewer.store.tables import (
 
 KEY_BATCH = 500
 """Session keys per ``IN (...)`` lookup."""
+HASH_BATCH = 2000
+"""Raw record hashes per ``IN (...)`` lookup (a re-import looks up every record)."""
 
 
 @dataclass
@@ -84,14 +86,14 @@ def latest_by_record_hash(s: OrmSession, hashes: Sequence[str]) -> dict[str, tup
     these hashes, by hash (``is_latest`` checked here, as in :func:`_latest_of`)."""
     found: dict[str, tuple[str, str]] = {}
     conn = s.connection()  # Core, not the ORM: a third of the time per lookup
-    for start in range(0, len(hashes), KEY_BATCH):
+    for start in range(0, len(hashes), HASH_BATCH):
         rows = conn.execute(
             select(
                 SessionRow.record_hash,
                 SessionRow.session_key,
                 SessionRow.content_hash,
                 SessionRow.is_latest,
-            ).where(SessionRow.record_hash.in_(hashes[start : start + KEY_BATCH]))
+            ).where(SessionRow.record_hash.in_(hashes[start : start + HASH_BATCH]))
         )
         for h, key, content_hash, is_latest in rows:
             if is_latest and h is not None:

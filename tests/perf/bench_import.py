@@ -145,3 +145,44 @@ def import_throughput() -> Figures:
             }
         ).decode(),
     }
+
+
+TINY = int(os.environ.get("BENCH_TINY_SESSIONS", "300000"))
+
+
+def _write_tiny(path: Path, n: int) -> int:
+    """``n`` tiny valid canonical sessions (one user step each, about 100 bytes a line)."""
+    with path.open("wb") as f:
+        for i in range(n):
+            f.write(
+                b'{"schema_version":1,"id":"tiny-%d","steps":[{"role":"user","content":"q %d"}]}\n'
+                % (i, i)
+            )
+        return f.tell()
+
+
+@benchmark("import_tiny")
+def import_tiny_memory() -> Figures:
+    """Peak memory of importing tiny sessions stays bounded in their number: the same
+    import at a tenth of the size is the baseline (target: about 300 MB for the process
+    tree, whatever the number of records)."""
+    figures: Figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, n in (("baseline_tenth", TINY // 10), ("full", TINY)):
+            data = Path(tmp) / f"tiny-{n}.jsonl"
+            size = _write_tiny(data, n)
+            seconds, [rss, together] = _run(
+                _OURS, str(data), str(Path(tmp) / f"ws-{n}.sqlite"), str(n), "first"
+            )
+            data.unlink()
+            figures[f"{label}_sessions"] = n
+            figures[f"{label}_file_mb"] = round(size / 1e6, 1)
+            figures[f"{label}_import_s"] = round(seconds, 2)
+            figures[f"{label}_peak_rss_mb"] = round(rss)
+            figures[f"{label}_with_workers_peak_rss_mb"] = round(together)
+    figures["rss_growth_full_over_tenth"] = round(
+        figures["full_with_workers_peak_rss_mb"]
+        / figures["baseline_tenth_with_workers_peak_rss_mb"],
+        2,
+    )
+    return figures
