@@ -56,6 +56,12 @@ AHEAD = 8
 """Tasks in flight per worker: enough to keep workers busy during a commit, few enough to
 keep memory bounded (a plain file's task is a few numbers, its result about a quarter of
 ``BLOCK_BYTES``; a gzip file's task holds up to ``BATCH_BYTES`` of raw lines)."""
+TASK_RECORDS = 4000
+"""Lines of a plain file per worker task at most (a block of more is cut)."""
+AHEAD_RECORDS = 16_000
+"""Records in flight at most (beyond one task per worker): a block of tiny records holds
+tens of thousands, each a few hundred bytes once prepared, so bytes alone do not bound
+memory."""
 
 SIFT_LINES = 2000
 """Lines of a file read in this process whose raw hashes are looked up in one go."""
@@ -280,6 +286,43 @@ def _block_lines(path: Path, block: Block, max_record_bytes: int) -> list[RawLin
     return out
 
 
+def _counted(blocks: Iterator[Block]) -> Iterator[tuple[Block, int | None]]:
+    """Each block with its number of lines (the next block's first line tells; None for
+    the last one)."""
+    before: Block | None = None
+    for block in blocks:
+        if before is not None:
+            yield before, block.first_line - before.first_line
+        before = block
+    if before is not None:
+        yield before, None
+
+
+def _split(path: Path, block: Block, lines: int | None, most: int) -> Iterator[tuple[Block, int]]:
+    """The block cut into blocks of at most ``most`` lines, each with its number of lines
+    (a block of tiny records would otherwise make one large task). ``lines``: how many the
+    block has, None to count them."""
+    if lines is not None and lines <= most:
+        yield block, lines
+        return
+    with path.open("rb", buffering=0) as f:
+        f.seek(block.start)
+        data = f.read(block.end - block.start)
+    if lines is None:
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if lines <= most:
+            yield block, lines
+            return
+    start, first = 0, block.first_line
+    while lines > most:
+        end = start
+        for _ in range(most):
+            end = data.index(b"\n", end) + 1
+        yield Block(block.start + start, block.start + end, first), most
+        start, first, lines = end, first + most, lines - most
+    yield Block(block.start + start, block.end, first), lines
+
+
 def _without(batch: list[RawLine | Rejected], skip: frozenset[int]) -> list[RawLine | Rejected]:
     """The batch with the bytes of the lines in ``skip`` left out (not sent to a worker)."""
     if not skip:
@@ -386,27 +429,30 @@ class Workers:
 
             return run
 
-        units: Iterator[_Unit]
-        if is_gzip(path):
+        counts: deque[int] = deque()  # records of each unit, in order
+
+        def gzip_units() -> Iterator[_Unit]:
             where = [0]
-            units = (
-                (batch, end, batch_task(batch, end))
-                for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where)
-            )
-        else:
-            units = (
-                (
-                    _block_lines(path, block, max_record_bytes) if check else [],
-                    block.end,
-                    block_task(block),
-                )
-                for block in line_blocks(path, BLOCK_BYTES)
-            )
+            for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where):
+                counts.append(len(batch))
+                yield batch, end, batch_task(batch, end)
+
+        def block_units() -> Iterator[_Unit]:
+            for whole, lines in _counted(line_blocks(path, BLOCK_BYTES)):
+                for block, part in _split(path, whole, lines, TASK_RECORDS):
+                    counts.append(part)
+                    read_here = _block_lines(path, block, max_record_bytes) if check else []
+                    yield read_here, block.end, block_task(block)
+
+        units = gzip_units() if is_gzip(path) else block_units()
         tasks = tasks_of(units)
-        pending: deque[_Task] = deque()
+        pending: deque[tuple[_Task, int]] = deque()
+        in_flight = 0
 
         def results() -> Iterator[Sifted]:
-            future, knowns = pending.popleft()
+            nonlocal in_flight
+            (future, knowns), records = pending.popleft()
+            in_flight -= records
             prepared, end = future.result()
             if read is not None:
                 read[0] = end
@@ -415,8 +461,12 @@ class Workers:
                 yield next(placed) if item is None else item
 
         for one in tasks:
-            pending.append(one)
-            if len(pending) >= self.count * AHEAD:
+            records = counts.popleft()
+            pending.append((one, records))
+            in_flight += records
+            while len(pending) >= self.count * AHEAD or (
+                in_flight > AHEAD_RECORDS and len(pending) > self.count
+            ):
                 yield from results()
         while pending:
             yield from results()
