@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -72,6 +73,10 @@ class WorkspaceMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+OPTIONAL_INDEXED = ("input_tokens", "output_tokens", "cost_usd", "latency_ms")
+"""Nullable ``sessions`` columns with an index over the rows that have a value."""
+
+
 class SessionRow(Base):
     """One revision of an imported session (indexed summary; content lives elsewhere)."""
 
@@ -80,6 +85,21 @@ class SessionRow(Base):
         UniqueConstraint("session_key", "revision"),
         Index("ix_sessions_agent", "agent_name", "agent_version"),
         Index("ix_sessions_latest_started", "is_latest", "started_at"),
+        # Columns the --where filter compares (tool_calls, cost, latency_ms) and the token
+        # counts, after is_latest as the filter asks for it (with is_latest alone in an
+        # index SQLite would take that one); the nullable ones only where set, which keeps
+        # imports of sessions without them from paying for the index.
+        Index("ix_sessions_latest_tool_call_count", "is_latest", "tool_call_count"),
+        *(
+            Index(
+                f"ix_sessions_latest_{name}",
+                "is_latest",
+                name,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in OPTIONAL_INDEXED
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
