@@ -87,3 +87,26 @@ def test_a_second_pull_stores_exactly_what_a_full_import_stores(
         (3, False),
         (4, True),
     ]
+
+
+@pytest.mark.postgres
+def test_a_second_pull_on_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers.postgres import temporary_database
+
+    first, second = _second_pull(tmp_path)
+    with temporary_database() as url:
+        if url is None:
+            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+        ws = init_workspace(url)
+        try:
+            import_paths(ws, [first], workers=0)
+            summary = import_paths(ws, [second], workers=0, chunk=1)
+            assert (summary.imported, summary.duplicates, summary.revised) == (10, 30, 3)
+            # the records of the first file but s-1's (now revised) are not parsed again
+            third = tmp_path / "third.jsonl"
+            third.write_bytes(b"".join(first.read_bytes().splitlines(keepends=True)[1:]))
+            monkeypatch.setattr(import_workers, "prepare_line", _never)
+            again = import_paths(ws, [third], workers=0)
+            assert (again.imported, again.duplicates, again.revised) == (0, 30, 0)
+        finally:
+            ws.close()
