@@ -17,8 +17,10 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from reviewer.ingest import canonical
@@ -35,7 +37,12 @@ from reviewer.ingest.records import (
     line_blocks,
     parse_json,
 )
-from reviewer.store.content import PreparedSession, prepare_session, prepare_session_dict
+from reviewer.store.content import (
+    PreparedSession,
+    prepare_session,
+    prepare_session_dict,
+    record_hash,
+)
 
 PARALLEL_MIN_BYTES = 32_000_000
 """Files smaller than this are parsed in the importing process: starting workers costs
@@ -52,8 +59,37 @@ AHEAD = 8
 """Tasks in flight per worker: enough to keep workers busy during a commit, few enough to
 keep memory bounded (a plain file's task is a few numbers, its result about a quarter of
 ``BLOCK_BYTES``; a gzip file's task holds up to ``BATCH_BYTES`` of raw lines)."""
+TASK_RECORDS = 4000
+"""Lines of a plain file per worker task at most (a block of more is cut)."""
+AHEAD_RECORDS = 16_000
+"""Records in flight at most (beyond one task per worker): a block of tiny records holds
+tens of thousands, each a few hundred bytes once prepared, so bytes alone do not bound
+memory."""
+
+SIFT_LINES = 2000
+"""Lines of a file read in this process whose raw hashes are looked up in one go."""
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A record whose raw bytes are those of the latest revision of a stored session: a
+    duplicate, not parsed. The importer prepares it after all (from ``data``) if a record
+    before it in the same import changed that session since it was looked up."""
+
+    key: str
+    content_hash: str
+    line: int
+    data: bytes
+
+
+KnownLookup = Callable[[list[str]], dict[str, tuple[str, str]]]
+"""Raw record hashes → (session key, content hash) of those stored as a latest revision."""
 
 Prepared = PreparedSession | Reject
+Sifted = Prepared | Known
+Done = tuple[list[Prepared | None], int]
+"""A task's result: prepared sessions and rejects, None for each line left to this process."""
+_Task = tuple[Future[Done], list[Known]]
 
 
 def default_workers() -> int:
@@ -69,11 +105,14 @@ def default_workers() -> int:
     return min(cpus, MAX_WORKERS) if cpus > 1 else 0
 
 
-def prepare_line(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Prepared]:
+def prepare_line(
+    fmt: LineFormat, file: str, line: int, data: bytes, raw_hash: str | None = None
+) -> list[Prepared]:
     """The prepared sessions of one JSON Lines record, or why it was rejected.
 
     A canonical record is validated as a plain dict (``reviewer.domain.session_dict``);
-    one that fails goes through ``Session``, which says why.
+    one that fails goes through ``Session``, which says why. It keeps the hash of its raw
+    bytes (``raw_hash`` when already computed), by which a re-import recognises it.
     """
     try:
         value = parse_json(data)
@@ -82,53 +121,116 @@ def prepare_line(fmt: LineFormat, file: str, line: int, data: bytes) -> list[Pre
     if fmt.name == canonical.NAME and canonical.looks_like(value):
         record = canonical.fast_record(value, file, line)
         if record is not None:
-            return [prepare_session_dict(record)]
+            return [prepare_session_dict(record, raw_hash or record_hash(data))]
     return [
         got if isinstance(got, Reject) else prepare_session(got)
         for got in record_sessions(fmt, file, line, value)
     ]
 
 
+def sift(
+    lines: list[RawLine | Rejected], known: KnownLookup
+) -> tuple[list[RawLine | Rejected | Known], list[str | None]]:
+    """Lines, those stored already as a latest revision replaced by :class:`Known`; and
+    the raw hash of each line (None for a rejected one)."""
+    hashes = [None if isinstance(x, Rejected) else record_hash(x[1]) for x in lines]
+    found = known(list(dict.fromkeys(h for h in hashes if h is not None)))
+    if not found:
+        return list(lines), hashes
+    out: list[RawLine | Rejected | Known] = []
+    for item, h in zip(lines, hashes, strict=True):
+        hit = found.get(h) if h is not None else None
+        out.append(item if hit is None or isinstance(item, Rejected) else Known(*hit, *item))
+    return out, hashes
+
+
+def sifts(fmt: LineFormat, known: KnownLookup | None) -> bool:
+    """Whether lines of this format are looked up by raw hash before they are parsed: one
+    record is one session in canonical JSON Lines only."""
+    return known is not None and fmt.name == canonical.NAME
+
+
 def prepare_lines(
-    path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
-) -> Iterator[Prepared]:
+    path: Path,
+    fmt: LineFormat,
+    max_record_bytes: int,
+    read: list[int] | None = None,
+    known: KnownLookup | None = None,
+) -> Iterator[Sifted]:
     """Prepared sessions and rejects of a JSON Lines file, in file order, in this process.
-    ``read[0]`` follows how far into the file they reach (for progress)."""
+    ``read[0]`` follows how far into the file they reach (for progress). With ``known``,
+    records already stored come as :class:`Known`, not parsed."""
     name = str(path)
-    for item in iter_raw_lines(path, max_record_bytes, read):
-        if isinstance(item, Rejected):
-            yield Reject(name, item.line, item.reason)
-        else:
-            yield from prepare_line(fmt, name, *item)
+    lines = iter_raw_lines(path, max_record_bytes, read)
+    if not sifts(fmt, known):
+        for item in lines:
+            if isinstance(item, Rejected):
+                yield Reject(name, item.line, item.reason)
+            else:
+                yield from prepare_line(fmt, name, *item)
+        return
+    assert known is not None
+    while batch := list(islice(lines, SIFT_LINES)):
+        sifted, hashes = sift(batch, known)
+        for got, h in zip(sifted, hashes, strict=True):
+            if isinstance(got, Rejected):
+                yield Reject(name, got.line, got.reason)
+            elif isinstance(got, Known):
+                yield got
+            else:
+                yield from prepare_line(fmt, name, *got, raw_hash=h)
 
 
-def prepare_batch(fmt_name: str, file: str, batch: list[RawLine | Rejected]) -> list[Prepared]:
-    """In a worker: the prepared sessions and the rejects of some lines, in line order."""
+def prepare_batch(
+    fmt_name: str, file: str, batch: list[RawLine | Rejected], skip: frozenset[int] = frozenset()
+) -> list[Prepared | None]:
+    """In a worker: the prepared sessions and the rejects of some lines, in line order;
+    None in place of each line numbered in ``skip``."""
     fmt = by_name(fmt_name)
-    out: list[Prepared] = []
+    out: list[Prepared | None] = []
     for item in batch:
         if isinstance(item, Rejected):
             out.append(Reject(file, item.line, item.reason))
+        elif item[0] in skip:
+            out.append(None)
         else:
             out += prepare_line(fmt, file, *item)
     return out
 
 
 def prepare_block(
-    fmt_name: str, file: str, block: Block, max_record_bytes: int
-) -> tuple[list[Prepared], int]:
+    fmt_name: str,
+    file: str,
+    block: Block,
+    max_record_bytes: int,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[list[Prepared | None], int]:
     """In a worker: the prepared sessions and the rejects of one block of a plain file,
     read here, in line order; and where the block ends in the file."""
     lines = list(iter_raw_block(Path(file), block, max_record_bytes))
-    return prepare_batch(fmt_name, file, lines), block.end
+    return prepare_batch(fmt_name, file, lines, skip), block.end
 
 
 def _placed(
-    fmt_name: str, file: str, batch: list[RawLine | Rejected], end: int
-) -> tuple[list[Prepared], int]:
+    fmt_name: str,
+    file: str,
+    batch: list[RawLine | Rejected],
+    end: int,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[list[Prepared | None], int]:
     """In a worker: :func:`prepare_batch` of lines read here, and how far into the file
     they reach."""
-    return prepare_batch(fmt_name, file, batch), end
+    return prepare_batch(fmt_name, file, batch, skip), end
+
+
+def _done(file: str, sifted: Iterable[RawLine | Rejected | Known], end: int) -> Future[Done]:
+    """The result of a task whose lines were all known or rejected, without a worker."""
+    out: list[Prepared | None] = []
+    for item in sifted:
+        out.append(Reject(file, item.line, item.reason) if isinstance(item, Rejected) else None)
+    future: Future[Done] = Future()
+    future.set_result((out, end))
+    return future
 
 
 def _batches(
@@ -147,6 +249,88 @@ def _batches(
             batch, size = [], 0
     if batch:
         yield batch, where[0]
+
+
+_Unit = tuple[list[RawLine | Rejected], int, Callable[[frozenset[int]], Future[Done]]]
+"""A task's lines (read here to be looked up), where it ends in the file, and how to
+start it in a worker with some of its lines left out."""
+
+
+def _sifted_tasks(name: str, group: list[_Unit], known: KnownLookup) -> Iterator[_Task]:
+    """Tasks of some units whose lines are looked up at once: a unit with lines stored
+    already leaves them out of its worker task, or needs none when nothing is left."""
+    sifted, _ = sift([x for unit in group for x in unit[0]], known)
+    at = 0
+    for lines, end, run in group:
+        part = sifted[at : at + len(lines)]
+        at += len(lines)
+        knowns = [x for x in part if isinstance(x, Known)]
+        if not knowns:
+            yield run(frozenset()), []
+        elif all(isinstance(x, Known | Rejected) for x in part):
+            yield _done(name, part, end), knowns
+        else:
+            yield run(frozenset(k.line for k in knowns)), knowns
+
+
+def _block_lines(path: Path, block: Block, max_record_bytes: int) -> list[RawLine | Rejected]:
+    """The lines of one block of a plain file, to look up (a worker reads them again if
+    any is new): numbered as :func:`iter_raw_block` numbers them, blank ones left out, one
+    longer than ``max_record_bytes`` empty (never found: the worker rejects it)."""
+    with path.open("rb", buffering=0) as f:
+        f.seek(block.start)
+        data = f.read(block.end - block.start)
+    out: list[RawLine | Rejected] = []
+    for number, line in enumerate(data.split(b"\n"), start=block.first_line):
+        if len(line) >= max_record_bytes:
+            out.append((number, b""))
+        elif line.strip():
+            out.append((number, line))
+    return out
+
+
+def _counted(blocks: Iterator[Block]) -> Iterator[tuple[Block, int | None]]:
+    """Each block with its number of lines (the next block's first line tells; None for
+    the last one)."""
+    before: Block | None = None
+    for block in blocks:
+        if before is not None:
+            yield before, block.first_line - before.first_line
+        before = block
+    if before is not None:
+        yield before, None
+
+
+def _split(path: Path, block: Block, lines: int | None, most: int) -> Iterator[tuple[Block, int]]:
+    """The block cut into blocks of at most ``most`` lines, each with its number of lines
+    (a block of tiny records would otherwise make one large task). ``lines``: how many the
+    block has, None to count them."""
+    if lines is not None and lines <= most:
+        yield block, lines
+        return
+    with path.open("rb", buffering=0) as f:
+        f.seek(block.start)
+        data = f.read(block.end - block.start)
+    if lines is None:
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if lines <= most:
+            yield block, lines
+            return
+    start, first = 0, block.first_line
+    while lines > most:
+        end = start
+        for _ in range(most):
+            end = data.index(b"\n", end) + 1
+        yield Block(block.start + start, block.start + end, first), most
+        start, first, lines = end, first + most, lines - most
+    yield Block(block.start + start, block.end, first), lines
+
+
+def _without(batch: list[RawLine | Rejected], skip: frozenset[int]) -> list[RawLine | Rejected]:
+    """The batch with the bytes of the lines in ``skip`` left out (not sent to a worker)."""
+    if not skip:
+        return batch
+    return [(x[0], b"") if not isinstance(x, Rejected) and x[0] in skip else x for x in batch]
 
 
 def _content_size(path: Path) -> int:
@@ -217,42 +401,102 @@ class Workers:
         except OSError:
             return False
 
-    def prepared(
-        self, path: Path, fmt: LineFormat, max_record_bytes: int, read: list[int] | None = None
-    ) -> Iterator[Prepared]:
-        """Prepared sessions and rejects of a JSON Lines file, in file order. ``read[0]``
-        follows how far into the file they reach (for progress)."""
+    def _pool_started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.count,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
             )
-        name = str(path)
-        pool = self._pool
-        tasks: Iterator[Future[tuple[list[Prepared], int]]]
-        if is_gzip(path):
-            where = [0]
-            tasks = (
-                pool.submit(_placed, fmt.name, name, batch, end)
-                for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where)
-            )
-        else:
-            tasks = (
-                pool.submit(prepare_block, fmt.name, name, block, max_record_bytes)
-                for block in line_blocks(path, BLOCK_BYTES)
-            )
-        pending: deque[Future[tuple[list[Prepared], int]]] = deque()
+        return self._pool
 
-        def results() -> Iterator[Prepared]:
-            prepared, end = pending.popleft().result()
+    def prepared(
+        self,
+        path: Path,
+        fmt: LineFormat,
+        max_record_bytes: int,
+        read: list[int] | None = None,
+        known: KnownLookup | None = None,
+    ) -> Iterator[Sifted]:
+        """Prepared sessions and rejects of a JSON Lines file, in file order. ``read[0]``
+        follows how far into the file they reach (for progress). With ``known``, this
+        process reads each task's lines first: records already stored come as
+        :class:`Known`, not parsed, and a task with nothing left to parse goes to no worker
+        (a re-import starts none)."""
+        name = str(path)
+        check = known if sifts(fmt, known) else None
+
+        def tasks_of(units: Iterator[_Unit]) -> Iterator[_Task]:
+            # Lines of several tasks are looked up together (fewer, larger queries).
+            group: list[_Unit] = []
+            lines = 0
+            for unit in units:
+                if check is None:
+                    yield unit[2](frozenset()), []
+                    continue
+                group.append(unit)
+                lines += len(unit[0])
+                if lines >= SIFT_LINES:
+                    yield from _sifted_tasks(name, group, check)
+                    group, lines = [], 0
+            if group and check is not None:
+                yield from _sifted_tasks(name, group, check)
+
+        def batch_task(
+            batch: list[RawLine | Rejected], end: int
+        ) -> Callable[[frozenset[int]], Future[Done]]:
+            def run(skip: frozenset[int]) -> Future[Done]:
+                sent = _without(batch, skip)
+                return self._pool_started().submit(_placed, fmt.name, name, sent, end, skip)
+
+            return run
+
+        def block_task(block: Block) -> Callable[[frozenset[int]], Future[Done]]:
+            def run(skip: frozenset[int]) -> Future[Done]:
+                return self._pool_started().submit(
+                    prepare_block, fmt.name, name, block, max_record_bytes, skip
+                )
+
+            return run
+
+        counts: deque[int] = deque()  # records of each unit, in order
+
+        def gzip_units() -> Iterator[_Unit]:
+            where = [0]
+            for batch, end in _batches(iter_raw_lines(path, max_record_bytes, where), where):
+                counts.append(len(batch))
+                yield batch, end, batch_task(batch, end)
+
+        def block_units() -> Iterator[_Unit]:
+            for whole, lines in _counted(line_blocks(path, BLOCK_BYTES)):
+                for block, part in _split(path, whole, lines, TASK_RECORDS):
+                    counts.append(part)
+                    read_here = _block_lines(path, block, max_record_bytes) if check else []
+                    yield read_here, block.end, block_task(block)
+
+        units = gzip_units() if is_gzip(path) else block_units()
+        tasks = tasks_of(units)
+        pending: deque[tuple[_Task, int]] = deque()
+        in_flight = 0
+
+        def results() -> Iterator[Sifted]:
+            nonlocal in_flight
+            (future, knowns), records = pending.popleft()
+            in_flight -= records
+            prepared, end = future.result()
             if read is not None:
                 read[0] = end
-            yield from prepared
+            placed = iter(knowns)
+            for item in prepared:
+                yield next(placed) if item is None else item
 
-        for task in tasks:
-            pending.append(task)
-            if len(pending) >= self.count * AHEAD:
+        for one in tasks:
+            records = counts.popleft()
+            pending.append((one, records))
+            in_flight += records
+            while len(pending) >= self.count * AHEAD or (
+                in_flight > AHEAD_RECORDS and len(pending) > self.count
+            ):
                 yield from results()
         while pending:
             yield from results()

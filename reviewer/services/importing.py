@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
+from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
 from reviewer.ingest.assembly import EVERY as SPAN_EVERY
@@ -16,7 +17,14 @@ from reviewer.ingest.assembly import SpanAssembly
 from reviewer.ingest.detect import LineFormat, UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
-from reviewer.services.import_workers import Workers, default_workers, prepare_lines
+from reviewer.services.import_workers import (
+    Known,
+    KnownLookup,
+    Workers,
+    default_workers,
+    prepare_line,
+    prepare_lines,
+)
 from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.services.reject_report import RejectReport
@@ -24,6 +32,9 @@ from reviewer.store.content import COUNTED_ROLES, KEEP_PATHS
 from reviewer.store.sessions import (
     PreparedSession,
     UpsertResult,
+    has_record_hashes,
+    latest_by_record_hash,
+    latest_content_hashes,
     latest_sessions,
     prepare_session,
     upsert_prepared,
@@ -109,10 +120,11 @@ class FileSummary(BaseModel):
     unrecognised_paths: list[str] = Field(default_factory=list)
     """The first few JSON paths (in the recorded input) of what was kept raw."""
 
-    def count(self, item: PreparedSession) -> None:
-        """Count what ``item`` holds."""
+    def count(self, item: PreparedSession | Known) -> None:
+        """Count what ``item`` holds (a record known from an earlier import is not read
+        again: it counts as a session, its steps are not counted)."""
         self.sessions += 1
-        if not item.counts:
+        if isinstance(item, Known) or not item.counts:
             return
         for role, n in zip(COUNTED_ROLES, item.counts, strict=False):
             if n:
@@ -220,7 +232,7 @@ def import_paths(
                     reading.file_done(path)
                     continue
                 outcome.format = line_format.name
-                items: Iterator[PreparedSession | Reject]
+                items: Iterator[PreparedSession | Reject | Known]
                 read = reading.start(path)
                 if line_format.span_records is not None:
                     items = spans.read(
@@ -229,10 +241,12 @@ def import_paths(
                 elif line_format.whole_file or line_format.archive is not None:
                     items = _prepared(parse_file(path, line_format, max_record_bytes))
                 elif pool.wanted(path, line_format, explicit=workers is not None):
-                    items = pool.prepared(path, line_format, max_record_bytes, read)
+                    known = None if dry_run else _known_lookup(ws)  # a dry run reads all
+                    items = pool.prepared(path, line_format, max_record_bytes, read, known)
                 else:
-                    items = prepare_lines(path, line_format, max_record_bytes, read)
-                pending: list[PreparedSession] = []
+                    known = None if dry_run else _known_lookup(ws)  # a dry run reads all
+                    items = prepare_lines(path, line_format, max_record_bytes, read, known)
+                pending: list[PreparedSession | Known] = []
                 size = 0
                 for item in items:
                     reading.records += 1
@@ -242,13 +256,13 @@ def import_paths(
                         continue
                     outcome.count(item)
                     pending.append(item)
-                    size += len(item.content)
+                    size += len(item.data if isinstance(item, Known) else item.content)
                     if len(pending) >= limit or size >= CHUNK_BYTES:
                         size, limit = 0, min(chunk, limit * 2)
-                        _flush(ws, pending, outcome, dry_run)
+                        _flush(ws, pending, outcome, line_format, dry_run)
                         reading.report(path)
                 if pending:
-                    _flush(ws, pending, outcome, dry_run)
+                    _flush(ws, pending, outcome, line_format, dry_run)
                 reading.file_done(path)
             if spans:
                 _store_assembled(ws, spans, summary, chunk, dry_run)
@@ -356,7 +370,7 @@ def _store_assembled(
         with ws.read() as s:
             stored = latest_sessions(s, [x.id for _, x in got])
         outcome = files.get(path) or summary.files[-1]
-        prepared = []
+        prepared: list[PreparedSession | Known] = []
         for fmt, session in got:
             before = stored.get(session.id)
             if (
@@ -368,7 +382,7 @@ def _store_assembled(
             item = prepare_session(session)
             outcome.count(item)
             prepared.append(item)
-        _flush(ws, prepared, outcome, dry_run)
+        _flush(ws, prepared, outcome, None, dry_run)
 
     for fmt, session in spans.sessions():
         path = session.source.file or ""
@@ -379,19 +393,109 @@ def _store_assembled(
         flush(path)
 
 
+def _known_lookup(ws: Workspace) -> KnownLookup | None:
+    """How an import recognises records stored already by their raw bytes, before parsing
+    them; None when no stored session has a raw hash (nothing to recognise)."""
+    with ws.read() as s:
+        if not has_record_hashes(s):
+            return None
+
+    def lookup(hashes: list[str]) -> dict[str, tuple[str, str]]:
+        with ws.read() as s:
+            return latest_by_record_hash(s, hashes)
+
+    return lookup
+
+
 def _flush(
-    ws: Workspace, pending: list[PreparedSession], outcome: FileSummary, dry_run: bool = False
+    ws: Workspace,
+    pending: list[PreparedSession | Known],
+    outcome: FileSummary,
+    fmt: LineFormat | None,
+    dry_run: bool = False,
 ) -> None:
-    """Commit one chunk and count it in ``outcome``; ``pending`` is emptied."""
+    """Commit one chunk and count it in ``outcome``; ``pending`` is emptied.
+
+    A :class:`Known` record was the latest revision of its session when it was looked up.
+    It is a duplicate unless a record before it in this file changed that session since:
+    once the file has revised a session (or this chunk may), each is checked in order, and
+    one that is no longer the latest is parsed and stored after all. ``dry_run``: nothing
+    is written (``fmt`` is needed only for known records).
+    """
     if dry_run:
         pending.clear()
         return
-    with ws.write(bulk=True) as s:
-        result = upsert_prepared(s, pending)
+    prepared = [x for x in pending if isinstance(x, PreparedSession)]
+    knowns = len(pending) - len(prepared)
+    result = UpsertResult()
+    if knowns == len(pending):
+        if outcome.revised:
+            with ws.write(bulk=True) as s:
+                assert fmt is not None
+                result = _store_in_order(s, pending, fmt, outcome.path)
+        else:
+            result.duplicates = knowns
+    elif not knowns:
+        with ws.write(bulk=True) as s:
+            result = upsert_prepared(s, prepared)
+    else:
+        with ws.write(bulk=True) as s:
+            revised_here = {x.key for x in prepared} & {
+                x.key for x in pending if isinstance(x, Known)
+            }
+            if outcome.revised or revised_here:
+                assert fmt is not None
+                result = _store_in_order(s, pending, fmt, outcome.path)
+            else:
+                result = upsert_prepared(s, prepared)
+                result.duplicates += knowns
     outcome.imported += result.imported
     outcome.duplicates += result.duplicates
     outcome.revised += result.revised
     pending.clear()
+
+
+def _store_in_order(
+    s: OrmSession, items: list[PreparedSession | Known], fmt: LineFormat, file: str
+) -> UpsertResult:
+    """Store a chunk one run of prepared or known records at a time, in file order."""
+    result = UpsertResult()
+    start = 0
+    while start < len(items):
+        kind = type(items[start])
+        end = start
+        while end < len(items) and type(items[end]) is kind:
+            end += 1
+        run = items[start:end]
+        if kind is Known:
+            result.add(_check_known([x for x in run if isinstance(x, Known)], s, fmt, file))
+        else:
+            result.add(upsert_prepared(s, [x for x in run if isinstance(x, PreparedSession)]))
+        start = end
+    return result
+
+
+def _check_known(run: list[Known], s: OrmSession, fmt: LineFormat, file: str) -> UpsertResult:
+    """Known records that are still the latest revision are duplicates; the first one that
+    is not is parsed and stored, and those after it are checked again."""
+    result = UpsertResult()
+    while run:
+        latest = latest_content_hashes(s, list(dict.fromkeys(x.key for x in run)))
+        same = 0
+        while same < len(run) and latest.get(run[same].key) == run[same].content_hash:
+            same += 1
+        result.duplicates += same
+        if same == len(run):
+            break
+        changed = run[same]
+        again = [
+            x
+            for x in prepare_line(fmt, file, changed.line, changed.data)
+            if isinstance(x, PreparedSession)
+        ]
+        result.add(upsert_prepared(s, again))
+        run = run[same + 1 :]
+    return result
 
 
 KEEP_REPORTS = 20

@@ -52,6 +52,9 @@ class PreparedSession:
     tool errors, steps kept raw (their shape not recognised)."""
     unrecognised: tuple[str, ...] = ()
     """The first JSON paths of what was kept raw."""
+    record_hash: str | None = None
+    """:func:`record_hash` of the raw record it was read from, where one record is one
+    session (canonical JSON Lines): a re-import recognises that record without parsing it."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as a call with the fields: half the cost of pickle's way for slots.
@@ -64,6 +67,7 @@ class PreparedSession:
             self.scores,
             self.counts,
             self.unrecognised,
+            self.record_hash,
         )
         return (PreparedSession, fields)
 
@@ -106,6 +110,18 @@ def step_counts(steps: list[Any], plain: bool = False) -> tuple[tuple[int, ...],
     return (*by_role.values(), calls, errors, raw), tuple(paths[:KEEP_PATHS])
 
 
+_RECORD_HASH_SEED = hashlib.sha256(b"agentops-reviewer raw record v1\n")
+"""Changing how a record becomes a stored session changes this seed: records imported
+before are then parsed again instead of being taken for duplicates."""
+
+
+def record_hash(data: bytes) -> str:
+    """Hash of one raw record (surrounding whitespace ignored), 128 bits as hex."""
+    h = _RECORD_HASH_SEED.copy()
+    h.update(data.strip())
+    return h.hexdigest()[:32]
+
+
 def prepare_session(session: Session) -> PreparedSession:
     """Serialise a session once: the same dump is hashed (without provenance) and stored."""
     return _prepared(
@@ -120,8 +136,11 @@ def prepare_session(session: Session) -> PreparedSession:
     )
 
 
-def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
-    """:func:`prepare_session` of a session validated as a plain dict: the same result."""
+def prepare_session_dict(
+    record: session_dict.SessionDict, raw_hash: str | None = None
+) -> PreparedSession:
+    """:func:`prepare_session` of a session validated as a plain dict: the same result
+    (``raw_hash``: the :func:`record_hash` of the record it was read from)."""
     # orjson writes pydantic's datetimes as pydantic does (naive, Z for UTC, or the offset)
     # and Role as its value: no need for pydantic's slower JSON-mode dump (the property
     # test in tests/domain/test_session_dict.py holds the two to the same bytes).
@@ -135,6 +154,7 @@ def prepare_session_dict(record: session_dict.SessionDict) -> PreparedSession:
         record["tags"],
         record["signals"]["judge_scores"],
         step_counts(record["steps"], plain=True),
+        raw_hash,
     )
 
 
@@ -147,6 +167,7 @@ def _prepared(
     tags: list[str],
     scores: dict[str, float],
     counted: tuple[tuple[int, ...], tuple[str, ...]] = ((), ()),
+    raw_hash: str | None = None,
 ) -> PreparedSession:
     body, content = dumped
     return PreparedSession(
@@ -158,6 +179,7 @@ def _prepared(
         scores=tuple(dict((k[:200], v) for k, v in scores.items()).items()),
         counts=counted[0],
         unrecognised=counted[1],
+        record_hash=raw_hash,
     )
 
 

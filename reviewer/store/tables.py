@@ -73,6 +73,10 @@ class WorkspaceMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+OPTIONAL_INDEXED = ("input_tokens", "output_tokens", "cost_usd", "latency_ms")
+"""Nullable ``sessions`` columns with an index over the rows that have a value."""
+
+
 class SessionRow(Base):
     """One revision of an imported session (indexed summary; content lives elsewhere)."""
 
@@ -81,6 +85,21 @@ class SessionRow(Base):
         UniqueConstraint("session_key", "revision"),
         Index("ix_sessions_agent", "agent_name", "agent_version"),
         Index("ix_sessions_latest_started", "is_latest", "started_at"),
+        # Columns the --where filter compares (tool_calls, cost, latency_ms) and the token
+        # counts, after is_latest as the filter asks for it (with is_latest alone in an
+        # index SQLite would take that one); the nullable ones only where set, which keeps
+        # imports of sessions without them from paying for the index.
+        Index("ix_sessions_latest_tool_call_count", "is_latest", "tool_call_count"),
+        *(
+            Index(
+                f"ix_sessions_latest_{name}",
+                "is_latest",
+                name,
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"),
+            )
+            for name in OPTIONAL_INDEXED
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,6 +128,9 @@ class SessionRow(Base):
     task_success: Mapped[bool | None] = mapped_column(Boolean)
     first_user_text: Mapped[str | None] = mapped_column(String(300))
     """The start of the first user message, for lists and text search."""
+    record_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    """Hash of the raw record this revision was imported from (canonical JSON Lines), so a
+    re-imported record is recognised before it is parsed."""
 
 
 class SessionContent(Base):

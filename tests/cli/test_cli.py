@@ -59,10 +59,41 @@ def test_init_creates_a_workspace(tmp_path: Path) -> None:
     assert "already exists" in again.output
 
 
-def test_importing_the_cli_loads_no_qt() -> None:
-    code = "import sys, reviewer.cli; print(any(m.startswith('PySide6') for m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+HEAVY = ("PySide6", "sqlalchemy", "alembic", "pandas", "pyarrow")
+
+
+def _heavy_modules_loaded(code: str) -> list[str]:
+    probe = f"{code}\nimport sys; print(sorted({{m.split('.')[0] for m in sys.modules}}))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = out.stdout.strip().splitlines()[-1]
+    return [name for name in HEAVY if repr(name) in loaded]
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    assert _heavy_modules_loaded("import reviewer.cli") == []
+
+
+def test_help_and_version_load_no_heavy_library() -> None:
+    for flag in ("--help", "--version"):
+        code = (
+            "from reviewer.cli import main\n"
+            f"try:\n    main([{flag!r}], prog_name='reviewer')\nexcept SystemExit:\n    pass"
+        )
+        assert _heavy_modules_loaded(code) == [], flag
+
+
+def test_help_lists_every_command_with_its_help_line() -> None:
+    import importlib
+
+    from reviewer.cli import COMMANDS
+
+    shown = CliRunner().invoke(main, ["--help"], terminal_width=200).output
+    for name, target in COMMANDS.items():
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        line = command.get_short_help_str(200 - 6 - len(max(COMMANDS, key=len)))
+        assert line and f"{name}  " in shown and line in shown, name
+    assert "Run SQLite's integrity_check and foreign_key_check on WORKSPACE" in shown
 
 
 def test_an_error_naming_a_file_shows_its_name_as_typed(tmp_path: Path) -> None:

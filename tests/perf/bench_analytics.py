@@ -84,6 +84,14 @@ def _measure(path: Path) -> Figures:
     ws.close()
 
     startup = [_command("--version") for _ in range(RUNS)]
+    imports = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import reviewer.cli.cmd_stats, reviewer.services.analytics"],
+            check=True,
+        )
+        imports.append(time.perf_counter() - start)
     cli = [_command("stats", str(path), "--json") for _ in range(RUNS)]
     cli_text = [_command("stats", str(path), "--batch", "batch-3") for _ in range(3)]
     bare_s = _median(bare)
@@ -92,6 +100,8 @@ def _measure(path: Path) -> Figures:
         "reviews": reviews,
         "baseline_bare_sql_count_group_by_reviews_s": bare_s,
         "baseline_cli_startup_version_s": _median(startup),
+        # `--version` loads no command since commands load lazily: what `stats` imports
+        "baseline_import_stats_modules_s": _median(imports),
         "baseline_open_workspace_s": _median(opening),
         "dashboard_refresh_all_reviews_s": _median(refresh),
         "dashboard_refresh_all_reviews_worst_s": round(max(refresh), 3),
@@ -105,6 +115,7 @@ def _measure(path: Path) -> Figures:
         "stats_cli_minus_startup_and_open_s": round(
             _median(cli) - _median(startup) - _median(opening), 3
         ),
+        "stats_cli_minus_its_imports_s": round(_median(cli) - _median(imports), 3),
         "judge_sample_sessions": report.judge_sample,
         "disagreements": report.agreement.disagreements_total,
         "target_stats_cli_met": _median(cli) <= STATS_TARGET_S,

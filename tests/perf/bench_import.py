@@ -58,7 +58,7 @@ _OURS = (
     + """
 import os, sys, threading, time
 from pathlib import Path
-from reviewer.services.workspaces import init_workspace
+from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.services.importing import import_paths
 
 def _children(pid):
@@ -80,11 +80,12 @@ def _sample():
 
 sampler = threading.Thread(target=_sample, daemon=True)
 sampler.start()
-ws = init_workspace(sys.argv[2])
+again = sys.argv[4] == "again"
+ws = (open_existing if again else init_workspace)(sys.argv[2])
 summary = import_paths(ws, [Path(sys.argv[1])])
 done.set()
 sampler.join()
-assert summary.imported == int(sys.argv[3]), summary
+assert (summary.duplicates if again else summary.imported) == int(sys.argv[3]), summary
 print("""
     + _PEAK_OF_THIS_PROCESS
     + """)
@@ -109,7 +110,10 @@ def import_throughput() -> Figures:
         size = write_jsonl(data, N, seed=11)
         base_s, [base_rss] = _run(_BASELINE, str(data), str(Path(tmp) / "bare.sqlite"))
         ours_s, [ours_rss, together_rss] = _run(
-            _OURS, str(data), str(Path(tmp) / "ws.sqlite"), str(N)
+            _OURS, str(data), str(Path(tmp) / "ws.sqlite"), str(N), "first"
+        )
+        again_s, [_again_rss, again_together_rss] = _run(
+            _OURS, str(data), str(Path(tmp) / "ws.sqlite"), str(N), "again"
         )
         with sqlite3.connect(Path(tmp) / "ws.sqlite") as con:
             stored = con.execute("SELECT count(*) FROM sessions").fetchone()[0]
@@ -124,6 +128,9 @@ def import_throughput() -> Figures:
         "import_peak_rss_mb": round(ours_rss),
         "import_with_workers_peak_rss_mb": round(together_rss),
         "import_workers": default_workers(),
+        "reimport_all_duplicates_s": round(again_s, 2),
+        "reimport_ratio_to_first_import": round(again_s / ours_s, 3),
+        "reimport_with_workers_peak_rss_mb": round(again_together_rss),
         "baseline_bare_loop_s": round(base_s, 2),
         "baseline_sessions_per_s": round(N / base_s),
         "baseline_peak_rss_mb": round(base_rss),
@@ -131,9 +138,51 @@ def import_throughput() -> Figures:
         "note": orjson.dumps(
             {
                 "baseline": "orjson.loads + executemany raw bytes, one transaction",
-                "ours": "full import, committed chunks",
+                "ours": "full import, committed chunks; then the same file again (target: "
+                "re-import <= 0.25x the first import)",
                 "rss": "VmHWM of each script; with workers: the importing process and its "
                 "workers together, sampled every 20 ms",
             }
         ).decode(),
     }
+
+
+TINY = int(os.environ.get("BENCH_TINY_SESSIONS", "300000"))
+
+
+def _write_tiny(path: Path, n: int) -> int:
+    """``n`` tiny valid canonical sessions (one user step each, about 100 bytes a line)."""
+    with path.open("wb") as f:
+        for i in range(n):
+            f.write(
+                b'{"schema_version":1,"id":"tiny-%d","steps":[{"role":"user","content":"q %d"}]}\n'
+                % (i, i)
+            )
+        return f.tell()
+
+
+@benchmark("import_tiny")
+def import_tiny_memory() -> Figures:
+    """Peak memory of importing tiny sessions stays bounded in their number: the same
+    import at a tenth of the size is the baseline (target: about 300 MB for the process
+    tree, whatever the number of records)."""
+    figures: Figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, n in (("baseline_tenth", TINY // 10), ("full", TINY)):
+            data = Path(tmp) / f"tiny-{n}.jsonl"
+            size = _write_tiny(data, n)
+            seconds, [rss, together] = _run(
+                _OURS, str(data), str(Path(tmp) / f"ws-{n}.sqlite"), str(n), "first"
+            )
+            data.unlink()
+            figures[f"{label}_sessions"] = n
+            figures[f"{label}_file_mb"] = round(size / 1e6, 1)
+            figures[f"{label}_import_s"] = round(seconds, 2)
+            figures[f"{label}_peak_rss_mb"] = round(rss)
+            figures[f"{label}_with_workers_peak_rss_mb"] = round(together)
+    figures["rss_growth_full_over_tenth"] = round(
+        figures["full_with_workers_peak_rss_mb"]
+        / figures["baseline_tenth_with_workers_peak_rss_mb"],
+        2,
+    )
+    return figures

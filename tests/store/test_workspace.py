@@ -119,6 +119,7 @@ def test_a_workspace_of_every_earlier_revision_upgrades_with_a_backup_first(
         # the newest columns are there and usable
         assert s.execute(text("SELECT count(resolved_at) FROM reviews")).scalar() == 0
         assert s.execute(text("SELECT count(suggestions) FROM reviews")).scalar() == 0
+        assert s.execute(text("SELECT count(record_hash) FROM sessions")).scalar() == 0
     ws.close()
     [backup] = list(migrate.backups_dir(p).glob(f"pre-upgrade-{revision}-*.sqlite"))
     con = sqlite3.connect(backup)
