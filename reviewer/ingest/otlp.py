@@ -21,7 +21,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from reviewer.domain.session import Agent, Metrics, Role, Session, Source, Span, Step, ToolCall
+from reviewer.domain.session import (
+    Agent,
+    Judgement,
+    Metrics,
+    Role,
+    Session,
+    Signals,
+    Source,
+    Span,
+    Step,
+    ToolCall,
+)
+from reviewer.ingest.judgements import judgement
 from reviewer.ingest.messages import (
     ROLES,
     genai_steps,
@@ -636,7 +648,40 @@ def _session(key: str, members: list[dict[str, Any]]) -> Session:
         spans=spans,
         model=_model(spans),
         metrics=_metrics(spans),
+        signals=Signals(judgements=_judgements(members)),
     )
+
+
+EVALUATION = "gen_ai.evaluation.result"
+
+
+def _judgements(members: list[dict[str, Any]]) -> list[Judgement]:
+    """The `gen_ai.evaluation.result` events (span events or log records) of a session's
+    spans, in time order. An evaluation with both a label and a score gives a judgement for
+    each, so a rubric dimension takes whichever of the two is one of its options (a label
+    such as "correct" for a choice, a score such as 4 for a scale)."""
+    events = [
+        e
+        for s in members
+        for e in s["events"]
+        if e["name"] == EVALUATION or "gen_ai.evaluation.name" in e["attrs"]
+    ]
+    events.sort(key=lambda e: e["time"] or EARLY)
+    found: list[Judgement] = []
+    for e in events:
+        a = e["attrs"]
+        if a.get("error.type"):
+            continue  # the evaluation itself failed: no verdict
+        name, why = a.get("gen_ai.evaluation.name"), a.get("gen_ai.evaluation.explanation")
+        source = a.get("gen_ai.evaluator.name") or a.get("gen_ai.request.model")
+        for value in (
+            a.get("gen_ai.evaluation.score.label"),
+            a.get("gen_ai.evaluation.score.value"),
+        ):
+            j = judgement(name, value, why, source)
+            if j is not None and j not in found:
+                found.append(j)
+    return found
 
 
 def _model(spans: list[Span]) -> str | None:
@@ -701,5 +746,13 @@ def extend(stored: Session, new: Session) -> Session:
             "steps": merge_steps([stored.steps, new.steps]),
             "spans": merged,
             "metrics": _metrics(merged),
+            "signals": stored.signals.model_copy(
+                update={
+                    "judgements": [
+                        *stored.signals.judgements,
+                        *(j for j in new.signals.judgements if j not in stored.signals.judgements),
+                    ]
+                }
+            ),
         }
     )

@@ -469,3 +469,68 @@ def test_each_sign_of_a_failed_tool_span_flags_a_tool_error(
         (Role.ASSISTANT, False),
     ]
     assert s.has_tool_error
+
+
+def test_evaluation_events_become_judgements_a_reviewer_is_offered(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """`gen_ai.evaluation.result` (semconv events.yaml), as a span event and as a log record:
+    each becomes a judgement; a label and a score both kept, so a choice dimension takes the
+    label and a scale the score; an evaluation that failed (error.type) gives none."""
+    from reviewer.domain.suggestions import suggest
+    from reviewer.resources import default_rubric
+
+    def evaluation(name: str, label: str | None, score: float | None, **more: str) -> list:
+        attrs = _kv({"gen_ai.evaluation.name": name, **more})
+        if label is not None:
+            attrs.append({"key": "gen_ai.evaluation.score.label", "value": {"stringValue": label}})
+        if score is not None:
+            attrs.append({"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": score}})
+        return attrs
+
+    chat = _span(
+        "00000000000000c1",
+        "chat gpt-4o",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": GENAI_INPUT,
+            "gen_ai.output.messages": GENAI_OUTPUT,
+        },
+    )
+    chat["events"] = [
+        {
+            "name": "gen_ai.evaluation.result",
+            "timeUnixNano": str(3 * 10**9),
+            "attributes": evaluation(
+                "correctness", "correct", 1.0, **{"gen_ai.evaluation.explanation": "Matches."}
+            ),
+        },
+        {
+            "name": "gen_ai.evaluation.result",
+            "timeUnixNano": str(3 * 10**9 + 1),
+            "attributes": evaluation("policy", None, None, **{"error.type": "timeout"}),
+        },
+    ]
+    spans_file = tmp_path / "spans.jsonl"
+    spans_file.write_bytes(orjson.dumps(_export([chat])) + b"\n")
+    record = {
+        "eventName": "gen_ai.evaluation.result",
+        "traceId": TRACE,
+        "spanId": "00000000000000c1",
+        "timeUnixNano": str(4 * 10**9),
+        "attributes": evaluation("quality", "good", 4.0),
+    }
+    logs_file = tmp_path / "logs.jsonl"
+    doc = {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": [record]}]}]}
+    logs_file.write_bytes(orjson.dumps(doc) + b"\n")
+    assert import_paths(workspace, [spans_file, logs_file]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    got = [(j.name, j.value, j.explanation) for j in s.signals.judgements]
+    assert got == [
+        ("correctness", "correct", "Matches."),
+        ("correctness", 1.0, "Matches."),
+        ("quality", "good", None),
+        ("quality", 4.0, None),
+    ]
+    offered = {d: x.offered for d, x in suggest(default_rubric(), s.signals.judgements).items()}
+    assert offered == {"correctness": "correct", "quality": "4"}
