@@ -7,6 +7,7 @@ import click
 from reviewer import __version__
 from reviewer.cli.cmd_backup import backup_cmd, check_cmd, diagnostics_cmd, restore_cmd
 from reviewer.cli.cmd_batches import batch_cmd, sample_cmd
+from reviewer.cli.cmd_connect import pull_cmd, push_cmd
 from reviewer.cli.cmd_export import export_cmd
 from reviewer.cli.cmd_import import import_cmd
 from reviewer.cli.cmd_packs import audit_cmd, merge_cmd, pack_cmd
@@ -30,6 +31,8 @@ def main() -> None:
 for _command in (
     init_cmd,
     import_cmd,
+    pull_cmd,
+    push_cmd,
     sample_cmd,
     batch_cmd,
     review_cmd,

@@ -1,0 +1,186 @@
+"""`reviewer push`: submitted reviews as a tracing system's own human annotations.
+
+The labels are shaped by the same code as the label exports (``reviewer.export.feedback``:
+one export to a temporary file, drafts never included, ``--redact-pii`` as for exports).
+Only sessions pulled from that system (same source, URL and project) are sent; the others
+are counted and named. Each item sent is remembered with a digest: a second push sends
+nothing, and an item whose review changed is sent again under the same key, which the
+system upserts (Phoenix: span, name and identifier), so it updates the label rather than
+adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
+the record true and the next push sends the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, Field
+
+from reviewer.connect.http import ConnectorError, HttpClient, safe_url
+from reviewer.export.options import ExportOptions
+from reviewer.services.exporting import export
+from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
+from reviewer.store.connections import find_connection, pulled_keys, record_sent, sent_digests
+from reviewer.store.workspace import Workspace
+
+TARGETS: tuple[str, ...] = ("phoenix",)
+FORMAT = {"phoenix": "phoenix-annotations"}
+NAMED = 20
+"""Sessions named (not from this system, refused) in a summary; the rest are counted."""
+
+
+class PushSummary(BaseModel):
+    """The result of `reviewer push` (printed as JSON with --json)."""
+
+    target: str
+    url: str
+    project: str
+    level: str
+    dry_run: bool = False
+    items: int = 0
+    """Label items of sessions from this system."""
+    sent: int = 0
+    """Sent now (with --dry-run: would be sent)."""
+    unchanged: int = 0
+    """Sent before and not changed since: not sent again."""
+    refused: int = 0
+    refusals: list[str] = Field(default_factory=list)
+    not_from_here: int = 0
+    """Sessions with labels that did not come from this system (not sent)."""
+    not_from_here_sessions: list[str] = Field(default_factory=list)
+    left_out: dict[str, int] = Field(default_factory=dict)
+    """Sessions the label shaping left out, by reason (as in an export manifest)."""
+    cancelled: bool = False
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """As for import: 0 all sent, 3 some refused (or stopped by an error midway),
+        2 nothing could be sent."""
+        if self.error is not None:
+            return 3 if self.sent else 2
+        return 3 if self.refused else 0
+
+
+def item_key(target: str, line: dict[str, Any]) -> str:
+    """What the system upserts an item on."""
+    return f"{line['span_id']}/{line['name']}/{line['identifier']}"
+
+
+def session_of(target: str, line: dict[str, Any]) -> str:
+    return str(line["metadata"]["session_id"])
+
+
+def digest(line: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(line, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def push(
+    ws: Workspace,
+    target: str,
+    client: HttpClient,
+    *,
+    level: Literal["review", "session"] = "review",
+    where: str | None = None,
+    batch: str | None = None,
+    batch_size: int = 100,
+    dry_run: bool = False,
+    redact_pii: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> PushSummary:
+    """Send what is new or changed since the last push to ``client``'s project.
+    Raises ``ExportError`` for a bad filter or batch name."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; targets: {', '.join(TARGETS)}")
+    url, project = safe_url(client.endpoint.url), client.endpoint.project
+    summary = PushSummary(target=target, url=url, project=project, level=level, dry_run=dry_run)
+    options = ExportOptions(
+        format=FORMAT[target],
+        level=level,
+        status="submitted",  # drafts are never sent
+        where=where,
+        batch=batch,
+        redact_pii=redact_pii,
+    )
+    with tempfile.TemporaryDirectory(prefix="reviewer-push-") as tmp:
+        out = Path(tmp) / "labels.jsonl"
+        manifest = export(ws, options, out)
+        lines = [orjson.loads(raw) for raw in out.read_bytes().splitlines() if raw]
+    summary.left_out = dict(manifest.left_out)
+    with ws.read() as s:
+        conn = find_connection(s, target, url, project)
+        pulled = pulled_keys(s, conn) if conn is not None else set()
+        sent = sent_digests(s, conn) if conn is not None else {}
+    foreign: dict[str, None] = {}
+    todo: list[tuple[str, str, str, dict[str, Any]]] = []
+    for line in lines:
+        key = session_of(target, line)
+        if key not in pulled:
+            foreign[key] = None
+            continue
+        summary.items += 1
+        ik, d = item_key(target, line), digest(line)
+        if sent.get(ik) == d:
+            summary.unchanged += 1
+        else:
+            todo.append((ik, d, key, line))
+    summary.not_from_here = len(foreign)
+    summary.not_from_here_sessions = sorted(foreign)[:NAMED]
+    if dry_run or not todo:
+        summary.sent = len(todo)
+        return summary
+    assert conn is not None
+    try:
+        for i in range(0, len(todo), batch_size):
+            chunk = todo[i : i + batch_size]
+            accepted = _send(client, target, chunk, summary)
+            with ws.write() as s:
+                record_sent(s, conn, ((ik, d, key) for ik, d, key, _ in accepted))
+            summary.sent += len(accepted)
+            progress.update(i + len(chunk), len(todo), f"sent {summary.sent} labels")
+    except Cancelled:
+        summary.cancelled = True
+    except ConnectorError as exc:
+        summary.error = str(exc)
+    return summary
+
+
+def _send(
+    client: HttpClient,
+    target: str,
+    chunk: list[tuple[str, str, str, dict[str, Any]]],
+    summary: PushSummary,
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Send a batch; when the system refuses it as a whole for a missing span (404), send
+    its items one by one and count the refused ones."""
+    from reviewer.connect import phoenix
+
+    try:
+        phoenix.send_annotations(client, [line for *_, line in chunk])
+        return chunk
+    except ConnectorError as exc:
+        if exc.status != 404 or len(chunk) == 1:
+            if exc.status == 404:
+                _refuse(summary, chunk[0][2], str(exc))
+                return []
+            raise
+    accepted = []
+    for item in chunk:
+        try:
+            phoenix.send_annotations(client, [item[3]])
+            accepted.append(item)
+        except ConnectorError as exc:
+            if exc.status != 404:
+                raise
+            _refuse(summary, item[2], str(exc))
+    return accepted
+
+
+def _refuse(summary: PushSummary, session_key: str, reason: str) -> None:
+    summary.refused += 1
+    if len(summary.refusals) < NAMED:
+        summary.refusals.append(f"{session_key}: {reason}")
