@@ -29,13 +29,18 @@ def _when(value: str | None) -> datetime | None:
 
 def _client(source: str, url: str, project: str | None, ca_bundle: Path | None) -> HttpClient:
     from reviewer.connect import phoenix
-    from reviewer.connect.http import HttpClient
+    from reviewer.connect.http import ConnectorError, HttpClient
     from reviewer.services.pulling import DEFAULT_PROJECT
 
     if not url.startswith(("http://", "https://")):
         fail(f"--url must start with http:// or https:// (got {url.split('://')[0]!r})")
     name = project or DEFAULT_PROJECT[source]
-    return HttpClient(phoenix.endpoint(url, name, ca_bundle=str(ca_bundle) if ca_bundle else None))
+    try:
+        return HttpClient(
+            phoenix.endpoint(url, name, ca_bundle=str(ca_bundle) if ca_bundle else None)
+        )
+    except ConnectorError as exc:
+        fail(str(exc))
 
 
 _url = click.option("--url", required=True, help="The system's base URL (http://127.0.0.1:6006).")

@@ -100,7 +100,12 @@ class HttpClient:
         self.shown = safe_url(endpoint.url)
         verify: ssl.SSLContext | bool = True
         if endpoint.ca_bundle:
-            verify = ssl.create_default_context(cafile=endpoint.ca_bundle)
+            try:
+                verify = ssl.create_default_context(cafile=endpoint.ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConnectorError(
+                    f"--ca-bundle {endpoint.ca_bundle}: not a PEM file of CA certificates ({exc})"
+                ) from None
         parts = urlsplit(endpoint.url)
         auth = endpoint.auth
         if auth is None and parts.username:

@@ -31,7 +31,8 @@ Source = Literal["phoenix"]
 SOURCES: tuple[str, ...] = ("phoenix",)
 DEFAULT_PROJECT = {"phoenix": "default"}
 BATCH = 200
-"""Traces fetched, imported and committed (with the cursor after them) at a time."""
+"""Traces fetched, imported and committed (with the cursor after them) at a time, at most;
+every page of listed spans (up to 1,000) is committed at its end too."""
 
 
 class PullSummary(BaseModel):
@@ -140,10 +141,9 @@ def pull(
                 position = gid
                 if len(pending) >= BATCH:
                     commit(position)
+            commit(position)  # each page: a failure on the next keeps this one
             if summary.limited:
                 break
-            progress.check()
-        commit(position)
     except Cancelled:
         summary.cancelled = True
     except ConnectorError as exc:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from reviewer.connect import phoenix
 from reviewer.connect.http import HttpClient
@@ -21,12 +18,6 @@ from reviewer.store.workspace import Workspace
 from tests.connect import servers
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
-    with servers.phoenix(tmp_path_factory.mktemp("phoenix")) as s:
-        yield s
 
 
 def client(server: servers.Server, project: str) -> HttpClient:
