@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from reviewer.connect.http import HttpClient
 
 SOURCES = ("phoenix",)
+TARGETS = ("phoenix", "langfuse")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -28,16 +29,16 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _client(source: str, url: str, project: str | None, ca_bundle: Path | None) -> HttpClient:
-    from reviewer.connect import phoenix
+    from reviewer.connect import langfuse, phoenix
     from reviewer.connect.http import ConnectorError, HttpClient
-    from reviewer.services.pulling import DEFAULT_PROJECT
 
     if not url.startswith(("http://", "https://")):
         fail(f"--url must start with http:// or https:// (got {url.split('://')[0]!r})")
-    name = project or DEFAULT_PROJECT[source]
+    name = project or "default"
+    system = phoenix if source == "phoenix" else langfuse
     try:
         return HttpClient(
-            phoenix.endpoint(url, name, ca_bundle=str(ca_bundle) if ca_bundle else None)
+            system.endpoint(url, name, ca_bundle=str(ca_bundle) if ca_bundle else None)
         )
     except ConnectorError as exc:
         fail(str(exc))
@@ -144,7 +145,7 @@ def pull_cmd(
 
 @click.command("push")
 @click.argument("workspace")
-@click.option("--to", "target", type=click.Choice(SOURCES), required=True, help="The system.")
+@click.option("--to", "target", type=click.Choice(TARGETS), required=True, help="The system.")
 @_url
 @_project
 @click.option(
@@ -182,14 +183,16 @@ def push_cmd(
     as_json: bool,
 ) -> None:
     """Push submitted reviews of WORKSPACE to a running system as its own human labels
-    (Phoenix: span annotations, annotator HUMAN).
+    (Phoenix: span annotations, annotator HUMAN; Langfuse: scores).
 
     Labels are shaped as the label exports shape them (one item per dimension, tag and
-    correction); drafts are never sent. Only sessions pulled from that URL and project
-    are pushed; the others are counted and named. Idempotent: a second push sends
-    nothing; a changed review updates the label it sent before (never a duplicate).
+    correction); drafts are never sent. Only sessions that came from that system are
+    pushed (Phoenix: pulled from that URL and project; Langfuse: imported from Langfuse
+    files); the others are counted and named. Idempotent: a second push sends nothing; a
+    changed review updates the label it sent before (never a duplicate).
 
-    The API key comes from the environment: PHOENIX_API_KEY.
+    Keys come from the environment: PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and
+    LANGFUSE_SECRET_KEY.
 
     Exit status: 0 all sent, 3 some refused or stopped midway, 2 nothing could be sent.
     """

@@ -29,7 +29,6 @@ from reviewer.store.workspace import Workspace
 
 Source = Literal["phoenix"]
 SOURCES: tuple[str, ...] = ("phoenix",)
-DEFAULT_PROJECT = {"phoenix": "default"}
 BATCH = 200
 """Traces fetched, imported and committed (with the cursor after them) at a time, at most;
 every page of listed spans (up to 1,000) is committed at its end too."""

@@ -2,8 +2,9 @@
 
 The labels are shaped by the same code as the label exports (``reviewer.export.feedback``:
 one export to a temporary file, drafts never included, ``--redact-pii`` as for exports).
-Only sessions pulled from that system (same source, URL and project) are sent; the others
-are counted and named. Each item sent is remembered with a digest: a second push sends
+Only sessions that came from that system are sent: for Phoenix, those pulled from the
+same URL and project; for Langfuse (push only), those imported from Langfuse files. The
+others are counted and named. Each item sent is remembered with a digest: a second push sends
 nothing, and an item whose review changed is sent again under the same key, which the
 system upserts (Phoenix: span, name and identifier), so it updates the label rather than
 adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
@@ -21,14 +22,25 @@ import orjson
 from pydantic import BaseModel, Field
 
 from reviewer.connect.http import ConnectorError, HttpClient, safe_url
+from reviewer.export.formats import get_format
 from reviewer.export.options import ExportOptions
 from reviewer.services.exporting import export
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
-from reviewer.store.connections import find_connection, pulled_keys, record_sent, sent_digests
+from reviewer.store.connections import (
+    connection_id,
+    find_connection,
+    pulled_keys,
+    record_sent,
+    reviewed_not_from,
+    sent_digests,
+)
 from reviewer.store.workspace import Workspace
 
-TARGETS: tuple[str, ...] = ("phoenix",)
-FORMAT = {"phoenix": "phoenix-annotations"}
+TARGETS: tuple[str, ...] = ("phoenix", "langfuse")
+FORMAT = {"phoenix": "phoenix-annotations", "langfuse": "langfuse-scores"}
+PULLED_ONLY = {"phoenix": True, "langfuse": False}
+"""Whether only sessions pulled from that URL and project are pushed (systems we pull
+from), or every session imported from that system's files (push-only systems)."""
 NAMED = 20
 """Sessions named (not from this system, refused) in a summary; the rest are counted."""
 
@@ -68,7 +80,9 @@ class PushSummary(BaseModel):
 
 def item_key(target: str, line: dict[str, Any]) -> str:
     """What the system upserts an item on."""
-    return f"{line['span_id']}/{line['name']}/{line['identifier']}"
+    if target == "phoenix":
+        return f"{line['span_id']}/{line['name']}/{line['identifier']}"
+    return str(line["id"])
 
 
 def session_of(target: str, line: dict[str, Any]) -> str:
@@ -119,7 +133,7 @@ def push(
     todo: list[tuple[str, str, str, dict[str, Any]]] = []
     for line in lines:
         key = session_of(target, line)
-        if key not in pulled:
+        if PULLED_ONLY[target] and key not in pulled:
             foreign[key] = None
             continue
         summary.items += 1
@@ -128,12 +142,18 @@ def push(
             summary.unchanged += 1
         else:
             todo.append((ik, d, key, line))
-    summary.not_from_here = len(foreign)
-    summary.not_from_here_sessions = sorted(foreign)[:NAMED]
+    source_format = get_format(FORMAT[target]).source or target
+    other = summary.left_out.get(f"not_from_{source_format.replace('-', '_')}", 0)
+    summary.not_from_here = len(foreign) + other
+    with ws.read() as s:
+        named = reviewed_not_from(s, source_format, NAMED) if other else []
+    summary.not_from_here_sessions = sorted({*foreign, *named})[:NAMED]
     if dry_run or not todo:
         summary.sent = len(todo)
         return summary
-    assert conn is not None
+    if conn is None:
+        with ws.write() as s:
+            conn = connection_id(s, target, url, project)
     try:
         for i in range(0, len(todo), batch_size):
             chunk = todo[i : i + batch_size]
@@ -155,9 +175,17 @@ def _send(
     chunk: list[tuple[str, str, str, dict[str, Any]]],
     summary: PushSummary,
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """Send a batch; when the system refuses it as a whole for a missing span (404), send
-    its items one by one and count the refused ones."""
-    from reviewer.connect import phoenix
+    """Send a batch; return what the system accepted. Phoenix: when it refuses the batch
+    for a missing span (404), its items are sent one by one and the refused ones counted.
+    Langfuse: a 207 does not say which scores it refused, so none of the batch is recorded
+    as sent (the next push sends it again, an update for those it took)."""
+    from reviewer.connect import langfuse, phoenix
+
+    if target == "langfuse":
+        refused = langfuse.send_scores(client, [line for *_, line in chunk])
+        for reason in refused:
+            _refuse(summary, "langfuse", reason)
+        return [] if refused else chunk
 
     try:
         phoenix.send_annotations(client, [line for *_, line in chunk])

@@ -103,3 +103,20 @@ def record_sent(s: OrmSession, conn_id: int, items: Iterable[tuple[str, str, str
     conn = s.get(ConnectionRow, conn_id)
     assert conn is not None
     conn.pushed_at = now
+
+
+def reviewed_not_from(s: OrmSession, source_format: str, limit: int) -> list[str]:
+    """Up to ``limit`` session keys with a submitted review whose session was not imported
+    from ``source_format`` (in key order)."""
+    from reviewer.store.tables import ReviewRow, SessionRow
+
+    return list(
+        s.scalars(
+            select(SessionRow.session_key)
+            .join(ReviewRow, ReviewRow.session_id == SessionRow.id)
+            .where(ReviewRow.status == "submitted", SessionRow.source_format != source_format)
+            .distinct()
+            .order_by(SessionRow.session_key)
+            .limit(limit)
+        )
+    )
