@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from reviewer.connect.http import HttpClient
 
 SOURCES = ("phoenix",)
-TARGETS = ("phoenix", "langfuse")
+TARGETS = ("phoenix", "langfuse", "langsmith")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -29,13 +29,13 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _client(source: str, url: str, project: str | None, ca_bundle: Path | None) -> HttpClient:
-    from reviewer.connect import langfuse, phoenix
+    from reviewer.connect import langfuse, langsmith, phoenix
     from reviewer.connect.http import ConnectorError, HttpClient
 
     if not url.startswith(("http://", "https://")):
         fail(f"--url must start with http:// or https:// (got {url.split('://')[0]!r})")
     name = project or "default"
-    system = phoenix if source == "phoenix" else langfuse
+    system = {"phoenix": phoenix, "langfuse": langfuse, "langsmith": langsmith}[source]
     try:
         return HttpClient(
             system.endpoint(url, name, ca_bundle=str(ca_bundle) if ca_bundle else None)
@@ -183,16 +183,16 @@ def push_cmd(
     as_json: bool,
 ) -> None:
     """Push submitted reviews of WORKSPACE to a running system as its own human labels
-    (Phoenix: span annotations, annotator HUMAN; Langfuse: scores).
+    (Phoenix: span annotations, annotator HUMAN; Langfuse: scores; LangSmith: feedback).
 
     Labels are shaped as the label exports shape them (one item per dimension, tag and
     correction); drafts are never sent. Only sessions that came from that system are
-    pushed (Phoenix: pulled from that URL and project; Langfuse: imported from Langfuse
-    files); the others are counted and named. Idempotent: a second push sends nothing; a
+    pushed (Phoenix: pulled from that URL and project; Langfuse, LangSmith: imported from
+    their files); the others are counted and named. Idempotent: a second push sends nothing; a
     changed review updates the label it sent before (never a duplicate).
 
     Keys come from the environment: PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and
-    LANGFUSE_SECRET_KEY.
+    LANGFUSE_SECRET_KEY; LANGSMITH_API_KEY.
 
     Exit status: 0 all sent, 3 some refused or stopped midway, 2 nothing could be sent.
     """

@@ -36,9 +36,13 @@ from reviewer.store.connections import (
 )
 from reviewer.store.workspace import Workspace
 
-TARGETS: tuple[str, ...] = ("phoenix", "langfuse")
-FORMAT = {"phoenix": "phoenix-annotations", "langfuse": "langfuse-scores"}
-PULLED_ONLY = {"phoenix": True, "langfuse": False}
+TARGETS: tuple[str, ...] = ("phoenix", "langfuse", "langsmith")
+FORMAT = {
+    "phoenix": "phoenix-annotations",
+    "langfuse": "langfuse-scores",
+    "langsmith": "langsmith-feedback",
+}
+PULLED_ONLY = {"phoenix": True, "langfuse": False, "langsmith": False}
 """Whether only sessions pulled from that URL and project are pushed (systems we pull
 from), or every session imported from that system's files (push-only systems)."""
 NAMED = 20
@@ -82,11 +86,14 @@ def item_key(target: str, line: dict[str, Any]) -> str:
     """What the system upserts an item on."""
     if target == "phoenix":
         return f"{line['span_id']}/{line['name']}/{line['identifier']}"
+    if target == "langsmith":
+        return str(line["feedback_id"])
     return str(line["id"])
 
 
 def session_of(target: str, line: dict[str, Any]) -> str:
-    return str(line["metadata"]["session_id"])
+    meta = line["source_info"] if target == "langsmith" else line["metadata"]
+    return str(meta["session_id"])
 
 
 def digest(line: dict[str, Any]) -> str:
@@ -157,7 +164,7 @@ def push(
     try:
         for i in range(0, len(todo), batch_size):
             chunk = todo[i : i + batch_size]
-            accepted = _send(client, target, chunk, summary)
+            accepted = _send(client, target, chunk, summary, sent)
             with ws.write() as s:
                 record_sent(s, conn, ((ik, d, key) for ik, d, key, _ in accepted))
             summary.sent += len(accepted)
@@ -174,13 +181,19 @@ def _send(
     target: str,
     chunk: list[tuple[str, str, str, dict[str, Any]]],
     summary: PushSummary,
+    sent: dict[str, str],
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
     """Send a batch; return what the system accepted. Phoenix: when it refuses the batch
     for a missing span (404), its items are sent one by one and the refused ones counted.
     Langfuse: a 207 does not say which scores it refused, so none of the batch is recorded
-    as sent (the next push sends it again, an update for those it took)."""
-    from reviewer.connect import langfuse, phoenix
+    as sent (the next push sends it again, an update for those it took). LangSmith: each
+    item is created, or updated by its id when it was sent before."""
+    from reviewer.connect import langfuse, langsmith, phoenix
 
+    if target == "langsmith":  # one request per item; a changed one is a PATCH
+        for ik, _, _, line in chunk:
+            langsmith.send_feedback(client, line, sent_before=ik in sent)
+        return chunk
     if target == "langfuse":
         refused = langfuse.send_scores(client, [line for *_, line in chunk])
         for reason in refused:
