@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 SOURCES = ("phoenix",)
 TARGETS = ("phoenix", "langfuse", "langsmith")
+"""As ``services.connecting.PULL_FROM`` / ``PUSH_TO`` (kept here: --help loads nothing)."""
 
 
 def _when(value: str | None) -> datetime | None:
@@ -29,17 +30,10 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _client(source: str, url: str, project: str | None, ca_bundle: Path | None) -> HttpClient:
-    from reviewer.connect import langfuse, langsmith, phoenix
-    from reviewer.connect.http import ConnectorError, HttpClient
+    from reviewer.services.connecting import ConnectorError, client_for
 
-    if not url.startswith(("http://", "https://")):
-        fail(f"--url must start with http:// or https:// (got {url.split('://')[0]!r})")
-    name = project or "default"
-    system = {"phoenix": phoenix, "langfuse": langfuse, "langsmith": langsmith}[source]
     try:
-        return HttpClient(
-            system.endpoint(url, name, ca_bundle=str(ca_bundle) if ca_bundle else None)
-        )
+        return client_for(source, url, project, ca_bundle=str(ca_bundle) if ca_bundle else None)
     except ConnectorError as exc:
         fail(str(exc))
 
