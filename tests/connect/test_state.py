@@ -87,3 +87,90 @@ def test_a_pull_cut_off_midway_keeps_what_came_and_goes_on_from_there(tmp_path: 
     assert asked[2] == "S2"  # on from the last span committed, not from the start
     assert (second.traces, second.imported, second.error) == (1, 1, None)
     ws.close()
+
+
+def _stub_phoenix(spans_of: dict[str, list[dict]], listed: list[list[dict]]) -> HttpClient:
+    """Phoenix's two listings from fixed data: ``listed`` pages of new spans (one page per
+    call with no cursor), ``spans_of`` the OTLP spans of each trace."""
+    pages = iter(listed)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/otlpv1"):
+            wanted = request.url.params.get_list("trace_id")
+            data = [sp for t in wanted for sp in spans_of.get(t, [])]
+            return httpx.Response(200, json={"data": data})
+        return httpx.Response(200, json={"data": next(pages), "next_cursor": None})
+
+    ep = Endpoint("Phoenix", "http://phoenix.test", "default")
+    return HttpClient(ep, retries=0, transport=httpx.MockTransport(handler))
+
+
+def _llm_span(trace: str, span: str, question: str, answer: str | None, start: int) -> dict:
+    attrs = [
+        ("openinference.span.kind", "LLM"),
+        ("session.id", "conv-grow"),
+        ("llm.input_messages.0.message.role", "user"),
+        ("llm.input_messages.0.message.content", question),
+    ]
+    if answer is not None:
+        attrs += [
+            ("llm.output_messages.0.message.role", "assistant"),
+            ("llm.output_messages.0.message.content", answer),
+        ]
+    return {
+        "trace_id": trace,
+        "span_id": span,
+        "name": "ChatCompletion",
+        "start_time_unix_nano": 1_700_000_000_000_000_000 + start * 10**9,
+        "end_time_unix_nano": 1_700_000_000_000_000_000 + start * 10**9 + 5 * 10**8,
+        "attributes": [{"key": k, "value": {"string_value": v}} for k, v in attrs],
+        "status": {"code": 1},
+    }
+
+
+def test_a_trace_that_grew_since_the_last_pull_becomes_a_revision(tmp_path: Path) -> None:
+    from reviewer.services import browse
+
+    ws = init_workspace(tmp_path / "ws.sqlite")
+    trace = "ab" * 16
+    first = _llm_span(trace, "01" * 8, "Where is order 7?", None, 1)
+    spans_of = {trace: [first]}
+    listed = [
+        [{"id": "S1", "context": {"trace_id": trace, "span_id": "01" * 8}}],
+        [{"id": "S2", "context": {"trace_id": trace, "span_id": "02" * 8}}],
+        [],
+    ]
+    c = _stub_phoenix(spans_of, listed)
+    assert pull(ws, "phoenix", c).imported == 1
+    # the agent answered later: a second span of the same trace is stored in Phoenix
+    spans_of[trace] = [first, _llm_span(trace, "02" * 8, "Where is order 7?", "Friday.", 2)]
+    grown = pull(ws, "phoenix", c)
+    assert (grown.traces, grown.imported, grown.revised) == (1, 0, 1)
+    [sid] = browse.session_ids(ws)
+    latest = browse.get_session(ws, sid)
+    assert [st.content for st in latest.steps] == ["Where is order 7?", "Friday."]
+    # nothing new: nothing fetched, nothing changes
+    assert pull(ws, "phoenix", c).traces == 0
+    ws.close()
+
+
+def test_cancel_after_a_page_keeps_it_and_its_cursor(tmp_path: Path) -> None:
+    from reviewer.services.progress import Progress
+
+    ws = init_workspace(tmp_path / "ws.sqlite")
+    t1, t2 = "01" * 16, "02" * 16
+    spans_of = {
+        t1: [_llm_span(t1, "01" * 8, "one?", "1", 1)],
+        t2: [_llm_span(t2, "02" * 8, "two?", "2", 2)],
+    }
+    listed = [[{"id": "S1", "context": {"trace_id": t1, "span_id": "01" * 8}}]]
+    progress = Progress()
+    progress.update = lambda done, total=None, message="": (  # type: ignore[method-assign]
+        progress.cancel() if done else None,
+        progress.check(),
+    )
+    stopped = pull(ws, "phoenix", _stub_phoenix(spans_of, listed), progress=progress)
+    assert (stopped.cancelled, stopped.traces, stopped.imported) == (True, 1, 1)
+    with ws.read() as s:
+        assert get_cursor(s, connection_id(s, "phoenix", "http://phoenix.test", "default")) == "S1"
+    ws.close()
