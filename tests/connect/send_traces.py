@@ -81,6 +81,7 @@ def main() -> None:
                 ],
             )
             span.set_attribute("output.value", reply.choices[0].message.content or "")
+            print(format(span.get_span_context().trace_id, "032x"), flush=True)
     provider.force_flush()
     provider.shutdown()
     server.shutdown()

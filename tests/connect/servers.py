@@ -142,10 +142,11 @@ def phoenix(workdir: Path) -> Iterator[Server]:
         yield server
 
 
-def send_traces(server: Server, project: str, first: int, count: int) -> None:
+def send_traces(server: Server, project: str, first: int, count: int) -> list[str]:
     """Send ``count`` agent turns through a real OpenInference-instrumented OpenAI client,
-    and wait until the server lists their spans (ingestion is asynchronous)."""
-    subprocess.run(
+    and wait until the server lists the last one's spans (ingestion is asynchronous and
+    in order). Returns the trace ids."""
+    done = subprocess.run(
         [
             str(server.python),
             str(HERE / "send_traces.py"),
@@ -158,15 +159,17 @@ def send_traces(server: Server, project: str, first: int, count: int) -> None:
         check=True,
         capture_output=True,
         env={**os.environ, "PHOENIX_TELEMETRY_ENABLED": "false"},
-        timeout=120,
+        timeout=120 + count / 20,
     )
-    want = 2 * (first + count)  # an agent span and an LLM span per turn
-    deadline = time.monotonic() + 60
+    traces = done.stdout.decode().split()
+    deadline = time.monotonic() + 60 + count / 50
     while time.monotonic() < deadline:
         r = httpx.get(
-            f"{server.url}/v1/projects/{project}/spans", params={"limit": 1000}, timeout=10
+            f"{server.url}/v1/projects/{project}/spans/otlpv1",
+            params={"trace_id": traces[-1]},
+            timeout=10,
         )
-        if r.status_code == 200 and len(r.json()["data"]) >= want:
-            return
+        if r.status_code == 200 and len(r.json()["data"]) == 2:  # agent span and LLM span
+            return traces
         time.sleep(0.2)  # the server's ingestion queue, not our code: nothing to wait on
-    raise AssertionError(f"Phoenix did not list {want} spans of {project} in 60 s")
+    raise AssertionError(f"Phoenix did not list the spans of {project}'s last trace in time")

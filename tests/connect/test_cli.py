@@ -121,6 +121,8 @@ def test_pull_and_push_commands_and_the_key_is_never_written(
     code, _ = run("pull", "phoenix", str(ws_path), "--url", f"http://me:{SECRET}@{refusing[7:]}")
     assert code == 2 and f"Phoenix at {refusing} (project 'default') refused" in outputs[-1]
 
+    code, _ = run("diagnostics")  # what a user attaches to a bug report
+    assert code == 0
     for text in outputs:
         assert SECRET not in text
     assert _files_hold(tmp_path, SECRET) == []  # workspace, its WAL, backups
