@@ -193,3 +193,29 @@ def test_wrong_keys_stop_with_a_clear_message_without_them(
     # refused: nothing recorded as sent; the next push (right keys) sends it all
     monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
     assert push(workspace, "langfuse", _client(url, waits)).sent == result.items
+
+
+def test_redact_pii_masks_free_text_before_it_leaves(
+    stub: tuple[str, Langfuse], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, lf = stub
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    ids = {"trace_id": "lf-trace", "observation_id": "gen-1"}
+    store_sessions(workspace, [make_session("lf", source=Source(format="langfuse", ids=ids))])
+    add_review(
+        workspace,
+        "lf",
+        "alice",
+        {
+            **WRONG,
+            "rationale": "Customer jane.doe@example.com was told the wrong date.",
+            "corrected_response": "We will e-mail jane.doe@example.com on Friday.",
+        },
+    )
+    lf.throttle = 0
+    done = push(workspace, "langfuse", _client(url, []), redact_pii=True)
+    assert done.sent == len(lf.scores) > 0
+    sent = json.dumps(list(lf.scores.values()))
+    assert "jane.doe@example.com" not in sent
+    assert "Customer " in sent and "on Friday." in sent
