@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -47,6 +48,29 @@ def safe_url(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme.lower(), netloc, parts.path.rstrip("/"), "", ""))
+
+
+KEYRING_SERVICE = "agentops-reviewer"
+
+
+def secret(var: str, url: str) -> str | None:
+    """A key from the environment variable ``var``, else from the OS keyring where a
+    backend exists (service ``agentops-reviewer``, user ``VAR@URL`` for one server, then
+    ``VAR``). Never logged, stored or shown."""
+    value = os.environ.get(var)
+    if value:
+        return value
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - a dependency, but the app runs without it
+        return None
+    try:
+        return keyring.get_password(
+            KEYRING_SERVICE, f"{var}@{safe_url(url)}"
+        ) or keyring.get_password(KEYRING_SERVICE, var)
+    except (KeyringError, RuntimeError):  # no backend (a headless machine): none there
+        return None
 
 
 def _retry_after(value: str | None, now: float) -> float | None:

@@ -3,10 +3,9 @@ takes (202 all accepted; 207 some refused, with counts and messages)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from reviewer.connect.http import Endpoint, HttpClient
+from reviewer.connect.http import Endpoint, HttpClient, secret
 
 SYSTEM = "Langfuse"
 KEY_ENV = ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY")
@@ -15,8 +14,8 @@ KEY_ENV = ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY")
 def endpoint(url: str, project: str, *, ca_bundle: str | None = None) -> Endpoint:
     """Basic authentication with the project's public and secret key (they also choose
     the project on the server; ``project`` names the connection here)."""
-    public, secret = (os.environ.get(k) for k in KEY_ENV)
-    auth = (public, secret) if public and secret else None
+    public, private = (secret(k, url) for k in KEY_ENV)
+    auth = (public, private) if public and private else None
     return Endpoint(
         SYSTEM, url, project, auth=auth, key_hint=" / ".join(KEY_ENV), ca_bundle=ca_bundle
     )

@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from reviewer.connect.http import ConnectorError, Endpoint, HttpClient
+from reviewer.connect.http import ConnectorError, Endpoint, HttpClient, secret
 
 SYSTEM = "LangSmith"
 KEY_ENV = "LANGSMITH_API_KEY"
 
 
 def endpoint(url: str, project: str, *, ca_bundle: str | None = None) -> Endpoint:
-    key = os.environ.get(KEY_ENV) or os.environ.get("LANGCHAIN_API_KEY")
+    key = secret(KEY_ENV, url) or os.environ.get("LANGCHAIN_API_KEY")
     headers = {"x-api-key": key} if key else {}
     return Endpoint(SYSTEM, url, project, headers, key_hint=KEY_ENV, ca_bundle=ca_bundle)
 

@@ -3,14 +3,13 @@ OTLP/JSON for the ``otlp`` importer, and span annotations sent synchronously."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from reviewer.connect.http import ConnectorError, Endpoint, HttpClient
+from reviewer.connect.http import ConnectorError, Endpoint, HttpClient, secret
 
 SYSTEM = "Phoenix"
 KEY_ENV = "PHOENIX_API_KEY"
@@ -29,7 +28,7 @@ _SNAKE = re.compile(r"_([a-z])")
 
 
 def endpoint(url: str, project: str, *, ca_bundle: str | None = None) -> Endpoint:
-    key = os.environ.get(KEY_ENV)
+    key = secret(KEY_ENV, url)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return Endpoint(SYSTEM, url, project, headers, key_hint=KEY_ENV, ca_bundle=ca_bundle)
 

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import keyring
+import keyring.backend
 import pytest
 
-from reviewer.connect import phoenix
+from reviewer.connect import langfuse, phoenix
 from reviewer.connect.http import ConnectorError, Endpoint, HttpClient, safe_url
 
 SECRET = "phx-planted-secret-7f3a9c"
@@ -110,3 +112,51 @@ def test_a_ca_bundle_is_trusted_and_a_bad_one_is_refused_clearly(tmp_path: Path)
     bad.write_text("not a certificate")
     with pytest.raises(ConnectorError, match=r"--ca-bundle .*ca.pem: not a PEM file"):
         HttpClient(Endpoint("Phoenix", "https://phoenix.test", "p", ca_bundle=str(bad)))
+
+
+class _MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.saved.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.saved[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.saved.pop((service, username), None)
+
+
+def test_keys_come_from_the_os_keyring_when_the_environment_has_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PHOENIX_API_KEY", raising=False)
+    monkeypatch.delenv("LANGFUSE_PUBLIC_KEY", raising=False)
+    monkeypatch.delenv("LANGFUSE_SECRET_KEY", raising=False)
+    before = keyring.get_keyring()
+    ring = _MemoryKeyring()
+    keyring.set_keyring(ring)
+    try:
+        # none there (or no backend at all, as on a headless machine): no key, no error
+        assert phoenix.endpoint("http://127.0.0.1:6006", "default").headers == {}
+        ring.set_password("agentops-reviewer", "PHOENIX_API_KEY", "any-server")
+        ring.set_password("agentops-reviewer", "PHOENIX_API_KEY@https://phx.test", SECRET)
+        assert phoenix.endpoint("https://phx.test/", "p").headers == {
+            "Authorization": f"Bearer {SECRET}"
+        }
+        assert phoenix.endpoint("http://other.test", "p").headers == {
+            "Authorization": "Bearer any-server"
+        }
+        ring.set_password("agentops-reviewer", "LANGFUSE_PUBLIC_KEY", "pk")
+        ring.set_password("agentops-reviewer", "LANGFUSE_SECRET_KEY", "sk")
+        assert langfuse.endpoint("https://cloud.langfuse.com", "p").auth == ("pk", "sk")
+        monkeypatch.setenv("PHOENIX_API_KEY", "from-env")  # the environment comes first
+        assert (
+            phoenix.endpoint("https://phx.test", "p").headers["Authorization"].endswith("from-env")
+        )
+    finally:
+        keyring.set_keyring(before)
