@@ -89,8 +89,8 @@ def pull_cmd(
     a trace that grew becomes a new revision. A stop (Ctrl-C, a lost connection) keeps the
     traces committed so far, and the next pull goes on from there.
 
-    The API key comes from the environment: PHOENIX_API_KEY. Proxies come from
-    HTTPS_PROXY / NO_PROXY.
+    The API key comes from the environment (PHOENIX_API_KEY) or else the OS keyring
+    (service agentops-reviewer). Proxies come from HTTPS_PROXY / NO_PROXY.
 
     Exit status: 0 all pulled, 3 some traces rejected or stopped midway, 2 nothing could
     be pulled.
@@ -185,8 +185,8 @@ def push_cmd(
     their files); the others are counted and named. Idempotent: a second push sends nothing; a
     changed review updates the label it sent before (never a duplicate).
 
-    Keys come from the environment: PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and
-    LANGFUSE_SECRET_KEY; LANGSMITH_API_KEY.
+    Keys come from the environment or else the OS keyring (service agentops-reviewer):
+    PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; LANGSMITH_API_KEY.
 
     Exit status: 0 all sent, 3 some refused or stopped midway, 2 nothing could be sent.
     """
