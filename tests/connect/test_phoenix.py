@@ -120,3 +120,32 @@ def test_pull_review_push_round_trip(
     after = labels_by_span(server, project, spans)
     assert len(after) == len(sent)
     assert after[(span0, "quality", "agentops-reviewer:alice:quality")] == ("HUMAN", 3.0, None)
+
+
+def test_a_label_for_a_span_phoenix_does_not_have_is_refused_and_named(
+    server: servers.Server, workspace: Workspace
+) -> None:
+    """With ``?sync=true`` Phoenix answers 404 for an unknown span instead of dropping the
+    annotation silently: the batch is sent item by item, and only that session's labels
+    are refused (the trace was deleted in Phoenix after the pull, say)."""
+    from reviewer.connect.http import safe_url
+    from reviewer.store.connections import add_sessions, connection_id
+
+    project = "deleted-trace"
+    servers.send_traces(server, project, 0, 1)
+    with client(server, project) as c:
+        assert pull(workspace, "phoenix", c).imported == 1
+    gone = Source(format="otlp", ids={"trace_id": "cd" * 16, "span_id": "cd" * 8})
+    store_sessions(workspace, [make_session("gone", source=gone)])
+    with workspace.write() as s:
+        add_sessions(s, connection_id(s, "phoenix", safe_url(server.url), project), ["gone"])
+    add_review(workspace, "conv-0", "alice", FINE)
+    add_review(workspace, "gone", "alice", FINE)
+    with client(server, project) as c:
+        result = push(workspace, "phoenix", c)
+    assert result.error is None and result.exit_code == 3
+    assert result.refused == result.items - result.sent > 0
+    assert all(r.startswith("gone: ") and "cdcdcdcdcdcdcdcd" in r for r in result.refusals)
+    with client(server, project) as c:
+        again = push(workspace, "phoenix", c)
+    assert (again.sent, again.refused) == (0, result.refused)  # refused ones are tried again
