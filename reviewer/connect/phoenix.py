@@ -72,6 +72,27 @@ def new_spans(
         page_cursor = nxt
 
 
+IMPORTER = "otlp"
+
+
+def listing(
+    client: HttpClient,
+    cursor: str | None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[list[tuple[str, str]]]:
+    """Pages of ``(position after this span, trace id)``: the pull's common listing."""
+    for spans, _ in new_spans(client, cursor, since=since, until=until):
+        yield spans
+
+
+def records(client: HttpClient, trace_ids: list[str]) -> dict[str, Any]:
+    """Each trace as the ``otlp`` importer reads it (traces Phoenix no longer has left out)."""
+    project = client.endpoint.project
+    return {t: traces_data(sp, project) for t, sp in trace_spans(client, trace_ids).items() if sp}
+
+
 def trace_spans(client: HttpClient, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Every span of these traces, as OTLP/JSON spans, by trace id."""
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in trace_ids}

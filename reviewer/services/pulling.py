@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -27,8 +27,7 @@ from reviewer.store.content import prepare_session
 from reviewer.store.sessions import upsert_prepared
 from reviewer.store.workspace import Workspace
 
-Source = Literal["phoenix"]
-SOURCES: tuple[str, ...] = ("phoenix",)
+SOURCES: tuple[str, ...] = ("phoenix", "langfuse")
 BATCH = 200
 """Traces fetched, imported and committed (with the cursor after them) at a time, at most;
 every page of listed spans (up to 1,000) is committed at its end too."""
@@ -87,27 +86,28 @@ def pull(
     with ``error`` set; what was committed before stays, with its cursor."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; sources: {', '.join(SOURCES)}")
-    from reviewer.connect import phoenix
+    from reviewer.connect import langfuse, phoenix
 
+    system: Any = {"phoenix": phoenix, "langfuse": langfuse}[source]
     url, project = safe_url(client.endpoint.url), client.endpoint.project
     summary = PullSummary(source=source, url=url, project=project)
     with ws.write() as s:
         conn = connection_id(s, source, url, project)
         cursor = get_cursor(s, conn)
-    fmt = by_name("otlp")
+    fmt = by_name(system.IMPORTER)
     file = f"{source}:{url}#{project}"
     pending: list[str] = []
     seen: set[str] = set()
     position = cursor
 
     def commit(upto: str | None) -> None:
-        fetched = phoenix.trace_spans(client, pending) if pending else {}
+        fetched = system.records(client, pending) if pending else {}
         sessions: list[Session] = []
         for n, trace in enumerate(pending, start=summary.traces + 1):
-            spans = fetched.get(trace) or []
-            if not spans:
-                continue
-            for got in record_sessions(fmt, file, n, phoenix.traces_data(spans, project)):
+            record = fetched.get(trace)
+            if record is None:
+                continue  # gone from the system since it was listed
+            for got in record_sessions(fmt, file, n, record):
                 if isinstance(got, Reject):
                     _reject(summary, RejectedRecord(file=file, line=trace, reason=got.reason))
                 else:
@@ -125,7 +125,7 @@ def pull(
 
     try:
         progress.update(0, limit, "listing new spans")
-        for spans, _ in phoenix.new_spans(client, cursor, since=since, until=until):
+        for spans in system.listing(client, cursor, since=since, until=until):
             for gid, trace in spans:
                 if trace not in seen:
                     if limit is not None and summary.traces + len(pending) >= limit:

@@ -3,11 +3,12 @@
 The labels are shaped by the same code as the label exports (``reviewer.export.feedback``:
 one export to a temporary file, drafts never included, ``--redact-pii`` as for exports).
 Only sessions that came from that system are sent: for Phoenix, those pulled from the
-same URL and project; for Langfuse (push only), those imported from Langfuse files. The
-others are counted and named. Each item sent is remembered with a digest: a second push sends
-nothing, and an item whose review changed is sent again under the same key, which the
-system upserts (Phoenix: span, name and identifier), so it updates the label rather than
-adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
+same URL and project; for Langfuse and LangSmith, those imported from them (pulled or
+from their files). The others are counted and named. Each item sent is remembered with
+a digest: a second push sends nothing, and an item whose review changed is sent again
+under the same key, which the system upserts (Phoenix: span, name and identifier;
+Langfuse: id and timestamp; LangSmith: a PATCH by id), so it updates the label rather
+than adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
 the record true and the next push sends the rest.
 """
 

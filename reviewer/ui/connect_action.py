@@ -194,7 +194,7 @@ def _finished(
 def pull_action(window: MainWindow) -> QAction:
     """File → Pull sessions…"""
     action = QAction("&Pull sessions…", window)
-    action.setStatusTip("Pull new sessions from a running Arize Phoenix")
+    action.setStatusTip("Pull new sessions from a running Arize Phoenix or Langfuse")
     action.triggered.connect(lambda: start(window, pushing=False))
     return action
 

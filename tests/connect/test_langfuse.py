@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 from langfuse.api.core.pydantic_utilities import parse_obj_as
@@ -51,6 +52,10 @@ class Langfuse:
         self.requests = 0
         self.throttle = 0
         self.missing_traces = {"lf-missing"}
+        self.traces: list[dict[str, Any]] = []
+        """Full traces (with observations), as ``GET /api/public/traces/{id}`` gives them."""
+        self.listed: list[dict[str, str]] = []
+        """The query of every ``GET /api/public/traces``."""
 
 
 @pytest.fixture
@@ -67,6 +72,33 @@ def stub() -> Iterator[tuple[str, Langfuse]]:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                return self.reply(401, {"message": "Invalid credentials. Confirm keys."})
+            if state.throttle:
+                state.throttle -= 1
+                return self.reply(429, {"message": "rate limited"}, {"Retry-After": "1"})
+            url = urlsplit(self.path)
+            if url.path.startswith("/api/public/traces/"):
+                tid = unquote(url.path.removeprefix("/api/public/traces/"))
+                found = [t for t in state.traces if t["id"] == tid]
+                if not found:
+                    return self.reply(404, {"message": "Trace not found"})
+                return self.reply(200, found[0])
+            assert url.path == "/api/public/traces"
+            q = dict(parse_qsl(url.query))
+            state.listed.append(q)
+            assert q["orderBy"] == "timestamp.asc"
+            rows = sorted(state.traces, key=lambda t: (t["timestamp"], t["id"]))
+            if "fromTimestamp" in q:
+                rows = [t for t in rows if t["timestamp"] >= q["fromTimestamp"]]
+            limit, page = int(q["limit"]), int(q["page"])
+            shown = rows[(page - 1) * limit : page * limit]
+            heads = [{k: v for k, v in t.items() if k != "observations"} for t in shown]
+            pages = -(-len(rows) // limit)
+            meta = {"page": page, "limit": limit, "totalItems": len(rows), "totalPages": pages}
+            return self.reply(200, {"data": heads, "meta": meta})
 
         def do_POST(self) -> None:
             state.requests += 1
@@ -219,3 +251,65 @@ def test_redact_pii_masks_free_text_before_it_leaves(
     sent = json.dumps(list(lf.scores.values()))
     assert "jane.doe@example.com" not in sent
     assert "Customer " in sent and "on Friday." in sent
+
+
+def _trace(n: int, answer: str = "It ships on Friday.") -> dict[str, Any]:
+    """A trace as Langfuse's ``GET /api/public/traces/{id}`` returns it."""
+    tid = f"lf-trace-{n:03d}"
+    when = f"2026-12-02T10:{n // 60:02d}:{n % 60:02d}.000Z"
+    return {
+        "id": tid,
+        "timestamp": when,
+        "name": "support-agent",
+        "sessionId": f"conv-{n}",
+        "release": "2.1.0",
+        "input": {"question": f"Where is order {n}?"},
+        "output": answer,
+        "scores": [],
+        "observations": [
+            {
+                "id": f"gen-{n}",
+                "traceId": tid,
+                "type": "GENERATION",
+                "name": "ChatOpenAI",
+                "startTime": when,
+                "endTime": when,
+                "model": "gpt-4o-mini",
+                "input": [{"role": "user", "content": f"Where is order {n}?"}],
+                "output": {"role": "assistant", "content": answer},
+            }
+        ],
+    }
+
+
+def test_pull_lists_traces_by_time_and_a_second_pull_fetches_only_new_ones(
+    stub: tuple[str, Langfuse], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer.services import browse
+    from reviewer.services.pulling import pull
+
+    url, lf = stub
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    lf.traces = [_trace(n) for n in range(150)]  # two pages of 100
+    lf.throttle = 1
+    waits: list[float] = []
+    first = pull(workspace, "langfuse", _client(url, waits))
+    assert (first.traces, first.imported, first.error) == (150, 150, None)
+    assert waits == [1.0]
+    assert [q["page"] for q in lf.listed] == ["1", "2"]
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.source.format == "langfuse" and s.source.ids["observation_id"].startswith("gen-")
+    assert [st.content for st in s.steps][-1] == "It ships on Friday."
+
+    lf.traces.append(_trace(150))
+    lf.listed.clear()
+    second = pull(workspace, "langfuse", _client(url, waits))
+    assert (second.traces, second.imported) == (1, 1)
+    # from the time the last pull ended on, not from the start
+    assert lf.listed[0]["fromTimestamp"] == "2026-12-02T10:02:29.000Z"
+
+    # then a push of a review goes back as scores on that trace
+    add_review(workspace, "lf-trace-150", "alice", FINE)
+    done = push(workspace, "langfuse", _client(url, waits))
+    assert done.sent > 0 and {x["traceId"] for x in lf.scores.values()} == {"lf-trace-150"}
