@@ -14,7 +14,7 @@ from reviewer.cli.common import err, fail, open_ws, progress_bar
 if TYPE_CHECKING:
     from reviewer.connect.http import HttpClient
 
-SOURCES = ("phoenix", "langfuse")
+SOURCES = ("phoenix", "langfuse", "langsmith")
 TARGETS = ("phoenix", "langfuse", "langsmith")
 """As ``services.connecting.PULL_FROM`` / ``PUSH_TO`` (kept here: --help loads nothing)."""
 
@@ -81,19 +81,20 @@ def pull_cmd(
     ca_bundle: Path | None,
     as_json: bool,
 ) -> None:
-    """Pull new sessions from a running SOURCE (Arize Phoenix, Langfuse) into WORKSPACE.
+    """Pull new sessions from a running SOURCE (Arize Phoenix, Langfuse, LangSmith) into
+    WORKSPACE.
 
     Traces go through the same importer as files (Phoenix: OTLP with OpenInference;
-    Langfuse: trace with observations), so they look exactly as imported ones.
-    Incremental: the workspace remembers, per source, URL and project, where the last pull
-    ended; a second pull fetches only what is new (Phoenix: new spans, and a trace that
-    grew becomes a new revision; Langfuse: traces newer than the last one). A stop
-    (Ctrl-C, a lost connection) keeps the traces committed so far, and the next pull goes
-    on from there.
+    Langfuse: trace with observations; LangSmith: the trace's runs), so they look exactly
+    as imported ones. Incremental: the workspace remembers, per source, URL and project,
+    where the last pull ended; a second pull fetches only what is new (Phoenix: new spans,
+    and a trace that grew becomes a new revision; Langfuse, LangSmith: traces newer than
+    the last one). A stop (Ctrl-C, a lost connection) keeps the traces committed so far,
+    and the next pull goes on from there.
 
     Keys come from the environment or else the OS keyring (service agentops-reviewer):
-    PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY. Proxies come from
-    HTTPS_PROXY / NO_PROXY.
+    PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; LANGSMITH_API_KEY.
+    Proxies come from HTTPS_PROXY / NO_PROXY.
 
     Exit status: 0 all pulled, 3 some traces rejected or stopped midway, 2 nothing could
     be pulled.

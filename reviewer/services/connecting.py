@@ -12,7 +12,7 @@ from reviewer.services.pushing import PushSummary, push
 from reviewer.store.workspace import Workspace
 
 SYSTEMS = {"phoenix": "Arize Phoenix", "langfuse": "Langfuse", "langsmith": "LangSmith"}
-PULL_FROM = ("phoenix", "langfuse")
+PULL_FROM = ("phoenix", "langfuse", "langsmith")
 PUSH_TO = ("phoenix", "langfuse", "langsmith")
 
 

@@ -27,7 +27,7 @@ from reviewer.store.content import prepare_session
 from reviewer.store.sessions import upsert_prepared
 from reviewer.store.workspace import Workspace
 
-SOURCES: tuple[str, ...] = ("phoenix", "langfuse")
+SOURCES: tuple[str, ...] = ("phoenix", "langfuse", "langsmith")
 BATCH = 200
 """Traces fetched, imported and committed (with the cursor after them) at a time, at most;
 every page of listed spans (up to 1,000) is committed at its end too."""
@@ -86,9 +86,9 @@ def pull(
     with ``error`` set; what was committed before stays, with its cursor."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; sources: {', '.join(SOURCES)}")
-    from reviewer.connect import langfuse, phoenix
+    from reviewer.connect import langfuse, langsmith, phoenix
 
-    system: Any = {"phoenix": phoenix, "langfuse": langfuse}[source]
+    system: Any = {"phoenix": phoenix, "langfuse": langfuse, "langsmith": langsmith}[source]
     url, project = safe_url(client.endpoint.url), client.endpoint.project
     summary = PullSummary(source=source, url=url, project=project)
     with ws.write() as s:
@@ -127,6 +127,9 @@ def pull(
         progress.update(0, limit, "listing new spans")
         for spans in system.listing(client, cursor, since=since, until=until):
             for gid, trace in spans:
+                if not trace:  # only a position: the listing's end
+                    position = gid
+                    continue
                 if trace not in seen:
                     if limit is not None and summary.traces + len(pending) >= limit:
                         summary.limited = True
@@ -137,7 +140,8 @@ def pull(
                     else:
                         summary.sampled_out += 1
                 summary.spans_listed += 1
-                position = gid
+                if gid is not None:  # None: the listing moves the position at its end
+                    position = gid
                 if len(pending) >= BATCH:
                     commit(position)
             commit(position)  # each page: a failure on the next keeps this one

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     from reviewer.ui.main_window import MainWindow
 
 SHOW_AFTER_MS = 600
-DEFAULT_URL = {"phoenix": "http://127.0.0.1:6006", "langfuse": "https://cloud.langfuse.com"}
+DEFAULT_URL = {
+    "phoenix": "http://127.0.0.1:6006",
+    "langfuse": "https://cloud.langfuse.com",
+    "langsmith": "https://api.smith.langchain.com",
+}
 
 
 class ConnectDialog(QDialog):
@@ -194,7 +198,7 @@ def _finished(
 def pull_action(window: MainWindow) -> QAction:
     """File → Pull sessions…"""
     action = QAction("&Pull sessions…", window)
-    action.setStatusTip("Pull new sessions from a running Arize Phoenix or Langfuse")
+    action.setStatusTip("Pull new sessions from a running Arize Phoenix, Langfuse or LangSmith")
     action.triggered.connect(lambda: start(window, pushing=False))
     return action
 
