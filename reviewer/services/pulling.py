@@ -39,7 +39,8 @@ class PullSummary(BaseModel):
     source: str
     url: str
     project: str
-    spans_listed: int = 0
+    listed: int = 0
+    """What the listing gave: Phoenix spans, Langfuse traces, LangSmith root runs."""
     traces: int = 0
     """Traces fetched and imported (sampled-out ones not counted)."""
     sampled_out: int = 0
@@ -139,7 +140,7 @@ def pull(
                         pending.append(trace)
                     else:
                         summary.sampled_out += 1
-                summary.spans_listed += 1
+                summary.listed += 1
                 if gid is not None:  # None: the listing moves the position at its end
                     position = gid
                 if len(pending) >= BATCH:

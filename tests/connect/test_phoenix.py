@@ -47,11 +47,11 @@ def test_pull_review_push_round_trip(
         assert (first.traces, first.imported, first.rejected, first.error) == (3, 3, 0, None)
         # incremental: nothing new, nothing fetched
         again = pull(workspace, "phoenix", c)
-        assert (again.spans_listed, again.traces, again.imported) == (0, 0, 0)
+        assert (again.listed, again.traces, again.imported) == (0, 0, 0)
     servers.send_traces(server, project, 3, 1)
     with client(server, project) as c:
         later = pull(workspace, "phoenix", c)
-    assert (later.spans_listed, later.traces, later.imported) == (2, 1, 1)
+    assert (later.listed, later.traces, later.imported) == (2, 1, 1)
 
     from reviewer.services import browse
 
