@@ -14,6 +14,8 @@ from reviewer.logs import setup_logging
 COMMANDS = {
     "init": "reviewer.cli.cmd_workspace:init_cmd",
     "import": "reviewer.cli.cmd_import:import_cmd",
+    "pull": "reviewer.cli.cmd_connect:pull_cmd",
+    "push": "reviewer.cli.cmd_connect:push_cmd",
     "sample": "reviewer.cli.cmd_batches:sample_cmd",
     "batch": "reviewer.cli.cmd_batches:batch_cmd",
     "review": "reviewer.cli.cmd_review:review_cmd",

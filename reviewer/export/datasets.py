@@ -134,7 +134,10 @@ def _dpo(case: _Case, style: Any) -> Line | str:
         if tools:
             inp["tools"] = tools
         return {"input": inp, "preferred_output": chosen, "non_preferred_output": rejected}
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    line: Line = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
+    if any(m.get("tool_calls") for m in prompt):
+        line["tools"] = case.tools()
+    return line
 
 
 def _eval(case: _Case) -> Line | str:

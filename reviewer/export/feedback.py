@@ -59,6 +59,9 @@ class Label:
     rationale: str | None
     corrected: str | None
     when: str | None
+    since: str | None
+    """A time that stays the same when the label changes (the review's start, else the
+    session's): Langfuse updates a score sent again with "the same id and timestamp"."""
     values: dict[str, Any]
     meta: dict[str, Any]
 
@@ -107,6 +110,7 @@ def labels_of(
                 rationale=session["rationale"],
                 corrected=session["corrected_response"],
                 when=session["last_submitted_at"],
+                since=session["session_started_at"] or session["last_submitted_at"],
                 values=_values(plan, session),
                 meta={
                     "label_source": session["label_source"],
@@ -124,6 +128,7 @@ def labels_of(
             rationale=r["rationale"],
             corrected=r["corrected_response"],
             when=r["submitted_at"] or r["updated_at"],
+            since=r["started_at"] or r["session_started_at"] or r["updated_at"],
             values=_values(plan, r),
             meta={
                 "review_uid": r["review_uid"],
@@ -164,27 +169,52 @@ def _langfuse(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) 
             "value": value,
             "dataType": it.data_type,
         }
+        if lab.since:
+            line["timestamp"] = lab.since
         if lab.rationale:
             line["comment"] = lab.rationale
         line["metadata"] = meta
         out.append(line)
     if lab.corrected:
+        # Langfuse keeps one corrected output per observation: one id per (trace,
+        # observation), so the builder keeps the latest reviewer's and a re-send updates it.
+        where = f"{ids['trace_id']}/{ids.get('observation_id') or ''}"
         line = {
-            "id": _id("langfuse", lab, "output"),
+            "id": str(uuid.uuid5(NAMESPACE, f"langfuse:correction:{where}")),
             "traceId": ids["trace_id"],
         }
         if ids.get("observation_id"):
             line["observationId"] = ids["observation_id"]
         line.update({"name": "output", "value": lab.corrected, "dataType": "CORRECTION"})
+        started = s.get("session_started_at") or lab.since
+        if started:
+            line["timestamp"] = started
         if lab.rationale:
             line["comment"] = lab.rationale
-        line["metadata"] = meta
+        line["metadata"] = {**meta, "corrected_at": lab.when}
         out.append(line)
     return out
 
 
+def _one_correction(lines: list[Line]) -> list[Line]:
+    """Langfuse: of several ``output`` corrections of one observation, the latest only."""
+    latest: dict[str, Line] = {}
+    for line in lines:
+        if line.get("dataType") == "CORRECTION":
+            seen = latest.get(line["id"])
+            when = str(line["metadata"].get("corrected_at") or "")
+            if seen is None or when >= str(seen["metadata"].get("corrected_at") or ""):
+                latest[line["id"]] = line
+    return [
+        line
+        for line in lines
+        if line.get("dataType") != "CORRECTION" or latest.get(line["id"]) is line
+    ]
+
+
 def _langsmith(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) -> list[Line]:
     info = {**_session_meta(s), **lab.meta}
+    started = s.get("session_started_at") or None
 
     def line(key: str, name: str, score: float | None, value: str | None) -> Line:
         return {
@@ -198,6 +228,10 @@ def _langsmith(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label)
             "feedback_id": _id("langsmith", lab, key),
             "feedback_source_type": "api",
             "source_info": info,
+            # the project and the run's start: the client warns without them, and
+            # deployments that shard feedback by project refuse it
+            "session_id": ids.get("session_id") or None,
+            "start_time": started,
         }
 
     out = [line(it.key, it.name, it.score, it.label) for it in lab.items]
@@ -305,9 +339,15 @@ def _sample_id(raw: str) -> int | str:
 
 def _inspect(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) -> list[Line]:
     value = INSPECT_VALUES.get(str(lab.values.get("label_correctness")))
-    scorers = sorted((content.get("signals") or {}).get("judge_scores") or {})
-    if value is None or not scorers:
+    if value is None:
         return []
+    if lab.seed.startswith("review:"):
+        # each reviewer's own score (``edit_score`` creates it): one reviewer's edit must
+        # not overwrite another's on a shared scorer
+        scorers = [f"{TOOL}:{lab.author}"]
+    else:
+        # the decided label relabels every scorer, or creates ours when none scored
+        scorers = sorted((content.get("signals") or {}).get("judge_scores") or {}) or [TOOL]
     return [
         {
             "eval_id": ids.get("eval_id") or None,
@@ -359,6 +399,8 @@ def feedback_builder(fmt: ExportFormat, options: ExportOptions, plan: LabelPlan)
             for lab in labels_of(plan, options.level, session, reviews)
             for line in make(ids, data, session, lab)
         ]
+        if fmt.name == "langfuse-scores":
+            lines = _one_correction(lines)
         return lines or "nothing_to_send"
 
     return build

@@ -245,6 +245,8 @@ class TrlDpoLine(_Strict):
     prompt: list[TrlMessage] = Field(min_length=1)
     chosen: list[AssistantText] = Field(min_length=1, max_length=1)
     rejected: list[AssistantText] = Field(min_length=1, max_length=1)
+    tools: list[ToolDef] | None = None
+    """When the prompt calls tools (TRL passes them to the chat template)."""
 
 
 # --- eval --------------------------------------------------------------------------------
@@ -323,6 +325,9 @@ class LangfuseScore(_Strict):
     name: str
     value: float | str
     dataType: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "CORRECTION"]
+    timestamp: Timestamp | None = None
+    """Stays the same when the label changes: Langfuse updates a score sent again with the
+    same id and timestamp."""
     comment: str | None = None
     metadata: dict[str, Any]
 
@@ -344,6 +349,10 @@ class LangsmithFeedback(_Strict):
     feedback_id: str
     feedback_source_type: Literal["api"]
     source_info: dict[str, Any]
+    session_id: str | None = None
+    """The project (tracer session) id of the run, where the import kept it."""
+    start_time: Timestamp | None = None
+    """The run's start time."""
 
 
 class PhoenixResult(_Strict):

@@ -2,7 +2,8 @@
 or one run per line; child runs nested or linked by `parent_run_id`. Each trace becomes a
 session; feedback (and `feedback_stats`) becomes signals.
 
-Provenance ids: `run_id` (the root run) and `trace_id`.
+Provenance ids: `run_id` (the root run), `trace_id`, and `session_id` (the run's project)
+where the run names it.
 """
 
 from __future__ import annotations
@@ -187,7 +188,11 @@ def sessions(value: Any, file: str, line: int) -> Iterator[Session]:
                 format=NAME,
                 file=file,
                 position=str(line),
-                ids={"run_id": str(root["id"]), "trace_id": trace_id},
+                ids={
+                    "run_id": str(root["id"]),
+                    "trace_id": trace_id,
+                    **({"session_id": str(root["session_id"])} if root.get("session_id") else {}),
+                },
             ),
             agent=Agent(
                 name=root.get("name"),

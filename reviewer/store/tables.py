@@ -365,3 +365,44 @@ class MergeRow(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     flagged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConnectionRow(Base):
+    """A tracing system this workspace pulls from or pushes to: one per source, URL
+    (without credentials) and project, with where the last pull ended."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("source", "url", "project"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(1000))
+    project: Mapped[str] = mapped_column(String(300))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    """The system's own position after the last pull (opaque to us), None before the first."""
+    pulled_at: Mapped[datetime | None]
+    pushed_at: Mapped[datetime | None]
+
+
+class ConnectionSession(Base):
+    """A session (all its revisions) that came from a connection: only these are pushed."""
+
+    __tablename__ = "connection_sessions"
+    __table_args__ = (UniqueConstraint("connection_id", "session_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    session_key: Mapped[str] = mapped_column(String(512))
+
+
+class SentLabel(Base):
+    """One label item pushed to a connection, with a digest of what was sent: a push sends
+    only items that are new or changed since."""
+
+    __tablename__ = "sent_labels"
+    __table_args__ = (UniqueConstraint("connection_id", "item_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(300))
+    """The system's key of the item (its id, or span/name/identifier for Phoenix)."""
+    digest: Mapped[str] = mapped_column(String(64))
+    session_key: Mapped[str] = mapped_column(String(512))
+    sent_at: Mapped[datetime]

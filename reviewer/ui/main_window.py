@@ -34,6 +34,7 @@ from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_in
 from reviewer.services.workspaces import is_sealed_file, open_existing
 from reviewer.store.workspace import Workspace
 from reviewer.ui.batch_dialog import NewBatchDialog
+from reviewer.ui.connect_action import pull_action, push_action
 from reviewer.ui.dashboard import Dashboard
 from reviewer.ui.export_dialog import export_action
 from reviewer.ui.history_dialog import HistoryDialog
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
             "Ctrl+I",
         )
         file_menu.addAction(export_action(self))
+        file_menu.addAction(pull_action(self))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
         for action in self.bench.actions_:
             review_menu.addAction(action)
         review_menu.addSeparator()
+        review_menu.addAction(push_action(self))
         add(
             review_menu,
             "&History of this session",

@@ -81,6 +81,10 @@ def test_trl_lines_carry_tool_arguments_as_objects(labelled: Workspace, tmp_path
     assert dpo[0]["chosen"] == [{"role": "assistant", "content": CORRECTED}]
     assert dpo[0]["rejected"] == [{"role": "assistant", "content": "Your order 42 has shipped."}]
     assert dpo[0]["prompt"][-1]["role"] == "tool"
+    # the prompt calls a tool: TRL's chat template needs its definition
+    assert dpo[0]["tools"] == [
+        {"type": "function", "function": {"name": "lookup_order", "parameters": {"type": "object"}}}
+    ]
 
 
 def test_openai_dpo_prefers_the_corrected_answer(labelled: Workspace, tmp_path: Path) -> None:

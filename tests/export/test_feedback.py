@@ -24,7 +24,10 @@ SPAN = "eee19b7ec3c1b174"
 def traced(workspace: Workspace) -> Workspace:
     sources = {
         "lf": Source(format="langfuse", ids={"trace_id": "lf-trace", "observation_id": "gen-1"}),
-        "ls": Source(format="langsmith", ids={"run_id": "run-1", "trace_id": "trace-1"}),
+        "ls": Source(
+            format="langsmith",
+            ids={"run_id": "run-1", "trace_id": "trace-1", "session_id": "proj-1"},
+        ),
         "ot": Source(format="otlp", ids={"trace_id": TRACE, "span_id": SPAN}),
         "ia": Source(
             format="inspect-ai",
@@ -72,8 +75,32 @@ def test_langfuse_scores_per_reviewer_with_the_correction_on_the_generation(
     assert (output["dataType"], output["observationId"]) == ("CORRECTION", "gen-1")
     assert output["value"] == WRONG["corrected_response"]
     assert len({line["id"] for line in lines}) == len(lines)
+    # an update is "the same id and timestamp": the time is the review's start, not its save
+    assert by_name["quality"]["timestamp"] == "2026-10-02T08:59:30.000000Z"
     again, _ = _run(traced, tmp_path, "langfuse-scores")
-    assert [line["id"] for line in again] == [line["id"] for line in lines]
+    assert [(x["id"], x.get("timestamp")) for x in again] == [
+        (x["id"], x.get("timestamp")) for x in lines
+    ]
+
+
+def test_langfuse_keeps_one_correction_per_observation_the_latest(
+    traced: Workspace, tmp_path: Path
+) -> None:
+    add_review(traced, "lf", "carol", {**WRONG, "corrected_response": "Carol's fix"}, minutes=9)
+    lines, _ = _run(traced, tmp_path, "langfuse-scores")
+    corrections = [x for x in lines if x["dataType"] == "CORRECTION"]
+    assert [(c["value"], c["metadata"]["reviewer"]) for c in corrections] == [
+        ("Carol's fix", "carol")
+    ]
+    add_review(traced, "lf", "dave", {**WRONG, "corrected_response": "Dave's fix"}, minutes=20)
+    later, _ = _run(traced, tmp_path, "langfuse-scores")
+    (correction,) = [x for x in later if x["dataType"] == "CORRECTION"]
+    assert correction["value"] == "Dave's fix"
+    # the same score (id and timestamp) is updated, not a second correction added
+    assert (correction["id"], correction["timestamp"]) == (
+        corrections[0]["id"],
+        corrections[0]["timestamp"],
+    )
 
 
 def test_langsmith_feedback_is_ready_for_create_feedback(traced: Workspace, tmp_path: Path) -> None:
@@ -86,6 +113,10 @@ def test_langsmith_feedback_is_ready_for_create_feedback(traced: Workspace, tmp_
     correction = lines[-1]
     assert correction["correction"] == {"output": WRONG["corrected_response"]}
     assert lines[0]["source_info"]["label_source"] == "consensus"
+    # the run's project and start: the client warns (or the server refuses) without them
+    assert {(x["session_id"], x["start_time"]) for x in lines} == {
+        ("proj-1", "2026-10-01T09:00:00.000000Z")
+    }
 
 
 def test_phoenix_annotations_are_human_and_upsert_per_reviewer(
@@ -118,16 +149,15 @@ def test_otel_evaluation_events_are_parented_to_the_evaluated_span(
     assert records[0]["timeUnixNano"] == str(int(submitted.timestamp()) * 10**9)
 
 
-def test_inspect_score_edits_relabel_every_scorer_of_the_sample(
+def test_inspect_score_edits_keep_each_reviewer_and_relabel_every_scorer(
     traced: Workspace, tmp_path: Path
 ) -> None:
     lines, manifest = _run(traced, tmp_path, "inspect-scores")
     assert manifest["left_out"] == {"not_from_inspect_ai": 5}
+    # each reviewer edits a score of their own: neither overwrites the other
     assert [(e["sample_id"], e["epoch"], e["score_name"], e["edit"]["value"]) for e in lines] == [
-        (7, 2, "includes", "I"),
-        (7, 2, "match", "I"),
-        (7, 2, "includes", "C"),
-        (7, 2, "match", "C"),
+        (7, 2, "agentops-reviewer:alice", "I"),
+        (7, 2, "agentops-reviewer:bob", "C"),
     ]
     provenance = lines[0]["edit"]["provenance"]
     assert provenance["author"] == "alice"
@@ -137,3 +167,22 @@ def test_inspect_score_edits_relabel_every_scorer_of_the_sample(
     # alice said incorrect and bob correct: the session has no consensus to send
     _, session_level = _run(traced, tmp_path, "inspect-scores", level="session")
     assert session_level["left_out"] == {"not_from_inspect_ai": 5, "nothing_to_send": 1}
+    # carol breaks the tie: the decided label relabels every scorer of the sample
+    add_review(traced, "ia", "carol", FINE, minutes=3)
+    decided, _ = _run(traced, tmp_path, "inspect-scores", level="session")
+    assert [(e["score_name"], e["edit"]["value"]) for e in decided] == [
+        ("includes", "C"),
+        ("match", "C"),
+    ]
+
+
+def test_inspect_session_without_scores_gets_a_new_score(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    source = Source(format="inspect-ai", ids={"sample_id": "s1"})
+    store_sessions(workspace, [make_session("ia", source=source)])
+    add_review(workspace, "ia", "alice", WRONG)
+    lines, _ = _run(workspace, tmp_path, "inspect-scores", level="session")
+    assert [(e["sample_id"], e["score_name"], e["edit"]["value"]) for e in lines] == [
+        ("s1", "agentops-reviewer", "I")
+    ]

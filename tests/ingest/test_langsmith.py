@@ -23,6 +23,7 @@ def test_batch_payload_with_children_and_feedback(workspace: Workspace, tmp_path
                 "trace_id": ROOT,
                 "name": "support-agent",
                 "run_type": "chain",
+                "session_id": "9c3f2a5e-0d4b-4c1e-8f7a-2b6d1e0c5a44",
                 "start_time": 1728803137170,
                 "dotted_order": f"20241013T070537170001Z{ROOT}",
                 "inputs": {"question": "refund?"},
@@ -79,7 +80,9 @@ def test_batch_payload_with_children_and_feedback(workspace: Workspace, tmp_path
         (Role.ASSISTANT, "Yes."),
     ]
     assert (s.steps[0].tool_calls[0].name, s.has_tool_error) == ("lookup", True)
-    assert s.source.ids == {"run_id": ROOT, "trace_id": ROOT}
+    # the project travels with the run: feedback sent back names it
+    project = "9c3f2a5e-0d4b-4c1e-8f7a-2b6d1e0c5a44"
+    assert s.source.ids == {"run_id": ROOT, "trace_id": ROOT, "session_id": project}
     assert (s.model, s.metrics.input_tokens, s.metrics.output_tokens) == ("gpt-4o-mini", 9, 2)
     assert {sp.id: (sp.parent_id, sp.status) for sp in s.spans}[TOOL] == (ROOT, "error")
     assert s.signals.user_feedback == -1.0

@@ -1,0 +1,1 @@
+"""Clients of running tracing systems (Phoenix, Langfuse, LangSmith): HTTP only, no store."""

@@ -1,0 +1,15 @@
+"""A real Phoenix server for the whole test run (started on first use)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.connect import servers
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
+    with servers.phoenix(tmp_path_factory.mktemp("phoenix")) as s:
+        yield s

@@ -1,0 +1,315 @@
+"""Push to Langfuse, against a local stand-in that answers in Langfuse's documented shapes
+(202 / 207 with counts and messages, 429 with Retry-After, 401), every request checked
+against the official SDK's request model."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import pytest
+from langfuse.api.core.pydantic_utilities import parse_obj_as
+from langfuse.api.core.serialization import convert_and_respect_annotation_metadata
+from langfuse.api.scores.types.create_score_request import CreateScoreRequest
+
+from reviewer.connect import langfuse
+from reviewer.connect.http import HttpClient
+from reviewer.domain.session import Source
+from reviewer.resources import default_rubric
+from reviewer.services.importing import store_sessions
+from reviewer.services.pushing import push
+from reviewer.store.reviews import save_review
+from reviewer.store.workspace import Workspace
+from tests.export.conftest import FINE, WRONG, add_review
+from tests.helpers.factories import make_session
+
+PUBLIC, SECRET = "pk-lf-planted-1", "sk-lf-planted-2"
+FIELDS = {
+    "id",
+    "traceId",
+    "observationId",
+    "name",
+    "value",
+    "dataType",
+    "timestamp",
+    "comment",
+    "metadata",
+}
+
+
+class Langfuse:
+    """What the stand-in keeps: scores by (id, timestamp), as Langfuse stores them, so a
+    re-send with another timestamp shows up as a duplicate."""
+
+    def __init__(self) -> None:
+        self.scores: dict[tuple[str, str], dict[str, Any]] = {}
+        self.requests = 0
+        self.throttle = 0
+        self.missing_traces = {"lf-missing"}
+        self.traces: list[dict[str, Any]] = []
+        """Full traces (with observations), as ``GET /api/public/traces/{id}`` gives them."""
+        self.listed: list[dict[str, str]] = []
+        """The query of every ``GET /api/public/traces``."""
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[str, Langfuse]]:
+    state = Langfuse()
+    expected = "Basic " + base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                return self.reply(401, {"message": "Invalid credentials. Confirm keys."})
+            if state.throttle:
+                state.throttle -= 1
+                return self.reply(429, {"message": "rate limited"}, {"Retry-After": "1"})
+            url = urlsplit(self.path)
+            if url.path.startswith("/api/public/traces/"):
+                tid = unquote(url.path.removeprefix("/api/public/traces/"))
+                found = [t for t in state.traces if t["id"] == tid]
+                if not found:
+                    return self.reply(404, {"message": "Trace not found"})
+                return self.reply(200, found[0])
+            assert url.path == "/api/public/traces"
+            q = dict(parse_qsl(url.query))
+            state.listed.append(q)
+            assert q["orderBy"] == "timestamp.asc"
+            rows = sorted(state.traces, key=lambda t: (t["timestamp"], t["id"]))
+            if "fromTimestamp" in q:
+                rows = [t for t in rows if t["timestamp"] >= q["fromTimestamp"]]
+            limit, page = int(q["limit"]), int(q["page"])
+            shown = rows[(page - 1) * limit : page * limit]
+            heads = [{k: v for k, v in t.items() if k != "observations"} for t in shown]
+            pages = -(-len(rows) // limit)
+            meta = {"page": page, "limit": limit, "totalItems": len(rows), "totalPages": pages}
+            return self.reply(200, {"data": heads, "meta": meta})
+
+        def do_POST(self) -> None:
+            state.requests += 1
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if self.headers.get("Authorization") != expected:
+                return self.reply(401, {"message": "Invalid credentials. Confirm keys."})
+            if state.throttle:
+                state.throttle -= 1
+                return self.reply(429, {"message": "rate limited"}, {"Retry-After": "3"})
+            assert self.path == "/api/public/scores" and isinstance(body, list)
+            refused = []
+            for item in body:
+                assert set(item) <= FIELDS, set(item) - FIELDS
+                read = convert_and_respect_annotation_metadata(
+                    object_=item, annotation=CreateScoreRequest, direction="read"
+                )
+                score = parse_obj_as(CreateScoreRequest, read)
+                assert score.id and score.trace_id and score.timestamp is not None
+                if score.trace_id in state.missing_traces:
+                    refused.append({"message": f"trace {score.trace_id} not found"})
+                    continue
+                state.scores[(score.id, item["timestamp"])] = item
+            if refused:
+                n = len(refused)
+                return self.reply(
+                    207, {"accepted": len(body) - n, "rejected": n, "errors": refused}
+                )
+            return self.reply(202, {"message": "Accepted"})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _client(url: str, waits: list[float]) -> HttpClient:
+    return HttpClient(langfuse.endpoint(url, "support"), sleep=waits.append)
+
+
+def test_scores_are_sent_once_updated_in_place_and_refusals_reported(
+    stub: tuple[str, Langfuse], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, lf = stub
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    ids = {"trace_id": "lf-trace", "observation_id": "gen-1"}
+    store_sessions(
+        workspace,
+        [
+            make_session("lf", source=Source(format="langfuse", ids=ids)),
+            make_session("ot", source=Source(format="otlp", ids={"span_id": "ab" * 8})),
+        ],
+    )
+    alice = add_review(workspace, "lf", "alice", WRONG, failure_step=2)
+    add_review(workspace, "lf", "bob", FINE, minutes=2)
+    add_review(workspace, "ot", "bob", FINE)
+    waits: list[float] = []
+    lf.throttle = 1
+    first = push(workspace, "langfuse", _client(url, waits))
+    assert first.error is None and first.sent == len(lf.scores) > 0
+    assert waits == [3.0]  # the 429's Retry-After
+    assert (first.not_from_here, first.not_from_here_sessions) == (1, ["ot"])
+    names = {(s["metadata"]["reviewer"], s["name"]) for s in lf.scores.values()}
+    assert ("alice", "output") in names and ("bob", "quality") in names
+
+    again = push(workspace, "langfuse", _client(url, waits))
+    assert (again.sent, again.unchanged, lf.requests) == (0, first.sent, 2)
+
+    changed = alice.model_copy(
+        update={
+            "values": {**alice.values, "quality": "3"},
+            "updated_at": alice.updated_at + timedelta(minutes=5),
+        }
+    )
+    with workspace.write() as s:
+        save_review(s, changed, default_rubric())
+    third = push(workspace, "langfuse", _client(url, waits))
+    assert third.sent == 1
+    # the same id and timestamp: Langfuse updates the score, no second one appears
+    assert len(lf.scores) == first.sent
+    quality = [
+        s
+        for s in lf.scores.values()
+        if (s["metadata"]["reviewer"], s["name"]) == ("alice", "quality")
+    ]
+    assert [q["value"] for q in quality] == [3.0]
+
+    # a trace Langfuse does not have: a 207; nothing of that batch is taken as sent
+    store_sessions(
+        workspace,
+        [make_session("gone", source=Source(format="langfuse", ids={"trace_id": "lf-missing"}))],
+    )
+    add_review(workspace, "gone", "alice", FINE)
+    partial = push(workspace, "langfuse", _client(url, waits))
+    assert partial.refused > 0 and partial.exit_code == 3
+    assert "trace lf-missing not found" in partial.refusals[0]
+    retry = push(workspace, "langfuse", _client(url, waits))
+    assert retry.sent == 0 and retry.refused == partial.refused
+
+
+def test_wrong_keys_stop_with_a_clear_message_without_them(
+    stub: tuple[str, Langfuse], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = stub
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-wrong-planted")
+    store_sessions(
+        workspace, [make_session("lf", source=Source(format="langfuse", ids={"trace_id": "t"}))]
+    )
+    add_review(workspace, "lf", "alice", FINE)
+    waits: list[float] = []
+    result = push(workspace, "langfuse", _client(url, waits))
+    assert result.exit_code == 2 and result.sent == 0 and waits == []
+    assert result.error == (
+        f"Langfuse at {url} (project 'support') refused the credentials (401) "
+        "(credentials from LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY)"
+    )
+    assert "planted" not in result.model_dump_json()
+    # refused: nothing recorded as sent; the next push (right keys) sends it all
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    assert push(workspace, "langfuse", _client(url, waits)).sent == result.items
+
+
+def test_redact_pii_masks_free_text_before_it_leaves(
+    stub: tuple[str, Langfuse], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, lf = stub
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    ids = {"trace_id": "lf-trace", "observation_id": "gen-1"}
+    store_sessions(workspace, [make_session("lf", source=Source(format="langfuse", ids=ids))])
+    add_review(
+        workspace,
+        "lf",
+        "alice",
+        {
+            **WRONG,
+            "rationale": "Customer jane.doe@example.com was told the wrong date.",
+            "corrected_response": "We will e-mail jane.doe@example.com on Friday.",
+        },
+    )
+    lf.throttle = 0
+    done = push(workspace, "langfuse", _client(url, []), redact_pii=True)
+    assert done.sent == len(lf.scores) > 0
+    sent = json.dumps(list(lf.scores.values()))
+    assert "jane.doe@example.com" not in sent
+    assert "Customer " in sent and "on Friday." in sent
+
+
+def _trace(n: int, answer: str = "It ships on Friday.") -> dict[str, Any]:
+    """A trace as Langfuse's ``GET /api/public/traces/{id}`` returns it."""
+    tid = f"lf-trace-{n:03d}"
+    when = f"2026-12-02T10:{n // 60:02d}:{n % 60:02d}.000Z"
+    return {
+        "id": tid,
+        "timestamp": when,
+        "name": "support-agent",
+        "sessionId": f"conv-{n}",
+        "release": "2.1.0",
+        "input": {"question": f"Where is order {n}?"},
+        "output": answer,
+        "scores": [],
+        "observations": [
+            {
+                "id": f"gen-{n}",
+                "traceId": tid,
+                "type": "GENERATION",
+                "name": "ChatOpenAI",
+                "startTime": when,
+                "endTime": when,
+                "model": "gpt-4o-mini",
+                "input": [{"role": "user", "content": f"Where is order {n}?"}],
+                "output": {"role": "assistant", "content": answer},
+            }
+        ],
+    }
+
+
+def test_pull_lists_traces_by_time_and_a_second_pull_fetches_only_new_ones(
+    stub: tuple[str, Langfuse], workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer.services import browse
+    from reviewer.services.pulling import pull
+
+    url, lf = stub
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    lf.traces = [_trace(n) for n in range(150)]  # two pages of 100
+    lf.throttle = 1
+    waits: list[float] = []
+    first = pull(workspace, "langfuse", _client(url, waits))
+    assert (first.traces, first.imported, first.error) == (150, 150, None)
+    assert waits == [1.0]
+    assert [q["page"] for q in lf.listed] == ["1", "2"]
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert s.source.format == "langfuse" and s.source.ids["observation_id"].startswith("gen-")
+    assert [st.content for st in s.steps][-1] == "It ships on Friday."
+
+    lf.traces.append(_trace(150))
+    lf.listed.clear()
+    second = pull(workspace, "langfuse", _client(url, waits))
+    assert (second.traces, second.imported) == (1, 1)
+    # from the time the last pull ended on, not from the start
+    assert lf.listed[0]["fromTimestamp"] == "2026-12-02T10:02:29.000Z"
+
+    # then a push of a review goes back as scores on that trace
+    add_review(workspace, "lf-trace-150", "alice", FINE)
+    done = push(workspace, "langfuse", _client(url, waits))
+    assert done.sent > 0 and {x["traceId"] for x in lf.scores.values()} == {"lf-trace-150"}
