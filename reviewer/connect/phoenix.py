@@ -88,9 +88,50 @@ def listing(
 
 
 def records(client: HttpClient, trace_ids: list[str]) -> dict[str, Any]:
-    """Each trace as the ``otlp`` importer reads it (traces Phoenix no longer has left out)."""
+    """Each trace as the ``otlp`` importer reads it (traces Phoenix no longer has left out),
+    its evaluations (LLM and code annotations) as `gen_ai.evaluation.result` span events:
+    the importer reads them as judgements, offered to reviewers as suggestions."""
     project = client.endpoint.project
-    return {t: traces_data(sp, project) for t, sp in trace_spans(client, trace_ids).items() if sp}
+    found = {t: sp for t, sp in trace_spans(client, trace_ids).items() if sp}
+    by_span = {span["spanId"]: span for spans in found.values() for span in spans}
+    for note in span_annotations(client, list(by_span)) if by_span else []:
+        span = by_span.get(note.get("span_id"))
+        if span is not None and note.get("annotator_kind") in EVALUATORS:
+            span["events"] = [*(span.get("events") or []), _evaluation_event(note)]
+    return {t: traces_data(sp, project) for t, sp in found.items()}
+
+
+EVALUATORS = ("LLM", "CODE")
+"""Annotators whose annotations are judgements (HUMAN ones are people's labels, ours among
+them: never read back as suggestions)."""
+
+
+def _evaluation_event(note: dict[str, Any]) -> dict[str, Any]:
+    """A Phoenix annotation as the OpenTelemetry GenAI evaluation event."""
+    result = note.get("result") or {}
+    attrs: list[dict[str, Any]] = [
+        {"key": "gen_ai.evaluation.name", "value": {"stringValue": str(note.get("name") or "")}},
+        {
+            "key": "gen_ai.evaluator.name",
+            "value": {"stringValue": f"phoenix {note['annotator_kind']}"},
+        },
+    ]
+    if isinstance(result.get("label"), str):
+        attrs.append(
+            {"key": "gen_ai.evaluation.score.label", "value": {"stringValue": result["label"]}}
+        )
+    if isinstance(result.get("score"), int | float) and not isinstance(result["score"], bool):
+        attrs.append(
+            {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": result["score"]}}
+        )
+    if isinstance(result.get("explanation"), str):
+        attrs.append(
+            {
+                "key": "gen_ai.evaluation.explanation",
+                "value": {"stringValue": result["explanation"]},
+            }
+        )
+    return {"name": "gen_ai.evaluation.result", "attributes": attrs}
 
 
 def trace_spans(client: HttpClient, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -149,3 +149,48 @@ def test_a_label_for_a_span_phoenix_does_not_have_is_refused_and_named(
     with client(server, project) as c:
         again = push(workspace, "phoenix", c)
     assert (again.sent, again.refused) == (0, result.refused)  # refused ones are tried again
+
+
+def test_phoenix_evaluations_come_in_as_judgements_a_reviewer_is_offered(
+    server: servers.Server, workspace: Workspace, tmp_path: Path
+) -> None:
+    """An LLM evaluation logged in Phoenix is a suggestion beside its rubric dimension once
+    pulled; human annotations (a colleague's, or ours pushed before) are not."""
+    from reviewer.domain.suggestions import suggest
+    from reviewer.services import browse
+    from reviewer.services.workspaces import init_workspace
+
+    project = "evaluated"
+    servers.send_traces(server, project, 0, 1)
+    with client(server, project) as c:
+        assert pull(workspace, "phoenix", c).imported == 1
+    [pulled] = [browse.get_session(workspace, i) for i in browse.session_ids(workspace)]
+    span = pulled.source.ids["span_id"]
+    notes = [
+        ("correctness", "LLM", {"label": "correct", "score": 1, "explanation": "Matches."}),
+        ("quality", "HUMAN", {"score": 2}),
+    ]
+    with client(server, project) as c:
+        phoenix.send_annotations(
+            c,
+            [
+                {"span_id": span, "name": n, "annotator_kind": kind, "result": result}
+                for n, kind, result in notes
+            ],
+        )
+    fresh = init_workspace(tmp_path / "fresh.sqlite")
+    try:
+        with client(server, project) as c:
+            assert pull(fresh, "phoenix", c).imported == 1
+        [session] = [browse.get_session(fresh, i) for i in browse.session_ids(fresh)]
+    finally:
+        fresh.close()
+    got = [(j.name, j.value, j.explanation, j.source) for j in session.signals.judgements]
+    assert got == [
+        ("correctness", "correct", "Matches.", "phoenix LLM"),
+        ("correctness", 1.0, "Matches.", "phoenix LLM"),
+    ]
+    offered = {
+        d: x.offered for d, x in suggest(default_rubric(), session.signals.judgements).items()
+    }
+    assert offered == {"correctness": "correct"}
