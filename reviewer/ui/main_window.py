@@ -666,6 +666,10 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
         self._announce = True
         self.bench.set_workspace(ws, self.reviewer, self.batch)
+        if self.batch:  # a pairwise batch is reviewed side by side
+            from reviewer.ui.pair_bench import review_pairs_if_any
+
+            review_pairs_if_any(self, ws)
         if self.dashboard is not None:
             self.dashboard.set_workspace(ws, self.batch)
         if old is not None:
@@ -716,6 +720,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.bench.shutdown()
+        if (pairs := getattr(self, "pairs", None)) is not None:
+            pairs.shutdown()
         self.import_runner.shutdown()
         self.runner.shutdown()
         if self.workspace is not None:

@@ -1,0 +1,130 @@
+"""Reviewing a pairwise batch in the app, by keyboard alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from reviewer.domain.batch import SamplingSpec
+from reviewer.services.pairwise import create_pair_batch, pair_spec
+from reviewer.services.workspaces import init_workspace, open_existing
+from reviewer.store.tables import AuditEntry, PreferenceReviewRow
+from reviewer.ui.main_window import MainWindow
+from reviewer.ui.pair_bench import PairBench
+from tests.pairwise.helpers import fill_trials
+
+
+@pytest.fixture
+def pair_ws(tmp_path: Path) -> Path:
+    path = tmp_path / "pairs.sqlite"
+    ws = init_workspace(path)
+    fill_trials(ws, tasks=6)
+    spec = SamplingSpec(
+        size=4,
+        seed=5,
+        blind=True,
+        reviewers=["alice"],
+        pairs=pair_spec("metadata.task_id", "version=1.0,2.0"),
+    )
+    create_pair_batch(ws, "cmp", spec)
+    ws.close()
+    return path
+
+
+@pytest.fixture
+def pair_window(qtbot: QtBot, settings: QSettings, pair_ws: Path) -> Iterator[MainWindow]:
+    w = MainWindow(settings, reviewer="alice", batch="cmp")
+    qtbot.addWidget(w)
+    w.show()
+    w.activateWindow()
+    qtbot.waitExposed(w)
+    w.open_workspace(str(pair_ws))
+    qtbot.waitUntil(lambda: isinstance(getattr(w, "pairs", None), PairBench), timeout=10_000)
+    bench: PairBench = w.pairs  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bench.item is not None, timeout=10_000)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5_000)
+    yield w
+    w.close()
+
+
+def _rows(path: Path) -> list[PreferenceReviewRow]:
+    ws = open_existing(path)
+    try:
+        with ws.read() as s:
+            return list(s.scalars(select(PreferenceReviewRow).order_by(PreferenceReviewRow.id)))
+    finally:
+        ws.close()
+
+
+def _key(
+    qtbot: QtBot, key: str | Qt.Key, mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> None:
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, key, mods)
+
+
+def test_one_then_ctrl_enter_submits_left_better_and_opens_the_next_pair(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path
+) -> None:
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    assert pair_window.centralWidget() is bench and not pair_window.bench.isVisible()
+    first = bench.item
+    assert first is not None
+    # both transcripts shown with their headers; the batch is blind: no version shown
+    assert bench.view.left_header.text().startswith(f"Left: {first.left.id}")
+    assert bench.view.right_header.text().startswith(f"Right: {first.right.id}")
+    assert "1.0" not in bench.view.left_header.text()
+    assert "2.0" not in bench.view.right_header.text()
+    qtbot.waitUntil(lambda: bench.view.left.complete and bench.view.right.complete)
+    assert "Answer by" in bench.view.left.toPlainText()
+    _key(qtbot, "1")
+    assert bench.form.winner is not None and bench.form.winner.value == "left"
+    with (
+        qtbot.waitSignal(bench.preference_saved, timeout=5_000) as saved,
+        qtbot.waitSignal(bench.pair_shown, timeout=5_000),
+    ):
+        _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert saved.args[1] == "submitted"
+    assert bench.item is not None and bench.item.position != first.position
+    assert bench.form.winner is None, "the next pair starts empty"
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status, row.reviewer) == ("left", "submitted", "alice")
+    assert "1 of 4 submitted" in bench.counts.text()
+
+
+def test_each_key_picks_its_choice_and_a_change_becomes_a_draft(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path
+) -> None:
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    for key, winner in (("2", "right"), ("3", "tie"), ("4", "both_bad")):
+        _key(qtbot, key)
+        assert bench.form.winner is not None and bench.form.winner.value == winner
+    with qtbot.waitSignal(bench.preference_saved, timeout=5_000) as saved:
+        pass  # autosave within a second
+    assert saved.args[1] == "draft"
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status) == ("both_bad", "draft")
+    ws = open_existing(pair_ws)
+    with ws.read() as s:
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.review_uid == row.uid)).all()
+    ws.close()
+    assert audit and audit[-1].after is not None
+    assert audit[-1].after["values"]["winner"] == "both_bad"
+
+
+def test_submit_without_a_choice_says_what_to_press(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path
+) -> None:
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    with qtbot.waitSignal(bench.message, timeout=2_000) as said:
+        _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "1 left" in said.args[0]
+    assert _rows(pair_ws) == []
