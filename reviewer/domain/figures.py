@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reviewer.domain.pairwise_stats import PairwiseStats
+
 STATS_FORMAT_VERSION: Literal[1] = 1
 
 FAILURE = "failed"
@@ -266,3 +268,5 @@ class StatsReport(_Model):
     judges: list[JudgeAgreement] = Field(default_factory=list)
     judge_sample: int | None = None
     """Sessions of the uniform sample judge agreement was estimated on (null: all of them)."""
+    pairwise: PairwiseStats | None = None
+    """Win rates, position bias and agreement of pairwise batches (null: none in scope)."""

@@ -32,6 +32,7 @@ from reviewer.services.analytics.load import (
     resolve,
 )
 from reviewer.services.analytics.load import code as option_code
+from reviewer.services.analytics.pairwise import pairwise
 from reviewer.services.analytics.quality import quality
 from reviewer.services.analytics.query import (
     GOLD_STRATUM,
@@ -90,6 +91,7 @@ def compute_stats(
         gold=gold_accuracy(data),
         judges=judges(data),
         judge_sample=data.judge_sample,
+        pairwise=pairwise(ws, query.batch),
     )
 
 
