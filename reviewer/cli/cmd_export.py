@@ -52,12 +52,12 @@ _FORMAT_HELP = "; ".join(f"{f.name}: {f.summary}" for f in FORMATS.values())
 )
 @click.option(
     "--level",
-    type=click.Choice(["review", "session"]),
+    type=click.Choice(["review", "session", "pair"]),
     default="review",
     show_default=True,
     help="review: one row per review; session: one row per session with the consensus or"
-    " adjudicated label, the reviewer count and each reviewer's values. Fine-tuning and"
-    " eval formats are always per session.",
+    " adjudicated label, the reviewer count and each reviewer's values; pair: one row per"
+    " preference of a pairwise batch. Fine-tuning and eval formats are always per session.",
 )
 @click.option(
     "--status",

@@ -26,11 +26,14 @@ class ExportFormat:
     """feedback formats: the importer (``source.format``) a session must come from."""
     required_ids: tuple[str, ...] = ()
     """feedback formats: the provenance ids (``source.ids``) a session must carry."""
+    pairs: bool = False
+    """Built from the preferences of pairwise batches (``services.pair_export``)."""
 
 
 ROW_SCHEMAS = {
     "review": "export-review-row.schema.json",
     "session": "export-session-row.schema.json",
+    "pair": "export-pair-row.schema.json",
 }
 
 FORMATS: dict[str, ExportFormat] = {
@@ -66,6 +69,22 @@ FORMATS: dict[str, ExportFormat] = {
             ".jsonl",
             "Hugging Face TRL conversational preference lines (prompt, chosen, rejected)",
             "export-trl-dpo.schema.json",
+        ),
+        ExportFormat(
+            "openai-pair-dpo",
+            "dataset",
+            ".jsonl",
+            "OpenAI preference lines from pairwise reviews (winner's vs loser's answer)",
+            "export-openai-dpo.schema.json",
+            pairs=True,
+        ),
+        ExportFormat(
+            "trl-pair-dpo",
+            "dataset",
+            ".jsonl",
+            "TRL preference lines from pairwise reviews (winner's vs loser's agent turns)",
+            "export-trl-pair-dpo.schema.json",
+            pairs=True,
         ),
         ExportFormat(
             "eval-jsonl",

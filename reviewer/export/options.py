@@ -17,9 +17,10 @@ class ExportOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: str
-    level: Literal["review", "session"] = "review"
+    level: Literal["review", "session", "pair"] = "review"
     """review: one row per review; session: one row per session revision with the
-    consensus or adjudicated label. Dataset formats are always per session."""
+    consensus or adjudicated label; pair: one row per preference of a pairwise batch.
+    Dataset formats are always per session (pair DPO formats: per preference)."""
     status: Literal["submitted", "all"] = "submitted"
     """submitted: submitted reviews in use; all: drafts, skipped, flagged and the copies a
     merge kept aside too."""
