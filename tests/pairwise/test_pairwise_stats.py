@@ -99,3 +99,16 @@ def test_stats_without_pairwise_batches_say_null(ws: Workspace, tmp_path: Path) 
     out = CliRunner().invoke(main, ["stats", str(tmp_path / "stats.sqlite"), "--json"])
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)["pairwise"] is None
+
+
+def test_stats_text_shows_the_win_rate_and_position_bias(tmp_path: Path) -> None:
+    from reviewer.services.demo import build_demo
+
+    build_demo(tmp_path / "demo.sqlite", sessions=400).close()
+    out = CliRunner().invoke(
+        main, ["stats", str(tmp_path / "demo.sqlite"), "--batch", "demo-pairs"]
+    )
+    assert out.exit_code == 0, out.stderr
+    assert "Pairwise: win rate of B over A" in out.stdout
+    assert "version: 2.0 vs 1.0" in out.stdout
+    assert "Position bias: left picked in" in out.stdout
