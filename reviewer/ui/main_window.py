@@ -335,6 +335,10 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {name}")
         if self.workspace is not None:
             self.bench.set_workspace(self.workspace, name, self.batch)
+            if self.batch:  # a pairwise batch's bench is made again for the new name
+                from reviewer.ui.pair_bench import review_pairs_if_any
+
+                review_pairs_if_any(self, self.workspace)
 
     def report_problem(self) -> QMessageBox:
         """Copy the diagnostics to the clipboard and show them."""

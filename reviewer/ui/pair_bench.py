@@ -272,7 +272,19 @@ def review_pairs_if_any(window: MainWindow, ws: Workspace) -> None:
     assert batch is not None
 
     def swap(yes: bool) -> None:
-        if not yes or window.workspace is not ws:
+        if window.workspace is not ws:
+            return
+        previous: PairBench | None = getattr(window, "pairs", None)
+        if previous is not None:  # another reviewer or workspace: start afresh
+            previous.shutdown()
+            window.takeCentralWidget()
+            previous.deleteLater()
+            window.pairs = None  # type: ignore[attr-defined]
+            window.setCentralWidget(window.bench)
+            window.bench.show()
+            for action in window.bench.actions_:
+                action.setEnabled(True)
+        if not yes:
             return
         old = window.takeCentralWidget()
         if old is not None:

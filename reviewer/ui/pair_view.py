@@ -62,7 +62,8 @@ class PairView(QWidget):
             return
         self._syncing = True
         try:
-            block = other.document().findBlock(start).blockNumber()
-            other.verticalScrollBar().setValue(block)
+            # A plain-text view scrolls by (wrapped) lines: the step's first line.
+            line = other.document().findBlock(start).firstLineNumber()
+            other.verticalScrollBar().setValue(line)
         finally:
             self._syncing = False

@@ -128,3 +128,55 @@ def test_submit_without_a_choice_says_what_to_press(
         _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "1 left" in said.args[0]
     assert _rows(pair_ws) == []
+
+
+def test_scrolling_one_side_brings_the_other_to_the_same_step(qtbot: QtBot) -> None:
+    from reviewer.domain.session import Role, Step
+    from reviewer.ui.pair_view import PairView
+    from reviewer.ui.transcript_plan import build_plan
+    from tests.helpers.factories import make_session
+
+    def long(key: str, words: int) -> object:
+        s = make_session(key)
+        s.steps = [
+            Step(role=(Role.USER, Role.ASSISTANT)[i % 2], content=f"step {i} " + "w " * words)
+            for i in range(40)
+        ]
+        return s
+
+    left, right = long("l", 40), long("r", 400)  # the right steps are much longer
+    view = PairView()
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    view.show_pair(("L", left, build_plan(left)), ("R", right, build_plan(right)))  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: view.left.complete and view.right.complete, timeout=5_000)
+    view.left.scroll_to_step(25)
+    step = view.top_step(view.left)
+    assert step is not None and step > 5
+    assert view.top_step(view.right) == step
+
+
+def test_an_open_batch_shows_versions_and_a_new_reviewer_gets_their_own_queue(
+    qtbot: QtBot, settings: QSettings, tmp_path: Path
+) -> None:
+    path = tmp_path / "open.sqlite"
+    ws = init_workspace(path)
+    fill_trials(ws, tasks=3)
+    spec = SamplingSpec(size=3, seed=1, pairs=pair_spec("metadata.task_id", "version=1.0,2.0"))
+    create_pair_batch(ws, "open", spec)
+    ws.close()
+    w = MainWindow(settings, reviewer="alice", batch="open")
+    qtbot.addWidget(w)
+    w.show()
+    w.open_workspace(str(path))
+    qtbot.waitUntil(lambda: getattr(w, "pairs", None) is not None, timeout=10_000)
+    first: PairBench = w.pairs  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: first.item is not None, timeout=10_000)
+    headers = first.view.left_header.text() + first.view.right_header.text()
+    assert "1.0" in headers and "2.0" in headers
+    w.set_reviewer("bob")
+    qtbot.waitUntil(lambda: getattr(w, "pairs", None) is not first, timeout=10_000)
+    second: PairBench = w.pairs  # type: ignore[attr-defined]
+    assert second.reviewer == "bob" and w.centralWidget() is second
+    w.close()
