@@ -13,6 +13,12 @@ compared values' terms: for each, which value won (``A``, ``B``, or none for a t
   one, with its Wilson interval and the same sign test against 50 %.
 - **Agreement**: Cohen's κ over every two reviewers of the same pair item, on the four
   choices (left, right, tie, both bad).
+- **Bradley–Terry ranking** (a field compared over three or more values): strengths π_v
+  with P(v beats w) = π_v/(π_v + π_w), fitted by Hunter's (2004) MM iterations on the
+  preferences (a tie or "both bad" counts ½ a win each way, and every two values compared
+  get one such virtual tie, so a value that never won keeps a finite strength); reported
+  as log-strengths centred on their mean, with 95 % percentile intervals from 200 seeded
+  bootstrap resamples of the preferences.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from math import comb
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewer.domain.stats import cohen_kappa, wilson
@@ -76,10 +83,28 @@ class PairAgreement(_Model):
     ci_high: float | None = None
 
 
+class RankedValue(_Model):
+    value: str
+    strength: float
+    """Bradley–Terry log-strength, centred on the mean over the field's values."""
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+class Ranking(_Model):
+    """Bradley–Terry ranking of the values of one field, strongest first."""
+
+    field: str
+    preferences: int
+    values: list[RankedValue]
+
+
 class PairwiseStats(_Model):
     """``reviewer stats --json``'s ``pairwise`` object."""
 
     comparisons: list[WinRate] = Field(default_factory=list)
+    rankings: list[Ranking] = Field(default_factory=list)
+    """Only for fields compared over three or more values."""
     position_bias: PositionBias
     agreement: PairAgreement
 
@@ -173,8 +198,17 @@ def pairwise_stats(judgements: Iterable[Judgement]) -> PairwiseStats:
             table[CHOICES.index(x.winner)][CHOICES.index(y.winner)] += 1
     pairs = sum(map(sum, table))
     kappa = cohen_kappa(table) if pairs else None
+    by_field: dict[str, list[Judgement]] = defaultdict(list)
+    for r in rows:
+        by_field[r.field].append(r)
+    rankings = [
+        ranking
+        for f, judged in sorted(by_field.items())
+        if (ranking := bradley_terry(f, judged)) is not None
+    ]
     return PairwiseStats(
         comparisons=[_win_rate(k, v) for k, v in sorted(groups.items())],
+        rankings=rankings,
         position_bias=bias,
         agreement=PairAgreement(
             items=shared,
@@ -183,4 +217,74 @@ def pairwise_stats(judgements: Iterable[Judgement]) -> PairwiseStats:
             ci_low=kappa.low if kappa else None,
             ci_high=kappa.high if kappa else None,
         ),
+    )
+
+
+BOOTSTRAP = 200
+
+
+def _fit(values: int, wins: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """Log-strengths (mean 0) from ``wins[i, j]`` (i over j, halves for ties) by MM."""
+    w = wins.copy()
+    for i, j in pairs:  # one virtual tie per compared couple
+        w[i, j] += 0.5
+        w[j, i] += 0.5
+    n = w + w.T
+    total = w.sum(axis=1)
+    p = np.ones(values)
+    for _ in range(500):
+        denom = (n / (p[:, None] + p[None, :])).sum(axis=1)
+        new = total / denom
+        new /= np.exp(np.log(new).mean())
+        done = np.max(np.abs(new - p)) < 1e-9
+        p = new
+        if done:
+            break
+    logs: np.ndarray = np.log(p)
+    return logs - logs.mean()
+
+
+def bradley_terry(field: str, rows: list[Judgement], *, seed: int = 0) -> Ranking | None:
+    """The Bradley–Terry ranking of ``field``'s values, or None under three values."""
+    names = sorted({v for r in rows for v in (r.a, r.b)})
+    if len(names) < 3:
+        return None
+    index = {v: i for i, v in enumerate(names)}
+    matches = []
+    for r in rows:
+        a, b = index[r.a], index[r.b]
+        won = r.winning_value
+        matches.append((a, b, 1.0 if won == "A" else 0.0 if won == "B" else 0.5))
+    pairs = sorted({(min(a, b), max(a, b)) for a, b, _ in matches})
+
+    first = np.array([a for a, _, _ in matches])
+    second = np.array([b for _, b, _ in matches])
+    score = np.array([x for _, _, x in matches])
+
+    def wins(idx: np.ndarray) -> np.ndarray:
+        m = np.zeros((len(names), len(names)))
+        np.add.at(m, (first[idx], second[idx]), score[idx])
+        np.add.at(m, (second[idx], first[idx]), 1.0 - score[idx])
+        return m
+
+    point = _fit(len(names), wins(np.arange(len(matches))), pairs)
+    rng = np.random.default_rng(seed)
+    size = len(matches)
+    draws = np.array(
+        [_fit(len(names), wins(rng.integers(0, size, size)), pairs) for _ in range(BOOTSTRAP)]
+    )
+    low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+    order = sorted(range(len(names)), key=lambda i: (-point[i], names[i]))
+    return Ranking(
+        field=field,
+        preferences=len(matches),
+        values=[
+            RankedValue(
+                value=names[i],
+                strength=round(float(point[i]), 6),
+                ci_low=round(float(low[i]), 6),
+                ci_high=round(float(high[i]), 6),
+            )
+            for i in order
+        ],
     )

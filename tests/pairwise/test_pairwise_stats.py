@@ -112,3 +112,49 @@ def test_stats_text_shows_the_win_rate_and_position_bias(tmp_path: Path) -> None
     assert "Pairwise: win rate of B over A" in out.stdout
     assert "version: 2.0 vs 1.0" in out.stdout
     assert "Position bias: left picked in" in out.stdout
+
+
+def test_bradley_terry_ranks_three_versions_as_a_likelihood_fit_does() -> None:
+    import numpy as np
+    from scipy.optimize import minimize
+
+    from reviewer.domain.pairwise_stats import bradley_terry
+
+    def j(item: int, a: str, b: str, b_wins: bool | None) -> Judgement:
+        winner = "tie" if b_wins is None else ("right" if b_wins else "left")
+        return Judgement(item, "ann", "x", "version", a, b, winner, "A")
+
+    rows, item = [], 0
+    for a, b, b_rate in (("1.0", "2.0", 0.7), ("2.0", "3.0", 0.65), ("1.0", "3.0", 0.8)):
+        for k in range(40):
+            rows.append(j(item, a, b, None if k % 10 == 9 else (k % 10) < b_rate * 10))
+            item += 1
+    ranking = bradley_terry("version", rows)
+    assert ranking is not None and ranking.preferences == 120
+    assert [v.value for v in ranking.values] == ["3.0", "2.0", "1.0"]
+    for v in ranking.values:
+        assert v.ci_low is not None and v.ci_high is not None
+        assert v.ci_low <= v.strength <= v.ci_high
+
+    names = ["1.0", "2.0", "3.0"]
+    wins = np.zeros((3, 3))
+    for r in rows:
+        a, b = names.index(r.a), names.index(r.b)
+        s = {"A": 1.0, "B": 0.0, None: 0.5}[r.winning_value]
+        wins[a, b] += s
+        wins[b, a] += 1 - s
+    wins += 0.5 - 0.5 * np.eye(3)  # the one virtual tie per compared couple
+
+    def nll(x: np.ndarray) -> float:
+        d = x[:, None] - x[None, :]
+        return float(-(wins * (d - np.logaddexp(0, d))).sum())
+
+    fit = minimize(nll, np.zeros(3), method="BFGS").x
+    fit -= fit.mean()
+    got = {v.value: v.strength for v in ranking.values}
+    for i, name in enumerate(names):
+        assert got[name] == pytest.approx(fit[i], abs=1e-4)
+
+
+def test_two_versions_get_no_ranking() -> None:
+    assert pairwise_stats([_j(0, "left")]).rankings == []
