@@ -158,3 +158,15 @@ def test_bradley_terry_ranks_three_versions_as_a_likelihood_fit_does() -> None:
 
 def test_two_versions_get_no_ranking() -> None:
     assert pairwise_stats([_j(0, "left")]).rankings == []
+
+
+def test_the_html_report_has_a_pairwise_section(tmp_path: Path) -> None:
+    from reviewer.services.demo import build_demo
+
+    build_demo(tmp_path / "demo.sqlite", sessions=400).close()
+    out = tmp_path / "r.html"
+    got = CliRunner().invoke(main, ["report", str(tmp_path / "demo.sqlite"), "--out", str(out)])
+    assert got.exit_code == 0, got.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Pairwise comparisons</h2>" in html and "version: 2.0 vs 1.0" in html
+    assert "Position bias" in html
