@@ -39,6 +39,7 @@ AUTOSAVE_MS = 600
 IDLE_SECONDS = 60.0
 
 Prepared = tuple[PairItem, list[Card], list[Card]]
+FormState = tuple[Winner | None, dict[str, Winner], str]
 
 
 def _prepare(ws: Workspace, queue: PairQueue, position: int) -> Prepared:
@@ -69,6 +70,8 @@ class PairBench(QWidget):
         self.item: PairItem | None = None
         self._opened_at = time.monotonic()
         self._dirty = False
+        self._history: list[FormState] = []
+        """The form's states since the pair was opened, for Ctrl+Z."""
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
@@ -96,6 +99,7 @@ class PairBench(QWidget):
         specs: list[tuple[str, list[str], object]] = [
             ("Submit and next", ["Ctrl+Return", "Ctrl+Enter"], self.submit),
             ("Save draft", ["Ctrl+S"], self.save_draft),
+            ("Undo", ["Ctrl+Z"], self.undo),
             ("Next pair", ["Alt+Right"], lambda: self.go(1)),
             ("Previous pair", ["Alt+Left"], lambda: self.go(-1)),
         ]
@@ -175,6 +179,7 @@ class PairBench(QWidget):
             pref.rationale if pref else None,
         )
         self.form.setEnabled(True)
+        self._history = [self._state()]
         row = self._row(item.position)
         if row >= 0 and self.list.currentRow() != row:
             self.list.blockSignals(True)
@@ -187,7 +192,22 @@ class PairBench(QWidget):
         if self.item is not None and self.form.isEnabled():
             self.form.pick(winner)
 
+    def _state(self) -> FormState:
+        return (self.form.winner, self.form.dimensions, self.form.rationale_text)
+
     def _changed(self) -> None:
+        state = self._state()
+        if not self._history or self._history[-1] != state:
+            self._history.append(state)
+        self._dirty = True
+        self._autosave.start()
+
+    def undo(self) -> None:
+        """Back to the form as it was before the last change (saved as a draft)."""
+        if self.item is None or not self.form.isEnabled() or len(self._history) < 2:
+            return
+        self._history.pop()
+        self.form.fill(*self._history[-1])
         self._dirty = True
         self._autosave.start()
 

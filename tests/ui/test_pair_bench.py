@@ -180,3 +180,20 @@ def test_an_open_batch_shows_versions_and_a_new_reviewer_gets_their_own_queue(
     second: PairBench = w.pairs  # type: ignore[attr-defined]
     assert second.reviewer == "bob" and w.centralWidget() is second
     w.close()
+
+
+def test_ctrl_z_takes_back_the_last_choice(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path
+) -> None:
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    _key(qtbot, "1")
+    _key(qtbot, "2")
+    assert bench.form.winner is not None and bench.form.winner.value == "right"
+    _key(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert bench.form.winner is not None and bench.form.winner.value == "left"
+    _key(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert bench.form.winner is None
+    with qtbot.waitSignal(bench.preference_saved, timeout=5_000):
+        pass
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status) == (None, "draft")
