@@ -197,3 +197,47 @@ def test_ctrl_z_takes_back_the_last_choice(
         pass
     (row,) = _rows(pair_ws)
     assert (row.winner, row.status) == (None, "draft")
+
+
+def test_done_when_keyboard_only_review_exports_the_picked_side_and_stats_report_it(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, tmp_path: Path
+) -> None:
+    """The issue's "done when": every pair reviewed by `1 Ctrl+Enter` alone."""
+    import json
+
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    lefts: dict[int, str] = {}
+    for _ in range(4):
+        item = bench.item
+        assert item is not None
+        lefts[item.position] = item.left.id
+        _key(qtbot, "1")
+        with qtbot.waitSignal(bench.preference_saved, timeout=5_000):
+            _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: not bench.runner.busy, timeout=5_000)
+    assert "4 of 4 submitted" in bench.counts.text()
+    pair_window.close()
+    run = CliRunner()
+    rows_out, dpo_out = tmp_path / "p.jsonl", tmp_path / "d.jsonl"
+    got = run.invoke(main, ["export", str(pair_ws), "--format", "jsonl", "--level", "pair",
+                            "--out", str(rows_out)])  # fmt: skip
+    assert got.exit_code == 0, got.stderr
+    rows = [json.loads(x) for x in rows_out.read_text().splitlines()]
+    assert {r["position"]: r["winning_session"] for r in rows} == lefts
+    got = run.invoke(main, ["export", str(pair_ws), "--format", "trl-pair-dpo",
+                            "--out", str(dpo_out)])  # fmt: skip
+    assert got.exit_code == 0, got.stderr
+    for line, row in zip(dpo_out.read_text().splitlines(), rows, strict=True):
+        chosen = json.loads(line)["chosen"][-1]["content"]
+        version = row["left_value"]
+        assert chosen.startswith(f"Answer by {version} ")
+    stats = run.invoke(main, ["stats", str(pair_ws), "--json"])
+    figures = json.loads(stats.stdout)["pairwise"]
+    (c,) = figures["comparisons"]
+    b_on_left = sum(r["left_is"] == "B" for r in rows)
+    assert c["win_rate"] == b_on_left / 4 and c["ci_low"] is not None
+    assert figures["position_bias"]["left_share"] == 1.0
