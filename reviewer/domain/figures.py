@@ -173,7 +173,7 @@ class Quality(_Model):
     overall_failure_rate: Estimate | None = None
     overall_mean_quality: Estimate | None = None
     versions: list[VersionQuality] = Field(default_factory=list)
-    period: Literal["day", "week"] = "week"
+    period: Literal["day", "week", "month"] = "week"
     over_time: list[TimePoint] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 

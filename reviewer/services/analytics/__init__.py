@@ -86,7 +86,7 @@ def compute_stats(
         batch=query.batch,
         where=query.where or None,
         coverage=coverage(data),
-        quality=quality(data, query.baseline),
+        quality=quality(data, query.baseline, query.by),
         agreement=agreed,
         gold=gold_accuracy(data),
         judges=judges(data),
