@@ -132,3 +132,12 @@ def test_cli_draws_shows_and_plans_pairs(tmp_path: Path) -> None:
     assert batch.items[0].pair.session_key in shown.stdout
     bad = run.invoke(main, ["sample", str(path), "--pairs", "--name", "x", "--size", "2"])
     assert bad.exit_code != 0 and "--pair-on" in bad.stderr
+
+
+def test_a_pairwise_batch_is_not_packed_and_says_why(ws: Workspace, tmp_path: Path) -> None:
+    from reviewer.services.packs import PackError, create_pack
+
+    create_pair_batch(ws, "cmp", _spec(reviewers=["ann"]))
+    with pytest.raises(PackError, match="pairwise"):
+        create_pack(ws, "cmp", "ann", tmp_path / "ann.reviewpack")
+    assert not (tmp_path / "ann.reviewpack").exists()
