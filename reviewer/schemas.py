@@ -80,6 +80,9 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "export-trl-dpo.schema.json": _model(shapes.TrlDpoLine, "trl-dpo line (v1)"),
     "export-pair-row.schema.json": _model(pair_shapes.PairRow, "Export row, --level pair (v1)"),
     "export-trl-pair-dpo.schema.json": _model(pair_shapes.TrlPairDpoLine, "trl-pair-dpo line (v1)"),
+    "export-langsmith-pairwise.schema.json": _model(
+        pair_shapes.LangsmithPairFeedback, "langsmith-pairwise line"
+    ),
     "export-eval.schema.json": _model(shapes.EvalLine, "eval-jsonl line (v1)"),
     "export-langfuse-score.schema.json": _model(shapes.LangfuseScore, "langfuse-scores line"),
     "export-langsmith-feedback.schema.json": _model(

@@ -112,6 +112,16 @@ FORMATS: dict[str, ExportFormat] = {
             required_ids=("run_id",),
         ),
         ExportFormat(
+            "langsmith-pairwise",
+            "feedback",
+            ".jsonl",
+            "LangSmith pairwise feedback on both runs of each reviewed pair",
+            "export-langsmith-pairwise.schema.json",
+            source="langsmith",
+            required_ids=("run_id",),
+            pairs=True,
+        ),
+        ExportFormat(
             "phoenix-annotations",
             "feedback",
             ".jsonl",

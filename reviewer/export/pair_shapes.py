@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,3 +51,23 @@ class TrlPairDpoLine(BaseModel):
     prompt: list[TrlMessage] = Field(min_length=1)
     chosen: list[TrlMessage] = Field(min_length=1)
     rejected: list[TrlMessage] = Field(min_length=1)
+
+
+class LangsmithPairFeedback(BaseModel):
+    """``langsmith-pairwise``: keyword arguments of LangSmith's ``Client.create_feedback``
+    for one run of a compared pair; the two runs share ``feedback_group_id`` (as LangSmith's
+    own pairwise evaluations group their feedback)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    trace_id: str | None
+    key: Literal["preference"]
+    score: float
+    """1 for the preferred run, 0 for the other, ½ each for a tie, 0 each when both are bad."""
+    value: Literal["preferred", "not_preferred", "tie", "both_bad"]
+    comment: str | None
+    feedback_id: str
+    feedback_group_id: str
+    feedback_source_type: Literal["api"]
+    source_info: dict[str, Any]

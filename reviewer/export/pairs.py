@@ -9,6 +9,7 @@ user messages differ and transcripts that cannot be written are left out, by rea
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -117,6 +118,59 @@ def pair_row(r: PairRecord, *, redact: bool = False) -> tuple[Any, ...]:
         r.active_seconds,
         r.simulated,
     )
+
+
+NAMESPACE = uuid.UUID("0b5f7c8e-2f4d-4a57-8f0e-6d3c1b9a4e21")
+"""Namespace of the deterministic (UUID 5) ids of pairwise feedback."""
+_VALUES = {"tie": ("tie", 0.5), "both_bad": ("both_bad", 0.0)}
+
+
+def langsmith_lines(
+    r: PairRecord, left: Session, right: Session, *, redact: bool = False
+) -> list[dict[str, Any]] | str:
+    """Feedback on both runs of the pair (``langsmith-pairwise``), or why it is left out."""
+    if r.winner is None:
+        return "no_winner"
+    runs = []
+    for s in (left, right):
+        if s.source.format != "langsmith" or not s.source.ids.get("run_id"):
+            return "not_from_langsmith"
+        runs.append(s.source.ids)
+    group = str(uuid.uuid5(NAMESPACE, f"langsmith:{r.uid}"))
+    comment = redact_text(r.rationale) if redact and r.rationale else r.rationale
+    out = []
+    for side, ids, key, value in (
+        ("left", runs[0], r.left_session, r.left_value),
+        ("right", runs[1], r.right_session, r.right_value),
+    ):
+        if r.winning_side is None:
+            label, score = _VALUES[r.winner]
+        else:
+            won = r.winning_side == side
+            label, score = ("preferred", 1.0) if won else ("not_preferred", 0.0)
+        out.append(
+            {
+                "run_id": ids["run_id"],
+                "trace_id": ids.get("trace_id") or None,
+                "key": "preference",
+                "score": score,
+                "value": label,
+                "comment": comment,
+                "feedback_id": str(uuid.uuid5(NAMESPACE, f"langsmith:{r.uid}:{side}")),
+                "feedback_group_id": group,
+                "feedback_source_type": "api",
+                "source_info": {
+                    "tool": "agentops-reviewer",
+                    "pair_id": f"{r.batch}#{r.position}",
+                    "side": side,
+                    "session_id": key,
+                    r.field or "compared": value,
+                    "reviewer": r.reviewer,
+                    "dimensions": dict(sorted(r.dimensions.items())),
+                },
+            }
+        )
+    return out
 
 
 def _first_agent_turn(session: Session) -> int | None:

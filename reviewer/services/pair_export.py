@@ -27,7 +27,7 @@ from reviewer.export.manifest import (
     RubricVersion,
 )
 from reviewer.export.options import ExportOptions
-from reviewer.export.pairs import PAIR_COLUMNS, PairRecord, dpo_line, pair_row
+from reviewer.export.pairs import PAIR_COLUMNS, PairRecord, dpo_line, langsmith_lines, pair_row
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
 from reviewer.services.exporting import ExportError, check_target, publish
 from reviewer.services.progress import NO_PROGRESS, Progress
@@ -127,7 +127,7 @@ def export_pairs(
     """Export the preferences the options select: ``--level pair`` rows for the table
     formats, or pair DPO lines; the manifest counts what was left out and why."""
     fmt = get_format(options.format)
-    if fmt.kind == "feedback" or (fmt.kind == "dataset" and not fmt.pairs):
+    if fmt.kind != "table" and not fmt.pairs:
         raise ExportError(f"--level pair goes with csv, jsonl or parquet, not {fmt.name}")
     if options.where:
         raise ExportError("--where does not apply to pair exports yet; use --batch")
@@ -155,18 +155,23 @@ def export_pairs(
         import orjson
 
         style = "openai" if fmt.name.startswith("openai") else "trl"
+        langsmith = fmt.name == "langsmith-pairwise"
         for start in range(0, total, CHUNK):
             part = records[start : start + CHUNK]
             sessions = _sessions(ws, {i for r in part for i in (r.left_id, r.right_id)})
             lines = []
             for r in part:
-                got = dpo_line(
-                    style, r, sessions[r.left_id], sessions[r.right_id], redact=options.redact_pii
+                left, right = sessions[r.left_id], sessions[r.right_id]
+                got = (
+                    langsmith_lines(r, left, right, redact=options.redact_pii)
+                    if langsmith
+                    else dpo_line(style, r, left, right, redact=options.redact_pii)
                 )
                 if isinstance(got, str):
                     left_out[got] += 1
-                else:
-                    lines.append(orjson.dumps(got) + b"\n")
+                    continue
+                for line in got if isinstance(got, list) else [got]:
+                    lines.append(orjson.dumps(line) + b"\n")
             f.write(b"".join(lines))
             rows += len(lines)
             progress.update(start + len(part), total, "exporting")

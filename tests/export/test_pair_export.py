@@ -141,3 +141,45 @@ def test_cli_exports_pairs_and_refuses_what_does_not_fit(
     with pytest.raises(ExportError, match="no batch"):
         export(ws2, ExportOptions(format="jsonl", level="pair", batch="nope"), tmp_path / "z")
     ws2.close()
+
+
+def test_langsmith_pairwise_feedback_scores_both_runs_of_a_pair(tmp_path: Path) -> None:
+    from reviewer.domain.session import Source
+    from reviewer.services.importing import store_sessions
+    from tests.helpers.factories import make_session
+
+    ws = init_workspace(tmp_path / "ls.sqlite")
+    sessions = []
+    for t in range(3):
+        for version in ("1.0", "2.0"):
+            s = make_session(f"t{t}-{version}", version=version, metadata={"task_id": f"t{t}"})
+            if t < 2:  # task 2 was not imported from LangSmith
+                s.source = Source(format="langsmith", ids={"run_id": f"run-{t}-{version}"})
+            sessions.append(s)
+    store_sessions(ws, sessions)
+    spec = SamplingSpec(size=3, seed=1, pairs=pair_spec("metadata.task_id", "version=1.0,2.0"))
+    batch = create_pair_batch(ws, "ls", spec)
+    for item in batch.items:
+        winner = Winner.TIE if item.session_key.startswith("t1") else Winner.LEFT
+        pref = Preference(
+            batch="ls", position=item.position, reviewer="ann", winner=winner, rationale="clearer"
+        )
+        save_preference(ws, pref, submit=True)
+    out = tmp_path / "ls.jsonl"
+    manifest = export(ws, ExportOptions(format="langsmith-pairwise"), out)
+    lines = check_lines(out, "export-langsmith-pairwise.schema.json")
+    assert manifest.left_out == {"not_from_langsmith": 1} and manifest.counts.rows == 4
+    by_run = {line["run_id"]: line for line in lines}
+    t0 = next(i for i in batch.items if i.session_key.startswith("t0"))
+    assert t0.pair is not None
+    left_run = f"run-0-{t0.session_key.split('-')[1]}"
+    right_run = f"run-0-{t0.pair.session_key.split('-')[1]}"
+    assert (by_run[left_run]["score"], by_run[left_run]["value"]) == (1.0, "preferred")
+    assert (by_run[right_run]["score"], by_run[right_run]["value"]) == (0.0, "not_preferred")
+    assert by_run[left_run]["feedback_group_id"] == by_run[right_run]["feedback_group_id"]
+    assert {by_run["run-1-1.0"]["value"], by_run["run-1-2.0"]["score"]} == {"tie", 0.5}
+    assert by_run[left_run]["comment"] == "clearer"
+    again = tmp_path / "again.jsonl"
+    export(ws, ExportOptions(format="langsmith-pairwise"), again)
+    assert again.read_bytes() == out.read_bytes()  # the same ids: sending twice updates
+    ws.close()
