@@ -30,6 +30,7 @@ from reviewer.export.options import ExportOptions
 from reviewer.export.pairs import PAIR_COLUMNS, PairRecord, dpo_line, langsmith_lines, pair_row
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
 from reviewer.services.exporting import ExportError, check_target, publish
+from reviewer.services.filters import FilterError, apply_filter, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.tables import (
     BatchItemRow,
@@ -66,6 +67,13 @@ def _records(ws: Workspace, options: ExportOptions) -> tuple[list[PairRecord], l
     )  # fmt: skip
     if options.status == "submitted":
         q = q.where(PreferenceReviewRow.status == "submitted")
+    if options.where:  # a pair is kept when either of its sessions matches
+        try:
+            wanted = parse_where(options.where)
+        except FilterError as exc:
+            raise ExportError(f"filter: {exc}") from None
+        matching = apply_filter(select(SessionRow.id), wanted, latest_only=False)
+        q = q.where(left.id.in_(matching) | right.id.in_(matching))
     with ws.read() as s:
         if options.batch is not None:
             found = s.scalar(select(BatchRow.spec).where(BatchRow.name == options.batch))
@@ -129,8 +137,6 @@ def export_pairs(
     fmt = get_format(options.format)
     if fmt.kind != "table" and not fmt.pairs:
         raise ExportError(f"--level pair goes with csv, jsonl or parquet, not {fmt.name}")
-    if options.where:
-        raise ExportError("--where does not apply to pair exports yet; use --batch")
     out = check_target(out)
     records, rubrics = _records(ws, options)
     left_out: Counter[str] = Counter()

@@ -183,3 +183,21 @@ def test_langsmith_pairwise_feedback_scores_both_runs_of_a_pair(tmp_path: Path) 
     export(ws, ExportOptions(format="langsmith-pairwise"), again)
     assert again.read_bytes() == out.read_bytes()  # the same ids: sending twice updates
     ws.close()
+
+
+def test_where_keeps_pairs_either_of_whose_sessions_matches(
+    reviewed: tuple[Workspace, Batch], tmp_path: Path
+) -> None:
+    ws, _ = reviewed
+    out = tmp_path / "w.jsonl"
+
+    def rows(where: str) -> int:
+        options = ExportOptions(format="jsonl", level="pair", where=where)
+        return export(ws, options, out).counts.rows
+
+    # every pair has one 1.0 and one 2.0 session, on whichever side
+    assert rows("version=1.0") == rows("version=2.0") == 5
+    assert rows("version=3.0") == 0
+    assert rows("version=2.0 and model~gpt") == 5
+    with pytest.raises(ExportError, match="filter"):
+        rows("versoin=1")
