@@ -68,6 +68,8 @@ class PairBench(QWidget):
         self.runner = TaskRunner(self)
         self.queue: PairQueue | None = None
         self.item: PairItem | None = None
+        self._wanted: int | None = None
+        """The position asked for last (shown, or on its way)."""
         self._opened_at = time.monotonic()
         self._dirty = False
         self._history: list[FormState] = []
@@ -126,13 +128,16 @@ class PairBench(QWidget):
             self.list.addItem(QListWidgetItem(self._entry_text(e.position, e.status)))
         self.list.blockSignals(False)
         self._show_counts()
-        self.list.setFocus()
         self.queue_loaded.emit(len(queue.entries))
         first = queue.next_todo(None)
         if first is None and queue.entries:
             first = queue.entries[0].position
         if first is not None:
             self.open_position(first)
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(self._row(first))  # focus must not pick another row
+            self.list.blockSignals(False)
+        self.list.setFocus()
 
     @staticmethod
     def _entry_text(position: int, status: str) -> str:
@@ -154,7 +159,7 @@ class PairBench(QWidget):
     def _row_changed(self, row: int) -> None:
         if self.queue is not None and 0 <= row < len(self.queue.entries):
             position = self.queue.entries[row].position
-            if self.item is None or self.item.position != position:
+            if position != self._wanted:
                 self.open_position(position)
 
     # Opening
@@ -162,10 +167,13 @@ class PairBench(QWidget):
         if self._dirty:
             self.save_draft()
         assert self.queue is not None
+        self._wanted = position
         self.runner.run(_prepare, self.ws, self.queue, position, on_done=self._show)
 
     def _show(self, prepared: Prepared) -> None:
         item, left_cards, right_cards = prepared
+        if item.position != self._wanted:
+            return  # another pair was asked for meanwhile
         self.item = item
         self._opened_at = time.monotonic()
         self.view.show_pair(
@@ -252,6 +260,7 @@ class PairBench(QWidget):
         if following is None:
             self.message.emit("Every pair of this batch is submitted")
         else:
+            self._wanted = following
             self.runner.run(_prepare, self.ws, self.queue, following, on_done=self._show)
 
     def _saved(self, pref: Preference) -> None:

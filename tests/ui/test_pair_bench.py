@@ -241,3 +241,28 @@ def test_done_when_keyboard_only_review_exports_the_picked_side_and_stats_report
     b_on_left = sum(r["left_is"] == "B" for r in rows)
     assert c["win_rate"] == b_on_left / 4 and c["ci_low"] is not None
     assert figures["position_bias"]["left_share"] == 1.0
+
+
+def test_the_dashboards_pairwise_tab_charts_win_rates_and_position_bias(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from reviewer.services.analytics import StatsQuery, compute_stats
+    from reviewer.services.demo import build_demo
+    from reviewer.ui.pairwise_page import PairwisePage
+
+    ws = build_demo(tmp_path / "demo.sqlite", sessions=400)
+    with_pairs = compute_stats(ws, StatsQuery(batch="demo-pairs"))
+    without = compute_stats(ws, StatsQuery(batch="demo-batch"))
+    ws.close()
+    page = PairwisePage()
+    qtbot.addWidget(page)
+    page.show_report(with_pairs)
+    assert with_pairs.pairwise is not None
+    (comparison,) = with_pairs.pairwise.comparisons
+    (bar,) = page.win_chart.bars
+    assert bar.label == "version: 2.0 vs 1.0" and bar.value == comparison.win_rate
+    assert (bar.low, bar.high) == (comparison.ci_low, comparison.ci_high)
+    assert [b.label for b in page.position_chart.bars] == ["left picked"]
+    assert "pairs with a submitted preference" in page.note.text()
+    page.show_report(without)
+    assert page.win_chart.bars == [] and "No pairwise batch" in page.note.text()
