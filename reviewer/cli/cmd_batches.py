@@ -285,9 +285,11 @@ def _print_batch(batch: Batch, *, items: bool = False) -> None:
             load[r] = load.get(r, 0) + 1
     gold = sum(i.is_gold for i in batch.items)
     spec = batch.spec
+    drawn = "pairs" if spec.pairs else "items"
+    units = "tasks with a pair" if spec.pairs else "sessions"
     click.echo(
-        f"batch {batch.name}: {len(batch.items) - gold} items drawn from"
-        f" {batch.population:,} sessions, {gold} gold"
+        f"batch {batch.name}: {len(batch.items) - gold} {drawn} drawn from"
+        f" {batch.population:,} {units}, {gold} gold"
         f" (seed {spec.seed}, rubric {spec.rubric_name} v{spec.rubric_version}"
         f"{', blind' if spec.blind else ''})"
     )

@@ -128,6 +128,7 @@ def test_cli_draws_shows_and_plans_pairs(tmp_path: Path) -> None:
     shown = run.invoke(main, ["batch", "show", str(path), "p"])
     assert shown.exit_code == 0
     assert "pairs on metadata.task_id, version=1.0 against version=2.0" in shown.stdout
+    assert "batch p: 6 pairs drawn from 20 tasks with a pair" in shown.stdout
     assert batch.items[0].pair is not None
     assert batch.items[0].pair.session_key in shown.stdout
     bad = run.invoke(main, ["sample", str(path), "--pairs", "--name", "x", "--size", "2"])
