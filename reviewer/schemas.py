@@ -26,7 +26,7 @@ from reviewer.domain.pack import (
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
-from reviewer.export import shapes
+from reviewer.export import pair_shapes, shapes
 from reviewer.export.manifest import ExportManifest
 from reviewer.services.importing import ImportSummary
 from reviewer.services.merging import MergeReport
@@ -78,6 +78,11 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "export-openai-dpo.schema.json": _model(shapes.OpenAIDpoLine, "openai-dpo line (v1)"),
     "export-trl-sft.schema.json": _model(shapes.TrlSftLine, "trl-sft line (v1)"),
     "export-trl-dpo.schema.json": _model(shapes.TrlDpoLine, "trl-dpo line (v1)"),
+    "export-pair-row.schema.json": _model(pair_shapes.PairRow, "Export row, --level pair (v1)"),
+    "export-trl-pair-dpo.schema.json": _model(pair_shapes.TrlPairDpoLine, "trl-pair-dpo line (v1)"),
+    "export-langsmith-pairwise.schema.json": _model(
+        pair_shapes.LangsmithPairFeedback, "langsmith-pairwise line"
+    ),
     "export-eval.schema.json": _model(shapes.EvalLine, "eval-jsonl line (v1)"),
     "export-step-row.schema.json": _model(shapes.StepRow, "Export row, --level step (v1)"),
     "export-openai-step-dpo.schema.json": _model(

@@ -108,6 +108,24 @@ def _priority(values: tuple[str, ...]) -> dict[str, float]:
     help="Also draw sessions that already have a submitted review.",
 )
 @click.option(
+    "--pairs",
+    is_flag=True,
+    help="Draw a pairwise batch: --size pairs of sessions sharing --pair-on, one per value"
+    " of --compare, shown side by side (left/right at seeded random).",
+)
+@click.option(
+    "--pair-on",
+    default=None,
+    help="With --pairs: the task key both sessions share: first_user_text, agent, version,"
+    " model or metadata.NAME (e.g. metadata.task_id).",
+)
+@click.option(
+    "--compare",
+    default=None,
+    help="With --pairs: FIELD=A,B, the two values compared (FIELD: version, model, agent or"
+    " metadata.NAME), e.g. version=1.0,2.0.",
+)
+@click.option(
     "--plan",
     "plan_only",
     is_flag=True,
@@ -149,6 +167,9 @@ def sample_cmd(
     rubric_file: Path | None,
     blind: bool,
     include_reviewed: bool,
+    pairs: bool,
+    pair_on: str | None,
+    compare: str | None,
     plan_only: bool,
     margin: float,
     confidence: float,
@@ -157,7 +178,8 @@ def sample_cmd(
     """Draw a review batch from WORKSPACE: a reproducible sample, assigned to reviewers.
 
     The same workspace, options and seed always give the same batch, items in the same
-    order. With --plan, print the sample size each stratum needs instead.
+    order. With --plan, print the sample size each stratum needs instead (with --pairs:
+    how many pairs exist).
     """  # fmt: skip
     from pydantic import ValidationError
 
@@ -165,8 +187,20 @@ def sample_cmd(
     from reviewer.domain.rubric import Rubric
     from reviewer.services.batches import BatchError, batch_as_json, create_batch, plan
 
+    if pairs:
+        from reviewer.services.pairwise import pair_spec
+
+        if not pair_on or not compare:
+            fail("--pairs needs --pair-on KEY and --compare FIELD=A,B")
+        try:
+            pair = pair_spec(pair_on, compare)
+        except BatchError as exc:
+            fail(str(exc))
+    elif pair_on or compare:
+        fail("--pair-on and --compare go with --pairs")
     try:
         spec = SamplingSpec(
+            pairs=pair if pairs else None,
             size=size or 1,
             seed=seed,
             where=where,
@@ -183,6 +217,19 @@ def sample_cmd(
         fail(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
     ws = open_ws(workspace)
     try:
+        if plan_only and pairs:
+            from reviewer.services.pairwise import plan_pairs
+
+            found = plan_pairs(ws, spec)
+            if as_json:
+                click.echo(found.model_dump_json())
+                return
+            click.echo(
+                f"{found.pairs:,} pairs on {found.key}: {found.field}={found.a} has"
+                f" {found.sessions_a:,} sessions over {found.keys_a:,} tasks,"
+                f" {found.field}={found.b} has {found.sessions_b:,} over {found.keys_b:,}"
+            )
+            return
         if plan_only:
             result = plan(ws, spec, margin=margin, confidence=confidence, size=size)
             if as_json:
@@ -203,7 +250,12 @@ def sample_cmd(
             except OSError as exc:
                 fail(f"{rubric_file}: cannot read it: {exc.strerror or exc}")
         with progress_bar("sampling", quiet=as_json) as progress:
-            batch = create_batch(ws, name, spec, rubric=rubric, progress=progress)
+            if pairs:
+                from reviewer.services.pairwise import create_pair_batch
+
+                batch = create_pair_batch(ws, name, spec, rubric=rubric, progress=progress)
+            else:
+                batch = create_batch(ws, name, spec, rubric=rubric, progress=progress)
     except BatchError as exc:
         fail(str(exc))
     finally:
@@ -233,9 +285,11 @@ def _print_batch(batch: Batch, *, items: bool = False) -> None:
             load[r] = load.get(r, 0) + 1
     gold = sum(i.is_gold for i in batch.items)
     spec = batch.spec
+    drawn = "pairs" if spec.pairs else "items"
+    units = "tasks with a pair" if spec.pairs else "sessions"
     click.echo(
-        f"batch {batch.name}: {len(batch.items) - gold} items drawn from"
-        f" {batch.population:,} sessions, {gold} gold"
+        f"batch {batch.name}: {len(batch.items) - gold} {drawn} drawn from"
+        f" {batch.population:,} {units}, {gold} gold"
         f" (seed {spec.seed}, rubric {spec.rubric_name} v{spec.rubric_version}"
         f"{', blind' if spec.blind else ''})"
     )
@@ -246,11 +300,26 @@ def _print_batch(batch: Batch, *, items: bool = False) -> None:
     )
     if spec.priority:
         design += ", priority " + ", ".join(f"{k}={w:g}" for k, w in spec.priority.items())
+    if spec.pairs is not None:
+        p = spec.pairs
+        design = f"pairs on {p.key}, {p.field}={p.a} against {p.field}={p.b}"
     click.echo(f"  design: {design}; filter: {spec.where or 'none'}")
     for stratum, c in batch.strata.items():
         click.echo(f"  {stratum}: {c['sample']:,} of {c['population']:,}")
     for r, n in sorted(load.items()):
         click.echo(f"  {r}: {n:,} items")
+    if items and spec.pairs is not None:
+        p = spec.pairs
+        click.echo("\t".join(("position", "left", "right", "left is", "task", "reviewers")))
+        for i in batch.items:
+            assert i.pair is not None
+            side = f"{p.field}={p.a if i.pair.left == 'A' else p.b}"
+            who = ",".join(i.reviewers) or "-"
+            click.echo(
+                f"{i.position}\t{i.session_key}\t{i.pair.session_key}\t{side}"
+                f"\t{i.pair.task_key or ''}\t{who}"
+            )
+        return
     if items:
         click.echo("\t".join(("position", "session", "stratum", "probability", "reviewers")))
         for i in batch.items:

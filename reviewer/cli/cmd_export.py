@@ -52,13 +52,14 @@ _FORMAT_HELP = "; ".join(f"{f.name}: {f.summary}" for f in FORMATS.values())
 )
 @click.option(
     "--level",
-    type=click.Choice(["review", "session", "step"]),
+    type=click.Choice(["review", "session", "step", "pair"]),
     default="review",
     show_default=True,
     help="review: one row per review; session: one row per session with the consensus or"
     " adjudicated label, the reviewer count and each reviewer's values; step: one row per"
-    " labelled step (verdict, error type, original, corrected). Fine-tuning and eval formats"
-    " are per session, the step-level ones per review.",
+    " labelled step (verdict, error type, original, corrected); pair: one row per"
+    " preference of a pairwise batch. Fine-tuning and eval formats are per session, the"
+    " step-level ones per review, the pair ones per preference.",
 )
 @click.option(
     "--status",

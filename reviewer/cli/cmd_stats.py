@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 
 def _scope_options(fn: click.decorators.FC) -> click.decorators.FC:
     fn = click.option(
+        "--by",
+        type=click.Choice(["auto", "day", "week", "month"]),
+        default="auto",
+        show_default=True,
+        help="Period of the figures over time (auto: days over three weeks or less, else weeks).",
+    )(fn)
+    fn = click.option(
         "--baseline",
         default=None,
         help="Agent version the others are compared with (default: the lowest version).",
@@ -31,14 +38,21 @@ def _scope_options(fn: click.decorators.FC) -> click.decorators.FC:
 
 
 def _compute(
-    workspace: str, batch: str | None, where: str | None, baseline: str | None, listed: int
+    workspace: str,
+    batch: str | None,
+    where: str | None,
+    baseline: str | None,
+    listed: int,
+    by: str = "auto",
 ) -> StatsReport:
     from reviewer.services.analytics import AnalyticsError, StatsQuery, compute_stats
 
     ws = open_ws(workspace)
     try:
         with progress_bar("Computing figures") as progress:
-            query = StatsQuery(batch=batch, where=where, baseline=baseline, disagreements=listed)
+            query = StatsQuery(
+                batch=batch, where=where, baseline=baseline, disagreements=listed, by=by
+            )
             return compute_stats(ws, query, progress)
     except AnalyticsError as exc:
         fail(str(exc))
@@ -64,6 +78,7 @@ def stats_cmd(
     batch: str | None,
     where: str | None,
     baseline: str | None,
+    by: str,
     listed: int,
     as_json: bool,
 ) -> None:
@@ -72,7 +87,7 @@ def stats_cmd(
     Failure rates and mean quality come with 95 % intervals (Wilson for proportions),
     weighted back to the population by 1/inclusion probability when one batch is shown.
     """
-    report = _compute(workspace, batch, where, baseline, listed)
+    report = _compute(workspace, batch, where, baseline, listed, by)
     if as_json:
         sys.stdout.write(report.model_dump_json() + "\n")
         return
@@ -91,12 +106,17 @@ def stats_cmd(
     help="The HTML file to write (one self-contained file).",
 )
 def report_cmd(
-    workspace: str, batch: str | None, where: str | None, baseline: str | None, out: Path
+    workspace: str,
+    batch: str | None,
+    where: str | None,
+    baseline: str | None,
+    by: str,
+    out: Path,
 ) -> None:
     """Write a self-contained HTML report (charts and tables) for stakeholders."""
     from reviewer.services.report import write_report
 
-    report = _compute(workspace, batch, where, baseline, 50)
+    report = _compute(workspace, batch, where, baseline, 50, by)
     try:
         write_report(report, out)
     except OSError as exc:

@@ -157,3 +157,29 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
         for use in report.suggestion_use:
             t.add_row(*(Text(c) for c in suggestion_use_cells(use)))
         out.print(t)
+    _pairwise(report, out)
+
+
+def _pairwise(report: StatsReport, out: Console) -> None:
+    p = report.pairwise
+    if p is None:
+        return
+    t = _table("Pairwise: win rate of B over A (ties split)", "compared", "items", "reviews",
+               "B wins", "A wins", "ties", "both bad", "win rate", "95 %", "sign p")  # fmt: skip
+    for c in p.comparisons:
+        span = f"{c.ci_low:.2f}–{c.ci_high:.2f}" if c.ci_low is not None and c.ci_high else "–"
+        t.add_row(Text(f"{c.field}: {c.b} vs {c.a}"), f"{c.items:,}", f"{c.reviews:,}",
+                  f"{c.wins_b:,}", f"{c.wins_a:,}", f"{c.ties:,}", f"{c.both_bad:,}",
+                  f"{100 * c.win_rate:.1f} %", span, num(c.sign_test_p, 4))  # fmt: skip
+    out.print(t)
+    b = p.position_bias
+    if b.left_share is not None:
+        span = (
+            f" (95 % {b.ci_low:.2f}–{b.ci_high:.2f})" if b.ci_low is not None and b.ci_high else ""
+        )
+        p_text = num(b.sign_test_p, 4)
+        out.print(Text(f"Position bias: left picked in {100 * b.left_share:.1f} %{span} of"
+                       f" {b.decided:,} decided preferences, sign test p {p_text}"))  # fmt: skip
+    if p.agreement.kappa is not None:
+        out.print(Text(f"Agreement on pairs: kappa {p.agreement.kappa:.3f} over"
+                       f" {p.agreement.items:,} pairs reviewed twice"))  # fmt: skip

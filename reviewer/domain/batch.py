@@ -8,6 +8,21 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
+class PairSpec(BaseModel):
+    """What a pairwise batch compares: sessions sharing ``key``, one with ``field`` = ``a``
+    and one with ``field`` = ``b``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1)
+    """The task key: ``first_user_text``, ``agent``, ``version``, ``model`` or
+    ``metadata.NAME``."""
+    field: str = Field(min_length=1)
+    """The compared field: ``version``, ``model``, ``agent`` or ``metadata.NAME``."""
+    a: str
+    b: str
+
+
 class SamplingSpec(BaseModel):
     """Everything needed to draw the same batch again."""
 
@@ -29,6 +44,8 @@ class SamplingSpec(BaseModel):
     blind: bool = False
     rubric_name: str = "default"
     rubric_version: int = 1
+    pairs: PairSpec | None = None
+    """Set on a pairwise batch: ``size`` is then a number of pairs."""
 
     @field_validator("priority")
     @classmethod
@@ -46,6 +63,19 @@ class Assignment(BaseModel):
     claimed_at: datetime | None = None
 
 
+class PairSide(BaseModel):
+    """The second session of a pair item and where each compared value sits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_key: str
+    """The session on the right (the item's own ``session_key`` is on the left)."""
+    session_revision: int = 1
+    left: Literal["A", "B"]
+    """Which compared value the left session has."""
+    task_key: str | None = None
+
+
 class BatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +86,8 @@ class BatchItem(BaseModel):
     inclusion_probability: float = Field(gt=0.0, le=1.0)
     is_gold: bool = False
     reviewers: list[str] = Field(default_factory=list)
+    pair: PairSide | None = None
+    """Set on the items of a pairwise batch."""
 
 
 class Batch(BaseModel):

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reviewer.domain.pairwise_stats import PairwiseStats
+
 STATS_FORMAT_VERSION: Literal[1] = 1
 
 FAILURE = "failed"
@@ -171,7 +173,7 @@ class Quality(_Model):
     overall_failure_rate: Estimate | None = None
     overall_mean_quality: Estimate | None = None
     versions: list[VersionQuality] = Field(default_factory=list)
-    period: Literal["day", "week"] = "week"
+    period: Literal["day", "week", "month"] = "week"
     over_time: list[TimePoint] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
@@ -309,6 +311,9 @@ class StatsReport(_Model):
     suggestions: list[SuggestionAgreement] = Field(default_factory=list)
     """Per judge and dimension: reviewers' agreement with the suggestions they were shown."""
     suggestion_use: list[SuggestionUse] = Field(default_factory=list)
+
+    pairwise: PairwiseStats | None = None
+    """Win rates, position bias and agreement of pairwise batches (null: none in scope)."""
 
 
 SUGGESTION_HEAD = ["judge", "dimension", "reviews", "agreement", "kappa (95 % CI)",

@@ -26,12 +26,15 @@ class ExportFormat:
     """feedback formats: the importer (``source.format``) a session must come from."""
     required_ids: tuple[str, ...] = ()
     """feedback formats: the provenance ids (``source.ids``) a session must carry."""
+    pairs: bool = False
+    """Built from the preferences of pairwise batches (``services.pair_export``)."""
 
 
 ROW_SCHEMAS = {
     "review": "export-review-row.schema.json",
     "session": "export-session-row.schema.json",
     "step": "export-step-row.schema.json",
+    "pair": "export-pair-row.schema.json",
 }
 
 FORMATS: dict[str, ExportFormat] = {
@@ -106,6 +109,22 @@ FORMATS: dict[str, ExportFormat] = {
             "export-trl-prm.schema.json",
         ),
         ExportFormat(
+            "openai-pair-dpo",
+            "dataset",
+            ".jsonl",
+            "OpenAI preference lines from pairwise reviews (winner's vs loser's answer)",
+            "export-openai-dpo.schema.json",
+            pairs=True,
+        ),
+        ExportFormat(
+            "trl-pair-dpo",
+            "dataset",
+            ".jsonl",
+            "TRL preference lines from pairwise reviews (winner's vs loser's agent turns)",
+            "export-trl-pair-dpo.schema.json",
+            pairs=True,
+        ),
+        ExportFormat(
             "eval-jsonl",
             "dataset",
             ".jsonl",
@@ -129,6 +148,16 @@ FORMATS: dict[str, ExportFormat] = {
             "export-langsmith-feedback.schema.json",
             source="langsmith",
             required_ids=("run_id",),
+        ),
+        ExportFormat(
+            "langsmith-pairwise",
+            "feedback",
+            ".jsonl",
+            "LangSmith pairwise feedback on both runs of each reviewed pair",
+            "export-langsmith-pairwise.schema.json",
+            source="langsmith",
+            required_ids=("run_id",),
+            pairs=True,
         ),
         ExportFormat(
             "phoenix-annotations",

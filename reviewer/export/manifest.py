@@ -64,7 +64,7 @@ class ExportManifest(BaseModel):
     format_version: int
     """Version of the row or line shape; its JSON Schema is ``schema``."""
     schema_file: str = Field(alias="schema")
-    level: Literal["review", "session", "step"]
+    level: Literal["review", "session", "step", "pair"]
     status: Literal["submitted", "all"]
     where: str | None
     batch: str | None

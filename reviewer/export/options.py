@@ -17,10 +17,11 @@ class ExportOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: str
-    level: Literal["review", "session", "step"] = "review"
+    level: Literal["review", "session", "step", "pair"] = "review"
     """review: one row per review; session: one row per session revision with the
-    consensus or adjudicated label; step: one row per labelled step of a review. Dataset
-    formats are per session, the step datasets per review."""
+    consensus or adjudicated label; step: one row per labelled step of a review; pair: one
+    row per preference of a pairwise batch. Dataset formats are per session, the step
+    datasets per review, the pair DPO formats per preference."""
     status: Literal["submitted", "all"] = "submitted"
     """submitted: submitted reviews in use; all: drafts, skipped, flagged and the copies a
     merge kept aside too."""

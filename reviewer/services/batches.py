@@ -13,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, insert, null, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from reviewer import __version__
 from reviewer.domain.batch import (
     Batch,
     BatchItem,
     BatchSummary,
+    PairSide,
     Plan,
     SamplingSpec,
     StratumPlan,
@@ -89,6 +91,10 @@ def _filter(spec: SamplingSpec) -> FilterSpec:
         return parse_where(spec.where)
     except FilterError as exc:
         raise BatchError(f"--where: {exc}") from None
+
+
+where_filter = _filter
+"""``spec.where`` parsed (a :class:`BatchError` naming the problem if it cannot be)."""
 
 
 def _check_fields(spec: SamplingSpec) -> None:
@@ -329,13 +335,16 @@ def get_batch(ws: Workspace, name: str) -> Batch:
             known = s.scalars(select(BatchRow.name).order_by(BatchRow.name).limit(10)).all()
             hint = f"; batches: {', '.join(known)}" if known else " (it has none yet)"
             raise BatchError(f"no batch named {name!r} in this workspace{hint}")
+        right = aliased(SessionRow)
         items = s.execute(
             select(
                 BatchItemRow.id, BatchItemRow.position, SessionRow.session_key,
                 SessionRow.revision, BatchItemRow.stratum, BatchItemRow.inclusion_probability,
-                BatchItemRow.is_gold,
+                BatchItemRow.is_gold, BatchItemRow.pair_left, BatchItemRow.pair_key,
+                right.session_key.label("right_key"), right.revision.label("right_revision"),
             )
             .join(SessionRow, SessionRow.id == BatchItemRow.session_id)
+            .outerjoin(right, right.id == BatchItemRow.pair_session_id)
             .where(BatchItemRow.batch_id == row.id)
             .order_by(BatchItemRow.position)
         ).all()  # fmt: skip
@@ -366,6 +375,14 @@ def get_batch(ws: Workspace, name: str) -> Batch:
                     inclusion_probability=i.inclusion_probability,
                     is_gold=i.is_gold,
                     reviewers=who.get(i.id, []),
+                    pair=None
+                    if i.pair_left is None
+                    else PairSide(
+                        session_key=i.right_key,
+                        session_revision=i.right_revision,
+                        left=i.pair_left,
+                        task_key=i.pair_key,
+                    ),
                 )
                 for i in items
             ],

@@ -48,6 +48,7 @@ def build_demo(
     ws = init_workspace(path)
     store_sessions(ws, generate_sessions(sessions, seed), total=sessions, progress=progress)
     _demo_batch(ws, sessions, seed)
+    _demo_pairs(ws, seed)
     set_meta(ws, "demo_complete", "yes")
     return ws
 
@@ -71,3 +72,27 @@ def _demo_batch(ws: Workspace, sessions: int, seed: int) -> None:
     )
     create_batch(ws, DEMO_BATCH, spec)
     simulate_batch(ws, DEMO_BATCH, rubric, seed=seed)
+
+
+DEMO_PAIRS = "demo-pairs"
+
+
+def _demo_pairs(ws: Workspace, seed: int) -> None:
+    """A small pairwise batch, version 1.0 against 2.0 on the same opening request, mostly
+    reviewed by two simulated reviewers (``services.simulate_pairs``)."""
+    from reviewer.services.batches import BatchError
+    from reviewer.services.pairwise import create_pair_batch, pair_spec
+    from reviewer.services.simulate_pairs import simulate_pairs
+
+    spec = SamplingSpec(
+        size=20,
+        seed=seed,
+        reviewers=DEMO_REVIEWERS[:2],
+        overlap=0.25,
+        pairs=pair_spec("first_user_text", "version=1.0,2.0"),
+    )
+    try:
+        create_pair_batch(ws, DEMO_PAIRS, spec)
+    except BatchError:
+        return  # a demo too small to hold a pair
+    simulate_pairs(ws, DEMO_PAIRS, seed=seed)

@@ -374,6 +374,61 @@ class _Tally:
         self.notes: list[str] = []
 
 
+def check_target(out: Path) -> Path:
+    """``out`` as a path an export may write (its folder exists, it is no folder), with
+    what an export killed earlier left beside it cleaned away."""
+    out = Path(out)
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; give the file to write")
+    if not out.parent.is_dir():
+        raise ExportError(f"no folder {out.parent} to write {out.name} in")
+    partials.clean_stale(out.parent)
+    return out
+
+
+def publish(
+    out: Path,
+    write: Callable[[_HashingFile], None],
+    describe: Callable[[DataFile], ExportManifest],
+) -> ExportManifest:
+    """Write the data with ``write`` to a temporary file beside ``out``, then its manifest
+    (``describe`` gets the data file's size and digest), and put both in place only once
+    both are complete; on any failure neither is left behind."""
+    manifest_path = manifest_path_for(out)
+    tmp = _temp_beside(out)
+    manifest_tmp: Path | None = None
+    try:
+        with tmp.open("wb") as raw, _gc_paused():
+            partials.hold(raw)
+            f = _HashingFile(raw)
+            write(f)
+            raw.flush()
+            os.fsync(raw.fileno())
+        manifest = describe(DataFile(file=out.name, bytes=f.size, sha256=f.sha256.hexdigest()))
+        manifest_tmp = _temp_beside(manifest_path)
+        with manifest_tmp.open("wb") as m:
+            m.write(
+                orjson.dumps(
+                    manifest.model_dump(mode="json", by_alias=True),
+                    option=orjson.OPT_INDENT_2,
+                )
+                + b"\n"
+            )
+            m.flush()
+            os.fsync(m.fileno())
+        # Old manifest first: at no point does a manifest describe data it does not match.
+        manifest_path.unlink(missing_ok=True)
+        os.replace(tmp, out)
+        os.replace(manifest_tmp, manifest_path)
+        _fsync_dir(out.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if manifest_tmp is not None:
+            manifest_tmp.unlink(missing_ok=True)
+        raise
+    return manifest
+
+
 def export(
     ws: Workspace,
     options: ExportOptions,
@@ -388,17 +443,15 @@ def export(
     is left at ``out`` that was not there before.
     """
     fmt = get_format(options.format)
+    if fmt.pairs or options.level == "pair":
+        from reviewer.services.pair_export import export_pairs
+
+        return export_pairs(ws, options, out, progress=progress)
     try:
         spec = parse_where(options.where)
     except FilterError as exc:
         raise ExportError(f"filter: {exc}") from None
-    out = Path(out)
-    if out.is_dir():
-        raise ExportError(f"{out} is a folder; give the file to write")
-    if not out.parent.is_dir():
-        raise ExportError(f"no folder {out.parent} to write {out.name} in")
-    manifest_path = manifest_path_for(out)
-    partials.clean_stale(out.parent)  # what an export killed earlier left there
+    out = check_target(out)
     lines = _reads_lines(ws.is_sqlite, fmt, options)
     with _warming_arrow(fmt.name if lines else None), ws.read() as s:
         batch_id = None
@@ -419,17 +472,13 @@ def export(
         tally = _Tally()
         tally.reviews = total
         columns: list[Column] | None = None
-        tmp = _temp_beside(out)
-        manifest_tmp: Path | None = None
-        try:
-            with tmp.open("wb") as raw, _gc_paused():
-                partials.hold(raw)
-                f = _HashingFile(raw)
-                columns = _write(conn, s, fmt, options, plan, narrow, f, total, progress, tally)
-                raw.flush()
-                os.fsync(raw.fileno())
-            digest, size = f.sha256.hexdigest(), f.size
-            manifest = ExportManifest(
+
+        def write(f: _HashingFile) -> None:
+            nonlocal columns
+            columns = _write(conn, s, fmt, options, plan, narrow, f, total, progress, tally)
+
+        def describe(data: DataFile) -> ExportManifest:
+            return ExportManifest(
                 app_version=__version__,
                 created_at=datetime.now(UTC),
                 workspace=ws.display_name,
@@ -456,35 +505,17 @@ def export(
                 columns=[ColumnInfo(name=c.name, type=c.kind) for c in columns]
                 if columns is not None
                 else None,
-                data=DataFile(file=out.name, bytes=size, sha256=digest),
+                data=data,
             )
-            manifest_tmp = _temp_beside(manifest_path)
-            with manifest_tmp.open("wb") as m:
-                m.write(
-                    orjson.dumps(
-                        manifest.model_dump(mode="json", by_alias=True),
-                        option=orjson.OPT_INDENT_2,
-                    )
-                    + b"\n"
-                )
-                m.flush()
-                os.fsync(m.fileno())
-            # Old manifest first: at no point does a manifest describe data it does not match.
-            manifest_path.unlink(missing_ok=True)
-            os.replace(tmp, out)
-            os.replace(manifest_tmp, manifest_path)
-            _fsync_dir(out.parent)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            if manifest_tmp is not None:
-                manifest_tmp.unlink(missing_ok=True)
-            raise
+
+        manifest = publish(out, write, describe)
     return manifest
 
 
 def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session", "step"]:
     from reviewer.export.steps import STEP_FORMATS
 
+    assert options.level != "pair"  # pair exports go through services.pair_export
     if fmt.name in STEP_FORMATS:
         return "step"
     return "session" if fmt.kind == "dataset" else options.level

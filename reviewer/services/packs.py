@@ -166,6 +166,11 @@ def create_pack(
             brow = s.scalar(select(BatchRow).where(BatchRow.name == batch))
             if brow is None:
                 raise PackError(f"no batch named {batch!r} in this workspace")
+            if brow.spec.get("pairs"):
+                raise PackError(
+                    f"batch {batch!r} is pairwise: its pairs are reviewed in the app on the"
+                    " workspace itself (review packs do not carry pairs yet)"
+                )
             rows = s.execute(
                 select(BatchItemRow, AssignmentRow.claimed_at, SessionRow)
                 .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)

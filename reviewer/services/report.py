@@ -332,6 +332,7 @@ def render_html(report: StatsReport) -> str:
             _quality(report),
             _agreement(report),
             _gold_and_judges(report),
+            _pairwise(report),
             "</body></html>\n",
         ]
     )
@@ -343,3 +344,44 @@ def write_report(report: StatsReport, out: Path) -> Path:
     tmp.write_text(render_html(report), encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def _pairwise(report: StatsReport) -> str:
+    """Win rates, position bias, agreement and rankings of pairwise batches (if any)."""
+    p = report.pairwise
+    if p is None:
+        return ""
+
+    def span(low: float | None, high: float | None, digits: int = 2) -> str:
+        return "–" if low is None or high is None else f"{low:.{digits}f}–{high:.{digits}f}"
+
+    rows = [
+        [
+            _e(f"{c.field}: {c.b} vs {c.a}"), f"{c.items:,}", f"{c.reviews:,}", f"{c.wins_b:,}",
+            f"{c.wins_a:,}", f"{c.ties:,}", f"{c.both_bad:,}", _share(c.win_rate),
+            span(c.ci_low, c.ci_high), "–" if c.sign_test_p is None else f"{c.sign_test_p:.4f}",
+        ]
+        for c in p.comparisons
+    ]  # fmt: skip
+    head = ["Compared", "Pairs", "Reviews", "B wins", "A wins", "Ties", "Both bad",
+            "Win rate of B", "95 %", "Sign test p"]  # fmt: skip
+    html = ["<h2>Pairwise comparisons</h2>", _table(head, rows)]
+    b = p.position_bias
+    if b.left_share is not None:
+        html.append(
+            f'<p class="meta">Position bias: the left session was picked in'
+            f" {_share(b.left_share)} (95 % {span(b.ci_low, b.ci_high)}) of"
+            f" {b.decided:,} preferences that picked a side.</p>"
+        )
+    if p.agreement.kappa is not None:
+        html.append(
+            f'<p class="meta">Agreement on pairs reviewed twice ({p.agreement.items:,}):'
+            f" kappa {p.agreement.kappa:.3f}.</p>"
+        )
+    for r in p.rankings:
+        ranked = [
+            [_e(v.value), f"{v.strength:+.3f}", span(v.ci_low, v.ci_high, 3)] for v in r.values
+        ]
+        html.append(f"<h3>Bradley–Terry ranking of {_e(r.field)}</h3>")
+        html.append(_table(["Value", "Log-strength", "95 %"], ranked))
+    return "".join(html)

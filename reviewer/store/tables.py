@@ -200,6 +200,12 @@ class BatchItemRow(Base):
     stratum: Mapped[str | None] = mapped_column(String(400))
     inclusion_probability: Mapped[float] = mapped_column(Float)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    pair_session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    """A pair item (migration 0009): the session shown on the right; session_id is the left."""
+    pair_left: Mapped[str | None] = mapped_column(String(1))
+    """Which compared value ("A" or "B") the left session has; None on single items."""
+    pair_key: Mapped[str | None] = mapped_column(String(400))
+    """The task key both sessions of a pair share."""
 
 
 class AssignmentRow(Base):
@@ -282,6 +288,28 @@ class ReviewRow(Base):
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+class PreferenceReviewRow(Base):
+    """A reviewer's preference between the two sessions of a pair item (drafts included)."""
+
+    __tablename__ = "preference_reviews"
+    __table_args__ = (UniqueConstraint("item_id", "reviewer"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    winner: Mapped[str | None] = mapped_column(String(10))
+    """left, right, tie or both_bad (None while a draft has none)."""
+    dimensions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Per rubric dimension, the same four choices."""
+    rationale: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReviewTag(Base):

@@ -212,6 +212,10 @@ class Dashboard(QWidget):
             _page(self.gold_chart, self.judge_note, self.judge_table, self.suggestion_table),
             "Gold and judges",
         )
+        from reviewer.ui.pairwise_page import PairwisePage
+
+        self.pairwise_page = PairwisePage()
+        self.tabs.addTab(self.pairwise_page, "Pairwise")
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.status)
@@ -300,6 +304,7 @@ class Dashboard(QWidget):
         self._show_quality(report)
         self._show_agreement(report)
         self._show_gold_and_judges(report)
+        self.pairwise_page.show_report(report)
         self.save_button.setEnabled(True)
         self.refreshed.emit(report)
 

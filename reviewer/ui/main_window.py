@@ -345,6 +345,10 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {name}")
         if self.workspace is not None:
             self.bench.set_workspace(self.workspace, name, self.batch)
+            if self.batch:  # a pairwise batch's bench is made again for the new name
+                from reviewer.ui.pair_bench import review_pairs_if_any
+
+                review_pairs_if_any(self, self.workspace)
 
     def report_problem(self) -> QMessageBox:
         """Copy the diagnostics to the clipboard and show them."""
@@ -679,6 +683,10 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
         self._announce = True
         self.bench.set_workspace(ws, self.reviewer, self.batch)
+        if self.batch:  # a pairwise batch is reviewed side by side
+            from reviewer.ui.pair_bench import review_pairs_if_any
+
+            review_pairs_if_any(self, ws)
         if self.dashboard is not None:
             self.dashboard.set_workspace(ws, self.batch)
         if old is not None:
@@ -729,6 +737,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.bench.shutdown()
+        if (pairs := getattr(self, "pairs", None)) is not None:
+            pairs.shutdown()
         self.import_runner.shutdown()
         self.runner.shutdown()
         if self.workspace is not None:

@@ -180,6 +180,10 @@ class TranscriptView(QPlainTextEdit):
         i = bisect_right(self._starts, position) - 1
         return self._placed[i].card.step if 0 <= i < len(self._placed) else None
 
+    def step_start(self, step: int) -> int | None:
+        """Document position of the step's header (None if not shown yet)."""
+        return self._placed[step].start if 0 <= step < len(self._placed) else None
+
     def step_text(self, step: int) -> str:
         """Everything the step holds (folded or not), for copying."""
         return self._placed[step].card.source_text if 0 <= step < len(self._placed) else ""

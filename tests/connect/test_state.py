@@ -65,6 +65,8 @@ def test_a_pull_cut_off_midway_keeps_what_came_and_goes_on_from_there(tmp_path: 
         }
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/span_annotations"):
+            return httpx.Response(200, json={"data": [], "next_cursor": None})
         if request.url.path.endswith("/otlpv1"):
             traces = request.url.params.get_list("trace_id")
             return httpx.Response(200, json={"data": [otlp(t) for t in traces]})
@@ -95,6 +97,8 @@ def _stub_phoenix(spans_of: dict[str, list[dict]], listed: list[list[dict]]) -> 
     pages = iter(listed)
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/span_annotations"):
+            return httpx.Response(200, json={"data": [], "next_cursor": None})
         if request.url.path.endswith("/otlpv1"):
             wanted = request.url.params.get_list("trace_id")
             data = [sp for t in wanted for sp in spans_of.get(t, [])]

@@ -69,3 +69,19 @@ def test_demo_has_a_batch_mostly_reviewed_by_three_simulated_reviewers(tmp_path:
         counts = queue.counts()
         assert counts[ItemStatus.SUBMITTED] > 0 and counts[ItemStatus.TODO] > 0
     ws.close()
+
+
+def test_demo_has_a_simulated_pairwise_batch_with_win_rates(tmp_path: Path) -> None:
+    from reviewer.services.analytics.pairwise import pairwise
+    from reviewer.services.batches import get_batch
+
+    ws = build_demo(tmp_path / "demo.sqlite", sessions=400)
+    batch = get_batch(ws, "demo-pairs")
+    assert batch.spec.pairs is not None and len(batch.items) >= 10
+    figures = pairwise(ws, "demo-pairs")
+    assert figures is not None
+    (c,) = figures.comparisons
+    assert (c.a, c.b) == ("1.0", "2.0") and c.reviews > 0
+    assert c.ci_low is not None and c.ci_low <= c.win_rate <= (c.ci_high or 1)
+    assert figures.agreement.items > 0
+    ws.close()

@@ -32,6 +32,7 @@ from reviewer.services.analytics.load import (
     resolve,
 )
 from reviewer.services.analytics.load import code as option_code
+from reviewer.services.analytics.pairwise import pairwise
 from reviewer.services.analytics.quality import quality
 from reviewer.services.analytics.query import (
     GOLD_STRATUM,
@@ -87,13 +88,14 @@ def compute_stats(
         batch=query.batch,
         where=query.where or None,
         coverage=coverage(data),
-        quality=quality(data, query.baseline),
+        quality=quality(data, query.baseline, query.by),
         agreement=agreed,
         gold=gold_accuracy(data),
         judges=judges(data),
         judge_sample=data.judge_sample,
         suggestions=suggested,
         suggestion_use=suggestion_use,
+        pairwise=pairwise(ws, query.batch),
     )
 
 

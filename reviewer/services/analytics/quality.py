@@ -25,6 +25,7 @@ from reviewer.services.analytics.load import SUBMITTED, Data, Dim
 from reviewer.services.analytics.query import NO_BATCH, NONE_LABEL, AnalyticsError
 
 EPOCH = date(1970, 1, 1)
+Period = Literal["day", "week", "month"]
 
 
 def quality_dimension(dims: list[Dim]) -> Dim | None:
@@ -93,7 +94,7 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", version) if p)
 
 
-def quality(data: Data, baseline: str | None) -> Quality:
+def quality(data: Data, baseline: str | None, by: str = "auto") -> Quality:
     qdim = quality_dimension(data.dims)
     u = units(data, qdim)
     batches = set(u["batch_id"].unique().tolist())
@@ -151,7 +152,7 @@ def quality(data: Data, baseline: str | None) -> Quality:
             )
         )
     overall = _rates(u, weighted, failures)
-    period, points = _over_time(u, weighted, failures, baseline, base)
+    period, points = _over_time(u, weighted, failures, baseline, base, by)
     submitted = data.reviews[data.reviews["status"] == SUBMITTED]
     return Quality(
         reviews=len(submitted),
@@ -187,13 +188,22 @@ def _over_time(
     failures: bool,
     baseline: str | None,
     base: tuple[Estimate | None, Estimate | None],
-) -> tuple[Literal["day", "week"], list[TimePoint]]:
+    by: str = "auto",
+) -> tuple[Period, list[TimePoint]]:
     dated = u[u["day"].notna()]
+    periods: dict[str, Period] = {"day": "day", "week": "week", "month": "month"}
+    chosen = periods.get(by)  # None: auto
     if dated.empty:
-        return "week", []
+        return chosen or "week", []
     day = dated["day"].to_numpy().astype(np.int64)
-    period: Literal["day", "week"] = "day" if int(day.max() - day.min()) <= 21 else "week"
-    start = day if period == "day" else day - (day + 3) % 7  # 1970-01-01 was a Thursday
+    period: Period = chosen or ("day" if int(day.max() - day.min()) <= 21 else "week")
+    if period == "day":
+        start = day
+    elif period == "week":
+        start = day - (day + 3) % 7  # 1970-01-01 was a Thursday
+    else:  # the first day of the month, in days since 1970-01-01
+        start = day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]")
+        start = start.astype(np.int64)
     points = []
     for (v, p), g in dated.assign(period=start).groupby(["vname", "period"], sort=False):
         rate, mean = _rates(g, weighted, failures)

@@ -27,6 +27,9 @@ class StatsQuery:
     """The agent version others are compared with (default: the lowest version number)."""
     disagreements: int = 100
     """How many disagreements to list (all are counted)."""
+    by: str = "auto"
+    """Period of the figures over time: day, week, month, or auto (days over three weeks
+    or less, else weeks)."""
 
 
 SelectionKind = Literal["tag", "failed", "version", "option", "reviewer", "batch", "stratum"]

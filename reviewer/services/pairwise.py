@@ -1,0 +1,251 @@
+"""Pairwise batches: draw pairs of sessions of two agent versions on the same task, store them.
+
+Public use cases: :func:`create_pair_batch`, :func:`plan_pairs` and :func:`candidates`.
+A pairwise batch is an ordinary batch (same table, spec, assignment, claims) whose items
+also name a second session (``batch_items.pair_session_id``, shown on the right) and which
+compared value is on the left (``pair_left``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import insert, select
+
+from reviewer import __version__
+from reviewer.domain.batch import Batch, PairSpec, SamplingSpec
+from reviewer.domain.pairing import PairCandidate, Side, draw_pairs, pairable
+from reviewer.domain.rubric import Rubric
+from reviewer.domain.sampling import SamplingError, assign
+from reviewer.services.batches import BatchError, get_batch, where_filter
+from reviewer.services.filters import apply_filter
+from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store.rubrics import find_rubric, store_rubric
+from reviewer.store.tables import (
+    AssignmentRow,
+    BatchItemRow,
+    BatchRow,
+    SessionContent,
+    SessionRow,
+)
+from reviewer.store.workspace import Workspace
+
+__all__ = ["PairPlan", "candidates", "create_pair_batch", "pair_spec", "plan_pairs"]
+
+COLUMN_FIELDS: dict[str, Any] = {
+    "agent": SessionRow.agent_name,
+    "version": SessionRow.agent_version,
+    "model": SessionRow.model,
+    "first_user_text": SessionRow.first_user_text,
+}
+"""Keys and compared fields read from indexed columns; ``metadata.NAME`` reads the content."""
+METADATA = "metadata."
+
+
+class PairPlan(BaseModel):
+    """``reviewer sample --pairs --plan --json``: how many pairs a spec can give."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    field: str
+    a: str
+    b: str
+    sessions_a: int
+    """Eligible sessions with ``field`` = ``a`` and a task key."""
+    sessions_b: int
+    keys_a: int
+    """Distinct task keys among the A sessions."""
+    keys_b: int
+    pairs: int
+    """Task keys with a session on both sides: the most pairs a batch can hold."""
+
+
+def _check(name: str, what: str) -> None:
+    if name in COLUMN_FIELDS or (name.startswith(METADATA) and len(name) > len(METADATA)):
+        return
+    raise BatchError(f"{what} {name!r} is unknown; use {', '.join(COLUMN_FIELDS)} or metadata.NAME")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return format(value, "g") if isinstance(value, float) else str(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def candidates(ws: Workspace, spec: SamplingSpec) -> list[PairCandidate]:
+    """Every eligible session (latest revision matching ``spec.where``) with a task key and
+    one of the two compared values, in id order. Sessions with single reviews stay
+    eligible: comparing a reviewed session is still informative."""
+    pairs = spec.pairs
+    if pairs is None:
+        raise BatchError("not a pairwise spec (--pairs)")
+    _check(pairs.key, "--pair-on")
+    _check(pairs.field, "--compare field")
+    if pairs.a == pairs.b:
+        raise BatchError("--compare needs two different values, e.g. version=1.0,2.0")
+    names = [pairs.key, pairs.field]
+    cols = [COLUMN_FIELDS[n] for n in names if n in COLUMN_FIELDS]
+    q = apply_filter(select(SessionRow.id, *cols), where_filter(spec)).order_by(SessionRow.id)
+    with ws.read() as s:
+        rows = s.connection().execute(q).all()
+        meta_names = [n for n in names if n.startswith(METADATA)]
+        metadata: dict[int, dict[str, Any]] = {}
+        if meta_names:
+            ids = [r[0] for r in rows]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for sid, data in s.execute(
+                    select(SessionContent.session_id, SessionContent.data).where(
+                        SessionContent.session_id.in_(chunk)
+                    )
+                ):
+                    metadata[sid] = orjson.loads(zlib.decompress(data)).get("metadata") or {}
+    out = []
+    for sid, *values in rows:
+        got: dict[str, Any] = dict(
+            zip([n for n in names if n in COLUMN_FIELDS], values, strict=True)
+        )
+        for n in names:
+            if n.startswith(METADATA):
+                got[n] = metadata.get(sid, {}).get(n[len(METADATA) :])
+        key, value = _text(got[pairs.key]), _text(got[pairs.field])
+        if key is None or value not in (pairs.a, pairs.b):
+            continue
+        side: Side = "A" if value == pairs.a else "B"
+        out.append(PairCandidate(sid, key, side))
+    return out
+
+
+def plan_pairs(ws: Workspace, spec: SamplingSpec) -> PairPlan:
+    """How many sessions and task keys each side has, and how many pairs exist."""
+    found = candidates(ws, spec)
+    assert spec.pairs is not None
+    a = [c for c in found if c.side == "A"]
+    b = [c for c in found if c.side == "B"]
+    return PairPlan(
+        **spec.pairs.model_dump(),
+        sessions_a=len(a),
+        sessions_b=len(b),
+        keys_a=len({c.key for c in a}),
+        keys_b=len({c.key for c in b}),
+        pairs=len(pairable(found)),
+    )
+
+
+def create_pair_batch(
+    ws: Workspace,
+    name: str,
+    spec: SamplingSpec,
+    *,
+    rubric: Rubric | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> Batch:
+    """Draw, assign and store a pairwise batch; the same workspace, spec and seed give the
+    same pairs, sides and order. ``spec.size`` is the number of pairs wanted."""
+    name = name.strip()
+    if not name:
+        raise BatchError("the batch needs a name")
+    if spec.pairs is None:
+        raise BatchError("not a pairwise spec (--pairs)")
+    if spec.stratify_by or spec.priority or spec.gold:
+        raise BatchError("a pairwise batch cannot be stratified, prioritised or hold gold items")
+    with ws.read() as s:
+        if s.scalar(select(BatchRow.id).where(BatchRow.name == name)) is not None:
+            raise BatchError(f"a batch named {name!r} exists already; choose another name")
+    if spec.overlap > 0 and len(set(spec.reviewers)) < 2:
+        raise BatchError("an overlap needs at least two reviewers (--reviewers a,b)")
+    progress.update(0, None, "Finding pairs")
+    found = candidates(ws, spec)
+    try:
+        drawn = draw_pairs(found, spec.size, seed=spec.seed)
+        placed = assign(
+            [d.left_id for d in drawn], spec.reviewers, overlap=spec.overlap, seed=spec.seed
+        )
+    except SamplingError as exc:
+        raise BatchError(str(exc)) from None
+    if not drawn:
+        p = spec.pairs
+        raise BatchError(
+            f"no task ({p.key}) has a session with {p.field}={p.a} and one with"
+            f" {p.field}={p.b} (check --where, --pair-on and --compare; --plan counts them)"
+        )
+    progress.check()
+    keys = pairable(found)
+    with ws.write() as s:
+        if rubric is not None:
+            rubric_id, pinned = store_rubric(s, rubric)
+        else:
+            got = find_rubric(s, spec.rubric_name)
+            if got is None:
+                raise BatchError(f"no rubric named {spec.rubric_name!r} in this workspace")
+            rubric_id, pinned = got
+        stored = spec.model_copy(
+            update={"rubric_name": pinned.name, "rubric_version": pinned.version}
+        )
+        now = datetime.now(UTC)
+        row = BatchRow(
+            name=name,
+            spec={
+                **stored.model_dump(mode="json"),
+                "app_version": __version__,
+                "created_at": now.isoformat(),
+            },
+            rubric_id=rubric_id,
+            blind=spec.blind,
+            created_at=now,
+            population=len(keys),
+            strata={"pairs": {"population": len(keys), "sample": len(drawn)}},
+        )
+        s.add(row)
+        s.flush()
+        s.execute(
+            insert(BatchItemRow),
+            [
+                {
+                    "batch_id": row.id,
+                    "session_id": d.left_id,
+                    "pair_session_id": d.right_id,
+                    "pair_left": d.left,
+                    "pair_key": d.key[:400],
+                    "position": a.position,
+                    "stratum": "pairs",
+                    "inclusion_probability": d.probability,
+                    "is_gold": False,
+                }
+                for d, a in zip(drawn, placed, strict=True)
+            ],
+        )
+        item_ids = dict(
+            s.execute(
+                select(BatchItemRow.position, BatchItemRow.id).where(
+                    BatchItemRow.batch_id == row.id
+                )
+            ).all()
+        )
+        who = [
+            {"item_id": item_ids[a.position], "reviewer": r} for a in placed for r in a.reviewers
+        ]
+        if who:
+            s.execute(insert(AssignmentRow), who)
+    progress.update(len(drawn), len(drawn), "Batch stored")
+    return get_batch(ws, name)
+
+
+def pair_spec(key: str, compare: str) -> PairSpec:
+    """``--pair-on KEY --compare FIELD=A,B`` as a :class:`PairSpec`."""
+    field, sep, values = compare.partition("=")
+    parts = [v.strip() for v in values.split(",")]
+    if not sep or len(parts) != 2 or not all(parts) or not field.strip():
+        raise BatchError(f"--compare {compare}: expected FIELD=A,B, e.g. version=1.0,2.0")
+    return PairSpec(key=key.strip(), field=field.strip(), a=parts[0], b=parts[1])
