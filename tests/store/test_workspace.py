@@ -181,3 +181,39 @@ def test_reviews_saved_before_0005_read_with_no_step_labels_or_suggestions(
     ws.close()
     assert again is not None and again.steps[2].verdict == "wrong"
     assert again.suggestions["quality"].outcome == "changed"
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    with closing(sqlite3.connect(path)) as con:
+        tables = [
+            r[0]
+            for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith(("sqlite_", "alembic_"))
+        ]
+        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_upgrading_a_lived_in_workspace_loses_no_row(tmp_path: Path) -> None:
+    """Every table of a 0002 workspace with batches, assignments, reviews, audit entries and
+    packs keeps every row through all the upgrades (a table copied while foreign keys are on
+    would take its children with it)."""
+    from alembic import command
+
+    from reviewer.services.demo import build_demo
+
+    p = tmp_path / "lived-in.sqlite"
+    ws = build_demo(p, sessions=60)
+    with ws.engine.begin() as conn:
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    ws.close()
+    before = _row_counts(p)
+    assert min(before[t] for t in ("sessions", "batch_items", "reviews", "audit_log")) > 0
+    ws = open_existing(p)
+    assert migrate.current_revision(ws) == migrate.head_revision()
+    ws.close()
+    after = _row_counts(p)
+    assert {t: after[t] for t in before} == before
+    with closing(sqlite3.connect(p)) as con:
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
