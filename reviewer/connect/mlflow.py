@@ -124,7 +124,29 @@ def records(client: HttpClient, trace_ids: list[str]) -> dict[str, Any]:
         got = client.request("GET", "/api/3.0/mlflow/traces/batchGet", params=params) or {}
         for trace in got.get("traces") or []:
             out[str(trace["trace_info"]["trace_id"])] = trace
+    for tid in trace_ids:
+        if tid not in out and (found := from_artifacts(client, tid)) is not None:
+            out[tid] = found
     return out
+
+
+def from_artifacts(client: HttpClient, trace_id: str) -> dict[str, Any] | None:
+    """A trace ``batchGet`` does not give (its spans kept as an artifact, as clients before
+    spans went to the tracking store logged them): its info, and its spans as MLflow's own
+    UI reads them (``Span.to_dict`` form); None when MLflow does not have it."""
+    try:
+        info = client.request("GET", _path(trace_id))
+        data = client.request(
+            "GET", "/ajax-api/2.0/mlflow/get-trace-artifact", params={"request_id": trace_id}
+        )
+    except ConnectorError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    trace_info = ((info or {}).get("trace") or {}).get("trace_info")
+    if not trace_info or not isinstance(data, dict):
+        return None
+    return {"trace_info": trace_info, "spans": data.get("spans") or []}
 
 
 def _path(trace_id: str) -> str:

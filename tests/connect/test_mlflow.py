@@ -165,3 +165,27 @@ def test_a_forgotten_push_updates_instead_of_duplicating(
     assert (again.sent, again.refused) == (first.sent, first.refused)
     held = assessments(server, experiment, traces)
     assert sum(len(v) for v in held.values()) == first.sent  # updated, not duplicated
+
+
+def test_a_trace_whose_spans_are_an_artifact_reads_the_same(
+    mlflow_server: servers.Server, workspace: Workspace
+) -> None:
+    """Traces logged before MLflow kept spans in its tracking store are not in ``batchGet``;
+    the pull reads them as MLflow's UI does (``get-trace-artifact``, spans in
+    ``Span.to_dict`` form), and they become the same session."""
+    from reviewer.ingest import mlflow as importer
+
+    server, experiment = mlflow_server, "artifacts"
+    (trace,) = servers.send_mlflow_traces(server, experiment, 1, 1)
+    with client(server, experiment) as c:
+        batch = mlflow.records(c, [trace])[trace]
+        artifact = mlflow.from_artifacts(c, trace)
+        assert mlflow.from_artifacts(c, "tr-" + "0" * 32) is None
+    assert artifact is not None and isinstance(artifact["spans"][0]["attributes"], dict)
+    (a,) = importer.sessions(batch, "f", 1)
+    (b,) = importer.sessions(artifact, "f", 1)
+    assert a.id == b.id == "conv-1" and a.source.ids == b.source.ids
+    assert [(st.role, st.content, st.is_error) for st in a.steps] == [
+        (st.role, st.content, st.is_error) for st in b.steps
+    ]
+    assert b.steps[3].is_error and b.steps[2].tool_calls[0].name == "lookup_order"
