@@ -169,9 +169,11 @@ def _genai(name: str, attrs: dict[str, Any], kind: str) -> dict[str, Any]:
         model = attrs.get("mlflow.llm.model")
         if model is None and isinstance(inputs, dict):
             model = inputs.get("model")
+        system = inputs.get("system") if isinstance(inputs, dict) else None
         out |= {
             "gen_ai.operation.name": "chat",
             "gen_ai.request.model": model,
+            "gen_ai.system_instructions": system,  # Anthropic's request keeps it apart
             "gen_ai.input.messages": inputs,
             "gen_ai.output.messages": outputs,
         }

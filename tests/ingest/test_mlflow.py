@@ -84,3 +84,43 @@ def test_a_traced_function_without_llm_spans_is_its_inputs_and_outputs(
         (Role.ASSISTANT, "4"),
     ]
     assert s.source.ids == {"trace_id": "tr-1", "span_id": "0000000000000001"}
+
+
+def test_an_anthropic_autolog_span_keeps_its_system_prompt(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """``mlflow.anthropic.autolog()`` records the request as Anthropic takes it: the system
+    prompt beside the messages, the answer as content blocks."""
+    request = {
+        "model": "claude-sonnet-4",
+        "system": "Be brief.",
+        "messages": [{"role": "user", "content": "Hi"}],
+    }
+    answer = {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Hello"}],
+    }
+    span = {
+        "span_id": "AAAAAAAAAAE=",
+        "name": "Messages.create",
+        "start_time_unix_nano": 1_767_225_600_000_000_000,
+        "end_time_unix_nano": 1_767_225_601_000_000_000,
+        "status": {"code": "STATUS_CODE_OK", "message": ""},
+        "attributes": {
+            "mlflow.spanType": '"CHAT_MODEL"',
+            "mlflow.spanInputs": orjson.dumps(request).decode(),
+            "mlflow.spanOutputs": orjson.dumps(answer).decode(),
+            "mlflow.chat.tokenUsage": '{"input_tokens": 9, "output_tokens": 2, "total_tokens": 11}',
+        },
+    }
+    f = tmp_path / "trace.json"
+    f.write_bytes(orjson.dumps({"info": {"trace_id": "tr-a"}, "data": {"spans": [span]}}))
+    assert import_paths(workspace, [f]).imported == 1
+    s = browse.get_session(workspace, browse.session_ids(workspace)[0])
+    assert [(st.role, st.content) for st in s.steps] == [
+        (Role.SYSTEM, "Be brief."),
+        (Role.USER, "Hi"),
+        (Role.ASSISTANT, "Hello"),
+    ]
+    assert (s.model, s.metrics.input_tokens, s.metrics.output_tokens) == ("claude-sonnet-4", 9, 2)
