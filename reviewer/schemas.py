@@ -97,6 +97,9 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "export-phoenix-annotation.schema.json": _model(
         shapes.PhoenixAnnotation, "phoenix-annotations line"
     ),
+    "export-mlflow-assessment.schema.json": _model(
+        shapes.MlflowAssessment, "mlflow-assessments line"
+    ),
     "export-otel-evaluation.schema.json": _model(
         shapes.OtelEvaluations, "otel-evaluations line (OTLP/JSON LogsData)"
     ),

@@ -14,8 +14,8 @@ from reviewer.cli.common import err, fail, open_ws, progress_bar
 if TYPE_CHECKING:
     from reviewer.connect.http import HttpClient
 
-SOURCES = ("phoenix", "langfuse", "langsmith")
-TARGETS = ("phoenix", "langfuse", "langsmith")
+SOURCES = ("phoenix", "mlflow", "langfuse", "langsmith")
+TARGETS = ("phoenix", "mlflow", "langfuse", "langsmith")
 """As ``services.connecting.PULL_FROM`` / ``PUSH_TO`` (kept here: --help loads nothing)."""
 
 
@@ -81,20 +81,22 @@ def pull_cmd(
     ca_bundle: Path | None,
     as_json: bool,
 ) -> None:
-    """Pull new sessions from a running SOURCE (Arize Phoenix, Langfuse, LangSmith) into
-    WORKSPACE.
+    """Pull new sessions from a running SOURCE (Arize Phoenix, MLflow, Langfuse,
+    LangSmith) into WORKSPACE.
 
     Traces go through the same importer as files (Phoenix: OTLP with OpenInference;
+    MLflow: the experiment's traces with their spans (--project: the experiment name);
     Langfuse: trace with observations; LangSmith: the trace's runs), so they look exactly
     as imported ones. Incremental: the workspace remembers, per source, URL and project,
     where the last pull ended; a second pull fetches only what is new (Phoenix: new spans,
-    and a trace that grew becomes a new revision; Langfuse, LangSmith: traces newer than
-    the last one). A stop (Ctrl-C, a lost connection) keeps the traces committed so far,
+    and a trace that grew becomes a new revision; MLflow, Langfuse, LangSmith: traces
+    newer than the last one). A stop (Ctrl-C, a lost connection) keeps the traces committed so far,
     and the next pull goes on from there.
 
     Keys come from the environment or else the OS keyring (service agentops-reviewer):
-    PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; LANGSMITH_API_KEY.
-    Proxies come from HTTPS_PROXY / NO_PROXY.
+    PHOENIX_API_KEY; MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME and
+    MLFLOW_TRACKING_PASSWORD); LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY;
+    LANGSMITH_API_KEY. Proxies come from HTTPS_PROXY / NO_PROXY.
 
     Exit status: 0 all pulled, 3 some traces rejected or stopped midway, 2 nothing could
     be pulled.
@@ -181,17 +183,21 @@ def push_cmd(
     as_json: bool,
 ) -> None:
     """Push submitted reviews of WORKSPACE to a running system as its own human labels
-    (Phoenix: span annotations, annotator HUMAN; Langfuse: scores; LangSmith: feedback).
+    (Phoenix: span annotations, annotator HUMAN; MLflow: assessments, feedback from a
+    HUMAN source and the correction as an expected_response expectation; Langfuse:
+    scores; LangSmith: feedback).
 
     Labels are shaped as the label exports shape them (one item per dimension, tag and
     correction); drafts are never sent. Only sessions that came from that system are
-    pushed (Phoenix: pulled from that URL and project; Langfuse, LangSmith: pulled or
+    pushed (Phoenix, MLflow: pulled from that URL and project; Langfuse, LangSmith: pulled or
     imported from their files); the others are counted and named. Idempotent: a second
     push sends nothing; a changed review updates the label it sent before (never a
     duplicate).
 
     Keys come from the environment or else the OS keyring (service agentops-reviewer):
-    PHOENIX_API_KEY; LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY; LANGSMITH_API_KEY.
+    PHOENIX_API_KEY; MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME and
+    MLFLOW_TRACKING_PASSWORD); LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY;
+    LANGSMITH_API_KEY.
 
     Exit status: 0 all sent, 3 some refused or stopped midway, 2 nothing could be sent.
     """

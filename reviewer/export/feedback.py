@@ -268,6 +268,37 @@ def _phoenix(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) -
     return out
 
 
+def _mlflow(ids: dict[str, str], content: Any, s: dict[str, Any], lab: Label) -> list[Line]:
+    # MLflow keeps assessment metadata as strings; its SQL store keeps the id it is given
+    meta = {k: str(v) for k, v in {**_session_meta(s), **lab.meta}.items() if v is not None}
+
+    def line(key: str, name: str, kind: str, value: Any) -> Line:
+        out: Line = {
+            "assessment_id": "a-" + uuid.UUID(_id("mlflow", lab, key)).hex,
+            "assessment_name": name,
+            "trace_id": ids["trace_id"],
+            "source": {"source_type": "HUMAN", "source_id": lab.author},
+            kind: {"value": value},
+        }
+        if lab.rationale:
+            out["rationale"] = lab.rationale
+        out["metadata"] = meta
+        return out
+
+    out = []
+    for it in lab.items:
+        value: Any = it.label
+        if it.data_type == "NUMERIC":
+            value = it.score
+        elif it.data_type == "BOOLEAN":
+            value = it.score == 1.0
+        out.append(line(it.key, it.name, "feedback", value))
+    if lab.corrected:
+        # the name MLflow's own correctness judges read the expected answer from
+        out.append(line("corrected_response", "expected_response", "expectation", lab.corrected))
+    return out
+
+
 def _nanos(when: str | None) -> str:
     if when is None:
         return "0"
@@ -376,6 +407,7 @@ _SYSTEMS: dict[str, Callable[[dict[str, str], Any, dict[str, Any], Label], list[
     "langfuse-scores": _langfuse,
     "langsmith-feedback": _langsmith,
     "phoenix-annotations": _phoenix,
+    "mlflow-assessments": _mlflow,
     "otel-evaluations": _otel,
     "inspect-scores": _inspect,
 }

@@ -169,6 +169,16 @@ FORMATS: dict[str, ExportFormat] = {
             required_ids=("span_id",),
         ),
         ExportFormat(
+            "mlflow-assessments",
+            "feedback",
+            ".jsonl",
+            "MLflow assessments: feedback and expected_response expectations"
+            " (POST /api/3.0/mlflow/traces/{trace_id}/assessments)",
+            "export-mlflow-assessment.schema.json",
+            source="mlflow",
+            required_ids=("trace_id",),
+        ),
+        ExportFormat(
             "otel-evaluations",
             "feedback",
             ".jsonl",

@@ -373,6 +373,31 @@ class PhoenixAnnotation(_Strict):
     """With the span and name, what Phoenix upserts on."""
 
 
+class MlflowSource(_Strict):
+    source_type: Literal["HUMAN"]
+    source_id: str
+
+
+class MlflowValue(_Strict):
+    value: float | bool | str
+
+
+class MlflowAssessment(_Strict):
+    """``mlflow-assessments``: the ``assessment`` of MLflow's ``CreateAssessment``
+    (``POST /api/3.0/mlflow/traces/{trace_id}/assessments``): feedback, or the corrected
+    response as an ``expected_response`` expectation."""
+
+    assessment_id: str
+    """Stable (``a-`` and 32 hex digits): a changed review updates the same assessment."""
+    assessment_name: str
+    trace_id: str
+    source: MlflowSource
+    feedback: MlflowValue | None = None
+    expectation: MlflowValue | None = None
+    rationale: str | None = None
+    metadata: dict[str, str]
+
+
 class AnyValue(_Strict):
     stringValue: str | None = None
     doubleValue: float | None = None

@@ -11,20 +11,30 @@ from reviewer.services.pulling import PullSummary, pull
 from reviewer.services.pushing import PushSummary, push
 from reviewer.store.workspace import Workspace
 
-SYSTEMS = {"phoenix": "Arize Phoenix", "langfuse": "Langfuse", "langsmith": "LangSmith"}
-PULL_FROM = ("phoenix", "langfuse", "langsmith")
-PUSH_TO = ("phoenix", "langfuse", "langsmith")
+SYSTEMS = {
+    "phoenix": "Arize Phoenix",
+    "mlflow": "MLflow",
+    "langfuse": "Langfuse",
+    "langsmith": "LangSmith",
+}
+PULL_FROM = ("phoenix", "mlflow", "langfuse", "langsmith")
+PUSH_TO = ("phoenix", "mlflow", "langfuse", "langsmith")
 
 
 def client_for(
     system: str, url: str, project: str | None, *, ca_bundle: str | None = None
 ) -> HttpClient:
     """Raises :class:`ConnectorError` for a URL that is not http(s) or a bad CA bundle."""
-    from reviewer.connect import langfuse, langsmith, phoenix
+    from reviewer.connect import langfuse, langsmith, mlflow, phoenix
 
     if not url.startswith(("http://", "https://")):
         raise ConnectorError(f"the URL must start with http:// or https:// (got {url!r})")
-    module: Any = {"phoenix": phoenix, "langfuse": langfuse, "langsmith": langsmith}[system]
+    module: Any = {
+        "phoenix": phoenix,
+        "mlflow": mlflow,
+        "langfuse": langfuse,
+        "langsmith": langsmith,
+    }[system]
     return HttpClient(module.endpoint(url, project or "default", ca_bundle=ca_bundle))
 
 

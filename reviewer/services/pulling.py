@@ -27,7 +27,7 @@ from reviewer.store.content import prepare_session
 from reviewer.store.sessions import upsert_prepared
 from reviewer.store.workspace import Workspace
 
-SOURCES: tuple[str, ...] = ("phoenix", "langfuse", "langsmith")
+SOURCES: tuple[str, ...] = ("phoenix", "mlflow", "langfuse", "langsmith")
 BATCH = 200
 """Traces fetched, imported and committed (with the cursor after them) at a time, at most;
 every page of listed spans (up to 1,000) is committed at its end too."""
@@ -40,7 +40,8 @@ class PullSummary(BaseModel):
     url: str
     project: str
     listed: int = 0
-    """What the listing gave: Phoenix spans, Langfuse traces, LangSmith root runs."""
+    """What the listing gave: Phoenix spans, MLflow traces, Langfuse traces, LangSmith
+    root runs."""
     traces: int = 0
     """Traces fetched and imported (sampled-out ones not counted)."""
     sampled_out: int = 0
@@ -87,9 +88,14 @@ def pull(
     with ``error`` set; what was committed before stays, with its cursor."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; sources: {', '.join(SOURCES)}")
-    from reviewer.connect import langfuse, langsmith, phoenix
+    from reviewer.connect import langfuse, langsmith, mlflow, phoenix
 
-    system: Any = {"phoenix": phoenix, "langfuse": langfuse, "langsmith": langsmith}[source]
+    system: Any = {
+        "phoenix": phoenix,
+        "mlflow": mlflow,
+        "langfuse": langfuse,
+        "langsmith": langsmith,
+    }[source]
     url, project = safe_url(client.endpoint.url), client.endpoint.project
     summary = PullSummary(source=source, url=url, project=project)
     with ws.write() as s:

@@ -7,7 +7,8 @@ same URL and project; for Langfuse and LangSmith, those imported from them (pull
 from their files). The others are counted and named. Each item sent is remembered with
 a digest: a second push sends nothing, and an item whose review changed is sent again
 under the same key, which the system upserts (Phoenix: span, name and identifier;
-Langfuse: id and timestamp; LangSmith: a PATCH by id), so it updates the label rather
+MLflow: a PATCH of the assessment by its id; Langfuse: id and timestamp; LangSmith: a
+PATCH by id), so it updates the label rather
 than adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
 the record true and the next push sends the rest.
 """
@@ -37,13 +38,14 @@ from reviewer.store.connections import (
 )
 from reviewer.store.workspace import Workspace
 
-TARGETS: tuple[str, ...] = ("phoenix", "langfuse", "langsmith")
+TARGETS: tuple[str, ...] = ("phoenix", "mlflow", "langfuse", "langsmith")
 FORMAT = {
     "phoenix": "phoenix-annotations",
+    "mlflow": "mlflow-assessments",
     "langfuse": "langfuse-scores",
     "langsmith": "langsmith-feedback",
 }
-PULLED_ONLY = {"phoenix": True, "langfuse": False, "langsmith": False}
+PULLED_ONLY = {"phoenix": True, "mlflow": True, "langfuse": False, "langsmith": False}
 """Whether only sessions pulled from that URL and project are pushed (systems we pull
 from), or every session imported from that system's files (push-only systems)."""
 NAMED = 20
@@ -89,6 +91,8 @@ def item_key(target: str, line: dict[str, Any]) -> str:
         return f"{line['span_id']}/{line['name']}/{line['identifier']}"
     if target == "langsmith":
         return str(line["feedback_id"])
+    if target == "mlflow":
+        return str(line["assessment_id"])
     return str(line["id"])
 
 
@@ -191,6 +195,8 @@ def _send(
     item is created, or updated by its id when it was sent before."""
     from reviewer.connect import langfuse, langsmith, phoenix
 
+    if target == "mlflow":
+        return _send_mlflow(client, chunk, summary, sent)
     if target == "langsmith":  # one request per item; a changed one is a PATCH
         for ik, _, _, line in chunk:
             langsmith.send_feedback(client, line, sent_before=ik in sent)
@@ -219,6 +225,43 @@ def _send(
             if exc.status != 404:
                 raise
             _refuse(summary, item[2], str(exc))
+    return accepted
+
+
+def _send_mlflow(
+    client: HttpClient,
+    chunk: list[tuple[str, str, str, dict[str, Any]]],
+    summary: PushSummary,
+    sent: dict[str, str],
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """MLflow: an assessment sent before is updated by its id; for the others, the trace's
+    assessments are read once (which of our ids MLflow already has: update, not
+    duplicate), then each is created or updated. A trace MLflow does not have is refused."""
+    from reviewer.connect import mlflow
+
+    accepted = []
+    known: dict[str, set[str] | None] = {}
+    for item in chunk:
+        ik, _, key, line = item
+        exists = ik in sent
+        if not exists:
+            trace = line["trace_id"]
+            if trace not in known:
+                found = mlflow.trace_assessments(client, trace)
+                known[trace] = None if found is None else {a["assessment_id"] for a in found}
+            ids = known[trace]
+            if ids is None:
+                _refuse(summary, key, f"MLflow has no trace {trace} (404)")
+                continue
+            exists = ik in ids
+        try:
+            mlflow.send_assessment(client, line, exists=exists)
+        except ConnectorError as exc:
+            if exc.status != 404:
+                raise
+            _refuse(summary, key, str(exc))
+            continue
+        accepted.append(item)
     return accepted
 
 

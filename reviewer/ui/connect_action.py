@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SHOW_AFTER_MS = 600
 DEFAULT_URL = {
     "phoenix": "http://127.0.0.1:6006",
+    "mlflow": "http://127.0.0.1:5000",
     "langfuse": "https://cloud.langfuse.com",
     "langsmith": "https://api.smith.langchain.com",
 }

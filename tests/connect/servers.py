@@ -10,8 +10,10 @@ it are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +29,7 @@ import pytest
 from platformdirs import user_cache_path
 
 PHOENIX_VERSION = "20.26.1"
+MLFLOW_VERSION = "3.17.2"
 HERE = Path(__file__).parent
 INSTALL_TIMEOUT = 1200
 START_TIMEOUT = 120
@@ -56,7 +59,7 @@ def server_python(name: str, requirement: str) -> Path:
             [sys.executable, "-m", "venv", str(building)], check=True, capture_output=True
         )
         subprocess.run(
-            [str(building / "bin" / "python"), "-m", "pip", "install", "-q", requirement],
+            [str(building / "bin" / "python"), "-m", "pip", "install", "-q", *requirement.split()],
             check=True,
             capture_output=True,
             timeout=INSTALL_TIMEOUT,
@@ -89,6 +92,7 @@ def running(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=log.parent,
+        start_new_session=True,  # its workers are stopped with it (MLflow starts several)
     )
     started = threading.Event()
     assert proc.stdout is not None
@@ -110,14 +114,19 @@ def running(
             pytest.skip(f"the test server did not start in {START_TIMEOUT}s: {tail}")
         yield Server(url=url, python=python, env=env, log=log)
     finally:
-        proc.terminate()
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.wait()
         reader.join(5)
         out.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)  # the server's own process group (start_new_session)
 
 
 @contextmanager
@@ -173,3 +182,71 @@ def send_traces(server: Server, project: str, first: int, count: int) -> list[st
             return traces
         time.sleep(0.2)  # the server's ingestion queue, not our code: nothing to wait on
     raise AssertionError(f"Phoenix did not list the spans of {project}'s last trace in time")
+
+
+@contextmanager
+def mlflow(workdir: Path) -> Iterator[Server]:
+    """``mlflow server`` with an SQLite backend store and artifacts in ``workdir``."""
+    python = server_python(f"mlflow-{MLFLOW_VERSION}", f"mlflow=={MLFLOW_VERSION} openai")
+    port = free_port()
+    env = {
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # no background job workers
+    }
+    with running(
+        python,
+        [
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{workdir / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(workdir / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env,
+        "Application startup complete",
+        workdir / "server.log",
+        f"http://127.0.0.1:{port}",
+    ) as server:
+        yield server
+
+
+def send_mlflow_traces(server: Server, experiment: str, first: int, count: int) -> list[str]:
+    """Send ``count`` agent turns traced by MLflow (``mlflow.openai.autolog()`` around a
+    real OpenAI client, a tool span that fails on odd turns). Returns the trace ids, once
+    the server has the last one's spans."""
+    done = subprocess.run(
+        [
+            str(server.python),
+            str(HERE / "send_mlflow_traces.py"),
+            server.url,
+            experiment,
+            str(first),
+            str(count),
+        ],
+        check=True,
+        capture_output=True,
+        # logged as each trace ends: the async queue drops traces beyond 1,000 waiting
+        env={**os.environ, **server.env, "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false"},
+        timeout=120 + count / 10,
+    )
+    traces = [t for t in done.stdout.decode().split() if t.startswith("tr-")]
+    deadline = time.monotonic() + 60 + count / 50
+    while time.monotonic() < deadline:
+        r = httpx.get(
+            f"{server.url}/api/3.0/mlflow/traces/batchGet",
+            params={"trace_ids": traces[-1]},
+            timeout=10,
+        )
+        if r.status_code == 200 and [len(t["spans"]) for t in r.json().get("traces", [])] == [4]:
+            return traces
+        time.sleep(0.2)  # the client logs traces asynchronously: nothing of ours to wait on
+    raise AssertionError(f"MLflow did not have the spans of {experiment}'s last trace in time")

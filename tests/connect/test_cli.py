@@ -127,3 +127,43 @@ def test_pull_and_push_commands_and_the_key_is_never_written(
         assert SECRET not in text
     assert _files_hold(tmp_path, SECRET) == []  # workspace, its WAL, backups
     assert _files_hold(log_dir(), SECRET) == []
+
+
+def test_mlflow_pull_and_push_commands_and_the_token_is_never_written(
+    mlflow_server: servers.Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer.logs import log_dir
+    from reviewer.services.workspaces import open_existing
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", SECRET)  # MLflow without auth ignores it
+    ws_path = tmp_path / "ws.sqlite"
+    init_workspace(ws_path).close()
+    servers.send_mlflow_traces(mlflow_server, "cli", 0, 2)
+    runner = CliRunner()
+    outputs: list[str] = []
+    url = mlflow_server.url
+
+    def run(*args: str) -> tuple[int, str]:
+        r = runner.invoke(main, list(args))
+        outputs.append(r.output + (r.stderr if r.stderr_bytes is not None else ""))
+        return r.exit_code, r.stdout
+
+    code, out = run("pull", "mlflow", str(ws_path), "--url", url, "--project", "cli", "--json")
+    assert code == 0, outputs[-1]
+    assert (json.loads(out)["imported"], json.loads(out)["listed"]) == (2, 2)
+    ws = open_existing(str(ws_path))
+    add_review(ws, "conv-0", "alice", WRONG)
+    add_review(ws, "conv-1", "bob", FINE)
+    ws.close()
+    push = ("push", str(ws_path), "--to", "mlflow", "--url", url, "--project", "cli")
+    code, out = run(*push, "--json")
+    sent = json.loads(out)["sent"]
+    assert code == 0 and sent > 0
+    code, out = run(*push)
+    assert code == 0 and f"sent 0, {sent} unchanged" in out
+    code, _ = run("pull", "mlflow", str(ws_path), "--url", url, "--project", "nope")
+    assert code == 2 and f"MLflow at {url}: no experiment named 'nope'" in outputs[-1]
+    for text in outputs:
+        assert SECRET not in text
+    assert _files_hold(tmp_path, SECRET) == []
+    assert _files_hold(log_dir(), SECRET) == []

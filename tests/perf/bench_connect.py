@@ -93,3 +93,78 @@ def phoenix_pull_push() -> Figures:
         "second_push_sent": idle.sent,
         "second_push_s": round(nothing.seconds, 2),
     }
+
+
+@benchmark("mlflow_pull_push")
+def mlflow_pull_push() -> Figures:
+    """The same against a local ``mlflow server`` (SQLite): traces sent by the MLflow-traced
+    OpenAI client, MLflow's own listing of them (``traces/search``, 500 a page), ``pull``,
+    ``push`` of one review per session as assessments, and both again."""
+    from reviewer.connect import mlflow
+
+    n = int(os.environ.get("REVIEWER_BENCH_TRACES", "10000"))
+    rubric = default_rubric()
+    with tempfile.TemporaryDirectory() as tmp, servers.mlflow(Path(tmp)) as server:
+        with timed() as sent:
+            servers.send_mlflow_traces(server, "bench", 0, n)
+        client = HttpClient(mlflow.endpoint(server.url, "bench"))
+        with timed() as listed:  # the server's own listing of every trace, page by page
+            experiment = {"experiment_id": mlflow.experiment_id(client)}
+            where = {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": experiment}
+            body: dict[str, object] = {"locations": [where], "max_results": 500}
+            traces = 0
+            while True:
+                got = httpx.post(
+                    f"{server.url}/api/3.0/mlflow/traces/search", json=body, timeout=60
+                ).json()
+                traces += len(got.get("traces") or [])
+                if not got.get("next_page_token"):
+                    break
+                body["page_token"] = got["next_page_token"]
+        ws = init_workspace(Path(tmp) / "ws.sqlite")
+        with timed() as pulled:
+            pulled_now = pull(ws, "mlflow", client)
+        with timed() as again:
+            second = pull(ws, "mlflow", client)
+        now = datetime.now(UTC)
+        with ws.write() as s:
+            for i in range(n):
+                review = Review(
+                    session_key=f"conv-{i}",
+                    session_revision=1,
+                    reviewer="ana",
+                    rubric_name=rubric.name,
+                    rubric_version=rubric.version,
+                    values={
+                        "quality": "4",
+                        "correctness": "correct",
+                        "policy": "compliant",
+                        "failure_categories": [],
+                    },
+                    status=ReviewStatus.SUBMITTED,
+                    updated_at=now,
+                    submitted_at=now,
+                )
+                save_review(s, review, rubric)
+        with timed() as pushed:
+            out = push(ws, "mlflow", client, batch_size=500)
+        with timed() as nothing:
+            idle = push(ws, "mlflow", client)
+        client.close()
+        ws.close()
+    return {
+        "traces": n,
+        "listed": traces,
+        "send_s": round(sent.seconds, 2),
+        "server_list_all_traces_s": round(listed.seconds, 2),
+        "pull_s": round(pulled.seconds, 2),
+        "pull_traces_per_s": round(pulled_now.traces / pulled.seconds, 1),
+        "pull_imported": pulled_now.imported,
+        "second_pull_s": round(again.seconds, 3),
+        "second_pull_traces": second.traces,
+        "push_labels": out.sent,
+        "push_s": round(pushed.seconds, 2),
+        "push_labels_per_s": round(out.sent / pushed.seconds, 1),
+        "second_push_sent": idle.sent,
+        "second_push_s": round(nothing.seconds, 2),
+    }
