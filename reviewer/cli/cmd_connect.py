@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reviewer.cli.common import err, fail, open_ws, progress_bar
+from reviewer.cli.common import err, error_line, fail, open_ws, progress_bar
 
 if TYPE_CHECKING:
     from reviewer.connect.http import HttpClient
@@ -129,7 +129,7 @@ def pull_cmd(
         click.echo(summary.model_dump_json())
     else:
         if summary.error:
-            err.print(f"[red]error:[/] {summary.error}", soft_wrap=True, markup=True)
+            error_line(summary.error)
         for r in summary.first_rejects:
             err.print(f"rejected trace {r.line}: {r.reason}", soft_wrap=True, markup=False)
         click.echo(
@@ -232,7 +232,7 @@ def push_cmd(
         click.echo(summary.model_dump_json())
     else:
         if summary.error:
-            err.print(f"[red]error:[/] {summary.error}", soft_wrap=True, markup=True)
+            error_line(summary.error)
         for r in summary.refusals:
             err.print(f"refused: {r}", soft_wrap=True, markup=False)
         verb = "would send" if dry_run else "sent"

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reviewer.cli.common import err, fail, open_ws, progress_bar
+from reviewer.cli.common import err, error_line, fail, open_ws, progress_bar
 from reviewer.ingest.detect import KNOWN
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 
@@ -139,7 +139,7 @@ def _import(
     else:
         for f in summary.files:
             if f.error:
-                err.print("[red]error:[/] ", Text(named(f.error)), sep="", soft_wrap=True)
+                error_line(named(f.error))
             elif dry_run:
                 click.echo(f"{named(f.path)} ({f.format}): {f.rejected} rejected")
             else:

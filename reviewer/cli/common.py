@@ -29,9 +29,16 @@ err = Console(stderr=True, highlight=False)
 EXIT_USAGE = 2
 
 
+def error_line(message: str, *, bold: bool = False) -> None:
+    """Print ``error: message`` to stderr: the message as plain text (names from files and
+    servers are never read as markup), passwords masked."""
+    label = "[bold red]error:[/] " if bold else "[red]error:[/] "
+    err.print(label, Text(mask_secrets(message)), sep="", soft_wrap=True)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one clear line to stderr (passwords masked) and exit with ``code``."""
-    err.print("[bold red]error:[/] ", Text(mask_secrets(message)), sep="", soft_wrap=True)
+    error_line(message, bold=True)
     sys.exit(code)
 
 

@@ -167,3 +167,15 @@ def test_mlflow_pull_and_push_commands_and_the_token_is_never_written(
         assert SECRET not in text
     assert _files_hold(tmp_path, SECRET) == []
     assert _files_hold(log_dir(), SECRET) == []
+
+
+def test_an_error_from_a_server_names_the_project_as_typed(refusing: str, tmp_path: Path) -> None:
+    """The error line is plain text: markup in a project name is neither styled nor eaten."""
+    ws_path = tmp_path / "ws.sqlite"
+    init_workspace(ws_path).close()
+    project = "[bold]team[/bold]"
+    result = CliRunner().invoke(
+        main, ["pull", "phoenix", str(ws_path), "--url", refusing, "--project", project]
+    )
+    assert result.exit_code != 0
+    assert f"'{project}'" in result.output and "401" in result.output
