@@ -2,11 +2,14 @@
 
 Nothing in a session is interpreted as markup and nothing is loaded from it: the view is a
 ``QPlainTextEdit`` filled through ``QTextCursor.insertText``. Long sessions are inserted a
-slice at a time so the first steps paint at once and the window stays responsive.
+slice at a time so the first steps paint at once and the window stays responsive: the first
+slice is about a screenful, each later one as many cards as fit in :data:`SLICE_SECONDS` of
+one turn of the event loop (the plan itself is built on a worker).
 """
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -32,8 +35,9 @@ from reviewer.domain.session import Role, Session
 from reviewer.ui.messages import Icon, ask, inform
 from reviewer.ui.transcript_plan import Card, Style, build_card
 
-SLICE_CHARS = 25_000
-"""Characters inserted per turn of the event loop while a long session fills in."""
+SLICE_SECONDS = 0.008
+"""Time spent inserting cards per turn of the event loop while a long session fills in:
+well under a frame, so scrolling, typing and painting go on meanwhile."""
 FIRST_SLICE_CHARS = 6_000
 """The first slice: about a screenful, so the first paint comes at once."""
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -79,6 +83,9 @@ class TranscriptView(QPlainTextEdit):
         self._starts: list[int] = []
         self._pending: list[Card] = []
         self._generation = 0
+        self._format_cache: dict[
+            tuple[int, bool], tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]
+        ] = {}
         self._marked: int | None = None
         self._verdicts: dict[int, str] = {}
         """Step → "good", "partly" or "wrong": the step verdicts given, shown on the headers."""
@@ -95,6 +102,7 @@ class TranscriptView(QPlainTextEdit):
         self._starts.clear()
         self._marked = None
         self._verdicts = {}
+        self._format_cache.clear()  # the palette may have changed since the last session
         self.setExtraSelections([])
         self.document().clear()
         self._pending = list(reversed(cards or []))
@@ -104,16 +112,24 @@ class TranscriptView(QPlainTextEdit):
     def complete(self) -> bool:
         return not self._pending
 
-    def _insert_slice(self, generation: int, budget: int = SLICE_CHARS) -> None:
+    def _insert_slice(self, generation: int, chars: int | None = None) -> None:
+        """Insert cards for ``chars`` characters, or else for :data:`SLICE_SECONDS`."""
         if generation != self._generation:
             return  # another session replaced this one meanwhile
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.beginEditBlock()
-        while self._pending and budget > 0:
+        deadline = time.perf_counter() + SLICE_SECONDS
+        budget = chars if chars is not None else 0
+        while self._pending:
             card = self._pending.pop()
-            budget -= len(card.body) + len(card.header)
             self._place(cursor, card)
+            if chars is not None:
+                budget -= len(card.body) + len(card.header)
+                if budget <= 0:
+                    break
+            elif time.perf_counter() >= deadline:
+                break
         cursor.endEditBlock()
         if self._pending:
             QTimer.singleShot(0, lambda: self._insert_slice(generation))
@@ -123,8 +139,17 @@ class TranscriptView(QPlainTextEdit):
             self.rendered.emit()
 
     def _formats(self, card: Card) -> tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]:
-        base = self.palette().color(QPalette.ColorRole.Base)
         hue = 0 if card.is_error else _HUES.get(card.role, 0)
+        key = (hue, card.is_error)
+        cached = self._format_cache.get(key)
+        if cached is None:
+            cached = self._format_cache[key] = self._make_formats(hue, card.is_error)
+        return cached
+
+    def _make_formats(
+        self, hue: int, is_error: bool
+    ) -> tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]:
+        base = self.palette().color(QPalette.ColorRole.Base)
         head_block = QTextBlockFormat()
         head_block.setBackground(QBrush(_tint(base, hue, 2.0)))
         head_block.setTopMargin(0)
@@ -132,7 +157,7 @@ class TranscriptView(QPlainTextEdit):
         body_block.setBackground(QBrush(_tint(base, hue, 0.6)))
         head_char = QTextCharFormat()
         head_char.setFontWeight(QFont.Weight.Bold)
-        if card.is_error:
+        if is_error:
             head_char.setForeground(QBrush(QColor.fromHslF(0, 0.7, 0.45)))
         return head_block, body_block, head_char
 

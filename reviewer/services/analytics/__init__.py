@@ -13,6 +13,7 @@ probability back to the population the batch was drawn from.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -73,15 +74,18 @@ def compute_stats(
     Raises :class:`AnalyticsError` for an unknown batch or baseline or a bad filter, and
     ``Cancelled`` when ``progress`` is cancelled.
     """
-    data = load(ws, query, progress)
-    progress.update(7, 7, "Computing figures")
-    agreed, found, overlapping = agreement(data)
-    listed = found.head(query.disagreements)
-    agreed.disagreements_total = len(found)
-    agreed.disagreements_open = int((~found["adjudicated"].astype(bool)).sum())
-    agreed.disagreements = _listed(ws, data, listed, overlapping)
-    progress.check()
-    suggested, suggestion_use = suggestion_figures(ws, query)
+    # the suggestion figures read the reviews on a thread of their own, beside the rest
+    with ThreadPoolExecutor(1, thread_name_prefix="analytics-suggestions") as pool:
+        suggestions = pool.submit(suggestion_figures, ws, query)
+        data = load(ws, query, progress)
+        progress.update(7, 7, "Computing figures")
+        agreed, found, overlapping = agreement(data)
+        listed = found.head(query.disagreements)
+        agreed.disagreements_total = len(found)
+        agreed.disagreements_open = int((~found["adjudicated"].astype(bool)).sum())
+        agreed.disagreements = _listed(ws, data, listed, overlapping)
+        progress.check()
+        suggested, suggestion_use = suggestions.result()
     return StatsReport(
         generated_at=datetime.now(UTC),
         app_version=__version__,

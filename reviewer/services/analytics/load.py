@@ -162,7 +162,10 @@ def frame(s: OrmSession, stmt: AnySelect) -> pd.DataFrame:
 
 def _column(values: list[Any]) -> pd.Series:
     """A numeric column as float64 (NaN for NULL), any other as Python objects: pandas'
-    own inference (and its Arrow strings) would cost more than the query."""
+    own inference (and its Arrow strings) would cost more than the query. Text stays
+    text, even text that reads as a number (a reviewer called "7")."""
+    if isinstance(next((v for v in values if v is not None), None), str):
+        return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
     try:
         return pd.Series(np.asarray(values, dtype=np.float64), copy=False)
     except (TypeError, ValueError):
@@ -411,6 +414,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
             "gold": False,
         }
     )
+    batch_items = len(items)
     items = pd.concat([items, loose], ignore_index=True)
     where = pd.Index(sessions["session_id"]).get_indexer(items["session_id"])
     found = where >= 0
@@ -424,7 +428,9 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     by_key = pd.Index(items["key"])
     for df in (reviews, adjudications):
         df["ix"] = by_key.get_indexer(item_key(df))
-    assignments["ix"] = pd.Index(items["item_id"]).get_indexer(assignments["item_id"])
+    # batch items come first and have ids of their own (every loose item has id -1)
+    in_batches = pd.Index(items["item_id"].iloc[:batch_items])
+    assignments["ix"] = in_batches.get_indexer(assignments["item_id"])
 
     rv, reviewers = _codes(pd.concat([reviews["reviewer"], assignments["reviewer"]]))
     reviews["rv"] = rv[: len(reviews)]

@@ -1,0 +1,63 @@
+"""What the figures read comes through whole: names that look like numbers stay names, and
+the judges' suggestion records are counted beside reviews saved without any."""
+
+from __future__ import annotations
+
+from reviewer.domain.review import Review, ReviewRole, ReviewStatus
+from reviewer.domain.rubric import Rubric
+from reviewer.domain.suggestions import SuggestionRecord
+from reviewer.services.analytics import StatsQuery, compute_stats
+from reviewer.store.reviews import save_review
+from reviewer.store.workspace import Workspace
+from tests.services.analytics_helpers import label, sessions
+
+
+def _suggested(ws: Workspace, rubric: Rubric, key: str, reviewer: str, outcome: str) -> None:
+    with ws.write() as s:
+        save_review(
+            s,
+            Review(
+                session_key=key,
+                reviewer=reviewer,
+                role=ReviewRole.REVIEWER,
+                rubric_name=rubric.name,
+                rubric_version=rubric.version,
+                values={"quality": "5", "correctness": "correct", "policy": "compliant",
+                        "failure_categories": []},
+                status=ReviewStatus.SUBMITTED,
+                active_seconds=10.0,
+                suggestions={
+                    "quality": SuggestionRecord(outcome=outcome, judge="gpt-judge", suggested="5"),
+                    "policy": SuggestionRecord(outcome="none"),
+                },
+            ),
+            rubric,
+        )  # fmt: skip
+
+
+def test_a_reviewer_called_7_is_reported_as_7(workspace: Workspace, rubric: Rubric) -> None:
+    sessions(workspace, ["1.0"] * 3)
+    for key in ("s-000", "s-001"):
+        label(workspace, rubric, key, "7")
+    label(workspace, rubric, "s-002", "12")
+    report = compute_stats(workspace, StatsQuery())
+    assert {r.reviewer for r in report.suggestion_use} == {"7", "12"}
+
+
+def test_suggestions_counted_beside_reviews_without_any(
+    workspace: Workspace, rubric: Rubric
+) -> None:
+    sessions(workspace, ["1.0"] * 5)
+    _suggested(workspace, rubric, "s-000", "ann", "taken")
+    _suggested(workspace, rubric, "s-001", "ann", "changed")
+    label(workspace, rubric, "s-002", "ann", active=30.0)
+    label(workspace, rubric, "s-003", "ann", active=50.0)
+    label(workspace, rubric, "s-004", "bob", active=20.0)
+    report = compute_stats(workspace, StatsQuery())
+    ann, bob = sorted(report.suggestion_use, key=lambda u: u.reviewer)
+    assert (ann.offered, ann.taken_unchanged, ann.share_taken_unchanged) == (2, 1, 0.5)
+    assert (ann.reviews_with, ann.reviews_without) == (2, 2)
+    assert (ann.median_seconds_with, ann.median_seconds_without) == (10.0, 40.0)
+    assert (bob.offered, bob.reviews_with, bob.median_seconds_without) == (0, 0, 20.0)
+    (quality,) = [a for a in report.suggestions if a.dimension == "quality"]
+    assert (quality.judge, quality.reviews, quality.agreement) == ("gpt-judge", 2, 1.0)
