@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, func, insert, null, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 
 from reviewer import __version__
@@ -270,30 +271,7 @@ def create_batch(
     }
     try:
         with ws.write() as s:
-            if rubric is not None:
-                rubric_id, pinned = store_rubric(s, rubric)
-            else:
-                found = find_rubric(s, spec.rubric_name)
-                if found is None:
-                    raise BatchError(f"no rubric named {spec.rubric_name!r} in this workspace")
-                rubric_id, pinned = found
-            stored_spec = spec.model_copy(
-                update={"rubric_name": pinned.name, "rubric_version": pinned.version}
-            )
-            now = datetime.now(UTC)
-            row = BatchRow(
-                name=name,
-                spec={
-                    **stored_spec.model_dump(mode="json"),
-                    "app_version": __version__,
-                    "created_at": now.isoformat(),
-                },
-                rubric_id=rubric_id,
-                blind=spec.blind,
-                created_at=now,
-                population=len(units),
-                strata=strata,
-            )
+            row = new_batch_row(s, name, spec, rubric, population=len(units), strata=strata)
             s.add(row)
             s.flush()
             s.execute(
@@ -476,4 +454,41 @@ def plan(
         total=sum(needed.values()),
         overall=overall,
         size=size,
+    )
+
+
+def new_batch_row(
+    s: OrmSession,
+    name: str,
+    spec: SamplingSpec,
+    rubric: Rubric | None,
+    *,
+    population: int,
+    strata: dict[str, Any],
+) -> BatchRow:
+    """A batch's row, its rubric pinned (``rubric`` stored, else the workspace's rubric of
+    the spec's name) and its full spec kept with the app version and time."""
+    if rubric is not None:
+        rubric_id, pinned = store_rubric(s, rubric)
+    else:
+        found = find_rubric(s, spec.rubric_name)
+        if found is None:
+            raise BatchError(f"no rubric named {spec.rubric_name!r} in this workspace")
+        rubric_id, pinned = found
+    stored_spec = spec.model_copy(
+        update={"rubric_name": pinned.name, "rubric_version": pinned.version}
+    )
+    now = datetime.now(UTC)
+    return BatchRow(
+        name=name,
+        spec={
+            **stored_spec.model_dump(mode="json"),
+            "app_version": __version__,
+            "created_at": now.isoformat(),
+        },
+        rubric_id=rubric_id,
+        blind=spec.blind,
+        created_at=now,
+        population=population,
+        strata=strata,
     )

@@ -9,22 +9,19 @@ compared value is on the left (``pair_left``).
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import insert, select
 
-from reviewer import __version__
 from reviewer.domain.batch import Batch, PairSpec, SamplingSpec
 from reviewer.domain.pairing import PairCandidate, Side, draw_pairs, pairable
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.sampling import SamplingError, assign
-from reviewer.services.batches import BatchError, get_batch, where_filter
+from reviewer.services.batches import BatchError, get_batch, new_batch_row, where_filter
 from reviewer.services.filters import apply_filter
 from reviewer.services.progress import NO_PROGRESS, Progress
-from reviewer.store.rubrics import find_rubric, store_rubric
 from reviewer.store.tables import (
     AssignmentRow,
     BatchItemRow,
@@ -183,27 +180,11 @@ def create_pair_batch(
     progress.check()
     keys = pairable(found)
     with ws.write() as s:
-        if rubric is not None:
-            rubric_id, pinned = store_rubric(s, rubric)
-        else:
-            got = find_rubric(s, spec.rubric_name)
-            if got is None:
-                raise BatchError(f"no rubric named {spec.rubric_name!r} in this workspace")
-            rubric_id, pinned = got
-        stored = spec.model_copy(
-            update={"rubric_name": pinned.name, "rubric_version": pinned.version}
-        )
-        now = datetime.now(UTC)
-        row = BatchRow(
-            name=name,
-            spec={
-                **stored.model_dump(mode="json"),
-                "app_version": __version__,
-                "created_at": now.isoformat(),
-            },
-            rubric_id=rubric_id,
-            blind=spec.blind,
-            created_at=now,
+        row = new_batch_row(
+            s,
+            name,
+            spec,
+            rubric,
             population=len(keys),
             strata={"pairs": {"population": len(keys), "sample": len(drawn)}},
         )
