@@ -16,7 +16,13 @@ from sqlalchemy import select
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import DimensionKind, Rubric
-from reviewer.store.reviews import ConflictError, ReviewStoreError, review_from_row, save_review
+from reviewer.store.reviews import (
+    ConflictError,
+    ReviewStoreError,
+    live_review,
+    review_from_row,
+    save_review,
+)
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.tables import BatchRow, ReviewRow, SessionRow
 from reviewer.store.workspace import Workspace
@@ -96,7 +102,7 @@ def load_case(ws: Workspace, batch: str | None, session_id: int) -> Adjudication
                 ReviewRow.session_id == session_id,
                 in_batch,
                 ReviewRow.status == ReviewStatus.SUBMITTED.value,
-                ReviewRow.conflict_of.is_(None),
+                live_review(),
                 ReviewRow.role.in_([ReviewRole.REVIEWER.value, ReviewRole.ADJUDICATOR.value]),
             )
             .order_by(ReviewRow.reviewer, ReviewRow.id)

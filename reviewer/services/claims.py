@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 
 from reviewer.domain.review import Review, ReviewStatus
 from reviewer.domain.rubric import Rubric
-from reviewer.store.reviews import save_review
+from reviewer.store.reviews import live_review, save_review
 from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, ReviewRow, SessionRow
 from reviewer.store.workspace import Workspace
 
@@ -75,7 +75,7 @@ def _done(a: type[AssignmentRow], batch_id: int) -> ColumnElement[bool]:
             item.id == a.item_id,
             ReviewRow.reviewer == a.reviewer,
             ReviewRow.batch_id == batch_id,
-            ReviewRow.conflict_of.is_(None),
+            live_review(),
             ReviewRow.status.in_(FINAL),
         )
         .correlate_except(ReviewRow, item)

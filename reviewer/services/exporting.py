@@ -48,6 +48,7 @@ from reviewer.services import partials
 from reviewer.services.filters import FilterError, FilterSpec, apply_filter, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.services.record_lines import LineReader, PlainReadNeeded
+from reviewer.store.reviews import live_review
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.tables import BatchRow, ReviewRow, SessionContent, SessionRow
 from reviewer.store.workspace import Workspace
@@ -82,10 +83,7 @@ def _selection(options: ExportOptions, batch_id: int | None, spec: FilterSpec) -
     def narrow(q: Select[Any]) -> Select[Any]:
         q = q.select_from(ReviewRow).join(SessionRow, SessionRow.id == ReviewRow.session_id)
         if options.status == "submitted":
-            # ``conflict_of || ''`` is NULL exactly when conflict_of is, and keeps SQLite off
-            # the conflict_of index (nearly every review is NULL there): a plain scan of the
-            # reviews is several times faster than walking that index.
-            q = q.where(ReviewRow.status == "submitted", (ReviewRow.conflict_of + "").is_(None))
+            q = q.where(ReviewRow.status == "submitted", live_review(scan=True))
         if batch_id is not None:
             q = q.where(ReviewRow.batch_id == batch_id)
         # Reviews keep the revision they were made on: the filter applies to that revision.

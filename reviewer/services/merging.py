@@ -37,18 +37,19 @@ from reviewer.domain.pack import (
 )
 from reviewer.domain.review import Review, ReviewRole
 from reviewer.domain.rubric import Rubric
-from reviewer.services.backups import backup_now
-from reviewer.services.packfile import (
+from reviewer.packfile import (
     PackFileError,
     SealedFile,
     file_sha256,
     mac_matches,
     validation_line,
 )
+from reviewer.services.backups import backup_now
 from reviewer.store.packs import history_hashes, import_audit, pack_session_ids
 from reviewer.store.reviews import (
     ConflictError,
     ReviewStoreError,
+    live_review,
     review_snapshot,
     row_sha256,
     save_review,
@@ -464,7 +465,7 @@ def _merge_review(
                 ReviewRow.role == review.role.value,
                 ReviewRow.batch_id
                 == select(BatchRow.id).where(BatchRow.name == review.batch).scalar_subquery(),
-                ReviewRow.conflict_of.is_(None),
+                live_review(),
             )
             .order_by(ReviewRow.id)
             .limit(1)

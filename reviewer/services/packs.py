@@ -44,19 +44,20 @@ from reviewer.domain.pack import (
 )
 from reviewer.domain.review import ReviewRole
 from reviewer.domain.session import Session
-from reviewer.services.audit import audit_record
-from reviewer.services.backups import BackupError, backup_now
-from reviewer.services.packfile import (
+from reviewer.packfile import (
     PackFileError,
     SealedFile,
     SealedWriter,
     mac_matches,
     validation_line,
 )
+from reviewer.services.audit import audit_record
+from reviewer.services.backups import BackupError, backup_now
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.packs import PackStoreError, put_batch, put_rubric, put_sessions
 from reviewer.store.reviews import (
     ReviewStoreError,
+    live_review,
     review_from_row,
     row_sha256,
     save_review,
@@ -192,7 +193,7 @@ def create_pack(
                         # reviews, and reviews of items not in it, stay at home
                         ReviewRow.role == ReviewRole.REVIEWER.value,
                         ReviewRow.session_id.in_(session_ids),
-                        ReviewRow.conflict_of.is_(None),
+                        live_review(),
                     )
                     .order_by(ReviewRow.id)
                 )

@@ -14,7 +14,7 @@ from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
 from reviewer.services.browse import SessionFilter, narrow
-from reviewer.store.reviews import review_from_row, save_review
+from reviewer.store.reviews import live_review, review_from_row, save_review
 from reviewer.store.rubrics import find_rubric, get_rubric
 from reviewer.store.sessions import load_session
 from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, ReviewRow, SessionRow
@@ -124,7 +124,7 @@ def load_queue(ws: Workspace, spec: QueueSpec) -> Queue:
         rq = select(ReviewRow.session_id, ReviewRow.status).where(
             ReviewRow.reviewer == spec.reviewer,
             ReviewRow.role == ReviewRole.REVIEWER.value,
-            ReviewRow.conflict_of.is_(None),
+            live_review(),
         )
         rq = rq.where(
             ReviewRow.batch_id == batch_id if batch_id is not None else ReviewRow.batch_id.is_(None)
@@ -162,7 +162,7 @@ def open_item(ws: Workspace, queue: Queue, session_id: int) -> ReviewItem:
             ReviewRow.session_id == session_id,
             ReviewRow.reviewer == spec.reviewer,
             ReviewRow.role == ReviewRole.REVIEWER.value,
-            ReviewRow.conflict_of.is_(None),
+            live_review(),
         )
         if spec.batch is not None:
             q = q.where(ReviewRow.batch_id == _batch_row(s, spec.batch).id)

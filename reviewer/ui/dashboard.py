@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.domain.figures import StatsReport
+from reviewer.render.report import write_report
 from reviewer.services.analytics import (
     GOLD_STRATUM,
     NONE_LABEL,
@@ -34,7 +35,6 @@ from reviewer.services.analytics import (
 )
 from reviewer.services.batches import list_batches
 from reviewer.services.progress import Cancelled, Progress
-from reviewer.services.report import write_report
 from reviewer.store.workspace import Workspace
 from reviewer.ui import dashboard_figures as figures
 from reviewer.ui.adjudication import AdjudicationDialog

@@ -22,9 +22,9 @@ from reviewer.domain.figures import (
     suggestion_cells,
     suggestion_use_cells,
 )
+from reviewer.render.report import failure_rate_bars, mean_quality_bars
+from reviewer.render.svg import STATUS_COLOURS
 from reviewer.services.analytics import Selection
-from reviewer.services.report import failure_rate_bars, mean_quality_bars
-from reviewer.services.svg import STATUS_COLOURS
 from reviewer.ui.charts import Bar
 
 pct = percent_text

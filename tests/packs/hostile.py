@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from reviewer.services.packfile import (
+from reviewer.packfile import (
     SealedFile,
     SealedWriter,
     manifest_checksum,

@@ -12,9 +12,9 @@ import pytest
 from reviewer.domain.pack import PackManifest
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
+from reviewer.packfile import manifest_checksum, sha256_hex
 from reviewer.services.importing import store_sessions
 from reviewer.services.merging import merge_results
-from reviewer.services.packfile import manifest_checksum, sha256_hex
 from reviewer.services.packs import (
     PackError,
     create_pack,

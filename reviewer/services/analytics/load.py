@@ -33,6 +33,7 @@ from reviewer.domain.rubric import DimensionKind, Rubric
 from reviewer.services.analytics.query import NO_BATCH, AnalyticsError, StatsQuery
 from reviewer.services.filters import apply_filter, parse_where
 from reviewer.services.progress import Progress
+from reviewer.store.reviews import live_review
 from reviewer.store.tables import (
     AssignmentRow,
     BatchItemRow,
@@ -224,9 +225,7 @@ def resolve(s: OrmSession, query: StatsQuery) -> Scope:
 
 def main_reviews(role: str) -> list[ColumnElement[bool]]:
     """Reviews of ``role`` that count (a version a merge kept aside does not)."""
-    # coalesce(...) = '' rather than IS NULL: SQLite would read 200,000 rows through the
-    # index on conflict_of for IS NULL, which is slower than scanning the table.
-    return [ReviewRow.role == role, func.coalesce(ReviewRow.conflict_of, "") == ""]
+    return [ReviewRow.role == role, live_review(scan=True)]
 
 
 def review_columns(dims: list[Dim], *, with_id: bool = True) -> list[ColumnElement[Any]]:

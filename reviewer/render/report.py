@@ -24,7 +24,7 @@ from reviewer.domain.figures import (
     suggestion_cells,
     suggestion_use_cells,
 )
-from reviewer.services import svg
+from reviewer.render import svg
 
 _pct = percent_text
 _mean = mean_text
