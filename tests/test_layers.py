@@ -116,10 +116,7 @@ def _walk(node: ast.AST, in_function: bool = False) -> list[tuple[ast.AST, bool]
     return found
 
 
-@cache
-def _imports(module: str) -> tuple[Import, ...]:
-    path = _modules()[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+def _read(path: Path, package: str) -> tuple[Import, ...]:
     found: list[Import] = []
     for node, in_function in _walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -135,6 +132,18 @@ def _imports(module: str) -> tuple[Import, ...]:
             continue
         found += [Import(n, node.lineno, in_function) for n in names]
     return tuple(found)
+
+
+@cache
+def _module_imports(module: str) -> tuple[Import, ...]:
+    path = _modules()[module]
+    return _read(path, module if path.name == "__init__.py" else module.rpartition(".")[0])
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module the file at ``path`` imports (at the top, in functions, for type
+    checking); for narrower checks in other test modules."""
+    return {imp.target for imp in _module_imports(_module_name(path))}
 
 
 def _prefix_of(name: str) -> tuple[str, str] | None:
@@ -167,7 +176,7 @@ def _violations() -> dict[tuple[str, str], str]:
         if placed is None:
             continue  # test_every_module_has_one_layer names it
         layer = placed[0]
-        for imp in _imports(module):
+        for imp in _module_imports(module):
             where = f"{module}:{imp.line} imports {imp.target}"
             target = _prefix_of(imp.target) if _matches(imp.target, "reviewer") else None
             if target is not None and target[0] not in ALLOWED[layer]:
@@ -274,7 +283,7 @@ def test_domain_does_no_io() -> None:
         ]
         bad += [
             f"{module}:{imp.line} imports {imp.target}"
-            for imp in _imports(module)
+            for imp in _module_imports(module)
             if any(_matches(imp.target, io) for io in IO_MODULES)
         ]
     assert bad == []
@@ -287,7 +296,7 @@ def test_cli_opens_the_app_lazily() -> None:
         f"{module}:{imp.line} imports {imp.target}"
         for module in _modules()
         if any(_matches(module, prefix) for prefix in LAYERS["cli"])
-        for imp in _imports(module)
+        for imp in _module_imports(module)
         if _matches(imp.target, "reviewer.ui")
         and not (_matches(imp.target, "reviewer.ui.app") and imp.in_function)
     ]
@@ -298,3 +307,10 @@ def test_cli_commands_live_in_cli() -> None:
     from reviewer.cli import COMMANDS
 
     assert all(spec.startswith("reviewer.cli.") for spec in COMMANDS.values())
+
+
+def test_ui_and_cli_do_not_touch_sql() -> None:
+    for sub in ("ui", "cli"):
+        for p in (ROOT / sub).rglob("*.py"):
+            bad = [n for n in _imports(p) if n.startswith(("sqlalchemy", "reviewer.store.tables"))]
+            assert bad == [], f"{p.relative_to(ROOT)} imports {bad}"
