@@ -236,7 +236,7 @@ def test_lower_layers_never_import_higher_ones() -> None:
 @pytest.mark.parametrize("importer", sorted(LAYERS))
 def test_layer_pair(importer: str, imported: str) -> None:
     """One test per pair of layers: no import from ``importer`` into ``imported`` unless the
-    table allows it or EXCEPTIONS lists it."""
+    table allows it or layer_exceptions.txt lists it."""
     if imported in ALLOWED[importer]:
         return
     excepted = _exceptions()
@@ -248,7 +248,8 @@ def test_layer_pair(importer: str, imported: str) -> None:
         and _layer(target) == imported
         and (module, target) not in excepted
     ]
-    assert bad == [], f"{importer} may not import {imported}:\n" + "\n".join(bad)
+    rule = f"{importer} may not import {imported} (see docs/ARCHITECTURE.md)"
+    assert bad == [], rule + ":\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("name", sorted(RESTRICTED))
@@ -265,7 +266,7 @@ def test_restricted_imports(name: str) -> None:
 def test_exceptions_only_shrink() -> None:
     """Every listed exception is still needed; delete the line once the import is gone."""
     stale = sorted(set(_exceptions()) - set(_violations()))
-    assert stale == [], f"no longer needed, delete from EXCEPTIONS: {stale}"
+    assert stale == [], f"no longer needed, delete from {EXCEPTIONS.name}: {stale}"
 
 
 def test_domain_does_no_io() -> None:
