@@ -95,6 +95,8 @@ class Import:
     target: str
     line: int
     in_function: bool
+    at_load: bool
+    """Run when the module loads: neither in a function nor under ``if TYPE_CHECKING``."""
 
 
 def _module_name(path: Path) -> str:
@@ -107,18 +109,37 @@ def _modules() -> dict[str, Path]:
     return {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
 
 
-def _walk(node: ast.AST, in_function: bool = False) -> list[tuple[ast.AST, bool]]:
+def _type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _walk(
+    node: ast.AST, in_function: bool = False, lazy: bool = False
+) -> list[tuple[ast.AST, bool, bool]]:
+    """Every node under ``node`` with (inside a function, not run at load time)."""
     found = []
     for child in ast.iter_child_nodes(node):
         inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-        found.append((child, inner))
-        found.extend(_walk(child, inner))
+        found.append((child, inner, lazy or inner))
+        if _type_checking(child):
+            assert isinstance(child, ast.If)
+            for part in child.body:
+                found.append((part, inner, True))
+                found.extend(_walk(part, inner, True))
+            for part in child.orelse:
+                found.append((part, inner, lazy or inner))
+                found.extend(_walk(part, inner, lazy or inner))
+        else:
+            found.extend(_walk(child, inner, lazy or inner))
     return found
 
 
 def _read(path: Path, package: str) -> tuple[Import, ...]:
     found: list[Import] = []
-    for node, in_function in _walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node, in_function, lazy in _walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -130,7 +151,7 @@ def _read(path: Path, package: str) -> tuple[Import, ...]:
             names = [base, *(f"{base}.{a.name}" for a in node.names)]
         else:
             continue
-        found += [Import(n, node.lineno, in_function) for n in names]
+        found += [Import(n, node.lineno, in_function, not lazy) for n in names]
     return tuple(found)
 
 
@@ -302,6 +323,32 @@ def test_cli_opens_the_app_lazily() -> None:
         and not (_matches(imp.target, "reviewer.ui.app") and imp.in_function)
     ]
     assert bad == []
+
+
+def test_no_import_cycles_at_load_time() -> None:
+    """No module imports, while loading, one that (directly or through others) imports it
+    back while loading: such modules work only in one import order. Imports in functions or
+    under ``if TYPE_CHECKING`` do not count."""
+    loads = {
+        module: {i.target for i in _module_imports(module) if i.at_load and i.target in _modules()}
+        - {module}
+        for module in _modules()
+    }
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for nxt in loads[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    reached = {module: reach(module) for module in loads}
+    cycles = sorted(
+        f"{a} -> {b}" for a, targets in loads.items() for b in targets if a in reached[b]
+    )
+    assert cycles == []
 
 
 def test_cli_commands_live_in_cli() -> None:
