@@ -12,7 +12,7 @@ _DB = click.STRING  # a path or a postgresql:// URL (click.Path would mangle a U
 
 
 def _sqlite(target: str, what: str) -> Path:
-    from reviewer.store.workspace import sqlite_file
+    from reviewer.services.workspaces import sqlite_file
 
     db = sqlite_file(target)
     if db is None:

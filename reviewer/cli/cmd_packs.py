@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from reviewer.cli.common import err, fail, open_ws, progress_bar
-from reviewer.store.workspace import WorkspaceError
+from reviewer.services.workspaces import WorkspaceError
 
 _OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 _IN = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -114,7 +114,7 @@ def report_cmd(
     out: Path,
 ) -> None:
     """Write a self-contained HTML report (charts and tables) for stakeholders."""
-    from reviewer.render.report import write_report
+    from reviewer.services.reporting import write_report
 
     report = _compute(workspace, batch, where, baseline, 50, by)
     try:

@@ -8,7 +8,7 @@ import click
 
 from reviewer.cli.common import err, fail, progress_bar
 from reviewer.services.progress import Cancelled
-from reviewer.store.workspace import WorkspaceError
+from reviewer.services.workspaces import WorkspaceError
 
 
 @click.command("init")
@@ -57,10 +57,10 @@ def generate_cmd(count: int, seed: int, out: Path) -> None:
     scores and failures planted at known rates (recorded in each session's metadata as
     ground truth).
     """
-    from reviewer.synth.generator import write_jsonl
+    from reviewer.services.demo import write_generated_sessions
 
     with progress_bar("generating") as progress:
-        size = write_jsonl(out, count, seed, progress=lambda n: progress.update(n, count))
+        size = write_generated_sessions(out, count, seed, progress)
     click.echo(f"wrote {count} sessions ({size / 1e6:.1f} MB) to {out}")
 
 

@@ -16,7 +16,7 @@ from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store.rubrics import find_rubric
 from reviewer.store.tables import SessionRow
 from reviewer.store.workspace import Workspace, set_meta
-from reviewer.synth.generator import generate_sessions
+from reviewer.synth.generator import generate_sessions, write_jsonl
 
 DEMO_SESSIONS = 2000
 DEMO_SEED = 7
@@ -96,3 +96,11 @@ def _demo_pairs(ws: Workspace, seed: int) -> None:
     except BatchError:
         return  # a demo too small to hold a pair
     simulate_pairs(ws, DEMO_PAIRS, seed=seed)
+
+
+def write_generated_sessions(
+    out: Path, count: int, seed: int, progress: Progress = NO_PROGRESS
+) -> int:
+    """Write ``count`` generated sessions (canonical JSONL, same seed same bytes) to ``out``;
+    return the bytes written."""
+    return write_jsonl(out, count, seed, progress=lambda n: progress.update(n, count))

@@ -49,6 +49,23 @@ def test_unavailable_commands_say_so_and_exit_2() -> None:
             assert len(result.output.strip().splitlines()) == 1
 
 
+def test_generate_writes_the_same_sessions_for_the_same_seed(tmp_path: Path) -> None:
+    runs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        out = tmp_path / name
+        args = ["generate", "--sessions", "12", "--seed", "5", "--out", str(out)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "wrote 12 sessions" in result.output
+        runs.append(out.read_bytes())
+    assert runs[0] == runs[1]
+    lines = runs[0].splitlines()
+    assert len(lines) == 12 and all(line.startswith(b'{"schema_version":1') for line in lines)
+    other = tmp_path / "c.jsonl"
+    CliRunner().invoke(main, ["generate", "--sessions", "12", "--seed", "6", "--out", str(other)])
+    assert other.read_bytes() != runs[0]
+
+
 def test_init_creates_a_workspace(tmp_path: Path) -> None:
     target = tmp_path / "w.sqlite"
     result = CliRunner().invoke(main, ["init", str(target)])
