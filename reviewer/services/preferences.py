@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from reviewer.domain.preference import Preference, Winner
+from reviewer.domain.preference import Preference
 from reviewer.domain.rubric import DimensionKind
 from reviewer.domain.session import Session
 from reviewer.services.batches import BatchError
+from reviewer.store.preferences import (
+    find_preference,
+    pair_item_id,
+    preference_from_row,
+    write_preference,
+)
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.sessions import load_session
 from reviewer.store.tables import (
     AssignmentRow,
-    AuditEntry,
     BatchItemRow,
     BatchRow,
     PreferenceReviewRow,
@@ -160,24 +164,6 @@ def _header(side: str, session: Session, blind: bool) -> str:
     return f"{side}: {session.id}{who}{model} · {len(session.steps)} steps"
 
 
-def _preference(row: PreferenceReviewRow, batch: str, position: int) -> Preference:
-    return Preference(
-        uid=row.uid,
-        batch=batch,
-        position=position,
-        reviewer=row.reviewer,
-        winner=Winner(row.winner) if row.winner else None,
-        dimensions={k: Winner(v) for k, v in (row.dimensions or {}).items()},
-        rationale=row.rationale,
-        status=row.status,
-        started_at=row.started_at,
-        updated_at=row.updated_at,
-        submitted_at=row.submitted_at,
-        active_seconds=row.active_seconds,
-        simulated=row.simulated,
-    )
-
-
 def open_pair(ws: Workspace, queue: PairQueue, position: int) -> PairItem:
     """Both sessions of pair ``position`` with their headers and the reviewer's preference."""
     with ws.read() as s:
@@ -207,16 +193,8 @@ def open_pair(ws: Workspace, queue: PairQueue, position: int) -> PairItem:
             left_header=_header("Left", left, row.blind),
             right_header=_header("Right", right, row.blind),
             dimensions=[(d.name, d.label) for d in rubric.dimensions if d.kind in PREFERABLE],
-            preference=None if pref is None else _preference(pref, queue.batch, position),
+            preference=None if pref is None else preference_from_row(pref, queue.batch, position),
         )
-
-
-def _snapshot(row: PreferenceReviewRow) -> dict[str, Any]:
-    return {
-        "status": row.status,
-        "values": {"winner": row.winner, **(row.dimensions or {})},
-        "rationale": row.rationale,
-    }
 
 
 def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) -> Preference:
@@ -227,55 +205,15 @@ def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) ->
         raise PreferenceError("choose which side is better (1, 2, 3 or 4) before submitting")
     now = datetime.now(UTC)
     with ws.write() as s:
-        batch = _batch(s, pref.batch)
-        item_id = s.scalar(
-            select(BatchItemRow.id).where(
-                BatchItemRow.batch_id == batch.id,
-                BatchItemRow.position == pref.position,
-                BatchItemRow.pair_session_id.is_not(None),
-            )
-        )
+        _batch(s, pref.batch)
+        item_id = pair_item_id(s, pref.batch, pref.position)
         if item_id is None:
             raise PreferenceError(f"batch {pref.batch!r} has no pair at position {pref.position}")
-        row = s.scalar(
-            select(PreferenceReviewRow).where(
-                PreferenceReviewRow.item_id == item_id,
-                PreferenceReviewRow.reviewer == pref.reviewer,
-            )
-        )
-        before = None if row is None else _snapshot(row)
-        if row is None:
-            row = PreferenceReviewRow(
-                uid=pref.uid,
-                item_id=item_id,
-                reviewer=pref.reviewer,
-                status="draft",
-                started_at=pref.started_at or now,
-                dimensions={},
-                active_seconds=0.0,
-                simulated=pref.simulated,
-            )
-            s.add(row)
-        row.winner = None if pref.winner is None else pref.winner.value
-        row.dimensions = {k: v.value for k, v in sorted(pref.dimensions.items())}
-        row.rationale = (pref.rationale or "").strip() or None
-        row.active_seconds = max(row.active_seconds or 0.0, pref.active_seconds)
-        row.updated_at = now
+        row = find_preference(s, item_id, pref.reviewer)
+        status = "draft" if row is None else row.status
+        submitted_at = None if row is None else row.submitted_at
         if submit:
-            row.submitted_at = row.submitted_at if row.status == "submitted" else now
-            row.status = "submitted"
-        s.flush()
-        session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
-        s.add(
-            AuditEntry(
-                at=now,
-                actor=pref.reviewer,
-                action="preference",
-                review_uid=row.uid,
-                session_id=session_id,
-                before=before,
-                after=_snapshot(row),
-            )
-        )
-        s.flush()
-        return _preference(row, pref.batch, pref.position)
+            submitted_at = submitted_at if status == "submitted" else now
+            status = "submitted"
+        row = write_preference(s, item_id, pref, now, status=status, submitted_at=submitted_at)
+        return preference_from_row(row, pref.batch, pref.position)

@@ -94,7 +94,7 @@ def test_session_revisions_and_rubric_versions_survive_the_trip(
 def test_damaged_newer_and_hostile_packs_are_refused(workspace: Workspace, tmp_path: Path) -> None:
     make_batch(workspace, "b1", {"ana": [0, 1]}, items=2)
     pack = create_pack(workspace, "b1", "ana", tmp_path / "ana.reviewpack").path
-    newer = _reseal(pack, tmp_path / "newer.reviewpack", {"format_version": 3})
+    newer = _reseal(pack, tmp_path / "newer.reviewpack", {"format_version": 4})
     with pytest.raises(PackError, match="newer version of AgentOps Reviewer"):
         open_pack(newer)
     older = _reseal(pack, tmp_path / "older.reviewpack", {"format_version": 1})

@@ -1,0 +1,202 @@
+"""Rows of preference reviews (one per reviewer and pair item) and their audit entries: what
+the pair bench saves, what packs carry and what merging compares."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from reviewer.domain.preference import Preference, Winner
+from reviewer.store.tables import AuditEntry, BatchItemRow, BatchRow, PreferenceReviewRow
+
+PREFERENCE_ACTION = "preference"
+"""Audit action of a preference saved in the app."""
+
+
+def preference_snapshot(pref: Preference) -> dict[str, Any]:
+    """The audited content of ``pref``, as :func:`_row_snapshot` records a stored row."""
+    return {
+        "status": pref.status,
+        "values": {
+            "winner": None if pref.winner is None else pref.winner.value,
+            **{k: v.value for k, v in sorted(pref.dimensions.items())},
+        },
+        "rationale": (pref.rationale or "").strip() or None,
+    }
+
+
+def _row_snapshot(row: PreferenceReviewRow) -> dict[str, Any]:
+    return {
+        "status": row.status,
+        "values": {"winner": row.winner, **(row.dimensions or {})},
+        "rationale": row.rationale,
+    }
+
+
+def preference_sha256(snapshot: dict[str, Any] | None) -> str | None:
+    """A stable hash of a preference's audited snapshot (None for none); keys an audit entry
+    adds beside them (``pack_id``) do not count."""
+    if snapshot is None:
+        return None
+    body = {k: snapshot.get(k) for k in ("status", "values", "rationale")}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def preference_from_row(row: PreferenceReviewRow, batch: str, position: int) -> Preference:
+    return Preference(
+        uid=row.uid,
+        batch=batch,
+        position=position,
+        reviewer=row.reviewer,
+        winner=Winner(row.winner) if row.winner else None,
+        dimensions={k: Winner(v) for k, v in (row.dimensions or {}).items()},
+        rationale=row.rationale,
+        status=row.status,
+        started_at=row.started_at,
+        updated_at=row.updated_at,
+        submitted_at=row.submitted_at,
+        active_seconds=row.active_seconds,
+        simulated=row.simulated,
+    )
+
+
+def pair_item_id(s: OrmSession, batch: str, position: int) -> int | None:
+    """The id of the pair item at ``position`` of batch ``batch`` (None: no such pair)."""
+    return s.scalar(
+        select(BatchItemRow.id)
+        .join(BatchRow, BatchRow.id == BatchItemRow.batch_id)
+        .where(
+            BatchRow.name == batch,
+            BatchItemRow.position == position,
+            BatchItemRow.pair_session_id.is_not(None),
+        )
+    )
+
+
+def find_preference(s: OrmSession, item_id: int, reviewer: str) -> PreferenceReviewRow | None:
+    return s.scalar(
+        select(PreferenceReviewRow).where(
+            PreferenceReviewRow.item_id == item_id, PreferenceReviewRow.reviewer == reviewer
+        )
+    )
+
+
+def preference_by_uid(s: OrmSession, uid: str) -> tuple[PreferenceReviewRow, int, str] | None:
+    """The stored preference ``uid`` with its item's batch position and batch name."""
+    found = s.execute(
+        select(PreferenceReviewRow, BatchItemRow.position, BatchRow.name)
+        .join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id)
+        .join(BatchRow, BatchRow.id == BatchItemRow.batch_id)
+        .where(PreferenceReviewRow.uid == uid)
+    ).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+def row_sha256(row: PreferenceReviewRow) -> str:
+    digest = preference_sha256(_row_snapshot(row))
+    assert digest is not None
+    return digest
+
+
+def write_preference(
+    s: OrmSession,
+    item_id: int,
+    pref: Preference,
+    now: datetime,
+    *,
+    status: str,
+    submitted_at: datetime | None,
+    actor: str | None = None,
+    action: str = PREFERENCE_ACTION,
+    audit_note: dict[str, Any] | None = None,
+) -> PreferenceReviewRow:
+    """Insert or update the reviewer's preference of pair item ``item_id`` with ``pref``'s
+    choices, ``status`` and ``submitted_at``, and audit the change (``audit_note`` adds keys
+    to the entry's ``after``). The row keeps its uid once stored."""
+    row = find_preference(s, item_id, pref.reviewer)
+    before = None if row is None else _row_snapshot(row)
+    if row is None:
+        row = PreferenceReviewRow(
+            uid=pref.uid,
+            item_id=item_id,
+            reviewer=pref.reviewer,
+            status="draft",
+            started_at=pref.started_at or now,
+            dimensions={},
+            active_seconds=0.0,
+            simulated=pref.simulated,
+        )
+        s.add(row)
+    row.winner = None if pref.winner is None else pref.winner.value
+    row.dimensions = {k: v.value for k, v in sorted(pref.dimensions.items())}
+    row.rationale = (pref.rationale or "").strip() or None
+    row.active_seconds = max(row.active_seconds or 0.0, pref.active_seconds)
+    row.updated_at = now
+    row.status = status
+    row.submitted_at = submitted_at
+    s.flush()
+    session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
+    s.add(
+        AuditEntry(
+            at=now,
+            actor=actor or pref.reviewer,
+            action=action,
+            review_uid=row.uid,
+            session_id=session_id,
+            before=before,
+            after={**_row_snapshot(row), **(audit_note or {})},
+        )
+    )
+    s.flush()
+    return row
+
+
+def note_kept_aside(
+    s: OrmSession,
+    item_id: int,
+    kept_uid: str,
+    pref: Preference,
+    now: datetime,
+    *,
+    actor: str,
+    note: dict[str, Any],
+) -> None:
+    """Keep a conflicting version of a preference aside in the audit trail (action
+    ``conflict``, under ``kept_uid``): the one in use is not changed."""
+    session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
+    s.add(
+        AuditEntry(
+            at=now,
+            actor=actor,
+            action="conflict",
+            review_uid=kept_uid,
+            session_id=session_id,
+            before=None,
+            after={**preference_snapshot(pref), "reviewer": pref.reviewer, **note},
+        )
+    )
+    s.flush()
+
+
+def preference_history(s: OrmSession, uids: Iterable[str]) -> dict[str, set[str]]:
+    """For each preference uid: hashes of every state its audit entries recorded."""
+    out: dict[str, set[str]] = {}
+    wanted = list(dict.fromkeys(uids))
+    for start in range(0, len(wanted), 500):
+        rows = s.execute(
+            select(AuditEntry.review_uid, AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.review_uid.in_(wanted[start : start + 500])
+            )
+        )
+        for uid, before, after in rows:
+            for snap in (before, after):
+                digest = preference_sha256(snap)
+                if digest is not None and uid is not None:
+                    out.setdefault(uid, set()).add(digest)
+    return out
