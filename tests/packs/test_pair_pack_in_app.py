@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from reviewer.domain.batch import SamplingSpec
 from reviewer.services.merging import merge_results
-from reviewer.services.packs import create_pack, write_results
+from reviewer.services.packs import create_pack
 from reviewer.services.pairwise import create_pair_batch, pair_spec
 from reviewer.services.preferences import load_pair_queue
 from reviewer.services.workspaces import init_workspace, open_existing
@@ -57,10 +57,13 @@ def test_a_pair_pack_opens_in_the_pair_bench_and_its_choice_merges_back(
         assert focus is not None
         qtbot.keyClick(focus, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert saved.args[1] == "submitted"
+    # File → Return results: written after the bench's pending saves
+    w.return_results(tmp_path / "ann.results")
+    qtbot.waitUntil(lambda: w.last_results is not None, timeout=10_000)
+    results = w.last_results
+    assert results is not None and results.preferences == 1
+    assert "1 preferences (1 submitted)" in w.statusBar().currentMessage()
     w.close()
-
-    results = write_results(pack.path, tmp_path / "ann.results")
-    assert results.preferences == 1
     lead = open_existing(lead_path)
     assert merge_results(lead, [results.path]).added == 1
     statuses = {e.position: e.status for e in load_pair_queue(lead, "cmp", "ann").entries}
