@@ -70,7 +70,6 @@ from reviewer.store.preferences import (
     find_preference,
     note_kept_aside,
     preference_by_uid,
-    preference_history,
     preference_sha256,
     preference_snapshot,
     write_preference,
@@ -314,6 +313,23 @@ def _check_fits(
         return refused
 
 
+def _not_the_packs(
+    uid: str, reviewer: str, batch: str | None, pack: PackRecord, seen: set[str], what: str
+) -> str | None:
+    """Why a review or preference of a results file is not the pack's to send (None: it
+    may be); notes ``uid`` in ``seen``."""
+    if REVIEW_UID.fullmatch(uid) is None:
+        return f"its id is not a {what} id"
+    if uid in seen:
+        return "it appears twice in the file"
+    seen.add(uid)
+    if reviewer != pack.reviewer:
+        return f"it is by {reviewer}, in {pack.reviewer}'s pack"
+    if batch != pack.batch:
+        return f"it is outside batch {pack.batch!r}"
+    return None
+
+
 def _check_reviews(
     s: Tx,
     results: _Results,
@@ -334,21 +350,12 @@ def _check_reviews(
                 Refusal(file=name, review_uid=r.uid, session_key=r.session_key, reason=reason)
             )
 
-        if REVIEW_UID.fullmatch(r.uid) is None:
-            refuse("its id is not a review id")
-            continue
-        if r.uid in seen:
-            refuse("it appears twice in the file")
-            continue
-        seen.add(r.uid)
-        if r.reviewer != pack.reviewer:
-            refuse(f"it is by {r.reviewer}, in {pack.reviewer}'s pack")
+        problem = _not_the_packs(r.uid, r.reviewer, r.batch, pack, seen, "review")
+        if problem is not None:
+            refuse(problem)
             continue
         if r.role is not ReviewRole.REVIEWER:
             refuse(f"its role is {r.role.value}; a pack's results hold reviewer reviews only")
-            continue
-        if r.batch != pack.batch:
-            refuse(f"it is outside batch {pack.batch!r}")
             continue
         session_id = revision_id(s, r.session_key, r.session_revision)
         if session_id is None or session_id not in items:
@@ -409,18 +416,9 @@ def _check_preferences(
                 )
             )
 
-        if REVIEW_UID.fullmatch(p.uid) is None:
-            refuse("its id is not a preference id")
-            continue
-        if p.uid in seen:
-            refuse("it appears twice in the file")
-            continue
-        seen.add(p.uid)
-        if p.reviewer != pack.reviewer:
-            refuse(f"it is by {p.reviewer}, in {pack.reviewer}'s pack")
-            continue
-        if p.batch != pack.batch:
-            refuse(f"it is outside batch {pack.batch!r}")
+        problem = _not_the_packs(p.uid, p.reviewer, p.batch, pack, seen, "preference")
+        if problem is not None:
+            refuse(problem)
             continue
         item_id = pairs.get(p.position)
         if item_id is None:
@@ -606,10 +604,8 @@ def _merge_preference(
         done.skipped += 1  # not changed offline
         return
     now = datetime.now(UTC)
-    row = find_preference(s, item_id, pref.reviewer)
-    if row is not None and row.uid != uid:  # a second preference of the same pair
-        reason = "a second preference of the same pair by this reviewer"
-    elif row is None:
+
+    def take() -> None:
         write_preference(
             s,
             item_id,
@@ -621,25 +617,22 @@ def _merge_preference(
             action="merge",
             audit_note=note,
         )
+
+    row = find_preference(s, item_id, pref.reviewer)
+    if row is not None and row.uid != uid:  # a second preference of the same pair
+        reason = "a second preference of the same pair by this reviewer"
+    elif row is None:
+        take()
         done.added += 1
         return
     else:
         current = preference_row_sha256(row)
-        if incoming == current or incoming in preference_history(s, [uid]).get(uid, set()):
+        seen = history_hashes(s, [uid], preference_sha256).get(uid, set())
+        if incoming == current or incoming in seen:
             done.skipped += 1  # this version is here already (or was, and moved on)
             return
         if current in {rp.base_sha256, *rp.history, incoming} - {None}:
-            write_preference(
-                s,
-                item_id,
-                pref,
-                now,
-                status=pref.status,
-                submitted_at=pref.submitted_at,
-                actor=actor,
-                action="merge",
-                audit_note=note,
-            )
+            take()
             done.updated += 1
             return
         reason = "edited here and in the pack since it was made"

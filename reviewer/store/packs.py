@@ -4,13 +4,13 @@ version and session revisions, and the review history merges compare."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 
@@ -160,8 +160,13 @@ def pack_session_ids(s: OrmSession, pack_row_id: int) -> set[int]:
     )
 
 
-def history_hashes(s: OrmSession, uids: Iterable[str]) -> dict[str, set[str]]:
-    """For each review uid: hashes of every state its audit entries recorded."""
+def history_hashes(
+    s: OrmSession,
+    uids: Iterable[str],
+    digest_of: Callable[[dict[str, Any] | None], str | None] = snapshot_sha256,
+) -> dict[str, set[str]]:
+    """For each review uid (or preference uid, with ``digest_of`` its hash): hashes of every
+    state its audit entries recorded."""
     out: dict[str, set[str]] = defaultdict(set)
     wanted = list(dict.fromkeys(uids))
     for start in range(0, len(wanted), 500):
@@ -172,7 +177,7 @@ def history_hashes(s: OrmSession, uids: Iterable[str]) -> dict[str, set[str]]:
         )
         for uid, before, after in rows:
             for snap in (before, after):
-                digest = snapshot_sha256(snap)
+                digest = digest_of(snap)
                 if digest is not None and uid is not None:
                     out[uid].add(digest)
     return out
@@ -504,41 +509,32 @@ def own_review_uids(
     s: OrmSession, uids: Iterable[str], reviewer: str, batch_id: int, session_ids: Iterable[int]
 ) -> set[str]:
     """Which of ``uids`` are ``reviewer``'s ``reviewer`` reviews of these sessions in the batch."""
-    wanted = sorted(set(uids))
-    sids = sorted(set(session_ids))
-    out: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        out.update(
-            s.scalars(
-                select(ReviewRow.uid).where(
-                    ReviewRow.uid.in_(wanted[start : start + 500]),
-                    ReviewRow.reviewer == reviewer,
-                    ReviewRow.role == ReviewRole.REVIEWER.value,
-                    ReviewRow.batch_id == batch_id,
-                    ReviewRow.session_id.in_(sids),
-                )
-            )
-        )
-    return out
+    mine = select(ReviewRow.uid).where(
+        ReviewRow.reviewer == reviewer,
+        ReviewRow.role == ReviewRole.REVIEWER.value,
+        ReviewRow.batch_id == batch_id,
+        ReviewRow.session_id.in_(sorted(set(session_ids))),
+    )
+    return _among(s, mine, ReviewRow.uid, uids)
 
 
 def own_preference_uids(
     s: OrmSession, uids: Iterable[str], reviewer: str, item_ids: Iterable[int]
 ) -> set[str]:
     """Which of ``uids`` are ``reviewer``'s preferences of these pair items."""
+    mine = select(PreferenceReviewRow.uid).where(
+        PreferenceReviewRow.reviewer == reviewer,
+        PreferenceReviewRow.item_id.in_(sorted(set(item_ids))),
+    )
+    return _among(s, mine, PreferenceReviewRow.uid, uids)
+
+
+def _among(s: OrmSession, query: Select[Any], uid: Any, uids: Iterable[str]) -> set[str]:
+    """The uids ``query`` selects among ``uids`` (asked 500 at a time)."""
     wanted = sorted(set(uids))
-    items = sorted(set(item_ids))
     out: set[str] = set()
     for start in range(0, len(wanted), 500):
-        out.update(
-            s.scalars(
-                select(PreferenceReviewRow.uid).where(
-                    PreferenceReviewRow.uid.in_(wanted[start : start + 500]),
-                    PreferenceReviewRow.reviewer == reviewer,
-                    PreferenceReviewRow.item_id.in_(items),
-                )
-            )
-        )
+        out.update(s.scalars(query.where(uid.in_(wanted[start : start + 500]))))
     return out
 
 

@@ -4,7 +4,6 @@ the pair bench saves, what packs carry and what merging compares."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -141,20 +140,35 @@ def write_preference(
     row.status = status
     row.submitted_at = submitted_at
     s.flush()
+    after = {**_row_snapshot(row), **(audit_note or {})}
+    _audit(s, item_id, now, actor or pref.reviewer, action, row.uid, before, after)
+    return row
+
+
+def _audit(
+    s: OrmSession,
+    item_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    uid: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    """An audit entry about a preference, filed under the pair item's left session."""
     session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
     s.add(
         AuditEntry(
-            at=now,
-            actor=actor or pref.reviewer,
+            at=at,
+            actor=actor,
             action=action,
-            review_uid=row.uid,
+            review_uid=uid,
             session_id=session_id,
             before=before,
-            after={**_row_snapshot(row), **(audit_note or {})},
+            after=after,
         )
     )
     s.flush()
-    return row
 
 
 def note_kept_aside(
@@ -169,34 +183,5 @@ def note_kept_aside(
 ) -> None:
     """Keep a conflicting version of a preference aside in the audit trail (action
     ``conflict``, under ``kept_uid``): the one in use is not changed."""
-    session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
-    s.add(
-        AuditEntry(
-            at=now,
-            actor=actor,
-            action="conflict",
-            review_uid=kept_uid,
-            session_id=session_id,
-            before=None,
-            after={**preference_snapshot(pref), "reviewer": pref.reviewer, **note},
-        )
-    )
-    s.flush()
-
-
-def preference_history(s: OrmSession, uids: Iterable[str]) -> dict[str, set[str]]:
-    """For each preference uid: hashes of every state its audit entries recorded."""
-    out: dict[str, set[str]] = {}
-    wanted = list(dict.fromkeys(uids))
-    for start in range(0, len(wanted), 500):
-        rows = s.execute(
-            select(AuditEntry.review_uid, AuditEntry.before, AuditEntry.after).where(
-                AuditEntry.review_uid.in_(wanted[start : start + 500])
-            )
-        )
-        for uid, before, after in rows:
-            for snap in (before, after):
-                digest = preference_sha256(snap)
-                if digest is not None and uid is not None:
-                    out.setdefault(uid, set()).add(digest)
-    return out
+    after = {**preference_snapshot(pref), "reviewer": pref.reviewer, **note}
+    _audit(s, item_id, now, actor, "conflict", kept_uid, None, after)

@@ -46,6 +46,19 @@ def dialog(qtbot: QtBot, ws: Workspace) -> Iterator[NewBatchDialog]:
     runner.shutdown()
 
 
+def _spy(threads: list[str]) -> Any:
+    """Wraps a function to note the name of each thread that calls it in ``threads``."""
+
+    def spy(fn: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    return spy
+
+
 def _cells(d: NewBatchDialog) -> list[list[str]]:
     return [
         [d.table.item(r, c).text() for c in range(d.table.columnCount())]
@@ -108,14 +121,7 @@ def test_the_preview_and_the_batch_are_computed_off_the_gui_thread(
     qtbot: QtBot, dialog: NewBatchDialog, ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[str] = []
-
-    def spy(fn: Any) -> Any:
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            threads.append(threading.current_thread().name)
-            return fn(*args, **kwargs)
-
-        return wrapped
-
+    spy = _spy(threads)
     monkeypatch.setattr(batch_dialog, "plan", spy(batch_dialog.plan))
     monkeypatch.setattr(batch_dialog, "create_batch", spy(batch_dialog.create_batch))
     _preview(qtbot, dialog)
@@ -193,14 +199,7 @@ def test_a_pairwise_batch_is_made_by_keyboard_counting_its_pairs_first(
     ws = init_workspace(tmp_path / "pairs.sqlite")
     fill_trials(ws, tasks=8)
     threads: list[str] = []
-
-    def spy(fn: Any) -> Any:
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            threads.append(threading.current_thread().name)
-            return fn(*args, **kwargs)
-
-        return wrapped
-
+    spy = _spy(threads)
     for name in ("compared_values", "plan_pairs", "create_pair_batch"):
         monkeypatch.setattr(batch_dialog, name, spy(getattr(batch_dialog, name)))
     runner = TaskRunner()
