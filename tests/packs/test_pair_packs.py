@@ -32,6 +32,7 @@ from reviewer.store.preferences import preference_sha256, preference_snapshot
 from reviewer.store.workspace import Workspace
 from tests.packs.hostile import forge_results, secret_for
 from tests.pairwise.helpers import fill_trials
+from tests.store.test_postgres import pg_url as pg_url  # the fixture, for this module
 
 
 def _lead(tmp_path: Path, *, blind: bool = False) -> tuple[Workspace, Batch]:
@@ -276,3 +277,26 @@ def test_a_preference_edited_at_home_and_offline_is_kept_aside(
     aside = [a for a in audit_trail(lead, review_uid=conflict.kept_uid)]
     assert [a.action for a in aside] == ["conflict"]
     assert aside[0].after is not None and aside[0].after["values"]["winner"] == "left"
+
+
+@pytest.mark.postgres
+def test_a_pair_pack_of_a_postgres_workspace_merges_back_into_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    lead = init_workspace(pg_url)
+    fill_trials(lead, tasks=6)
+    spec = SamplingSpec(
+        size=6, seed=2, pairs=pair_spec("metadata.task_id", "version=1.0,2.0"), reviewers=["ann"]
+    )
+    batch = create_pair_batch(lead, "cmp", spec)
+    pack = create_pack(lead, "cmp", "ann", tmp_path / "ann.reviewpack")
+    offline = open_pack(pack.path)
+    for item in batch.items:
+        pref = Preference(batch="cmp", position=item.position, reviewer="ann", winner=Winner.TIE)
+        save_preference(offline, pref, submit=True)
+    results = write_results(offline, tmp_path / "ann.results")
+    offline.close()
+    assert merge_results(lead, [results.path]).added == 6
+    assert merge_results(lead, [results.path]).files[0].already_merged
+    assert {e.status for e in load_pair_queue(lead, "cmp", "ann").entries} == {"submitted"}
+    lead.close()
