@@ -4,6 +4,7 @@ the pair bench saves, what packs carry and what merging compares."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.preference import Preference, Winner
-from reviewer.store.tables import AuditEntry, BatchItemRow, BatchRow, PreferenceReviewRow
+from reviewer.store.tables import (
+    AssignmentRow,
+    AuditEntry,
+    BatchItemRow,
+    BatchRow,
+    PreferenceReviewRow,
+)
 
 PREFERENCE_ACTION = "preference"
 """Audit action of a preference saved in the app."""
@@ -63,6 +70,67 @@ def preference_from_row(row: PreferenceReviewRow, batch: str, position: int) -> 
         active_seconds=row.active_seconds,
         simulated=row.simulated,
     )
+
+
+@dataclass(frozen=True)
+class PairBatch:
+    id: int
+    rubric_id: int
+    blind: bool
+    pairwise: bool
+    """Whether its spec draws pairs."""
+
+
+def pair_batch(s: OrmSession, name: str) -> PairBatch | None:
+    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+    if row is None:
+        return None
+    return PairBatch(row.id, row.rubric_id, row.blind, bool(row.spec.get("pairs")))
+
+
+def reviewer_pairs(s: OrmSession, batch_id: int, reviewer: str) -> list[tuple[int, int, str]]:
+    """(position, item id, the reviewer's status: "to do", "draft" or "submitted") of the
+    pairs assigned to ``reviewer`` (every pair when the batch assigns nobody), in batch
+    order."""
+    items = s.execute(
+        select(BatchItemRow.id, BatchItemRow.position)
+        .where(BatchItemRow.batch_id == batch_id)
+        .order_by(BatchItemRow.position)
+    ).all()
+    assigned = select(AssignmentRow.item_id).join(
+        BatchItemRow, BatchItemRow.id == AssignmentRow.item_id
+    )
+    mine = set(
+        s.scalars(
+            assigned.where(BatchItemRow.batch_id == batch_id, AssignmentRow.reviewer == reviewer)
+        )
+    )
+    anyone = mine or s.scalar(assigned.where(BatchItemRow.batch_id == batch_id).limit(1))
+    status = {
+        item_id: st
+        for item_id, st in s.execute(
+            select(PreferenceReviewRow.item_id, PreferenceReviewRow.status)
+            .join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id)
+            .where(BatchItemRow.batch_id == batch_id, PreferenceReviewRow.reviewer == reviewer)
+        )
+    }
+    return [
+        (pos, item_id, status.get(item_id, "to do"))
+        for item_id, pos in items
+        if not anyone or item_id in mine
+    ]
+
+
+def pair_sessions(s: OrmSession, batch_id: int, position: int) -> tuple[int, int, int] | None:
+    """(item id, left session id, right session id) of the pair at ``position``."""
+    item = s.scalar(
+        select(BatchItemRow).where(
+            BatchItemRow.batch_id == batch_id, BatchItemRow.position == position
+        )
+    )
+    if item is None or item.pair_session_id is None:
+        return None
+    return item.id, item.session_id, item.pair_session_id
 
 
 def pair_item_id(s: OrmSession, batch: str, position: int) -> int | None:
