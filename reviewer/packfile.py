@@ -16,7 +16,12 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from reviewer.domain.pack import FORMAT_VERSION, MANIFEST_ENTRY, is_entry_name
+from reviewer.domain.pack import (
+    FORMAT_VERSION,
+    MANIFEST_ENTRY,
+    OLDEST_FORMAT_VERSION,
+    is_entry_name,
+)
 from reviewer.ingest.archive import MAX_RATIO, ArchiveError, SafeZip
 
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
@@ -158,7 +163,7 @@ class SealedFile:
                 f"{name} was written by a newer version of AgentOps Reviewer "
                 f"(format version {version}); upgrade the app to read it"
             )
-        if version < FORMAT_VERSION:
+        if version < OLDEST_FORMAT_VERSION:
             raise PackFileError(
                 f"{name} was written by an older version of AgentOps Reviewer (format version "
                 f"{version}), before packs and results were authenticated, and is refused; "

@@ -18,8 +18,10 @@ from reviewer.domain.batch import Batch, BatchSummary, Plan
 from reviewer.domain.figures import StatsReport
 from reviewer.domain.pack import (
     AuditRecord,
+    PackedPreference,
     PackedReview,
     PackManifest,
+    ResultPreference,
     ResultReview,
     ResultsManifest,
 )
@@ -60,10 +62,16 @@ REGISTRY: dict[str, Callable[[], dict[str, Any]]] = {
     "review.schema.json": _model(Review, "AgentOps Reviewer review"),
     "import-summary.schema.json": _model(ImportSummary, "`reviewer import --json` summary"),
     "batch.schema.json": _model(Batch, "`reviewer sample --json` / `reviewer batch show --json`"),
-    "pack-manifest.schema.json": _model(PackManifest, "Review pack manifest.json (v2)"),
+    "pack-manifest.schema.json": _model(PackManifest, "Review pack manifest.json (v3)"),
     "pack-review.schema.json": _model(PackedReview, "Review pack reviews.jsonl line (v1)"),
-    "results-manifest.schema.json": _model(ResultsManifest, "Pack results manifest.json (v2)"),
+    "results-manifest.schema.json": _model(ResultsManifest, "Pack results manifest.json (v3)"),
     "results-review.schema.json": _model(ResultReview, "Pack results reviews.jsonl line (v1)"),
+    "pack-preference.schema.json": _model(
+        PackedPreference, "Review pack preferences.jsonl line (v1)"
+    ),
+    "results-preference.schema.json": _model(
+        ResultPreference, "Pack results preferences.jsonl line (v1)"
+    ),
     "audit-entry.schema.json": _model(
         AuditRecord, "Audit trail entry (`reviewer audit --json` items, results audit.jsonl)"
     ),

@@ -53,6 +53,7 @@ def pack_create_cmd(
                     "batch": pack.batch,
                     "items": pack.items,
                     "reviews": pack.reviews,
+                    "preferences": pack.preferences,
                     "checksum": pack.checksum,
                 }
             )
@@ -60,7 +61,9 @@ def pack_create_cmd(
         return
     click.echo(
         f"wrote pack {pack.pack_id[:8]} for {pack.reviewer} ({pack.items} items of "
-        f"{pack.batch!r}, {pack.reviews} reviews so far) to {pack.path}"
+        f"{pack.batch!r}, {pack.reviews} reviews"
+        + (f" and {pack.preferences} preferences" if pack.preferences else "")
+        + f" so far) to {pack.path}"
     )
 
 
@@ -124,6 +127,7 @@ def pack_results_cmd(pack: Path, out: Path, as_json: bool) -> None:
                     "pack_id": summary.pack_id,
                     "reviewer": summary.reviewer,
                     "reviews": summary.reviews,
+                    "preferences": summary.preferences,
                     "submitted": summary.submitted,
                     "audit_entries": summary.audit_entries,
                     "checksum": summary.checksum,
@@ -132,7 +136,9 @@ def pack_results_cmd(pack: Path, out: Path, as_json: bool) -> None:
         )
         return
     click.echo(
-        f"wrote {summary.reviews} reviews ({summary.submitted} submitted) by "
+        f"wrote {summary.reviews} reviews"
+        + (f", {summary.preferences} preferences" if summary.preferences else "")
+        + f" ({summary.submitted} submitted) by "
         f"{summary.reviewer} to {summary.path}"
     )
 

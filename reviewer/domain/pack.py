@@ -19,16 +19,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from reviewer.domain.preference import Preference
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
+from reviewer.domain.session import Agent, Session, Source
 
 PACK_FORMAT: Literal["agentops-reviewer-pack"] = "agentops-reviewer-pack"
 RESULTS_FORMAT: Literal["agentops-reviewer-results"] = "agentops-reviewer-results"
-FORMAT_VERSION: Literal[2] = 2
-"""2: manifests carry an HMAC (``mac``) and packs their secret; 1 had a checksum only."""
+FORMAT_VERSION: Literal[3] = 3
+"""3: packs may carry pair items (both sessions) and preferences; 2: manifests carry an HMAC
+(``mac``) and packs their secret; 1 had a checksum only (refused)."""
+OLDEST_FORMAT_VERSION: Literal[2] = 2
+"""The oldest format still read: version 2 files are version 3 files without pairs."""
 
 MANIFEST_ENTRY = "manifest.json"
 REVIEWS_ENTRY = "reviews.jsonl"
+PREFERENCES_ENTRY = "preferences.jsonl"
 AUDIT_ENTRY = "audit.jsonl"
 
 
@@ -38,7 +44,10 @@ SAFE_NAME_PATTERN = r"^\w(?:[\w .@+,()'#-]{0,198}[\w@+,()'#-])?$"
 """Reviewer and batch names that may travel in a pack: letters and digits (any script),
 spaces and ``. _ - @ + , ( ) ' #``, at most 200 characters, not ending in a space or dot: no
 path separator, no ``..`` component, no control character."""
-ENTRY_PATTERN = r"^(?:manifest\.json|reviews\.jsonl|audit\.jsonl|sessions/[0-9]{6,9}\.json)$"
+ENTRY_PATTERN = (
+    r"^(?:manifest\.json|reviews\.jsonl|preferences\.jsonl|audit\.jsonl"
+    r"|sessions/[0-9]{6,9}(?:-right)?\.json)$"
+)
 """The only entry names a pack or results file may hold."""
 
 
@@ -91,6 +100,11 @@ def session_entry(position: int) -> str:
     return f"sessions/{position:06d}.json"
 
 
+def pair_entry(position: int) -> str:
+    """The archive entry holding the right-hand session of a pair item."""
+    return f"sessions/{position:06d}-right.json"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,6 +120,19 @@ class PackBatch(_Strict):
     strata: dict[str, Any] | None = None
 
 
+class PackPair(_Strict):
+    """The second session of a pair item (shown on the right; the item's own is the left)."""
+
+    session_key: str
+    session_revision: int
+    entry: str
+    """Archive entry with its canonical JSON (always ``pair_entry(position)``)."""
+    left: Literal["A", "B"] | None = None
+    """Which compared value the left session has; None in a blind batch's pack."""
+    task_key: str | None = None
+    """The task key both sessions share."""
+
+
 class PackItem(_Strict):
     """One item of the reviewer's assignment, in batch order."""
 
@@ -118,12 +145,19 @@ class PackItem(_Strict):
     inclusion_probability: float
     is_gold: bool = False
     claimed_at: datetime | None = None
+    pair: PackPair | None = None
+    """Set on the item of a pairwise batch (format version 3)."""
 
     @model_validator(mode="after")
     def _entry_of_its_position(self) -> PackItem:
         if self.entry != session_entry(self.position):
             raise ValueError(
                 f"entry {self.entry[:60]!r} is not the session file of position {self.position}"
+            )
+        if self.pair is not None and self.pair.entry != pair_entry(self.position):
+            raise ValueError(
+                f"entry {self.pair.entry[:60]!r} is not the right-hand session file of "
+                f"position {self.position}"
             )
         return self
 
@@ -138,9 +172,18 @@ class PackedReview(_Strict):
     """Hash of its audited content: merging compares it to detect edits on both sides."""
 
 
+class PackedPreference(_Strict):
+    """A preference the reviewer already had when the pack was made (a line of
+    preferences.jsonl)."""
+
+    preference: Preference
+    sha256: str
+    """Hash of its audited content (see ``store.preferences.preference_sha256``)."""
+
+
 class SealedManifest(_Strict):
     format: str
-    format_version: Literal[2] = FORMAT_VERSION
+    format_version: Literal[2, 3] = FORMAT_VERSION
     created_at: datetime
     app_version: str
     entries: dict[str, str] = Field(default_factory=dict)
@@ -169,6 +212,8 @@ class PackManifest(SealedManifest):
     items: list[PackItem]
     reviews: int = 0
     """How many lines reviews.jsonl holds."""
+    preferences: int = 0
+    """How many lines preferences.jsonl holds (pairwise batches)."""
 
 
 class ResultReview(_Strict):
@@ -179,6 +224,18 @@ class ResultReview(_Strict):
     """Hash of its audited content now."""
     base_sha256: str | None = None
     """Hash when the pack was made (None: reviewed for the first time offline)."""
+    history: list[str] = Field(default_factory=list)
+    """Hashes of every state it went through offline, oldest first."""
+
+
+class ResultPreference(_Strict):
+    """One preference in a results file (a line of preferences.jsonl)."""
+
+    preference: Preference
+    sha256: str
+    """Hash of its audited content now."""
+    base_sha256: str | None = None
+    """Hash when the pack was made (None: given for the first time offline)."""
     history: list[str] = Field(default_factory=list)
     """Hashes of every state it went through offline, oldest first."""
 
@@ -206,4 +263,37 @@ class ResultsManifest(SealedManifest):
     reviewer: SafeName
     batch: SafeName
     reviews: int = 0
+    preferences: int = 0
     audit_entries: int = 0
+
+
+def blind_session(session: Session, compared: str, key: str) -> Session:
+    """A session as a blind pairwise batch's pack carries it, under the neutral id ``key``
+    (:func:`blind_key`): without the agent's name and version, the model, its provenance or
+    the compared ``metadata.NAME`` field, so the file does not tell which side is which."""
+    metadata = dict(session.metadata)
+    if compared.startswith("metadata."):
+        metadata.pop(compared[len("metadata.") :], None)
+    return session.model_copy(
+        update={
+            "id": key,
+            "source": Source(),
+            "agent": Agent(),
+            "model": None,
+            "metadata": metadata,
+        }
+    )
+
+
+def blind_key(position: int, side: Literal["left", "right"]) -> str:
+    """The id a session of a blind pairwise batch's pack goes under (session ids often name
+    the version that ran them)."""
+    return f"pair-{position:06d}-{side}"
+
+
+def blind_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A blind pairwise batch's spec as its pack carries it: the compared values unnamed."""
+    pairs = spec.get("pairs")
+    if not isinstance(pairs, dict):
+        return spec
+    return {**spec, "pairs": {**pairs, "a": "A", "b": "B"}}

@@ -5,21 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from reviewer.domain.pack import AuditRecord
+from reviewer.store.audit import audit_record
 from reviewer.store.tables import AuditEntry, SessionRow
 from reviewer.store.workspace import Workspace
-
-
-def audit_record(entry: AuditEntry, session_key: str | None, revision: int | None) -> AuditRecord:
-    return AuditRecord(
-        at=entry.at,
-        actor=entry.actor,
-        action=entry.action,
-        review_uid=entry.review_uid,
-        session_key=session_key,
-        session_revision=revision,
-        before=entry.before,
-        after=entry.after,
-    )
 
 
 def audit_trail(

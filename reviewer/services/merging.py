@@ -24,17 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.pack import (
     AUDIT_ENTRY,
+    PREFERENCES_ENTRY,
     RESULTS_FORMAT,
     REVIEWS_ENTRY,
     AuditRecord,
+    ResultPreference,
     ResultReview,
     ResultsManifest,
 )
+from reviewer.domain.preference import Preference
 from reviewer.domain.review import Review, ReviewRole
 from reviewer.domain.rubric import Rubric
 from reviewer.packfile import (
@@ -45,21 +46,45 @@ from reviewer.packfile import (
     validation_line,
 )
 from reviewer.services.backups import backup_now
-from reviewer.store.packs import history_hashes, import_audit, pack_session_ids
+from reviewer.services.preferences import PREFERABLE
+from reviewer.store.packs import (
+    PackRecord,
+    Tx,
+    audited_session_ids,
+    find_pack,
+    history_hashes,
+    import_audit,
+    live_twin,
+    merged_hashes,
+    own_preference_uids,
+    own_review_uids,
+    pack_pair_items,
+    pack_session_ids,
+    record_merge,
+    review_identity,
+    review_versions,
+    revision_id,
+    start_merge,
+)
+from reviewer.store.preferences import (
+    find_preference,
+    note_kept_aside,
+    preference_by_uid,
+    preference_sha256,
+    preference_snapshot,
+    write_preference,
+)
+from reviewer.store.preferences import row_sha256 as preference_row_sha256
 from reviewer.store.reviews import (
     ConflictError,
     ReviewStoreError,
-    live_review,
     review_snapshot,
-    row_sha256,
     save_review,
     snapshot_sha256,
 )
 from reviewer.store.rubrics import find_rubric
-from reviewer.store.tables import BatchRow, MergeRow, PackRow, ReviewRow, RubricRow, SessionRow
 from reviewer.store.workspace import Workspace
 
-MERGE_LOCK_KEY = 0x52455649_4D524745  # "REVI" "MRGE": one merge at a time on PostgreSQL
 MERGE_ATTEMPTS = 3
 """A review saved by someone else while a file merges spoils that file's transaction: retry."""
 
@@ -152,6 +177,7 @@ class _Results:
     raw: dict[str, object]
     """The manifest as read (its HMAC is checked against the secret kept here)."""
     reviews: list[ResultReview]
+    preferences: list[ResultPreference]
     audit: list[AuditRecord]
 
 
@@ -172,7 +198,7 @@ def merge_results(ws: Workspace, paths: Sequence[Path], *, actor: str | None = N
         raise MergeError.of(refused)
     report = MergeReport()
     with ws.read() as s:
-        seen = set(s.scalars(select(MergeRow.results_sha256)))
+        seen = merged_hashes(s)
     if set(loaded) - seen and ws.is_sqlite and ws.path is not None:
         report.backup = str(backup_now(ws.path, "pre-merge"))
     # A fixed order inside one call; the rules below make the outcome independent of it.
@@ -196,6 +222,11 @@ def _load(path: Path) -> _Results:
             raw = f.manifest
             manifest = ResultsManifest.model_validate(raw)
             reviews = [ResultReview.model_validate_json(x) for x in f.lines(REVIEWS_ENTRY)]
+            prefs = (
+                [ResultPreference.model_validate_json(x) for x in f.lines(PREFERENCES_ENTRY)]
+                if PREFERENCES_ENTRY in raw["entries"]
+                else []
+            )
             audit = [AuditRecord.model_validate_json(x) for x in f.lines(AUDIT_ENTRY)]
     except PackFileError as exc:
         raise MergeError(str(exc)) from None
@@ -204,7 +235,12 @@ def _load(path: Path) -> _Results:
     for rr in reviews:
         if snapshot_sha256(review_snapshot(rr.review)) != rr.sha256:
             raise MergeError(f"{name} fails its checksum: review {rr.review.uid} was changed")
-    return _Results(path, file_sha256(path), manifest, raw, reviews, audit)
+    for rp in prefs:
+        if preference_sha256(preference_snapshot(rp.preference)) != rp.sha256:
+            raise MergeError(
+                f"{name} fails its checksum: preference {rp.preference.uid} was changed"
+            )
+    return _Results(path, file_sha256(path), manifest, raw, reviews, prefs, audit)
 
 
 def _check_fits(
@@ -214,8 +250,8 @@ def _check_fits(
     rubrics: dict[tuple[str, int], Rubric],
 ) -> list[Refusal]:
     """Refuse, with one clear line, a file that does not belong in this workspace or is not
-    signed with its pack's secret; then list every review and audit entry in it that the
-    pack does not allow (see the module docstring)."""
+    signed with its pack's secret; then list every review, preference and audit entry in it
+    that the pack does not allow (see the module docstring)."""
     m = results.manifest
     name = results.path.name
     if m.workspace_id != workspace_id:
@@ -224,7 +260,7 @@ def _check_fits(
             f"{workspace_id[:8]}…); nothing was merged"
         )
     with ws.read() as s:
-        pack = s.scalar(select(PackRow).where(PackRow.pack_id == m.pack_id))
+        pack = find_pack(s, m.pack_id)
         if pack is None:
             raise MergeError(
                 f"{name} answers pack {m.pack_id[:8]}…, which this workspace never made"
@@ -245,102 +281,23 @@ def _check_fits(
                 f"{name} answers a pack whose checksum differs from pack {m.pack_id[:8]}… "
                 "as it was made here; nothing was merged"
             )
-        batch = s.get(BatchRow, pack.batch_id)
-        assert batch is not None
-        if pack.reviewer != m.reviewer or batch.name != m.batch:
+        if pack.reviewer != m.reviewer or pack.batch != m.batch:
             raise MergeError(f"{name} does not match pack {m.pack_id[:8]}… (reviewer or batch)")
         items = pack_session_ids(s, pack.id)
-        if len(results.reviews) > len(items):
+        if len(results.reviews) > len(items) or len(results.preferences) > len(items):
             raise MergeError(
-                f"{name} holds {len(results.reviews)} reviews for a pack of {len(items)} "
-                "items; nothing was merged"
+                f"{name} holds {max(len(results.reviews), len(results.preferences))} reviews "
+                f"for a pack of {len(items)} items; nothing was merged"
             )
-        rubric_row = s.get(RubricRow, pack.rubric_id) if pack.rubric_id is not None else None
-        pack_rubric = (rubric_row.name, rubric_row.version) if rubric_row else None
         refused: list[Refusal] = []
-        allowed_uids: set[str] = set()
-        seen: set[str] = set()
-        for rr in results.reviews:
-            r = rr.review
-
-            def refuse(reason: str, r: Review = r) -> None:
-                refused.append(
-                    Refusal(file=name, review_uid=r.uid, session_key=r.session_key, reason=reason)
-                )
-
-            if REVIEW_UID.fullmatch(r.uid) is None:
-                refuse("its id is not a review id")
-                continue
-            if r.uid in seen:
-                refuse("it appears twice in the file")
-                continue
-            seen.add(r.uid)
-            if r.reviewer != pack.reviewer:
-                refuse(f"it is by {r.reviewer}, in {pack.reviewer}'s pack")
-                continue
-            if r.role is not ReviewRole.REVIEWER:
-                refuse(f"its role is {r.role.value}; a pack's results hold reviewer reviews only")
-                continue
-            if r.batch != batch.name:
-                refuse(f"it is outside batch {batch.name!r}")
-                continue
-            session_id = _session_id(s, r.session_key, r.session_revision)
-            if session_id is None or session_id not in items:
-                refuse(f"revision {r.session_revision} of it is not an item of this pack")
-                continue
-            here = s.execute(
-                select(
-                    ReviewRow.reviewer,
-                    ReviewRow.session_id,
-                    ReviewRow.role,
-                    ReviewRow.batch_id,
-                    RubricRow.name,
-                    RubricRow.version,
-                )
-                .join(RubricRow, RubricRow.id == ReviewRow.rubric_id)
-                .where(ReviewRow.uid == r.uid)
-            ).first()
-            if here is not None and tuple(here[:4]) != (
-                r.reviewer,
-                session_id,
-                ReviewRole.REVIEWER.value,
-                batch.id,
-            ):
-                refuse("that review id is another reviewer's, session's or role's here")
-                continue
-            key = (r.rubric_name, r.rubric_version)
-            kept_rubric = here is not None and tuple(here[4:]) == key
-            if key != pack_rubric and not kept_rubric:
-                want = f"{pack_rubric[0]} v{pack_rubric[1]}" if pack_rubric else "unknown"
-                refuse(f"it uses rubric {key[0]} v{key[1]}, not the pack's ({want})")
-                continue
-            if key not in rubrics:
-                found = find_rubric(s, *key)
-                if found is None:
-                    refuse(f"it uses rubric {key[0]} v{key[1]}, unknown here")
-                    continue
-                rubrics[key] = found[1]
-            problems = rubrics[key].problems(r.values)
-            if problems:
-                refuse("; ".join(problems))
-                continue
-            allowed_uids.add(r.uid)
+        allowed_uids = _check_reviews(s, results, pack, items, rubrics, refused)
+        pairs = pack_pair_items(s, pack)
+        allowed_uids |= _check_preferences(s, results, pack, pairs, refused)
         # Audit entries may describe the reviewer's own reviews of the pack's items: those in
         # the file, and those here (a review edited offline and back is not in the file).
         mentioned = {a.review_uid for a in results.audit if a.review_uid} - allowed_uids
-        for start in range(0, len(mentioned), 500):
-            chunk = sorted(mentioned)[start : start + 500]
-            allowed_uids.update(
-                s.scalars(
-                    select(ReviewRow.uid).where(
-                        ReviewRow.uid.in_(chunk),
-                        ReviewRow.reviewer == pack.reviewer,
-                        ReviewRow.role == ReviewRole.REVIEWER.value,
-                        ReviewRow.batch_id == batch.id,
-                        ReviewRow.session_id.in_(sorted(items)),
-                    )
-                )
-            )
+        allowed_uids |= own_review_uids(s, mentioned, pack.reviewer, pack.batch_id, items)
+        allowed_uids |= own_preference_uids(s, mentioned, pack.reviewer, pairs.values())
         for a in results.audit:
             if a.actor != pack.reviewer:
                 reason = f"an audit entry by {a.actor}, in {pack.reviewer}'s pack"
@@ -356,10 +313,140 @@ def _check_fits(
         return refused
 
 
-def _session_id(s: OrmSession, key: str, revision: int) -> int | None:
-    return s.scalar(
-        select(SessionRow.id).where(SessionRow.session_key == key, SessionRow.revision == revision)
-    )
+def _not_the_packs(
+    uid: str, reviewer: str, batch: str | None, pack: PackRecord, seen: set[str], what: str
+) -> str | None:
+    """Why a review or preference of a results file is not the pack's to send (None: it
+    may be); notes ``uid`` in ``seen``."""
+    if REVIEW_UID.fullmatch(uid) is None:
+        return f"its id is not a {what} id"
+    if uid in seen:
+        return "it appears twice in the file"
+    seen.add(uid)
+    if reviewer != pack.reviewer:
+        return f"it is by {reviewer}, in {pack.reviewer}'s pack"
+    if batch != pack.batch:
+        return f"it is outside batch {pack.batch!r}"
+    return None
+
+
+def _check_reviews(
+    s: Tx,
+    results: _Results,
+    pack: PackRecord,
+    items: set[int],
+    rubrics: dict[tuple[str, int], Rubric],
+    refused: list[Refusal],
+) -> set[str]:
+    """The uids of the file's reviews the pack allows; the others are added to ``refused``."""
+    name = results.path.name
+    allowed: set[str] = set()
+    seen: set[str] = set()
+    for rr in results.reviews:
+        r = rr.review
+
+        def refuse(reason: str, r: Review = r) -> None:
+            refused.append(
+                Refusal(file=name, review_uid=r.uid, session_key=r.session_key, reason=reason)
+            )
+
+        problem = _not_the_packs(r.uid, r.reviewer, r.batch, pack, seen, "review")
+        if problem is not None:
+            refuse(problem)
+            continue
+        if r.role is not ReviewRole.REVIEWER:
+            refuse(f"its role is {r.role.value}; a pack's results hold reviewer reviews only")
+            continue
+        session_id = revision_id(s, r.session_key, r.session_revision)
+        if session_id is None or session_id not in items:
+            refuse(f"revision {r.session_revision} of it is not an item of this pack")
+            continue
+        here = review_identity(s, r.uid)
+        if here is not None and tuple(here[:4]) != (
+            r.reviewer,
+            session_id,
+            ReviewRole.REVIEWER.value,
+            pack.batch_id,
+        ):
+            refuse("that review id is another reviewer's, session's or role's here")
+            continue
+        key = (r.rubric_name, r.rubric_version)
+        kept_rubric = here is not None and tuple(here[4:]) == key
+        if key != pack.rubric and not kept_rubric:
+            want = f"{pack.rubric[0]} v{pack.rubric[1]}" if pack.rubric else "unknown"
+            refuse(f"it uses rubric {key[0]} v{key[1]}, not the pack's ({want})")
+            continue
+        if key not in rubrics:
+            found = find_rubric(s, *key)
+            if found is None:
+                refuse(f"it uses rubric {key[0]} v{key[1]}, unknown here")
+                continue
+            rubrics[key] = found[1]
+        problems = rubrics[key].problems(r.values)
+        if problems:
+            refuse("; ".join(problems))
+            continue
+        allowed.add(r.uid)
+    return allowed
+
+
+def _check_preferences(
+    s: Tx,
+    results: _Results,
+    pack: PackRecord,
+    pairs: dict[int, int],
+    refused: list[Refusal],
+) -> set[str]:
+    """The uids of the file's preferences the pack allows: the pack's reviewer's, of a pair
+    item the pack carried, with the pack rubric's dimensions; the others are refused."""
+    name = results.path.name
+    allowed: set[str] = set()
+    seen: set[str] = set()
+    dimensions: set[str] | None = None
+    for rp in results.preferences:
+        p = rp.preference
+
+        def refuse(reason: str, p: Preference = p) -> None:
+            refused.append(
+                Refusal(
+                    file=name,
+                    review_uid=p.uid,
+                    session_key=f"pair {p.position + 1} of {p.batch}",
+                    reason=reason,
+                )
+            )
+
+        problem = _not_the_packs(p.uid, p.reviewer, p.batch, pack, seen, "preference")
+        if problem is not None:
+            refuse(problem)
+            continue
+        item_id = pairs.get(p.position)
+        if item_id is None:
+            refuse(f"pair {p.position + 1} is not an item of this pack")
+            continue
+        if p.status not in ("draft", "submitted") or (p.status == "submitted" and p.winner is None):
+            refuse(f"its status {p.status!r} is not one a preference may have")
+            continue
+        here = preference_by_uid(s, p.uid)
+        if here is not None and (here[0].reviewer, here[0].item_id) != (p.reviewer, item_id):
+            refuse("that preference id is another reviewer's or pair's here")
+            continue
+        if dimensions is None:
+            dimensions = _preferable(s, pack)
+        unknown = sorted(set(p.dimensions) - dimensions)
+        if unknown:
+            refuse(f"dimension {unknown[0]!r} is not one of the pack's rubric")
+            continue
+        allowed.add(p.uid)
+    return allowed
+
+
+def _preferable(s: Tx, pack: PackRecord) -> set[str]:
+    """The rubric dimensions a preference may name (the pack's rubric version)."""
+    found = find_rubric(s, *pack.rubric) if pack.rubric is not None else None
+    if found is None:
+        return set()
+    return {d.name for d in found[1].dimensions if d.kind in PREFERABLE}
 
 
 def kept_copy_uid(uid: str, pack_id: str) -> str:
@@ -386,7 +473,7 @@ def _merge_file(
 
 
 def _merge_in(
-    s: OrmSession,
+    s: Tx,
     ws: Workspace,
     results: _Results,
     actor: str,
@@ -400,44 +487,32 @@ def _merge_in(
         reviewer=m.reviewer,
         batch=m.batch,
     )
-    if not ws.is_sqlite:
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK_KEY})
-    if s.scalar(select(MergeRow.id).where(MergeRow.results_sha256 == results.sha256)):
+    if start_merge(s, results.sha256, postgres=not ws.is_sqlite):
         done.already_merged = True
-        done.skipped = len(results.reviews)
+        done.skipped = len(results.reviews) + len(results.preferences)
         return done
     homes: dict[str, str] = {}
     for rr in results.reviews:
         _merge_review(s, rr, done, homes, actor, rubrics)
+    if results.preferences:
+        pack = find_pack(s, m.pack_id)
+        assert pack is not None
+        pairs = pack_pair_items(s, pack)
+        for rp in results.preferences:
+            _merge_preference(s, rp, pairs[rp.preference.position], done, homes, actor)
     kept = [
         (rec, homes.get(rec.review_uid, rec.review_uid))
         for rec in results.audit
         if rec.review_uid is not None
     ]
-    uids = {uid for _, uid in kept}
-    session_ids = {
-        uid: sid
-        for uid, sid in s.execute(
-            select(ReviewRow.uid, ReviewRow.session_id).where(ReviewRow.uid.in_(uids))
-        )
-    }
+    session_ids = audited_session_ids(s, {uid for _, uid in kept})
     import_audit(s, [(rec, uid) for rec, uid in kept if uid in session_ids], session_ids)
-    s.add(
-        MergeRow(
-            results_sha256=results.sha256,
-            pack_id=m.pack_id,
-            merged_at=datetime.now(UTC),
-            added=done.added,
-            updated=done.updated,
-            skipped=done.skipped,
-            flagged=done.flagged,
-        )
-    )
+    record_merge(s, results.sha256, m.pack_id, done.model_dump())
     return done
 
 
 def _merge_review(
-    s: OrmSession,
+    s: Tx,
     rr: ResultReview,
     done: FileMerge,
     homes: dict[str, str],
@@ -454,22 +529,10 @@ def _merge_review(
     if rr.base_sha256 == incoming:
         done.skipped += 1  # not changed offline
         return
-    row = s.scalar(select(ReviewRow).where(ReviewRow.uid == uid))
-    if row is None:
-        session_id = _session_id(s, review.session_key, review.session_revision)
-        main = s.scalar(
-            select(ReviewRow)
-            .where(
-                ReviewRow.session_id == session_id,
-                ReviewRow.reviewer == review.reviewer,
-                ReviewRow.role == review.role.value,
-                ReviewRow.batch_id
-                == select(BatchRow.id).where(BatchRow.name == review.batch).scalar_subquery(),
-                live_review(),
-            )
-            .order_by(ReviewRow.id)
-            .limit(1)
-        )
+    versions = review_versions(s, uid)
+    if not versions:
+        session_id = revision_id(s, review.session_key, review.session_revision)
+        main = live_twin(s, session_id, review.reviewer, review.role.value, review.batch)
         if main is None:
             save_review(
                 s, review, rubric, actor=actor, origin=origin, action="merge", audit_note=note
@@ -483,24 +546,23 @@ def _merge_review(
             actor=actor,
             origin=origin,
             action="conflict",
-            conflict_of=main.uid,
+            conflict_of=main,
             audit_note=note,
         )
         done.flagged += 1
         done.conflicts.append(
-            _conflict(review, main.uid, uid, "a second review of the same item by this reviewer")
+            _conflict(review, main, uid, "a second review of the same item by this reviewer")
         )
         return
-    copies = list(s.scalars(select(ReviewRow).where(ReviewRow.conflict_of == uid)))
-    versions = [row, *copies]
     history = history_hashes(s, [v.uid for v in versions])
     for v in versions:
-        if incoming == row_sha256(v) or incoming in history.get(v.uid, set()):
+        if incoming == v.sha256 or incoming in history.get(v.uid, set()):
             homes[uid] = v.uid
             done.skipped += 1  # this version is here already (or was, and moved on)
             return
+    row = versions[0]
     offline = {rr.base_sha256, *rr.history, incoming} - {None}
-    if row_sha256(row) in offline:
+    if row.sha256 in offline:
         save_review(s, review, rubric, actor=actor, origin=origin, action="merge", audit_note=note)
         done.updated += 1
         return
@@ -520,6 +582,77 @@ def _merge_review(
     done.flagged += 1
     done.conflicts.append(
         _conflict(review, main_uid, copy_uid, "edited here and in the pack since it was made")
+    )
+
+
+def _merge_preference(
+    s: Tx,
+    rp: ResultPreference,
+    item_id: int,
+    done: FileMerge,
+    homes: dict[str, str],
+    actor: str,
+) -> None:
+    """The same rules as a review's; a conflicting version is kept aside in the audit trail
+    (action ``conflict`` under :func:`kept_copy_uid`) and the one in use stays."""
+    pref = rp.preference
+    uid = pref.uid
+    incoming = rp.sha256
+    note = {"pack_id": done.pack_id}
+    homes[uid] = uid
+    if rp.base_sha256 == incoming:
+        done.skipped += 1  # not changed offline
+        return
+    now = datetime.now(UTC)
+
+    def take() -> None:
+        write_preference(
+            s,
+            item_id,
+            pref,
+            now,
+            status=pref.status,
+            submitted_at=pref.submitted_at,
+            actor=actor,
+            action="merge",
+            audit_note=note,
+        )
+
+    row = find_preference(s, item_id, pref.reviewer)
+    if row is not None and row.uid != uid:  # a second preference of the same pair
+        reason = "a second preference of the same pair by this reviewer"
+    elif row is None:
+        take()
+        done.added += 1
+        return
+    else:
+        current = preference_row_sha256(row)
+        seen = history_hashes(s, [uid], preference_sha256).get(uid, set())
+        if incoming == current or incoming in seen:
+            done.skipped += 1  # this version is here already (or was, and moved on)
+            return
+        if current in {rp.base_sha256, *rp.history, incoming} - {None}:
+            take()
+            done.updated += 1
+            return
+        reason = "edited here and in the pack since it was made"
+    assert row is not None
+    main_uid = row.uid
+    copy_uid = kept_copy_uid(uid, done.pack_id)
+    note_kept_aside(
+        s, item_id, copy_uid, pref, now, actor=actor, note={**note, "conflict_of": main_uid}
+    )
+    homes[uid] = copy_uid
+    done.flagged += 1
+    done.conflicts.append(
+        MergeConflict(
+            session_key=f"pair {pref.position + 1} of {pref.batch}",
+            session_revision=0,
+            reviewer=pref.reviewer,
+            review_uid=main_uid,
+            kept_uid=copy_uid,
+            reason=reason,
+        )
     )
 
 

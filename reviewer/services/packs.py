@@ -14,7 +14,6 @@ import os
 import secrets
 import sqlite3
 import uuid
-import zlib
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
@@ -24,25 +23,29 @@ from pathlib import Path
 import orjson
 from platformdirs import user_data_path
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session as OrmSession
 
 from reviewer import __version__
 from reviewer.domain.pack import (
     AUDIT_ENTRY,
     PACK_FORMAT,
+    PREFERENCES_ENTRY,
     REVIEWS_ENTRY,
-    PackBatch,
+    PackedPreference,
     PackedReview,
     PackItem,
     PackManifest,
+    PackPair,
+    ResultPreference,
     ResultReview,
     ResultsManifest,
+    blind_key,
+    blind_session,
+    blind_spec,
     is_pack_id,
     is_safe_name,
+    pair_entry,
     session_entry,
 )
-from reviewer.domain.review import ReviewRole
 from reviewer.domain.session import Session
 from reviewer.packfile import (
     PackFileError,
@@ -51,31 +54,31 @@ from reviewer.packfile import (
     mac_matches,
     validation_line,
 )
-from reviewer.services.audit import audit_record
 from reviewer.services.backups import BackupError, backup_now
 from reviewer.services.progress import NO_PROGRESS, Progress
-from reviewer.store.packs import PackStoreError, put_batch, put_rubric, put_sessions
-from reviewer.store.reviews import (
-    ReviewStoreError,
-    live_review,
-    review_from_row,
-    row_sha256,
-    save_review,
-    snapshot_sha256,
+from reviewer.store.audit import audit_records_except
+from reviewer.store.content import canonical_json
+from reviewer.store.packs import (
+    ItemForPack,
+    PackStoreError,
+    all_preferences,
+    all_reviews,
+    batch_for_pack,
+    items_for_pack,
+    meta_with_prefix,
+    preferences_for_pack,
+    put_batch,
+    put_meta,
+    put_rubric,
+    put_sessions,
+    record_pack,
+    reviews_for_pack,
+    session_json,
 )
+from reviewer.store.preferences import pair_item_id, preference_sha256, write_preference
+from reviewer.store.reviews import ReviewStoreError, save_review, snapshot_sha256
 from reviewer.store.rubrics import get_rubric
-from reviewer.store.tables import (
-    AssignmentRow,
-    AuditEntry,
-    BatchItemRow,
-    BatchRow,
-    PackItemRow,
-    PackRow,
-    ReviewRow,
-    SessionContent,
-    SessionRow,
-    WorkspaceMeta,
-)
+from reviewer.store.sessions import load_session
 from reviewer.store.workspace import Workspace, WorkspaceError, create_workspace, open_workspace
 
 DATA_DIR_ENV = "AGENTOPS_REVIEWER_DATA_DIR"
@@ -121,6 +124,7 @@ class PackSummary:
     items: int
     reviews: int
     checksum: str
+    preferences: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,14 +148,16 @@ class ResultsSummary:
     submitted: int
     audit_entries: int
     checksum: str
+    preferences: int = 0
 
 
 def create_pack(
     ws: Workspace, batch: str, reviewer: str, out: Path, *, progress: Progress = NO_PROGRESS
 ) -> PackSummary:
-    """Write ``reviewer``'s items of ``batch`` to the pack file ``out``: sessions in full,
-    the rubric version, the assignment, the reviewer's reviews so far, a checksum and an
-    HMAC under a new secret; the lead's workspace records the secret, rubric and items."""
+    """Write ``reviewer``'s items of ``batch`` to the pack file ``out``: sessions in full (both
+    of a pair item's), the rubric version, the assignment, the reviewer's reviews and
+    preferences so far, a checksum and an HMAC under a new secret; the lead's workspace
+    records the secret, rubric and items."""
     for what, name in (("batch", batch), ("reviewer", reviewer)):
         if not is_safe_name(name):
             raise PackError(
@@ -164,125 +170,108 @@ def create_pack(
     writer: SealedWriter | None = None
     try:
         with ws.read() as s:
-            brow = s.scalar(select(BatchRow).where(BatchRow.name == batch))
-            if brow is None:
+            found = batch_for_pack(s, batch)
+            if found is None:
                 raise PackError(f"no batch named {batch!r} in this workspace")
-            if brow.spec.get("pairs"):
-                raise PackError(
-                    f"batch {batch!r} is pairwise: its pairs are reviewed in the app on the"
-                    " workspace itself (review packs do not carry pairs yet)"
-                )
-            rows = s.execute(
-                select(BatchItemRow, AssignmentRow.claimed_at, SessionRow)
-                .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
-                .join(SessionRow, SessionRow.id == BatchItemRow.session_id)
-                .where(BatchItemRow.batch_id == brow.id, AssignmentRow.reviewer == reviewer)
-                .order_by(BatchItemRow.position)
-            ).all()
+            blind = found.batch.blind
+            pairs = found.batch.spec.get("pairs")
+            compared = str(pairs.get("field", "")) if isinstance(pairs, dict) else ""
+            rows = items_for_pack(s, found.id, reviewer)
             if not rows:
                 raise PackError(f"{reviewer} has no items assigned in batch {batch!r}")
-            rubric = get_rubric(s, brow.rubric_id)
-            session_ids = [sess.id for _item, _claimed, sess in rows]
-            reviews = list(
-                s.scalars(
-                    select(ReviewRow)
-                    .where(
-                        ReviewRow.batch_id == brow.id,
-                        ReviewRow.reviewer == reviewer,
-                        # only what the pack may change: a lead's adjudicator or gold
-                        # reviews, and reviews of items not in it, stay at home
-                        ReviewRow.role == ReviewRole.REVIEWER.value,
-                        ReviewRow.session_id.in_(session_ids),
-                        live_review(),
-                    )
-                    .order_by(ReviewRow.id)
-                )
-            )
-            others = {r.rubric_id for r in reviews} - {brow.rubric_id}
+            rubric = get_rubric(s, found.rubric_id)
+            session_ids = [r.session_id for r in rows]
+            reviews = reviews_for_pack(s, found.id, reviewer, session_ids)
+            preferences = preferences_for_pack(s, found.id, batch, reviewer)
+            others = {rubric_id for _r, rubric_id in reviews} - {found.rubric_id}
             writer = SealedWriter(out)
             items: list[PackItem] = []
-            for n, (item, claimed_at, sess) in enumerate(rows, 1):
-                entry = session_entry(item.position)
-                writer.add(entry, _session_bytes(s, sess.id))
+
+            # A blind pairwise batch's pack does not tell which side is which version.
+            hide = blind and bool(pairs)
+
+            def carried(session_id: int, key: str) -> bytes:
+                if hide:
+                    return canonical_json(blind_session(load_session(s, session_id), compared, key))
+                return session_json(s, session_id)
+
+            for n, row in enumerate(rows, 1):
+                entry = session_entry(row.position)
+                key = blind_key(row.position, "left") if hide else row.session_key
+                writer.add(entry, carried(row.session_id, key))
+                pair = None
+                if row.pair_session_id is not None:
+                    pair = _pack_pair(row, hide)
+                    writer.add(pair.entry, carried(row.pair_session_id, pair.session_key))
                 items.append(
                     PackItem(
-                        position=item.position,
-                        session_key=sess.session_key,
-                        session_revision=sess.revision,
+                        position=row.position,
+                        session_key=key,
+                        session_revision=row.session_revision,
                         entry=entry,
                         # Gold items go out unmarked (a reviewer must not tell them apart),
                         # and a blind batch's strata (agent, version...) stay at home.
-                        stratum=None if brow.blind else item.stratum,
-                        inclusion_probability=item.inclusion_probability,
+                        stratum=None if blind else row.stratum,
+                        inclusion_probability=row.inclusion_probability,
                         is_gold=False,
-                        claimed_at=claimed_at,
+                        claimed_at=row.claimed_at,
+                        pair=pair,
                     )
                 )
                 progress.update(n, len(rows), "packing sessions")
-            lines = [
-                PackedReview(
-                    review=review_from_row(s, r), version=r.version_id, sha256=row_sha256(r)
-                ).model_dump_json()
-                for r in reviews
-            ]
-            writer.add(REVIEWS_ENTRY, "".join(x + "\n" for x in lines).encode())
+            writer.add(REVIEWS_ENTRY, _jsonl(r.model_dump_json() for r, _id in reviews))
+            if preferences:
+                writer.add(PREFERENCES_ENTRY, _jsonl(p.model_dump_json() for p in preferences))
+            spec = blind_spec(found.batch.spec) if blind else found.batch.spec
             manifest = PackManifest(
                 created_at=now,
                 app_version=__version__,
                 pack_id=pack_id,
                 secret=secret,
-                workspace_id=_workspace_id(s),
+                workspace_id=ws.workspace_id,
                 reviewer=reviewer,
-                batch=PackBatch(
-                    name=brow.name,
-                    spec=brow.spec,
-                    blind=brow.blind,
-                    created_at=brow.created_at,
-                    population=brow.population,
-                    strata=brow.strata,
-                ),
+                batch=found.batch.model_copy(update={"spec": spec}),
                 rubric=rubric,
                 other_rubrics=[get_rubric(s, rid) for rid in sorted(others)],
                 items=items,
-                reviews=len(lines),
+                reviews=len(reviews),
+                preferences=len(preferences),
             )
         checksum = writer.seal(
             manifest.model_dump(mode="json", exclude={"entries", "checksum", "mac"}),
             bytes.fromhex(secret),
         )
         with ws.write() as s:
-            # What the results may touch is recorded here, now: the secret they must be
-            # signed with, the rubric version and the session revisions the pack carries.
-            prow = PackRow(
+            record_pack(
+                s,
                 pack_id=pack_id,
-                batch_id=brow.id,
+                batch_id=found.id,
                 reviewer=reviewer,
                 created_at=now,
                 checksum=checksum,
                 secret=secret,
-                rubric_id=brow.rubric_id,
+                rubric_id=found.rubric_id,
+                session_ids=session_ids,
             )
-            s.add(prow)
-            s.flush()
-            s.add_all(PackItemRow(pack_row_id=prow.id, session_id=sid) for sid in session_ids)
         writer.commit()
     except BaseException:
         if writer is not None:
             writer.discard()
         raise
-    return PackSummary(pack_id, out, reviewer, batch, len(items), len(lines), checksum)
+    return PackSummary(
+        pack_id, out, reviewer, batch, len(items), len(reviews), checksum, len(preferences)
+    )
 
 
-def _session_bytes(s: OrmSession, session_id: int) -> bytes:
-    data = s.scalar(select(SessionContent.data).where(SessionContent.session_id == session_id))
-    assert data is not None, f"session {session_id} has no content"
-    return zlib.decompress(data)
-
-
-def _workspace_id(s: OrmSession) -> str:
-    row = s.get(WorkspaceMeta, "workspace_id")
-    assert row is not None, "workspace without an id"
-    return row.value
+def _pack_pair(row: ItemForPack, hide: bool) -> PackPair:
+    assert row.pair_session_key is not None and row.pair_session_revision is not None
+    return PackPair(
+        session_key=blind_key(row.position, "right") if hide else row.pair_session_key,
+        session_revision=row.pair_session_revision,
+        entry=pair_entry(row.position),
+        left=None if hide or row.pair_left not in ("A", "B") else row.pair_left,
+        task_key=row.pair_key,
+    )
 
 
 def read_pack_manifest(path: Path) -> PackManifest:
@@ -389,15 +378,18 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
                 raise PackError(f"{source.name} lists a batch position twice; it is refused")
             sessions: list[tuple[Session, int]] = []
             for item in manifest.items:
-                try:
-                    session = Session.model_validate_json(f.read(item.entry))
-                except ValidationError as exc:
-                    raise PackError(
-                        f"{source.name}: {item.entry}: {validation_line(exc)}"
-                    ) from None
-                if session.id != item.session_key:
-                    raise PackError(f"{source.name}: {item.entry} is not {item.session_key!r}")
-                sessions.append((session, item.session_revision))
+                sides = [(item.entry, item.session_key, item.session_revision)]
+                if item.pair is not None:
+                    p = item.pair
+                    sides.append((p.entry, p.session_key, p.session_revision))
+                for entry, key, revision in sides:
+                    try:
+                        session = Session.model_validate_json(f.read(entry))
+                    except ValidationError as exc:
+                        raise PackError(f"{source.name}: {entry}: {validation_line(exc)}") from None
+                    if session.id != key:
+                        raise PackError(f"{source.name}: {entry} is not {key!r}")
+                    sessions.append((session, revision))
             ids = put_sessions(s, sessions)
             put_batch(s, manifest.batch, rubric_id, manifest.items, ids, manifest.reviewer)
             base: dict[str, str] = {}
@@ -423,6 +415,31 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
                     origin=f"pack:{manifest.pack_id}",
                 )
                 base[review.uid] = packed.sha256
+            carried = PREFERENCES_ENTRY in f.manifest["entries"]
+            for line in f.lines(PREFERENCES_ENTRY) if carried else []:
+                try:
+                    kept = PackedPreference.model_validate_json(line)
+                except ValidationError as exc:
+                    raise PackError(
+                        f"{source.name}: a preference: {validation_line(exc)}"
+                    ) from None
+                pref = kept.preference
+                item_id = pair_item_id(s, manifest.batch.name, pref.position)
+                if pref.reviewer != manifest.reviewer or item_id is None:
+                    raise PackError(
+                        f"{source.name}: a preference is not {manifest.reviewer}'s of a pair "
+                        "the pack carries"
+                    )
+                write_preference(
+                    s,
+                    item_id,
+                    pref,
+                    pref.updated_at or manifest.created_at,
+                    status=pref.status,
+                    submitted_at=pref.submitted_at,
+                    action=UNPACK_ACTION,
+                )
+                base[pref.uid] = kept.sha256
             meta = {
                 "pack_id": manifest.pack_id,
                 "pack_secret": manifest.secret,
@@ -434,8 +451,7 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
                 "pack_source": str(source.resolve()),
                 "pack_complete": "yes",
             }
-            for key, value in meta.items():
-                s.merge(WorkspaceMeta(key=key, value=value))
+            put_meta(s, meta)
     except (PackStoreError, ReviewStoreError) as exc:
         raise PackError(f"{source.name} cannot be opened: {exc}") from None
 
@@ -443,10 +459,7 @@ def _materialise(ws: Workspace, f: SealedFile, manifest: PackManifest, source: P
 def pack_info(ws: Workspace) -> PackInfo | None:
     """The pack a workspace was opened from (None for an ordinary workspace)."""
     with ws.read() as s:
-        meta = {
-            r.key: r.value
-            for r in s.scalars(select(WorkspaceMeta).where(WorkspaceMeta.key.like("pack_%")))
-        }
+        meta = meta_with_prefix(s, "pack_")
     if meta.get("pack_complete") != "yes":
         return None
     return PackInfo(
@@ -486,40 +499,48 @@ def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
     writer: SealedWriter | None = None
     try:
         with ws.read() as s:
-            rows = list(s.scalars(select(ReviewRow).order_by(ReviewRow.id)))
-            strangers = sorted({r.reviewer for r in rows} - {info.reviewer})
-            if strangers:
-                raise PackError(
-                    f"this pack is {info.reviewer}'s, but it holds reviews made as "
-                    f"{', '.join(strangers)}; review it under the name {info.reviewer}"
-                )
-            entries = s.execute(
-                select(AuditEntry, SessionRow.session_key, SessionRow.revision)
-                .outerjoin(SessionRow, SessionRow.id == AuditEntry.session_id)
-                .where(AuditEntry.action != UNPACK_ACTION)
-                .order_by(AuditEntry.id)
-            ).all()
-            history: dict[str, list[str]] = {}
-            for entry, _key, _rev in entries:
-                digest = snapshot_sha256(entry.after)
-                if entry.review_uid is not None and digest is not None:
-                    history.setdefault(entry.review_uid, []).append(digest)
-            results = []
-            for row in rows:
-                digest = row_sha256(row)
-                if base.get(row.uid) == digest:
-                    continue  # carried in the pack and not changed offline
-                results.append(
-                    ResultReview(
-                        review=review_from_row(s, row),
-                        sha256=digest,
-                        base_sha256=base.get(row.uid),
-                        history=history.get(row.uid, []),
-                    )
-                )
-            audit = [audit_record(e, key, rev) for e, key, rev in entries]
+            reviews = all_reviews(s)
+            preferences = all_preferences(s)
+            audit = audit_records_except(s, UNPACK_ACTION)
+        who = {r.reviewer for r, _ in reviews} | {p.reviewer for p, _ in preferences}
+        strangers = sorted(who - {info.reviewer})
+        if strangers:
+            raise PackError(
+                f"this pack is {info.reviewer}'s, but it holds reviews made as "
+                f"{', '.join(strangers)}; review it under the name {info.reviewer}"
+            )
+        pref_uids = {p.uid for p, _ in preferences}
+        history: dict[str, list[str]] = {}
+        for entry in audit:
+            hashed = preference_sha256 if entry.review_uid in pref_uids else snapshot_sha256
+            digest = hashed(entry.after)
+            if entry.review_uid is not None and digest is not None:
+                history.setdefault(entry.review_uid, []).append(digest)
+        # What was carried in the pack and not changed offline does not go back.
+        results = [
+            ResultReview(
+                review=review,
+                sha256=digest,
+                base_sha256=base.get(review.uid),
+                history=history.get(review.uid, []),
+            )
+            for review, digest in reviews
+            if base.get(review.uid) != digest
+        ]
+        prefs = [
+            ResultPreference(
+                preference=pref,
+                sha256=digest,
+                base_sha256=base.get(pref.uid),
+                history=history.get(pref.uid, []),
+            )
+            for pref, digest in preferences
+            if base.get(pref.uid) != digest
+        ]
         writer = SealedWriter(out)
         writer.add(REVIEWS_ENTRY, _jsonl(r.model_dump_json() for r in results))
+        if prefs:
+            writer.add(PREFERENCES_ENTRY, _jsonl(p.model_dump_json() for p in prefs))
         writer.add(AUDIT_ENTRY, _jsonl(a.model_dump_json() for a in audit))
         manifest = ResultsManifest(
             created_at=datetime.now(UTC),
@@ -530,6 +551,7 @@ def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
             reviewer=info.reviewer,
             batch=info.batch,
             reviews=len(results),
+            preferences=len(prefs),
             audit_entries=len(audit),
         )
         checksum = writer.seal(
@@ -542,8 +564,16 @@ def _write_results(ws: Workspace, out: Path) -> ResultsSummary:
             writer.discard()
         raise
     submitted = sum(1 for r in results if r.review.status.value == "submitted")
+    submitted += sum(1 for p in prefs if p.preference.status == "submitted")
     return ResultsSummary(
-        out, info.pack_id, info.reviewer, len(results), submitted, len(audit), checksum
+        out,
+        info.pack_id,
+        info.reviewer,
+        len(results),
+        submitted,
+        len(audit),
+        checksum,
+        preferences=len(prefs),
     )
 
 

@@ -8,7 +8,6 @@ compared value is on the left (``pair_left``).
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import orjson
@@ -22,6 +21,7 @@ from reviewer.domain.sampling import SamplingError, assign
 from reviewer.services.batches import BatchError, get_batch, new_batch_row, where_filter
 from reviewer.services.filters import apply_filter
 from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store.content import content_json
 from reviewer.store.tables import (
     AssignmentRow,
     BatchItemRow,
@@ -31,7 +31,14 @@ from reviewer.store.tables import (
 )
 from reviewer.store.workspace import Workspace
 
-__all__ = ["PairPlan", "candidates", "create_pair_batch", "pair_spec", "plan_pairs"]
+__all__ = [
+    "PairPlan",
+    "candidates",
+    "compared_values",
+    "create_pair_batch",
+    "pair_spec",
+    "plan_pairs",
+]
 
 COLUMN_FIELDS: dict[str, Any] = {
     "agent": SessionRow.agent_name,
@@ -87,11 +94,36 @@ def candidates(ws: Workspace, spec: SamplingSpec) -> list[PairCandidate]:
     pairs = spec.pairs
     if pairs is None:
         raise BatchError("not a pairwise spec (--pairs)")
-    _check(pairs.key, "--pair-on")
-    _check(pairs.field, "--compare field")
     if pairs.a == pairs.b:
         raise BatchError("--compare needs two different values, e.g. version=1.0,2.0")
-    names = [pairs.key, pairs.field]
+    out = []
+    for sid, key, value in _keyed_values(ws, spec, pairs.key, pairs.field):
+        if value not in (pairs.a, pairs.b):
+            continue
+        side: Side = "A" if value == pairs.a else "B"
+        out.append(PairCandidate(sid, key, side))
+    return out
+
+
+def compared_values(ws: Workspace, spec: SamplingSpec, key: str, field: str) -> dict[str, int]:
+    """The values ``field`` takes among eligible sessions that have a task key (``key``),
+    each with how many task keys have a session with it, most first: what a pairwise
+    batch can compare (the New batch dialog offers them)."""
+    keys: dict[str, set[str]] = {}
+    for _sid, task, value in _keyed_values(ws, spec, key, field):
+        if value is not None:
+            keys.setdefault(value, set()).add(task)
+    return dict(sorted(((v, len(k)) for v, k in keys.items()), key=lambda p: (-p[1], p[0])))
+
+
+def _keyed_values(
+    ws: Workspace, spec: SamplingSpec, key: str, field: str
+) -> list[tuple[int, str, str | None]]:
+    """(session id, task key, compared value as text) of every eligible session with a task
+    key, in id order."""
+    _check(key, "--pair-on")
+    _check(field, "--compare field")
+    names = [key, field]
     cols = [COLUMN_FIELDS[n] for n in names if n in COLUMN_FIELDS]
     q = apply_filter(select(SessionRow.id, *cols), where_filter(spec)).order_by(SessionRow.id)
     with ws.read() as s:
@@ -107,7 +139,7 @@ def candidates(ws: Workspace, spec: SamplingSpec) -> list[PairCandidate]:
                         SessionContent.session_id.in_(chunk)
                     )
                 ):
-                    metadata[sid] = orjson.loads(zlib.decompress(data)).get("metadata") or {}
+                    metadata[sid] = orjson.loads(content_json(data)).get("metadata") or {}
     out = []
     for sid, *values in rows:
         got: dict[str, Any] = dict(
@@ -116,11 +148,9 @@ def candidates(ws: Workspace, spec: SamplingSpec) -> list[PairCandidate]:
         for n in names:
             if n.startswith(METADATA):
                 got[n] = metadata.get(sid, {}).get(n[len(METADATA) :])
-        key, value = _text(got[pairs.key]), _text(got[pairs.field])
-        if key is None or value not in (pairs.a, pairs.b):
-            continue
-        side: Side = "A" if value == pairs.a else "B"
-        out.append(PairCandidate(sid, key, side))
+        task = _text(got[key])
+        if task is not None:
+            out.append((sid, task, _text(got[field])))
     return out
 
 

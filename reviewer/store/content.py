@@ -210,6 +210,16 @@ _STEPS: TypeAdapter[list[Step]] = TypeAdapter(list[Step])
 _SPANS: TypeAdapter[list[Span]] = TypeAdapter(list[Span])
 
 
+def content_json(data: bytes) -> bytes:
+    """The canonical JSON of a session stored as ``data``."""
+    return zlib.decompress(data)
+
+
+def canonical_json(session: Session) -> bytes:
+    """The canonical JSON of ``session``, as the store keeps it."""
+    return content_json(prepare_session(session).content)
+
+
 def decode_content(data: bytes) -> Session:
     """The session stored as ``data``.
 
@@ -218,7 +228,7 @@ def decode_content(data: bytes) -> Session:
     worker opens the session. Each slice goes through the same JSON validation as a whole
     session would, so the result is the same.
     """
-    raw = zlib.decompress(data)
+    raw = content_json(data)
     if len(raw) < PIECEWISE_FROM:
         return Session.model_validate_json(raw)
     try:

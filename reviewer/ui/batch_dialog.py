@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -21,8 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer.domain.batch import Batch, Plan, SamplingSpec
+from reviewer.domain.batch import Batch, PairSpec, Plan, SamplingSpec
 from reviewer.services.batches import PRIORITY_SIGNALS, STRATUM_FIELDS, create_batch, plan
+from reviewer.services.pairwise import (
+    COLUMN_FIELDS,
+    PairPlan,
+    compared_values,
+    create_pair_batch,
+    plan_pairs,
+)
 from reviewer.store.workspace import Workspace
 from reviewer.ui.messages import plain_label
 from reviewer.ui.tasks import TaskRunner
@@ -30,6 +39,18 @@ from reviewer.ui.tasks import TaskRunner
 COLUMNS = ("Stratum", "Sessions", "Gets", "Chance", "Needs")
 """Preview columns: matching sessions, what the batch draws, the inclusion probability,
 and what the planner says the stratum needs for the margin at the confidence."""
+PAIR_KEYS = ("first_user_text", "metadata.task_id")
+"""Task keys offered for pairing (any ``metadata.NAME`` may be typed)."""
+COMPARED_FIELDS = ("version", "model", "agent")
+"""Fields offered for comparing (any ``metadata.NAME`` may be typed)."""
+
+
+def _combo(items: tuple[str, ...] = ()) -> QComboBox:
+    box = QComboBox()
+    box.setEditable(True)
+    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    box.addItems(list(items))
+    return box
 
 
 class NewBatchDialog(QDialog):
@@ -39,6 +60,8 @@ class NewBatchDialog(QDialog):
     """The strata table shows the current options."""
     batch_created = Signal(object)
     """The stored :class:`Batch`."""
+    values_ready = Signal()
+    """The compared field's values found are offered (pairwise batches)."""
 
     def __init__(self, ws: Workspace, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +101,22 @@ class NewBatchDialog(QDialog):
         self.gold.setRange(0, 10_000)
         self.blind = QCheckBox("Blind: hide agent, version and model from reviewers")
         self.include_reviewed = QCheckBox("Also draw sessions that already have a review")
+        self.compare = QCheckBox("&Compare two versions: pairs of sessions on the same task")
+        self.compare.setToolTip(
+            "A pairwise batch: each item shows a session with one value and a session with"
+            " the other, on the same task, side by side"
+        )
+        self.pair_on = _combo(PAIR_KEYS)
+        self.pair_on.setToolTip(
+            "Sessions on the same task share this: " + ", ".join(COLUMN_FIELDS)
+            + " or metadata.NAME"
+        )  # fmt: skip
+        self.compare_field = _combo(COMPARED_FIELDS)
+        self.compare_field.setToolTip("version, model, agent or metadata.NAME")
+        self.value_a = _combo()
+        self.value_b = _combo()
+        for combo in (self.value_a, self.value_b):
+            combo.setToolTip("Values found among sessions with a task key (tasks that have one)")
         self.margin = QDoubleSpinBox()
         self.margin.setRange(0.5, 50.0)
         self.margin.setDecimals(1)
@@ -94,8 +133,13 @@ class NewBatchDialog(QDialog):
         self.confidence.setValue(95.0)
         self.confidence.setToolTip("Confidence level of the margin")
         form = QFormLayout()
+        self.form = form
+        form.addRow("Name", self.name)
+        form.addRow("", self.compare)
         for label, w in (
-            ("Name", self.name), ("Size", self.size_box), ("Seed", self.seed),
+            ("Pair on", self.pair_on), ("Compare", self.compare_field),
+            ("Value A", self.value_a), ("Value B", self.value_b),
+            ("Size", self.size_box), ("Seed", self.seed),
             ("Stratify by", self.stratify), ("Allocation", self.allocation),
             ("Filter", self.where), ("Priority", self.priority), ("Reviewers", self.reviewers),
             ("Overlap", self.overlap), ("Gold items", self.gold),
@@ -110,6 +154,7 @@ class NewBatchDialog(QDialog):
         planner.addWidget(plain_label("confidence"))
         planner.addStretch(1)
         form.addRow("Planner", planner)
+        self.planner = planner
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -143,8 +188,86 @@ class NewBatchDialog(QDialog):
             box.valueChanged.connect(lambda _v: self._timer.start())
         self.allocation.currentIndexChanged.connect(lambda _i: self._timer.start())
         self.include_reviewed.toggled.connect(lambda _c: self._timer.start())
+        self._values_timer = QTimer(self)
+        self._values_timer.setSingleShot(True)
+        self._values_timer.setInterval(300)
+        self._values_timer.timeout.connect(self.refresh_values)
+        for combo in (self.pair_on, self.compare_field):
+            combo.currentTextChanged.connect(lambda _t: self._values_timer.start())
+        self.where.textChanged.connect(lambda _t: self.pairwise and self._values_timer.start())
+        for combo in (self.value_a, self.value_b):
+            combo.currentTextChanged.connect(lambda _t: self._timer.start())
+        self.compare.toggled.connect(self._compare_toggled)
+        chain: list[QWidget] = [
+            self.name, self.compare, self.pair_on, self.compare_field, self.value_a,
+            self.value_b, self.size_box, self.seed, self.stratify, self.allocation, self.where,
+            self.priority, self.reviewers, self.overlap, self.gold, self.blind,
+            self.include_reviewed,
+        ]  # fmt: skip
+        for before, after in pairwise(chain):
+            QWidget.setTabOrder(before, after)
         self.resize(680, 760)
         self._generation = 0
+        self._values_generation = 0
+        self._compare_toggled(False)
+
+    @property
+    def pairwise(self) -> bool:
+        """Whether the dialog draws a pairwise batch ("Compare two versions")."""
+        return self.compare.isChecked()
+
+    def _compare_toggled(self, on: bool) -> None:
+        for combo in (self.pair_on, self.compare_field, self.value_a, self.value_b):
+            self.form.setRowVisible(combo, on)
+        single: tuple[QWidget, ...] = (self.stratify, self.allocation, self.priority, self.gold)
+        for w in single:
+            self.form.setRowVisible(w, not on)
+        self.form.setRowVisible(self.include_reviewed, not on)
+        self.form.setRowVisible(self.planner, not on)
+        self.table.setVisible(not on)
+        if on:
+            self.refresh_values()
+        self.refresh_preview()
+
+    def refresh_values(self) -> None:
+        """Find the values the compared field takes (on the worker) and offer them."""
+        self._values_timer.stop()
+        self._values_generation += 1
+        generation = self._values_generation
+        key, field = self.pair_on.currentText().strip(), self.compare_field.currentText().strip()
+        try:
+            scope = SamplingSpec(size=1, where=self.where.text().strip() or None)
+        except ValidationError:
+            return
+        self.runner.run(
+            compared_values,
+            self.ws,
+            scope,
+            key,
+            field,
+            on_done=lambda found: self._offer_values(generation, found),
+            on_error=lambda e: self._show_error(self._generation, e),
+        )
+
+    def _offer_values(self, generation: int, found: dict[str, int]) -> None:
+        if generation != self._values_generation:
+            return
+        values = list(found)
+        for box, default in ((self.value_a, 0), (self.value_b, 1)):
+            current = box.currentText().strip()
+            box.blockSignals(True)
+            box.clear()
+            for v in values:
+                box.addItem(v)
+                box.setItemData(box.count() - 1, f"{found[v]:,} tasks", Qt.ItemDataRole.ToolTipRole)
+            if current in found:
+                box.setCurrentText(current)
+            elif default < len(values):
+                box.setCurrentIndex(default)
+            else:
+                box.setCurrentText(current)
+            box.blockSignals(False)
+        self.values_ready.emit()
         self.refresh_preview()
 
     def spec(self) -> SamplingSpec:
@@ -159,6 +282,21 @@ class NewBatchDialog(QDialog):
             except ValueError:
                 raise ValueError(f"Priority {part.strip()}: the weight must be a number") from None
         try:
+            if self.pairwise:
+                return SamplingSpec(
+                    size=self.size_box.value(),
+                    seed=self.seed.value(),
+                    where=self.where.text().strip() or None,
+                    reviewers=[r.strip() for r in self.reviewers.text().split(",") if r.strip()],
+                    overlap=self.overlap.value(),
+                    blind=self.blind.isChecked(),
+                    pairs=PairSpec(
+                        key=self.pair_on.currentText().strip(),
+                        field=self.compare_field.currentText().strip(),
+                        a=self.value_a.currentText().strip(),
+                        b=self.value_b.currentText().strip(),
+                    ),
+                )
             return SamplingSpec(
                 size=self.size_box.value(),
                 seed=self.seed.value(),
@@ -185,6 +323,15 @@ class NewBatchDialog(QDialog):
             spec = self.spec()
         except ValueError as exc:
             self._show_error(generation, exc)
+            return
+        if spec.pairs is not None:
+            self.runner.run(
+                plan_pairs,
+                self.ws,
+                spec,
+                on_done=lambda p: self._show_pairs(generation, p),
+                on_error=lambda e: self._show_error(generation, e),
+            )
             return
         self.runner.run(
             plan,
@@ -221,6 +368,18 @@ class NewBatchDialog(QDialog):
         )
         self.preview_ready.emit()
 
+    def _show_pairs(self, generation: int, p: PairPlan) -> None:
+        if generation != self._generation:
+            return
+        self.table.setRowCount(0)
+        takes = min(self.size_box.value(), p.pairs)
+        self.message.setText(
+            f"{p.pairs:,} pairs exist: tasks ({p.key}) with a session of {p.field}={p.a} and"
+            f" one of {p.field}={p.b} ({p.sessions_a:,} sessions on {p.keys_a:,} tasks and"
+            f" {p.sessions_b:,} on {p.keys_b:,}); the batch takes {takes:,}."
+        )
+        self.preview_ready.emit()
+
     def _show_error(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
             self.table.setRowCount(0)
@@ -239,9 +398,8 @@ class NewBatchDialog(QDialog):
             return
         self.buttons.setEnabled(False)
         self.message.setText("Drawing the batch…")
-        self.runner.run(
-            create_batch, self.ws, name, spec, on_done=self._created, on_error=self._failed
-        )
+        create = create_pair_batch if spec.pairs is not None else create_batch
+        self.runner.run(create, self.ws, name, spec, on_done=self._created, on_error=self._failed)
 
     def _created(self, batch: Batch) -> None:
         self.batch_created.emit(batch)

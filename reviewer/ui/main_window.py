@@ -469,13 +469,18 @@ class MainWindow(QMainWindow):
         def done(summary: ResultsSummary) -> None:
             self.last_results = summary
             self.statusBar().showMessage(
-                f"Results written to {summary.path}: {summary.reviews} reviews "
-                f"({summary.submitted} submitted). Send this file to your lead.",
+                f"Results written to {summary.path}: {summary.reviews} reviews"
+                + (f", {summary.preferences} preferences" if summary.preferences else "")
+                + f" ({summary.submitted} submitted). Send this file to your lead.",
                 15_000,
             )
 
         # on the items runner, after every pending save of the workbench
-        self.bench.items.run(
+        runner = self.bench.items
+        if (pairs := getattr(self, "pairs", None)) is not None:
+            pairs.save_draft()  # the pair bench saves on its own worker: after its saves
+            runner = pairs.runner
+        runner.run(
             write_results,
             ws,
             out,

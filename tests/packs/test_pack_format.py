@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import select
 
 from reviewer.domain.pack import PackManifest
 from reviewer.domain.rubric import Rubric
@@ -25,10 +26,11 @@ from reviewer.services.packs import (
 from reviewer.services.reviewing import QueueSpec, load_queue, open_item, save
 from reviewer.store.reviews import get_review
 from reviewer.store.sessions import latest_id, load_session
+from reviewer.store.tables import PackRow
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
-from tests.packs.helpers import GOOD, key, make_batch
-from tests.packs.hostile import reseal_pack
+from tests.packs.helpers import GOOD, key, make_batch, review_item
+from tests.packs.hostile import forge_results, reseal_pack
 
 
 def _reseal(src: Path, dest: Path, manifest_change: dict[str, object]) -> Path:
@@ -94,7 +96,7 @@ def test_session_revisions_and_rubric_versions_survive_the_trip(
 def test_damaged_newer_and_hostile_packs_are_refused(workspace: Workspace, tmp_path: Path) -> None:
     make_batch(workspace, "b1", {"ana": [0, 1]}, items=2)
     pack = create_pack(workspace, "b1", "ana", tmp_path / "ana.reviewpack").path
-    newer = _reseal(pack, tmp_path / "newer.reviewpack", {"format_version": 3})
+    newer = _reseal(pack, tmp_path / "newer.reviewpack", {"format_version": 4})
     with pytest.raises(PackError, match="newer version of AgentOps Reviewer"):
         open_pack(newer)
     older = _reseal(pack, tmp_path / "older.reviewpack", {"format_version": 1})
@@ -145,3 +147,28 @@ def test_very_repetitive_sessions_still_make_a_readable_pack(
     item = open_item(offline, queue, queue.ids[0])
     assert item.session.steps[1].content == "a" * 3_000_000
     offline.close()
+
+
+def test_a_version_2_pack_and_its_results_are_still_read(
+    workspace: Workspace, rubric: Rubric, tmp_path: Path
+) -> None:
+    """Format 3 added pairs; a version 2 pack (no pairs, no preferences) made by the previous
+    release opens, and its version 2 results merge."""
+    make_batch(workspace, "b1", {"ana": [0, 1]}, items=2)
+    made = create_pack(workspace, "b1", "ana", tmp_path / "ana.reviewpack")
+    old = _reseal(made.path, tmp_path / "v2.reviewpack", {"format_version": 2})
+    with workspace.write() as s:  # the lead's workspace records the v2 file's checksum
+        row = s.scalar(select(PackRow).where(PackRow.pack_id == made.pack_id))
+        assert row is not None
+        row.checksum = read_pack_manifest(old).checksum
+    offline = open_pack(old)
+    review_item(offline, rubric, 0, "ana")
+    results = write_results(offline, tmp_path / "ana.results").path
+    offline.close()
+    v2 = forge_results(
+        results,
+        tmp_path / "v2.results",
+        bytes.fromhex(read_pack_manifest(old).secret),
+        manifest={"format_version": 2},
+    )
+    assert merge_results(workspace, [v2]).added == 1

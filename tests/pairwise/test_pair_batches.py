@@ -135,10 +135,14 @@ def test_cli_draws_shows_and_plans_pairs(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "--pair-on" in bad.stderr
 
 
-def test_a_pairwise_batch_is_not_packed_and_says_why(ws: Workspace, tmp_path: Path) -> None:
-    from reviewer.services.packs import PackError, create_pack
+def test_a_pairwise_batch_is_packed_with_both_sessions_of_each_pair(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    from reviewer.services.packs import create_pack, read_pack_manifest
 
-    create_pair_batch(ws, "cmp", _spec(reviewers=["ann"]))
-    with pytest.raises(PackError, match="pairwise"):
-        create_pack(ws, "cmp", "ann", tmp_path / "ann.reviewpack")
-    assert not (tmp_path / "ann.reviewpack").exists()
+    batch = create_pair_batch(ws, "cmp", _spec(reviewers=["ann"]))
+    pack = create_pack(ws, "cmp", "ann", tmp_path / "ann.reviewpack")
+    manifest = read_pack_manifest(pack.path)
+    assert [(i.session_key, i.pair and i.pair.session_key) for i in manifest.items] == [
+        (i.session_key, i.pair and i.pair.session_key) for i in batch.items
+    ]

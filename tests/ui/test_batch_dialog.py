@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from reviewer.domain.batch import PairSpec
 from reviewer.services.batches import get_batch
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace, open_existing
@@ -20,6 +22,7 @@ from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.main_window import MainWindow
 from reviewer.ui.tasks import TaskRunner
 from tests.helpers.factories import make_session
+from tests.pairwise.helpers import fill_trials
 
 
 @pytest.fixture
@@ -41,6 +44,19 @@ def dialog(qtbot: QtBot, ws: Workspace) -> Iterator[NewBatchDialog]:
     qtbot.addWidget(d)
     yield d
     runner.shutdown()
+
+
+def _spy(threads: list[str]) -> Any:
+    """Wraps a function to note the name of each thread that calls it in ``threads``."""
+
+    def spy(fn: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    return spy
 
 
 def _cells(d: NewBatchDialog) -> list[list[str]]:
@@ -105,14 +121,7 @@ def test_the_preview_and_the_batch_are_computed_off_the_gui_thread(
     qtbot: QtBot, dialog: NewBatchDialog, ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[str] = []
-
-    def spy(fn: Any) -> Any:
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            threads.append(threading.current_thread().name)
-            return fn(*args, **kwargs)
-
-        return wrapped
-
+    spy = _spy(threads)
     monkeypatch.setattr(batch_dialog, "plan", spy(batch_dialog.plan))
     monkeypatch.setattr(batch_dialog, "create_batch", spy(batch_dialog.create_batch))
     _preview(qtbot, dialog)
@@ -167,4 +176,74 @@ def test_batch_menu_opens_the_dialog_on_the_open_workspace(
     w.close()
     ws = open_existing(filled_workspace)
     assert len(get_batch(ws, "from-menu").items) == 20
+    ws.close()
+
+
+def _type(qtbot: QtBot, text: str) -> None:
+    """Replace the text of the focused field, as a keyboard does (select all, type)."""
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(focus, text)
+
+
+def _press(qtbot: QtBot, key: Qt.Key) -> None:
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, key)
+
+
+def test_a_pairwise_batch_is_made_by_keyboard_counting_its_pairs_first(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = init_workspace(tmp_path / "pairs.sqlite")
+    fill_trials(ws, tasks=8)
+    threads: list[str] = []
+    spy = _spy(threads)
+    for name in ("compared_values", "plan_pairs", "create_pair_batch"):
+        monkeypatch.setattr(batch_dialog, name, spy(getattr(batch_dialog, name)))
+    runner = TaskRunner()
+    d = NewBatchDialog(ws, runner)
+    qtbot.addWidget(d)
+    d.show()
+    d.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is d, timeout=5_000)
+    d.name.setFocus()
+    _type(qtbot, "v1-against-v2")
+    _press(qtbot, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is d.compare
+    with qtbot.waitSignal(d.values_ready, timeout=10_000):
+        _press(qtbot, Qt.Key.Key_Space)  # "Compare two versions"
+    assert d.pairwise and d.pair_on.isVisible() and not d.stratify.isVisible()
+    _press(qtbot, Qt.Key.Key_Tab)
+    with qtbot.waitSignal(d.values_ready, timeout=10_000):
+        _type(qtbot, "metadata.task_id")
+    # the values found, most tasks first: 2.0 ran 9 tasks, 1.0 eight, 3.0 one
+    offered = [d.value_a.itemText(i) for i in range(d.value_a.count())]
+    assert offered == ["2.0", "1.0", "3.0"]
+    assert d.value_a.itemData(0, Qt.ItemDataRole.ToolTipRole) == "9 tasks"
+    assert d.compare_field.currentText() == "version"
+    _press(qtbot, Qt.Key.Key_Tab)
+    _press(qtbot, Qt.Key.Key_Tab)
+    assert d.value_a.isAncestorOf(QApplication.focusWidget()) or d.value_a.hasFocus()
+    _type(qtbot, "1.0")
+    _press(qtbot, Qt.Key.Key_Tab)
+    with qtbot.waitSignal(d.preview_ready, timeout=10_000):
+        _type(qtbot, "2.0")
+    qtbot.waitUntil(lambda: d.message.text().startswith("8 pairs exist"), timeout=10_000)
+    assert "version=1.0" in d.message.text() and "the batch takes 8." in d.message.text()
+    _press(qtbot, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is d.size_box or d.size_box.isAncestorOf(
+        QApplication.focusWidget()
+    )
+    _type(qtbot, "6")
+    qtbot.waitUntil(lambda: "the batch takes 6." in d.message.text(), timeout=10_000)
+    with qtbot.waitSignal(d.batch_created, timeout=10_000) as created:
+        _press(qtbot, Qt.Key.Key_Return)
+    batch = created.args[0]
+    assert batch == get_batch(ws, "v1-against-v2")
+    assert batch.spec.pairs == PairSpec(key="metadata.task_id", field="version", a="1.0", b="2.0")
+    assert len(batch.items) == 6 and all(i.pair is not None for i in batch.items)
+    assert threads and all(name != threading.main_thread().name for name in threads)
+    runner.shutdown()
     ws.close()
