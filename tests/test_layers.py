@@ -363,12 +363,3 @@ def test_ui_and_cli_do_not_touch_sql() -> None:
             bad = [n for n in _imports(p) if n.startswith(("sqlalchemy", "reviewer.store.tables"))]
             assert bad == [], f"{p.relative_to(ROOT)} imports {bad}"
 
-
-def test_pack_merge_and_preference_use_cases_hold_no_sql_and_no_stored_format() -> None:
-    """Packs, merging and preferences are use cases over the store (issue 19): their SQL
-    lives in ``store/packs.py`` and ``store/preferences.py``, stored content is read by the
-    store."""
-    for name in ("packs.py", "merging.py", "preferences.py"):
-        names = _imports(ROOT / "services" / name)
-        bad = [n for n in names if n.startswith(("sqlalchemy", "reviewer.store.tables", "zlib"))]
-        assert bad == [], f"services/{name} imports {bad}"
