@@ -56,6 +56,7 @@ __all__ = [
     "ExportOptions",
     "check_target",
     "export",
+    "manifest_basics",
     "manifest_path_for",
     "publish",
 ]
@@ -179,19 +180,7 @@ def _export(
     def describe(data: DataFile) -> ExportManifest:
         tally = job.tally
         return ExportManifest(
-            app_version=__version__,
-            created_at=datetime.now(UTC),
-            workspace=ws.display_name,
-            workspace_id=ws.workspace_id,
-            format=fmt.name,
-            format_version=FORMAT_VERSION,
-            schema_file=row_schema(fmt, _level(fmt, options)),
-            level=_level(fmt, options),
-            status=options.status,
-            where=options.where,
-            batch=options.batch,
-            redact_pii=options.redact_pii,
-            neutralise_formulas=options.neutralise_formulas if fmt.name == "csv" else None,
+            **manifest_basics(ws, fmt, options, _level(fmt, options)),
             thresholds=Thresholds(min_quality=options.min_quality, require=options.require)
             if fmt.kind == "dataset"
             else None,
@@ -209,6 +198,27 @@ def _export(
         )
 
     return publish(out, write, describe)
+
+
+def manifest_basics(
+    ws: Workspace, fmt: ExportFormat, options: ExportOptions, level: str
+) -> dict[str, Any]:
+    """What every export's manifest says of where and how it was made."""
+    return {
+        "app_version": __version__,
+        "created_at": datetime.now(UTC),
+        "workspace": ws.display_name,
+        "workspace_id": ws.workspace_id,
+        "format": fmt.name,
+        "format_version": FORMAT_VERSION,
+        "schema_file": row_schema(fmt, level),
+        "level": level,
+        "status": options.status,
+        "where": options.where,
+        "batch": options.batch,
+        "redact_pii": options.redact_pii,
+        "neutralise_formulas": options.neutralise_formulas if fmt.name == "csv" else None,
+    }
 
 
 def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session", "step"]:

@@ -9,12 +9,11 @@ and uid, so the same workspace and options give the same bytes.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reviewer import __version__
-from reviewer.export.formats import FORMAT_VERSION, get_format, row_schema
+from reviewer.domain.pair_record import PairRecord
+from reviewer.export.formats import FORMAT_VERSION, get_format
 from reviewer.export.manifest import (
     ColumnInfo,
     Counts,
@@ -23,9 +22,9 @@ from reviewer.export.manifest import (
     RubricVersion,
 )
 from reviewer.export.options import ExportOptions
-from reviewer.export.pairs import PAIR_COLUMNS, PairRecord, dpo_line, langsmith_lines, pair_row
+from reviewer.export.pairs import PAIR_COLUMNS, dpo_line, langsmith_lines, pair_row
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
-from reviewer.services.exporting import ExportError, check_target, publish
+from reviewer.services.exporting import ExportError, check_target, manifest_basics, publish
 from reviewer.services.filters import FilterError, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.preference_records import NotPairwise, preference_records
@@ -44,32 +43,14 @@ def _records(ws: Workspace, options: ExportOptions) -> tuple[list[PairRecord], l
     except FilterError as exc:
         raise ExportError(f"filter: {exc}") from None
     try:
-        found = preference_records(
+        records, rubrics = preference_records(
             ws, submitted_only=options.status == "submitted", batch=options.batch, spec=spec
         )
     except NoSuchBatch:
         raise ExportError(f"no batch named {options.batch!r} in this workspace") from None
     except NotPairwise:
         raise ExportError(f"batch {options.batch!r} is not a pairwise batch") from None
-    out = []
-    rubrics = set()
-    for r in found:
-        pairs = r.batch_spec.get("pairs") or {}
-        rubrics.add((r.rubric_name, r.rubric_version))
-        out.append(
-            PairRecord(
-                batch=r.batch, position=r.position, task_key=r.task_key,
-                field=str(pairs.get("field", "")), a=str(pairs.get("a", "")),
-                b=str(pairs.get("b", "")), left_is=r.left_is or "A",
-                left_session=r.left_session, left_revision=r.left_revision, left_id=r.left_id,
-                right_session=r.right_session, right_revision=r.right_revision,
-                right_id=r.right_id, winner=r.winner, dimensions=dict(r.dimensions or {}),
-                rationale=r.rationale, reviewer=r.reviewer, uid=r.uid, status=r.status,
-                submitted_at=r.submitted_at, active_seconds=r.active_seconds,
-                simulated=r.simulated,
-            )
-        )  # fmt: skip
-    return out, [RubricVersion(name=n, version=v) for n, v in sorted(rubrics)]
+    return records, [RubricVersion(name=n, version=v) for n, v in rubrics]
 
 
 def _writer(fmt: str, f: Any, options: ExportOptions) -> TableWriter:
@@ -142,19 +123,7 @@ def export_pairs(
 
     def describe(data: DataFile) -> ExportManifest:
         return ExportManifest(
-            app_version=__version__,
-            created_at=datetime.now(UTC),
-            workspace=ws.display_name,
-            workspace_id=ws.workspace_id,
-            format=fmt.name,
-            format_version=FORMAT_VERSION,
-            schema_file=row_schema(fmt, "pair"),
-            level="pair",
-            status=options.status,
-            where=options.where,
-            batch=options.batch,
-            redact_pii=options.redact_pii,
-            neutralise_formulas=options.neutralise_formulas if fmt.name == "csv" else None,
+            **manifest_basics(ws, fmt, options, "pair"),
             rubrics=rubrics,
             counts=Counts(
                 rows=rows,

@@ -3,18 +3,19 @@
 Each preference comes with its batch (name, pairing spec, rubric), its item (position,
 task key, which side is A) and its two sessions; ordered by batch, position, reviewer and
 uid, so the same workspace gives the same records. Each SQL column is labelled with the
-:class:`PreferenceRecord` field it fills.
+:class:`~reviewer.domain.pair_record.PairRecord` field it fills.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
+from dataclasses import fields
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from reviewer.domain.filters import FilterSpec
+from reviewer.domain.pair_record import PairRecord
 from reviewer.store.filters import apply_filter
 from reviewer.store.review_records import NoSuchBatch
 from reviewer.store.tables import (
@@ -26,49 +27,28 @@ from reviewer.store.tables import (
 )
 from reviewer.store.workspace import Workspace
 
-__all__ = ["NotPairwise", "PreferenceRecord", "preference_records"]
+__all__ = ["NotPairwise", "preference_records"]
 
 
 class NotPairwise(ValueError):
     """The batch asked for is not a pairwise batch."""
 
 
-class PreferenceRecord(NamedTuple):
-    batch: str
-    batch_spec: dict[str, Any]
-    position: int
-    task_key: str | None
-    left_is: str | None
-    left_session: str
-    left_revision: int
-    left_id: int
-    right_session: str
-    right_revision: int
-    right_id: int
-    rubric_name: str
-    rubric_version: int
-    winner: str
-    dimensions: dict[str, Any] | None
-    rationale: str | None
-    reviewer: str
-    uid: str
-    status: str
-    submitted_at: datetime | None
-    active_seconds: float
-    simulated: bool
+_FROM_SPEC = ("field", "a", "b")
+"""PairRecord fields taken from the batch's pairing spec, not from a column."""
 
 
 def preference_records(
     ws: Workspace, *, submitted_only: bool, batch: str | None, spec: FilterSpec | None
-) -> list[PreferenceRecord]:
-    """The preferences selected: only submitted ones or all, of one pairwise batch or any,
-    whose pair has a session ``spec`` lets through (None: every pair). Raises
+) -> tuple[list[PairRecord], list[tuple[str, int]]]:
+    """The preferences selected (only submitted ones or all, of one pairwise batch or any,
+    whose pair has a session ``spec`` lets through; None: every pair) and the rubric
+    versions (name, version) of their batches. Raises
     :class:`~reviewer.store.review_records.NoSuchBatch` and :class:`NotPairwise`."""
     left, right = aliased(SessionRow), aliased(SessionRow)
     p = PreferenceReviewRow
-    fields: dict[str, Any] = {
+    by_field: dict[str, Any] = {
         "batch": BatchRow.name,
-        "batch_spec": BatchRow.spec,
         "position": BatchItemRow.position,
         "task_key": BatchItemRow.pair_key,
         "left_is": BatchItemRow.pair_left,
@@ -78,8 +58,6 @@ def preference_records(
         "right_session": right.session_key,
         "right_revision": right.revision,
         "right_id": right.id,
-        "rubric_name": RubricRow.name,
-        "rubric_version": RubricRow.version,
         "winner": p.winner,
         "dimensions": p.dimensions,
         "rationale": p.rationale,
@@ -90,8 +68,16 @@ def preference_records(
         "active_seconds": p.active_seconds,
         "simulated": p.simulated,
     }
+    names = [f.name for f in fields(PairRecord) if f.name not in _FROM_SPEC]
+    if set(by_field) != set(names):
+        raise AssertionError(f"pair record columns differ: {sorted(set(by_field) ^ set(names))}")
     q = (
-        select(*(fields[n].label(n) for n in PreferenceRecord._fields))
+        select(
+            *(by_field[n].label(n) for n in names),
+            BatchRow.spec.label("batch_spec"),
+            RubricRow.name.label("rubric_name"),
+            RubricRow.version.label("rubric_version"),
+        )
         .select_from(p)
         .join(BatchItemRow, BatchItemRow.id == p.item_id)
         .join(BatchRow, BatchRow.id == BatchItemRow.batch_id)
@@ -113,4 +99,13 @@ def preference_records(
             if not found.get("pairs"):
                 raise NotPairwise(batch)
             q = q.where(BatchRow.name == batch)
-        return [PreferenceRecord(*row) for row in s.execute(q)]
+        out: list[PairRecord] = []
+        rubrics: set[tuple[str, int]] = set()
+        for row in s.execute(q).mappings():
+            pairs = row["batch_spec"].get("pairs") or {}
+            rubrics.add((row["rubric_name"], row["rubric_version"]))
+            values = {n: row[n] for n in names} | {n: str(pairs.get(n, "")) for n in _FROM_SPEC}
+            values["left_is"] = values["left_is"] or "A"
+            values["dimensions"] = dict(values["dimensions"] or {})
+            out.append(PairRecord(**values))
+    return out, sorted(rubrics)
