@@ -138,19 +138,24 @@ class ReviewShaper:
         iso_times = self.iso_times
         batch = self.batch_names.get
         # Each field's position in the record (ReviewRecord), looked up by name once.
-        uid, key, revision, batch_id = R["uid"], R["session_key"], R["revision"], R["batch_id"]
+        at = R
+        uid, key, revision, batch_id = at["uid"], at["session_key"], at["revision"], at["batch_id"]
         reviewer, role, status, reason_at = (
-            R["reviewer"],
-            R["role"],
-            R["status"],
-            R["status_reason"],
+            at["reviewer"],
+            at["role"],
+            at["status"],
+            at["status_reason"],
         )
-        rubric_id, values, details = R["rubric_id"], R["values"], R["details"]
-        failure_step, active, simulated = R["failure_step"], R["active_seconds"], R["simulated"]
-        started_at, submitted_at, updated_at = R["started_at"], R["submitted_at"], R["updated_at"]
-        origin, conflict_of, model = R["origin"], R["conflict_of"], R["model"]
-        agent_name, agent_version = R["agent_name"], R["agent_version"]
-        session_started_at, source_format = R["session_started_at"], R["source_format"]
+        rubric_id, values, details = at["rubric_id"], at["values"], at["details"]
+        failure_step, active, simulated = at["failure_step"], at["active_seconds"], at["simulated"]
+        started_at, submitted_at, updated_at = (
+            at["started_at"],
+            at["submitted_at"],
+            at["updated_at"],
+        )
+        origin, conflict_of, model = at["origin"], at["conflict_of"], at["model"]
+        agent_name, agent_version = at["agent_name"], at["agent_version"]
+        session_started_at, source_format = at["session_started_at"], at["source_format"]
         for r in records:
             rid = r[rubric_id]
             shaper = shapers[rid]
