@@ -59,6 +59,7 @@ __all__ = [
     "manifest_basics",
     "manifest_path_for",
     "publish",
+    "table_writer",
 ]
 
 FETCH = 10_000
@@ -292,7 +293,9 @@ def _write_steps(job: _Job, f: Any) -> list[Column] | None:
     tally.sessions = len({r.session_db_id for r in rows})
     spec = {rid: job.reviews.rubric(rid).steps for rid in {r.rubric_id for r in rows}}
     writer = (
-        _table_writer(fmt, f, STEP_COLUMNS, LabelPlan(), options) if fmt.kind == "table" else None
+        table_writer(fmt, f, STEP_COLUMNS, options, level=options.level)
+        if fmt.kind == "table"
+        else None
     )
     done = 0
     job.advance(0)
@@ -395,7 +398,9 @@ def _write_table(
     """``columnar``: the chunks are ``record_lines.LineChunk`` s (review level)."""
     options, plan, tally = job.options, job.plan, job.tally
     columns = plan.columns(options.level)
-    writer = _table_writer(job.fmt, f, columns, plan, options)
+    writer = table_writer(
+        job.fmt, f, columns, options, level=options.level, nested=plan.nested_columns()
+    )
     done = 0
     try:
         if columnar:
@@ -461,13 +466,17 @@ def _write_lines(job: _Job, shaper: ReviewShaper, chunks: Iterator[list[Record]]
         job.advance(done)
 
 
-def _table_writer(
+def table_writer(
     fmt: ExportFormat,
     f: BinaryIO,
     columns: Sequence[Column],
-    plan: LabelPlan,
     options: ExportOptions,
+    *,
+    level: str,
+    nested: Sequence[Column] = (),
 ) -> TableWriter:
+    """The writer of ``fmt`` (csv, jsonl or parquet) for rows of ``level`` with ``columns``
+    (``nested``: the columns of the parquet reviews nested in session rows)."""
     if fmt.name == "csv":
         return CsvWriter(f, columns, neutralise_formulas=options.neutralise_formulas)
     if fmt.name == "jsonl":
@@ -475,9 +484,9 @@ def _table_writer(
     return ParquetWriter(
         f,
         columns,
-        plan.nested_columns(),
+        nested,
         metadata={
-            "agentops_reviewer.format": f"{options.level}-rows",
+            "agentops_reviewer.format": f"{level}-rows",
             "agentops_reviewer.format_version": str(FORMAT_VERSION),
         },
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.domain.pair_record import PairRecord
-from reviewer.export.formats import FORMAT_VERSION, get_format
+from reviewer.export.formats import get_format
 from reviewer.export.manifest import (
     ColumnInfo,
     Counts,
@@ -23,8 +23,14 @@ from reviewer.export.manifest import (
 )
 from reviewer.export.options import ExportOptions
 from reviewer.export.pairs import PAIR_COLUMNS, dpo_line, langsmith_lines, pair_row
-from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
-from reviewer.services.exporting import ExportError, check_target, manifest_basics, publish
+from reviewer.export.tables import CsvWriter
+from reviewer.services.exporting import (
+    ExportError,
+    check_target,
+    manifest_basics,
+    publish,
+    table_writer,
+)
 from reviewer.services.filters import FilterError, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.store.preference_records import NotPairwise, preference_records
@@ -53,21 +59,6 @@ def _records(ws: Workspace, options: ExportOptions) -> tuple[list[PairRecord], l
     return records, [RubricVersion(name=n, version=v) for n, v in rubrics]
 
 
-def _writer(fmt: str, f: Any, options: ExportOptions) -> TableWriter:
-    if fmt == "csv":
-        return CsvWriter(f, PAIR_COLUMNS, neutralise_formulas=options.neutralise_formulas)
-    if fmt == "jsonl":
-        return JsonlWriter(f, PAIR_COLUMNS)
-    return ParquetWriter(
-        f,
-        PAIR_COLUMNS,
-        metadata={
-            "agentops_reviewer.format": "pair-rows",
-            "agentops_reviewer.format_version": str(FORMAT_VERSION),
-        },
-    )
-
-
 def export_pairs(
     ws: Workspace, options: ExportOptions, out: Path, *, progress: Progress = NO_PROGRESS
 ) -> ExportManifest:
@@ -87,7 +78,7 @@ def export_pairs(
     def write(f: Any) -> None:
         nonlocal rows
         if fmt.kind == "table":
-            writer = _writer(fmt.name, f, options)
+            writer = table_writer(fmt, f, PAIR_COLUMNS, options, level="pair")
             for start in range(0, total, CHUNK):
                 part = records[start : start + CHUNK]
                 writer.write([pair_row(r, redact=options.redact_pii) for r in part])
