@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from reviewer.atomic import AtomicFile
 from reviewer.domain.pack import (
     FORMAT_VERSION,
     MANIFEST_ENTRY,
@@ -80,10 +79,8 @@ class SealedWriter:
     def __init__(self, out: Path) -> None:
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._zip = zipfile.ZipFile(self._tmp, "w")
+        self._file = AtomicFile(out, mode=0o600)
+        self._zip = zipfile.ZipFile(self._file.file, "w")
         self.entries: dict[str, str] = {}
 
     def add(self, name: str, data: bytes) -> None:
@@ -110,17 +107,16 @@ class SealedWriter:
             info, orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
         )
         self._zip.close()
-        with self._tmp.open("rb") as f:
-            os.fsync(f.fileno())
+        self._file.finish()
         return str(manifest["checksum"])
 
     def commit(self) -> None:
         """Move the sealed file into place (atomic on one filesystem)."""
-        os.replace(self._tmp, self.out)
+        self._file.commit()
 
     def discard(self) -> None:
         self._zip.close()
-        self._tmp.unlink(missing_ok=True)
+        self._file.discard()
 
 
 class SealedFile:

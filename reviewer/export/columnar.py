@@ -17,11 +17,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reviewer.export.rows import RECORD_KINDS, ReviewShaper, text_cell
+from reviewer.domain.review_record import RECORD_KINDS
+from reviewer.export.rows import ReviewShaper, text_cell
 
 _ARROW = {"string": pa.string(), "int": pa.int64(), "float": pa.float64()}
 RECORD_TYPES: dict[str, pa.DataType] = {n: _ARROW[k] for n, k in RECORD_KINDS.items()}
-"""Arrow types of the record fields (see :data:`~reviewer.export.rows.RECORD_KINDS`)."""
+"""Arrow types of the record fields (see :data:`~reviewer.domain.review_record.RECORD_KINDS`)."""
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ user messages differ and transcripts that cannot be written are left out, by rea
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reviewer.domain.pair_record import PairRecord
 from reviewer.domain.session import Role, Session
 from reviewer.export.chat import TranscriptProblem, messages, tool_definitions, transcript
 from reviewer.export.columns import Column
@@ -44,46 +44,6 @@ PAIR_COLUMNS: list[Column] = [
     Column("active_seconds", "float"),
     Column("simulated", "bool"),
 ]
-
-
-@dataclass(frozen=True)
-class PairRecord:
-    """One preference with its pair, as read from the workspace."""
-
-    batch: str
-    position: int
-    task_key: str | None
-    field: str
-    a: str
-    b: str
-    left_is: str
-    left_session: str
-    left_revision: int
-    left_id: int
-    right_session: str
-    right_revision: int
-    right_id: int
-    winner: str | None
-    dimensions: dict[str, str]
-    rationale: str | None
-    reviewer: str
-    uid: str
-    status: str
-    submitted_at: datetime | None
-    active_seconds: float
-    simulated: bool
-
-    @property
-    def left_value(self) -> str:
-        return self.a if self.left_is == "A" else self.b
-
-    @property
-    def right_value(self) -> str:
-        return self.b if self.left_is == "A" else self.a
-
-    @property
-    def winning_side(self) -> str | None:
-        return self.winner if self.winner in ("left", "right") else None
 
 
 def _iso(when: datetime | None) -> str | None:

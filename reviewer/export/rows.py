@@ -1,6 +1,7 @@
 """Review rows: one tuple per review in the plan's column order, from the stored record.
 
-The service reads reviews as plain tuples laid out as :data:`RECORD`; times come as
+The store reads reviews as plain tuples laid out as
+:class:`~reviewer.domain.review_record.ReviewRecord` (:data:`RECORD`); times come as
 SQLite's text (``2026-10-01 09:00:00.000000``, UTC) or as datetimes (PostgreSQL) and leave
 as ISO-8601 UTC text with microseconds (``2026-10-01T09:00:00.000000Z``).
 """
@@ -13,49 +14,11 @@ from typing import Any
 
 import orjson
 
+from reviewer.domain.review_record import RECORD, RECORD_KINDS, R
 from reviewer.export.columns import LabelPlan
 from reviewer.export.redact import redact_text
 
-RECORD = (
-    "uid",
-    "session_key",
-    "revision",
-    "batch_id",
-    "reviewer",
-    "role",
-    "status",
-    "status_reason",
-    "rubric_id",
-    "values",
-    "details",
-    "failure_step",
-    "started_at",
-    "submitted_at",
-    "updated_at",
-    "active_seconds",
-    "simulated",
-    "origin",
-    "conflict_of",
-    "agent_name",
-    "agent_version",
-    "model",
-    "session_started_at",
-    "source_format",
-    "session_db_id",
-)
-"""The fields of a stored review record, in the order the service selects them."""
-R = {name: i for i, name in enumerate(RECORD)}
-RECORD_KINDS: dict[str, str] = {name: "string" for name in RECORD} | {
-    "revision": "int",
-    "batch_id": "int",
-    "rubric_id": "int",
-    "failure_step": "int",
-    "active_seconds": "float",
-    "simulated": "int",
-    "session_db_id": "int",
-}
-"""What each record field holds as stored: ``string`` (text, and times as ISO-8601
-text), ``int`` (``simulated`` is 0 or 1) or ``float``."""
+__all__ = ["RECORD", "RECORD_KINDS", "R", "ReviewShaper", "iso", "text_cell"]
 
 
 def iso(value: Any) -> str | None:
@@ -174,48 +137,72 @@ class ReviewShaper:
         shape = self.shape
         iso_times = self.iso_times
         batch = self.batch_names.get
+        # Each field's position in the record (ReviewRecord), looked up by name once.
+        at = R
+        uid, key, revision, batch_id = at["uid"], at["session_key"], at["revision"], at["batch_id"]
+        reviewer, role, status, reason_at = (
+            at["reviewer"],
+            at["role"],
+            at["status"],
+            at["status_reason"],
+        )
+        rubric_id, values, details = at["rubric_id"], at["values"], at["details"]
+        failure_step, active, simulated = at["failure_step"], at["active_seconds"], at["simulated"]
+        started_at, submitted_at, updated_at = (
+            at["started_at"],
+            at["submitted_at"],
+            at["updated_at"],
+        )
+        origin, conflict_of, model = at["origin"], at["conflict_of"], at["model"]
+        agent_name, agent_version = at["agent_name"], at["agent_version"]
+        session_started_at, source_format = at["session_started_at"], at["source_format"]
         for r in records:
-            rid = r[8]
+            rid = r[rubric_id]
             shaper = shapers[rid]
-            hit = cache.get((rid, r[9], r[10]))
-            head, tail = hit if hit is not None else shape(rid, r[9], r[10])
-            reason = r[7]
+            hit = cache.get((rid, r[values], r[details]))
+            head, tail = hit if hit is not None else shape(rid, r[values], r[details])
+            reason = r[reason_at]
             if iso_times:  # the hot path (SQLite): times are ISO text already
-                started, submitted, updated, session_started = r[12], r[13], r[14], r[22]
+                started, submitted, updated, session_started = (
+                    r[started_at],
+                    r[submitted_at],
+                    r[updated_at],
+                    r[session_started_at],
+                )
             else:
                 started, submitted, updated, session_started = (
-                    iso(r[12]),
-                    iso(r[13]),
-                    iso(r[14]),
-                    iso(r[22]),
+                    iso(r[started_at]),
+                    iso(r[submitted_at]),
+                    iso(r[updated_at]),
+                    iso(r[session_started_at]),
                 )
             out.append(
                 (
-                    r[0],
-                    r[1],
-                    r[2],
-                    batch(r[3]),
-                    r[4],
-                    r[5],
-                    r[6],
+                    r[uid],
+                    r[key],
+                    r[revision],
+                    batch(r[batch_id]),
+                    r[reviewer],
+                    r[role],
+                    r[status],
                     text_cell(reason, redact) if reason is not None else None,
                     shaper.name,
                     shaper.version,
                     *head,
-                    r[11],
+                    r[failure_step],
                     *tail,
                     started,
                     submitted,
                     updated,
-                    r[15],
-                    bool(r[16]),
-                    r[17],
-                    r[18],
-                    r[19],
-                    r[20],
-                    r[21],
+                    r[active],
+                    bool(r[simulated]),
+                    r[origin],
+                    r[conflict_of],
+                    r[agent_name],
+                    r[agent_version],
+                    r[model],
                     session_started,
-                    r[23],
+                    r[source_format],
                 )
             )
         return out

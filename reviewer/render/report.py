@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reviewer.atomic import write_bytes
 from reviewer.domain.figures import (
     SUGGESTION_HEAD,
     SUGGESTION_USE_HEAD,
@@ -340,10 +341,7 @@ def render_html(report: StatsReport) -> str:
 
 def write_report(report: StatsReport, out: Path) -> Path:
     """Write the report to ``out`` atomically (a partial file never takes its place)."""
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(render_html(report), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return write_bytes(out, render_html(report).encode("utf-8"))
 
 
 def _pairwise(report: StatsReport) -> str:

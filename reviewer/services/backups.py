@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reviewer import atomic
+from reviewer.atomic import AtomicFile
 from reviewer.store import migrate
 from reviewer.store.workspace import WorkspaceError, wal_path
 
@@ -99,12 +101,13 @@ def backup_now(db: Path, kind: str = "manual") -> Path:
     if not db.is_file():
         raise BackupError(f"no workspace at {db}")
     dest = backups_dir(db) / f"{kind}-{_stamp()}.sqlite"
-    tmp = dest.with_suffix(".partial")
     try:
-        migrate.backup_sqlite(db, tmp)
-        os.replace(tmp, dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        atomic.clean_stale(dest.parent)  # what a backup killed midway left
+        with AtomicFile(dest) as f:
+            migrate.backup_sqlite(db, f.path)
+            f.commit()
     except (sqlite3.Error, OSError) as exc:
-        tmp.unlink(missing_ok=True)
         raise BackupError(f"cannot back up {db.name}: {exc}") from None
     _rotate(db, kind)
     log.info("backup of %s taken: %s", db.name, dest.name)
@@ -284,10 +287,9 @@ def restore(db: Path, backup: Path | None = None) -> Path:
             db.unlink()
         else:
             set_aside(db)
-    tmp = db.with_name(db.name + ".restoring")
-    tmp.unlink(missing_ok=True)
-    migrate.backup_sqlite(chosen, tmp)
-    os.replace(tmp, db)
+    with AtomicFile(db) as f:
+        migrate.backup_sqlite(chosen, f.path)
+        f.commit()
     assert not wal_path(db).exists()
     log.info("workspace %s restored from %s", db.name, chosen.name)
     return chosen

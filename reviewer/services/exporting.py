@@ -1,39 +1,34 @@
 """Exporting labels: read the selected reviews in chunks, shape them, write the file.
 
-The data goes to a temporary file beside the target and is renamed over it only once it is
-complete, with its manifest (``<file>.manifest.json``); a failed or cancelled export leaves
-the target as it was. Reviews are read in one read transaction (a consistent snapshot),
-ordered by session id, revision, reviewer and review uid, so the same workspace and options
-give byte-identical data.
+The use case only: the store reads the reviews (:mod:`reviewer.store.review_records`, in
+one read transaction, ordered by session id, revision, reviewer and review uid, so the
+same workspace and options give byte-identical data), ``export`` shapes and writes them,
+and :func:`~reviewer.export.publish.publish` puts the data and its manifest
+(``<file>.manifest.json``) in place together, only once both are complete: a failed or
+cancelled export leaves the target as it was.
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import io
-import os
-import queue
 import threading
-import zlib
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence, Sized
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TypeVar
 
 import orjson
-from sqlalchemy import Select, String, Text, cast, distinct, func, select, type_coerce
-from sqlalchemy.engine import Connection
 
-from reviewer import __version__
+from reviewer import __version__, atomic
+from reviewer.domain.review_record import R
 from reviewer.domain.rubric import Rubric
+from reviewer.export.chunks import batched, by_session, read_ahead
 from reviewer.export.columns import Column, LabelPlan
 from reviewer.export.consensus import SessionLabeller
 from reviewer.export.formats import FORMAT_VERSION, ExportFormat, get_format, row_schema
 from reviewer.export.manifest import (
-    MANIFEST_SUFFIX,
     ColumnInfo,
     Counts,
     DataFile,
@@ -42,25 +37,37 @@ from reviewer.export.manifest import (
     Thresholds,
 )
 from reviewer.export.options import ExportOptions
-from reviewer.export.rows import RECORD, RECORD_KINDS, R, ReviewShaper
+from reviewer.export.publish import HashingFile, manifest_path_for, publish
+from reviewer.export.rows import ReviewShaper
 from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
-from reviewer.services import partials
-from reviewer.services.filters import FilterError, FilterSpec, apply_filter, parse_where
+from reviewer.services.filters import FilterError, parse_where
 from reviewer.services.progress import NO_PROGRESS, Progress
-from reviewer.services.record_lines import LineReader, PlainReadNeeded
-from reviewer.store.reviews import live_review
-from reviewer.store.rubrics import get_rubric
-from reviewer.store.tables import BatchRow, ReviewRow, SessionContent, SessionRow
+from reviewer.store.review_records import (
+    NoSuchBatch,
+    PlainReadNeeded,
+    ReviewRecords,
+    Selection,
+    reading,
+)
 from reviewer.store.workspace import Workspace
 
-__all__ = ["ExportError", "ExportOptions", "export", "manifest_path_for"]
+__all__ = [
+    "ExportError",
+    "ExportOptions",
+    "check_target",
+    "export",
+    "manifest_basics",
+    "manifest_path_for",
+    "publish",
+    "table_writer",
+]
 
 FETCH = 10_000
 """Reviews fetched (and rows written) per chunk."""
 READ_AHEAD = True
 LINES = True
 """Review tables from SQLite read records as lines and shape them column by column
-(``record_lines``, ``export.columnar``); False: as plain rows, one tuple per review."""
+(``store.record_lines``, ``export.columnar``); False: as plain rows, one tuple per review."""
 SESSIONS_PER_CHUNK = 500
 """Sessions whose content is loaded at once for dataset and feedback formats."""
 
@@ -73,303 +80,30 @@ class ExportError(Exception):
     """The export cannot be made as asked; the message says why, for a person."""
 
 
-def manifest_path_for(out: Path) -> Path:
-    return out.with_name(out.name + MANIFEST_SUFFIX)
-
-
-def _selection(options: ExportOptions, batch_id: int | None, spec: FilterSpec) -> Any:
-    """Narrows a select over reviews (joined to their sessions) to what the options ask."""
-
-    def narrow(q: Select[Any]) -> Select[Any]:
-        q = q.select_from(ReviewRow).join(SessionRow, SessionRow.id == ReviewRow.session_id)
-        if options.status == "submitted":
-            q = q.where(ReviewRow.status == "submitted", live_review(scan=True))
-        if batch_id is not None:
-            q = q.where(ReviewRow.batch_id == batch_id)
-        # Reviews keep the revision they were made on: the filter applies to that revision.
-        return apply_filter(q, spec, latest_only=False)
-
-    return narrow
-
-
-_ORDER = (SessionRow.session_key, SessionRow.revision, ReviewRow.reviewer, ReviewRow.uid)
-"""The order reviews are exported in (uids are unique: one order, whatever the plan)."""
-
-
-def _record_fields(*, sqlite: bool, iso: bool = True) -> tuple[Any, ...]:
-    """The review record fields (``rows.RECORD``) as SQL expressions. On SQLite, times come
-    as ISO-8601 text (``iso``) or as stored (``"YYYY-MM-DD HH:MM:SS.ffffff"``, UTC)."""
-
-    def when(col: Any) -> Any:
-        if not sqlite or not iso:
-            return col
-        # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": make it ISO-8601 in SQL.
-        return func.replace(type_coerce(col, String), " ", "T", type_=String) + "Z"
-
-    def json_text(col: Any) -> Any:
-        # JSON as text everywhere (psycopg would parse it): the shaper caches by the text.
-        return col if sqlite else cast(col, Text)
-
-    return (
-        ReviewRow.uid,
-        SessionRow.session_key,
-        SessionRow.revision,
-        ReviewRow.batch_id,
-        ReviewRow.reviewer,
-        ReviewRow.role,
-        ReviewRow.status,
-        ReviewRow.status_reason,
-        ReviewRow.rubric_id,
-        json_text(ReviewRow.values),
-        json_text(ReviewRow.details),
-        ReviewRow.failure_step,
-        when(ReviewRow.started_at),
-        when(ReviewRow.submitted_at),
-        when(ReviewRow.updated_at),
-        ReviewRow.active_seconds,
-        ReviewRow.simulated,
-        ReviewRow.origin,
-        ReviewRow.conflict_of,
-        SessionRow.agent_name,
-        SessionRow.agent_version,
-        SessionRow.model,
-        when(SessionRow.started_at),
-        SessionRow.source_format,
-        SessionRow.id,
-    )
-
-
-_TIMES = ("started_at", "submitted_at", "updated_at", "session_started_at")
-"""The record fields that are times."""
-
-
-def _record_query(narrow: Callable[[Select[Any]], Select[Any]], *, sqlite: bool) -> Select[Any]:
-    """The review records (``rows.RECORD``); on SQLite, times come as ISO-8601 text."""
-    return narrow(select(*_record_fields(sqlite=sqlite))).order_by(*_ORDER)
-
-
-def _line_queries(narrow: Callable[[Select[Any]], Select[Any]]) -> tuple[Select[Any], LineReader]:
-    """SQLite: the ids of the selected reviews in export order, and the reader of the
-    records of a chunk of them as lines (``record_lines``).
-
-    Only the ids go through SQLite's sort, so the first chunk comes at once and SQLite
-    makes each chunk's lines while the chunk before is shaped and written.
-    """
-    from reviewer.export.columnar import RECORD_TYPES
-
-    pairs: Any = select(ReviewRow.id, ReviewRow.session_id)
-    ids = narrow(pairs).order_by(*_ORDER)
-    reader = LineReader(
-        _record_fields(sqlite=True, iso=False),
-        RECORD,
-        RECORD_KINDS,
-        RECORD_TYPES,
-        source=lambda q, ids: (
-            q.select_from(ids)
-            .join(ReviewRow, ReviewRow.id == ids.c.value)
-            .join(SessionRow, SessionRow.id == ReviewRow.session_id)
-        ),
-        row_id=ReviewRow.id,
-        times=_TIMES,
-    )
-    return ids, reader
-
-
-def _records(
-    conn: Connection, query: Select[Any], lines: LineReader | None = None
-) -> Generator[Any]:
-    """The selected reviews as plain DBAPI tuples (laid out as ``rows.RECORD``), in chunks.
-
-    Rows are fetched from the driver's cursor directly: SQLAlchemy's per-row processing is
-    skipped (the shaper reads SQLite's text times and JSON text, or PostgreSQL's datetimes
-    and parsed JSON, as they come).
-
-    With ``lines`` (SQLite; ``query`` selects review and session ids, see
-    :func:`_line_queries`), each chunk is a ``LineChunk`` instead, whose ``table()`` is an
-    Arrow table of the records (``columnar.RECORD_TYPES``) or raises ``PlainReadNeeded``
-    for records that cannot be read that way exactly. Parsing is left to the consumer:
-    SQLite keeps this thread busy enough.
-    """
-    if lines is not None:
-        result = conn.execute(query)
-        try:
-            cursor = result.cursor
-            read = lines.bind(conn)
-            session = None
-            while chunk := cursor.fetchmany(FETCH):
-                lines_chunk = read([r[0] for r in chunk])
-                # A session's reviews come one after another: count where a new one starts.
-                for _, sid in chunk:
-                    if sid != session:
-                        lines_chunk.sessions += 1
-                        session = sid
-                yield lines_chunk
-        finally:
-            result.close()
-        return
-    if conn.dialect.name != "sqlite":
-        result = conn.execution_options(yield_per=FETCH).execute(query)
-        try:
-            for part in result.partitions(FETCH):
-                yield [tuple(r) for r in part]
-        finally:
-            result.close()
-        return
-    result = conn.execute(query)  # no stream_results: that would buffer rows ahead of us
-    try:
-        cursor = result.cursor
-        while chunk := cursor.fetchmany(FETCH):
-            yield list(chunk)
-    finally:
-        result.close()
-
-
-def _counted(chunks: Iterator[Chunk], total: int) -> Generator[Chunk]:
-    """The chunks, checking at the end that every counted review was read."""
-    seen = 0
-    for chunk in chunks:
-        seen += len(chunk)
-        yield chunk
-    if seen != total:
-        raise ExportError(f"read {seen} reviews of the {total} counted; nothing was written")
-
-
-_END = object()
-
-
-def _read_ahead(chunks: Iterator[Chunk], depth: int = 2) -> Generator[Chunk]:
-    """The chunks, read on a helper thread up to ``depth`` ahead: the database works
-    (without holding the GIL) while this thread shapes and writes the previous chunk."""
-    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for chunk in chunks:
-                if stop.is_set():
-                    return
-                ready.put(chunk)
-            ready.put(_END)
-        except BaseException as exc:  # handed to the consumer, raised there
-            ready.put(exc)
-
-    reader = threading.Thread(target=read, name="export-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := ready.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while reader.is_alive():  # unblock a reader waiting to put, then let it end
-            with suppress(queue.Empty):
-                ready.get_nowait()
-            reader.join(0.01)
-
-
-def _groups(chunks: Iterator[list[Record]]) -> Iterator[list[Record]]:
-    """The records of one session revision at a time (they arrive ordered by it)."""
-    current: list[Record] = []
-    key: tuple[Any, Any] | None = None
-    kix, rix = R["session_key"], R["revision"]
-    for chunk in chunks:
-        for rec in chunk:
-            k = (rec[kix], rec[rix])
-            if k != key and current:
-                yield current
-                current = []
-            key = k
-            current.append(rec)
-    if current:
-        yield current
-
-
-def _batched(groups: Iterator[list[Record]], size: int) -> Iterator[list[list[Record]]]:
-    batch: list[list[Record]] = []
-    for g in groups:
-        batch.append(g)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _temp_beside(path: Path) -> Path:
-    """A new empty file beside ``path``, created with the usual permissions (umask)."""
-    name = partials.create_beside(path)
-    if name is None:
-        raise ExportError(f"cannot create a temporary file in {path.parent}")
-    return name
-
-
-class _HashingFile(io.RawIOBase):
-    """A write-only file that hashes (SHA-256) and counts what goes through to ``raw``."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        super().__init__()
-        self.raw = raw
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        self.sha256.update(view)
-        self.size += len(view)
-        self.raw.write(view)
-        return len(view)
-
-    def tell(self) -> int:
-        return self.size
-
-    def restart(self) -> None:
-        """Empty the file: what was written is forgotten."""
-        self.raw.seek(0)
-        self.raw.truncate()
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def flush(self) -> None:
-        self.raw.flush()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while rows stream through (it would walk every chunk
-    again and again; the rows hold no cycles, reference counting frees them)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return  # not every platform opens folders
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
+@dataclass
 class _Tally:
-    def __init__(self) -> None:
-        self.rows = 0
-        self.reviews = 0
-        self.sessions = 0
-        self.left_out: Counter[str] = Counter()
-        self.notes: list[str] = []
+    rows: int = 0
+    reviews: int = 0
+    sessions: int = 0
+    left_out: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Job:
+    """One export under way: what it writes, from which reviews, and what it counted."""
+
+    fmt: ExportFormat
+    options: ExportOptions
+    plan: LabelPlan
+    reviews: ReviewRecords
+    total: int
+    """Reviews selected."""
+    progress: Progress
+    tally: _Tally
+
+    def advance(self, done: int) -> None:
+        self.progress.update(done, self.total, "exporting")
 
 
 def check_target(out: Path) -> Path:
@@ -380,51 +114,8 @@ def check_target(out: Path) -> Path:
         raise ExportError(f"{out} is a folder; give the file to write")
     if not out.parent.is_dir():
         raise ExportError(f"no folder {out.parent} to write {out.name} in")
-    partials.clean_stale(out.parent)
+    atomic.clean_stale(out.parent)
     return out
-
-
-def publish(
-    out: Path,
-    write: Callable[[_HashingFile], None],
-    describe: Callable[[DataFile], ExportManifest],
-) -> ExportManifest:
-    """Write the data with ``write`` to a temporary file beside ``out``, then its manifest
-    (``describe`` gets the data file's size and digest), and put both in place only once
-    both are complete; on any failure neither is left behind."""
-    manifest_path = manifest_path_for(out)
-    tmp = _temp_beside(out)
-    manifest_tmp: Path | None = None
-    try:
-        with tmp.open("wb") as raw, _gc_paused():
-            partials.hold(raw)
-            f = _HashingFile(raw)
-            write(f)
-            raw.flush()
-            os.fsync(raw.fileno())
-        manifest = describe(DataFile(file=out.name, bytes=f.size, sha256=f.sha256.hexdigest()))
-        manifest_tmp = _temp_beside(manifest_path)
-        with manifest_tmp.open("wb") as m:
-            m.write(
-                orjson.dumps(
-                    manifest.model_dump(mode="json", by_alias=True),
-                    option=orjson.OPT_INDENT_2,
-                )
-                + b"\n"
-            )
-            m.flush()
-            os.fsync(m.fileno())
-        # Old manifest first: at no point does a manifest describe data it does not match.
-        manifest_path.unlink(missing_ok=True)
-        os.replace(tmp, out)
-        os.replace(manifest_tmp, manifest_path)
-        _fsync_dir(out.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        if manifest_tmp is not None:
-            manifest_tmp.unlink(missing_ok=True)
-        raise
-    return manifest
 
 
 def export(
@@ -450,64 +141,85 @@ def export(
     except FilterError as exc:
         raise ExportError(f"filter: {exc}") from None
     out = check_target(out)
+    selection = Selection(
+        submitted_only=options.status == "submitted", batch=options.batch, spec=spec
+    )
     lines = _reads_lines(ws.is_sqlite, fmt, options)
-    with _warming_arrow(fmt.name if lines else None), ws.read() as s:
-        batch_id = None
-        if options.batch is not None:
-            batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == options.batch))
-            if batch_id is None:
-                raise ExportError(f"no batch named {options.batch!r} in this workspace")
-        narrow = _selection(options, batch_id, spec)
-        conn = s.connection()
-        per_rubric = dict(
-            conn.execute(
-                narrow(select(ReviewRow.rubric_id, func.count())).group_by(ReviewRow.rubric_id)
-            ).all()
+    try:
+        with _warming_arrow(fmt.name if lines else None), reading(ws, selection) as reviews:
+            return _export(ws, fmt, options, reviews, out, progress)
+    except NoSuchBatch:
+        raise ExportError(f"no batch named {options.batch!r} in this workspace") from None
+
+
+def _export(
+    ws: Workspace,
+    fmt: ExportFormat,
+    options: ExportOptions,
+    reviews: ReviewRecords,
+    out: Path,
+    progress: Progress,
+) -> ExportManifest:
+    per_rubric = reviews.per_rubric()
+    rubrics: dict[int, Rubric] = {rid: reviews.rubric(rid) for rid in per_rubric}
+    job = _Job(
+        fmt=fmt,
+        options=options,
+        plan=LabelPlan.from_rubrics(rubrics),
+        reviews=reviews,
+        total=sum(per_rubric.values()),
+        progress=progress,
+        tally=_Tally(),
+    )
+    job.tally.reviews = job.total
+    columns: list[Column] | None = None
+
+    def write(f: HashingFile) -> None:
+        nonlocal columns
+        columns = _write(job, f)
+
+    def describe(data: DataFile) -> ExportManifest:
+        tally = job.tally
+        return ExportManifest(
+            **manifest_basics(ws, fmt, options, _level(fmt, options)),
+            thresholds=Thresholds(min_quality=options.min_quality, require=options.require)
+            if fmt.kind == "dataset"
+            else None,
+            rubrics=[
+                RubricVersion(name=r.name, version=r.version)
+                for r in sorted(rubrics.values(), key=lambda r: (r.name, r.version))
+            ],
+            counts=Counts(rows=tally.rows, reviews=tally.reviews, sessions=tally.sessions),
+            left_out=dict(sorted(tally.left_out.items())),
+            notes=tally.notes,
+            columns=[ColumnInfo(name=c.name, type=c.kind) for c in columns]
+            if columns is not None
+            else None,
+            data=data,
         )
-        total = sum(per_rubric.values())
-        rubrics: dict[int, Rubric] = {rid: get_rubric(s, rid) for rid in per_rubric}
-        plan = LabelPlan.from_rubrics(rubrics)
-        tally = _Tally()
-        tally.reviews = total
-        columns: list[Column] | None = None
 
-        def write(f: _HashingFile) -> None:
-            nonlocal columns
-            columns = _write(conn, s, fmt, options, plan, narrow, f, total, progress, tally)
+    return publish(out, write, describe)
 
-        def describe(data: DataFile) -> ExportManifest:
-            return ExportManifest(
-                app_version=__version__,
-                created_at=datetime.now(UTC),
-                workspace=ws.display_name,
-                workspace_id=ws.workspace_id,
-                format=fmt.name,
-                format_version=FORMAT_VERSION,
-                schema_file=row_schema(fmt, _level(fmt, options)),
-                level=_level(fmt, options),
-                status=options.status,
-                where=options.where,
-                batch=options.batch,
-                redact_pii=options.redact_pii,
-                neutralise_formulas=options.neutralise_formulas if fmt.name == "csv" else None,
-                thresholds=Thresholds(min_quality=options.min_quality, require=options.require)
-                if fmt.kind == "dataset"
-                else None,
-                rubrics=[
-                    RubricVersion(name=r.name, version=r.version)
-                    for r in sorted(rubrics.values(), key=lambda r: (r.name, r.version))
-                ],
-                counts=Counts(rows=tally.rows, reviews=tally.reviews, sessions=tally.sessions),
-                left_out=dict(sorted(tally.left_out.items())),
-                notes=tally.notes,
-                columns=[ColumnInfo(name=c.name, type=c.kind) for c in columns]
-                if columns is not None
-                else None,
-                data=data,
-            )
 
-        manifest = publish(out, write, describe)
-    return manifest
+def manifest_basics(
+    ws: Workspace, fmt: ExportFormat, options: ExportOptions, level: str
+) -> dict[str, Any]:
+    """What every export's manifest says of where and how it was made."""
+    return {
+        "app_version": __version__,
+        "created_at": datetime.now(UTC),
+        "workspace": ws.display_name,
+        "workspace_id": ws.workspace_id,
+        "format": fmt.name,
+        "format_version": FORMAT_VERSION,
+        "schema_file": row_schema(fmt, level),
+        "level": level,
+        "status": options.status,
+        "where": options.where,
+        "batch": options.batch,
+        "redact_pii": options.redact_pii,
+        "neutralise_formulas": options.neutralise_formulas if fmt.name == "csv" else None,
+    }
 
 
 def _level(fmt: ExportFormat, options: ExportOptions) -> Literal["review", "session", "step"]:
@@ -556,69 +268,40 @@ def _load_arrow(fmt: str) -> None:
         pa.array([0])  # pyarrow loads pandas (when installed) at its first array of a list
 
 
-def _write(
-    conn: Connection,
-    s: Any,
-    fmt: ExportFormat,
-    options: ExportOptions,
-    plan: LabelPlan,
-    narrow: Callable[[Select[Any]], Select[Any]],
-    f: Any,
-    total: int,
-    progress: Progress,
-    tally: _Tally,
-) -> list[Column] | None:
+def _write(job: _Job, f: HashingFile) -> list[Column] | None:
     """Write the data; return the columns for tables (None for line formats)."""
-    if _level(fmt, options) == "step":
-        return _write_steps(conn, s, fmt, options, narrow, f, total, progress, tally)
-    args = (conn, s, fmt, options, plan, narrow, f, total, progress, tally)
-    if _reads_lines(conn.dialect.name == "sqlite", fmt, options):
+    if _level(job.fmt, job.options) == "step":
+        return _write_steps(job, f)
+    if _reads_lines(job.reviews.sqlite, job.fmt, job.options):
         try:
-            return _write_once(*args, lines=True)
+            return _write_once(job, f, lines=True)
         except PlainReadNeeded:
             # Text with a NUL, or a value the app never stores: start again, plain rows.
             f.restart()
-            tally.rows = 0
-    return _write_once(*args, lines=False)
+            job.tally.rows = 0
+    return _write_once(job, f, lines=False)
 
 
-def _write_steps(
-    conn: Connection,
-    s: Any,
-    fmt: ExportFormat,
-    options: ExportOptions,
-    narrow: Callable[[Select[Any]], Select[Any]],
-    f: Any,
-    total: int,
-    progress: Progress,
-    tally: _Tally,
-) -> list[Column] | None:
+def _write_steps(job: _Job, f: Any) -> list[Column] | None:
     """Step rows (``--level step``) or step datasets, review by review (``export.steps``)."""
     from reviewer.domain.review import StepLabel
     from reviewer.domain.session import Session
     from reviewer.export.steps import STEP_COLUMNS, step_lines, step_rows
 
-    query = narrow(
-        select(
-            ReviewRow.uid,
-            ReviewRow.reviewer,
-            ReviewRow.session_id,
-            SessionRow.revision,
-            ReviewRow.rubric_id,
-            ReviewRow.steps,
-        )
-    ).order_by(*_ORDER)
-    rows = conn.execute(query).all()
-    tally.sessions = len({r[2] for r in rows})
-    spec = {rid: get_rubric(s, rid).steps for rid in {r[4] for r in rows}}
+    fmt, options, tally = job.fmt, job.options, job.tally
+    rows = job.reviews.step_records()
+    tally.sessions = len({r.session_db_id for r in rows})
+    spec = {rid: job.reviews.rubric(rid).steps for rid in {r.rubric_id for r in rows}}
     writer = (
-        _table_writer(fmt, f, STEP_COLUMNS, LabelPlan(), options) if fmt.kind == "table" else None
+        table_writer(fmt, f, STEP_COLUMNS, options, level=options.level)
+        if fmt.kind == "table"
+        else None
     )
     done = 0
-    progress.update(0, total, "exporting")
+    job.advance(0)
     for start in range(0, len(rows), SESSIONS_PER_CHUNK):
         part = rows[start : start + SESSIONS_PER_CHUNK]
-        contents = _contents(s, list({r[2] for r in part}))
+        contents = job.reviews.contents(list({r.session_db_id for r in part}))
         out: list[Any] = []
         for uid, reviewer, sid, revision, rid, raw in part:
             labels = {
@@ -645,7 +328,7 @@ def _write_steps(
             f.write(b"".join(out))
         tally.rows += len(out)
         done += len(part)
-        progress.update(done, total, "exporting")
+        job.advance(done)
     if writer is not None:
         writer.close()
         return list(STEP_COLUMNS)
@@ -657,45 +340,46 @@ def _json_value(raw: Any) -> Any:
     return orjson.loads(raw) if isinstance(raw, str | bytes) else raw
 
 
-def _write_once(
-    conn: Connection,
-    s: Any,
-    fmt: ExportFormat,
-    options: ExportOptions,
-    plan: LabelPlan,
-    narrow: Callable[[Select[Any]], Select[Any]],
-    f: Any,
-    total: int,
-    progress: Progress,
-    tally: _Tally,
-    *,
-    lines: bool,
-) -> list[Column] | None:
-    sqlite = conn.dialect.name == "sqlite"
-    batch_names = dict(conn.execute(select(BatchRow.id, BatchRow.name)).all())
-    shaper = ReviewShaper(
-        plan, redact=options.redact_pii, iso_times=sqlite, batch_names=batch_names
-    )
-    records: Generator[Any]
+def _records(job: _Job, lines: bool) -> Generator[Any]:
+    """The selected reviews in chunks of :data:`FETCH`: lists of records, or (``lines``)
+    ``LineChunk`` s of them, whose ``table()`` is an Arrow table of the records."""
     if lines:
-        ids, reader = _line_queries(narrow)
-        records = _records(conn, ids, reader)
-        tally.sessions = 0  # counted as the reviews come
-    else:
-        count = select(func.count(distinct(ReviewRow.session_id)))
-        tally.sessions = int(conn.execute(narrow(count)).scalar() or 0)
-        records = _records(conn, _record_query(narrow, sqlite=sqlite))
-    counted = _counted(records, total)
+        from reviewer.export.columnar import RECORD_TYPES
+
+        return job.reviews.record_lines(RECORD_TYPES, fetch=FETCH)
+    return job.reviews.records(fetch=FETCH)
+
+
+def _counted(chunks: Iterator[Chunk], total: int) -> Generator[Chunk]:
+    """The chunks, checking at the end that every counted review was read."""
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        yield chunk
+    if seen != total:
+        raise ExportError(f"read {seen} reviews of the {total} counted; nothing was written")
+
+
+def _write_once(job: _Job, f: HashingFile, *, lines: bool) -> list[Column] | None:
+    reviews, options = job.reviews, job.options
+    shaper = ReviewShaper(
+        job.plan,
+        redact=options.redact_pii,
+        iso_times=reviews.sqlite,
+        batch_names=reviews.batch_names(),
+    )
+    # Lines count the sessions as the reviews come; plain rows count them first.
+    job.tally.sessions = 0 if lines else reviews.session_count()
+    records = _records(job, lines)
+    counted = _counted(records, job.total)
     # Tables read ahead on a helper thread; line formats also load session content on
     # this connection as they go, so they read in step.
-    chunks = _read_ahead(counted) if fmt.kind == "table" and READ_AHEAD else counted
-    progress.update(0, total, "exporting")
+    chunks = read_ahead(counted) if job.fmt.kind == "table" and READ_AHEAD else counted
+    job.advance(0)
     try:
-        if fmt.kind == "table":
-            return _write_table(
-                fmt, options, plan, shaper, chunks, f, total, progress, tally, columnar=lines
-            )
-        _write_lines(s, fmt, options, plan, shaper, chunks, f, total, progress, tally)
+        if job.fmt.kind == "table":
+            return _write_table(job, shaper, chunks, f, columnar=lines)
+        _write_lines(job, shaper, chunks, f)
         return None
     finally:
         chunks.close()  # the reader stops and the cursor closes now, while the connection is open
@@ -704,21 +388,19 @@ def _write_once(
 
 
 def _write_table(
-    fmt: ExportFormat,
-    options: ExportOptions,
-    plan: LabelPlan,
+    job: _Job,
     shaper: ReviewShaper,
     chunks: Iterator[Any],
     f: Any,
-    total: int,
-    progress: Progress,
-    tally: _Tally,
     *,
     columnar: bool = False,
 ) -> list[Column]:
     """``columnar``: the chunks are ``record_lines.LineChunk`` s (review level)."""
+    options, plan, tally = job.options, job.plan, job.tally
     columns = plan.columns(options.level)
-    writer = _table_writer(fmt, f, columns, plan, options)
+    writer = table_writer(
+        job.fmt, f, columns, options, level=options.level, nested=plan.nested_columns()
+    )
     done = 0
     try:
         if columnar:
@@ -729,22 +411,22 @@ def _write_table(
                 done += len(chunk)
                 tally.rows += len(chunk)
                 tally.sessions += chunk.sessions
-                progress.update(done, total, "exporting")
+                job.advance(done)
         elif options.level == "review":
             for chunk in chunks:
                 rows = shaper.rows(chunk)
                 writer.write(rows)
                 done += len(chunk)
                 tally.rows += len(rows)
-                progress.update(done, total, "exporting")
+                job.advance(done)
         else:
             labeller = SessionLabeller(plan)
-            for batch in _batched(_groups(chunks), max(1, FETCH // 4)):
+            for batch in batched(by_session(chunks), max(1, FETCH // 4)):
                 rows = [labeller.session_row(shaper.rows(g)) for g in batch]
                 writer.write(rows)
                 done += sum(len(g) for g in batch)
                 tally.rows += len(rows)
-                progress.update(done, total, "exporting")
+                job.advance(done)
     except BaseException:
         with suppress(Exception):
             writer.close()  # the temporary file is removed next: only release the writer
@@ -758,31 +440,22 @@ def _write_table(
     return columns
 
 
-def _write_lines(
-    s: Any,
-    fmt: ExportFormat,
-    options: ExportOptions,
-    plan: LabelPlan,
-    shaper: ReviewShaper,
-    chunks: Iterator[list[Record]],
-    f: Any,
-    total: int,
-    progress: Progress,
-    tally: _Tally,
-) -> None:
+def _write_lines(job: _Job, shaper: ReviewShaper, chunks: Iterator[list[Record]], f: Any) -> None:
+    plan, tally = job.plan, job.tally
     done = 0
-    builder = _line_builder(fmt, options, plan)
+    builder = _line_builder(job.fmt, job.options, plan)
     labeller = SessionLabeller(plan)
     names = [c.name for c in plan.review_columns()]
     session_names = [c.name for c in plan.session_columns()]
-    for batch in _batched(_groups(chunks), SESSIONS_PER_CHUNK):
-        contents = _contents(s, [g[0][R["session_db_id"]] for g in batch])
+    session_id = R["session_db_id"]
+    for batch in batched(by_session(chunks), SESSIONS_PER_CHUNK):
+        contents = job.reviews.contents([g[0][session_id] for g in batch])
         out: list[bytes] = []
         for g in batch:
             review_rows = shaper.rows(g)
             session_row = dict(zip(session_names, labeller.session_row(review_rows), strict=True))
             reviews = [dict(zip(names, r, strict=True)) for r in review_rows]
-            result = builder(contents[g[0][R["session_db_id"]]], session_row, reviews)
+            result = builder(contents[g[0][session_id]], session_row, reviews)
             if isinstance(result, str):
                 tally.left_out[result] += 1
                 continue
@@ -790,16 +463,20 @@ def _write_lines(
             tally.rows += len(result)
         f.write(b"".join(out))
         done += sum(len(g) for g in batch)
-        progress.update(done, total, "exporting")
+        job.advance(done)
 
 
-def _table_writer(
+def table_writer(
     fmt: ExportFormat,
     f: BinaryIO,
     columns: Sequence[Column],
-    plan: LabelPlan,
     options: ExportOptions,
+    *,
+    level: str,
+    nested: Sequence[Column] = (),
 ) -> TableWriter:
+    """The writer of ``fmt`` (csv, jsonl or parquet) for rows of ``level`` with ``columns``
+    (``nested``: the columns of the parquet reviews nested in session rows)."""
     if fmt.name == "csv":
         return CsvWriter(f, columns, neutralise_formulas=options.neutralise_formulas)
     if fmt.name == "jsonl":
@@ -807,21 +484,12 @@ def _table_writer(
     return ParquetWriter(
         f,
         columns,
-        plan.nested_columns(),
+        nested,
         metadata={
-            "agentops_reviewer.format": f"{options.level}-rows",
+            "agentops_reviewer.format": f"{level}-rows",
             "agentops_reviewer.format_version": str(FORMAT_VERSION),
         },
     )
-
-
-def _contents(s: Any, session_ids: list[int]) -> dict[int, bytes]:
-    rows = s.execute(
-        select(SessionContent.session_id, SessionContent.data).where(
-            SessionContent.session_id.in_(session_ids)
-        )
-    )
-    return {sid: zlib.decompress(data) for sid, data in rows}
 
 
 LineBuilder = Callable[[bytes, dict[str, Any], list[dict[str, Any]]], "list[dict[str, Any]] | str"]

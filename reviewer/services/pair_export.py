@@ -1,24 +1,19 @@
 """Exporting preferences of pairwise batches: ``--level pair`` tables and pair DPO lines.
 
 Uses the export writers and the atomic write with its manifest of
-:mod:`reviewer.services.exporting`; preferences come ordered by batch, position, reviewer
+:mod:`reviewer.services.exporting`; preferences are read by
+:mod:`reviewer.store.preference_records`, ordered by batch, position, reviewer
 and uid, so the same workspace and options give the same bytes.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
-
-from reviewer import __version__
-from reviewer.domain.session import Session
-from reviewer.export.formats import FORMAT_VERSION, get_format, row_schema
+from reviewer.domain.pair_record import PairRecord
+from reviewer.export.formats import get_format
 from reviewer.export.manifest import (
     ColumnInfo,
     Counts,
@@ -27,19 +22,19 @@ from reviewer.export.manifest import (
     RubricVersion,
 )
 from reviewer.export.options import ExportOptions
-from reviewer.export.pairs import PAIR_COLUMNS, PairRecord, dpo_line, langsmith_lines, pair_row
-from reviewer.export.tables import CsvWriter, JsonlWriter, ParquetWriter, TableWriter
-from reviewer.services.exporting import ExportError, check_target, publish
-from reviewer.services.filters import FilterError, apply_filter, parse_where
-from reviewer.services.progress import NO_PROGRESS, Progress
-from reviewer.store.tables import (
-    BatchItemRow,
-    BatchRow,
-    PreferenceReviewRow,
-    RubricRow,
-    SessionContent,
-    SessionRow,
+from reviewer.export.pairs import PAIR_COLUMNS, dpo_line, langsmith_lines, pair_row
+from reviewer.export.tables import CsvWriter
+from reviewer.services.exporting import (
+    ExportError,
+    check_target,
+    manifest_basics,
+    publish,
+    table_writer,
 )
+from reviewer.services.filters import FilterError, parse_where
+from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store.preference_records import NotPairwise, preference_records
+from reviewer.store.review_records import NoSuchBatch, load_sessions
 from reviewer.store.workspace import Workspace
 
 __all__ = ["export_pairs"]
@@ -49,84 +44,19 @@ CHUNK = 500
 
 
 def _records(ws: Workspace, options: ExportOptions) -> tuple[list[PairRecord], list[RubricVersion]]:
-    left, right = aliased(SessionRow), aliased(SessionRow)
-    q = (
-        select(
-            PreferenceReviewRow, BatchRow.name, BatchRow.spec, BatchItemRow.position,
-            BatchItemRow.pair_key, BatchItemRow.pair_left, left.session_key, left.revision,
-            left.id, right.session_key, right.revision, right.id, RubricRow.name,
-            RubricRow.version,
+    try:
+        spec = parse_where(options.where) if options.where else None
+    except FilterError as exc:
+        raise ExportError(f"filter: {exc}") from None
+    try:
+        records, rubrics = preference_records(
+            ws, submitted_only=options.status == "submitted", batch=options.batch, spec=spec
         )
-        .join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id)
-        .join(BatchRow, BatchRow.id == BatchItemRow.batch_id)
-        .join(RubricRow, RubricRow.id == BatchRow.rubric_id)
-        .join(left, left.id == BatchItemRow.session_id)
-        .join(right, right.id == BatchItemRow.pair_session_id)
-        .order_by(BatchRow.name, BatchItemRow.position, PreferenceReviewRow.reviewer,
-                  PreferenceReviewRow.uid)
-    )  # fmt: skip
-    if options.status == "submitted":
-        q = q.where(PreferenceReviewRow.status == "submitted")
-    if options.where:  # a pair is kept when either of its sessions matches
-        try:
-            wanted = parse_where(options.where)
-        except FilterError as exc:
-            raise ExportError(f"filter: {exc}") from None
-        matching = apply_filter(select(SessionRow.id), wanted, latest_only=False)
-        q = q.where(left.id.in_(matching) | right.id.in_(matching))
-    with ws.read() as s:
-        if options.batch is not None:
-            found = s.scalar(select(BatchRow.spec).where(BatchRow.name == options.batch))
-            if found is None:
-                raise ExportError(f"no batch named {options.batch!r} in this workspace")
-            if not found.get("pairs"):
-                raise ExportError(f"batch {options.batch!r} is not a pairwise batch")
-            q = q.where(BatchRow.name == options.batch)
-        out = []
-        rubrics = set()
-        for row in s.execute(q):
-            p: PreferenceReviewRow = row[0]
-            spec = row[2].get("pairs") or {}
-            rubrics.add((row[12], row[13]))
-            out.append(
-                PairRecord(
-                    batch=row[1], position=row[3], task_key=row[4],
-                    field=str(spec.get("field", "")), a=str(spec.get("a", "")),
-                    b=str(spec.get("b", "")), left_is=row[5] or "A",
-                    left_session=row[6], left_revision=row[7], left_id=row[8],
-                    right_session=row[9], right_revision=row[10], right_id=row[11],
-                    winner=p.winner, dimensions=dict(p.dimensions or {}), rationale=p.rationale,
-                    reviewer=p.reviewer, uid=p.uid, status=p.status,
-                    submitted_at=p.submitted_at, active_seconds=p.active_seconds,
-                    simulated=p.simulated,
-                )
-            )  # fmt: skip
-    return out, [RubricVersion(name=n, version=v) for n, v in sorted(rubrics)]
-
-
-def _sessions(ws: Workspace, ids: set[int]) -> dict[int, Session]:
-    with ws.read() as s:
-        rows = s.execute(
-            select(SessionContent.session_id, SessionContent.data).where(
-                SessionContent.session_id.in_(sorted(ids))
-            )
-        )
-        return {sid: Session.model_validate_json(zlib.decompress(data)) for sid, data in rows}
-
-
-def _writer(fmt: str, f: Any, options: ExportOptions) -> TableWriter:
-    if fmt == "csv":
-        return CsvWriter(f, PAIR_COLUMNS, neutralise_formulas=options.neutralise_formulas)
-    if fmt == "jsonl":
-        return JsonlWriter(f, PAIR_COLUMNS)
-    return ParquetWriter(
-        f,
-        PAIR_COLUMNS,
-        metadata={
-            "agentops_reviewer.format": "pair-rows",
-            "agentops_reviewer.format_version": str(FORMAT_VERSION),
-        },
-    )
+    except NoSuchBatch:
+        raise ExportError(f"no batch named {options.batch!r} in this workspace") from None
+    except NotPairwise:
+        raise ExportError(f"batch {options.batch!r} is not a pairwise batch") from None
+    return records, [RubricVersion(name=n, version=v) for n, v in rubrics]
 
 
 def export_pairs(
@@ -148,7 +78,7 @@ def export_pairs(
     def write(f: Any) -> None:
         nonlocal rows
         if fmt.kind == "table":
-            writer = _writer(fmt.name, f, options)
+            writer = table_writer(fmt, f, PAIR_COLUMNS, options, level="pair")
             for start in range(0, total, CHUNK):
                 part = records[start : start + CHUNK]
                 writer.write([pair_row(r, redact=options.redact_pii) for r in part])
@@ -164,7 +94,7 @@ def export_pairs(
         langsmith = fmt.name == "langsmith-pairwise"
         for start in range(0, total, CHUNK):
             part = records[start : start + CHUNK]
-            sessions = _sessions(ws, {i for r in part for i in (r.left_id, r.right_id)})
+            sessions = load_sessions(ws, {i for r in part for i in (r.left_id, r.right_id)})
             lines = []
             for r in part:
                 left, right = sessions[r.left_id], sessions[r.right_id]
@@ -184,19 +114,7 @@ def export_pairs(
 
     def describe(data: DataFile) -> ExportManifest:
         return ExportManifest(
-            app_version=__version__,
-            created_at=datetime.now(UTC),
-            workspace=ws.display_name,
-            workspace_id=ws.workspace_id,
-            format=fmt.name,
-            format_version=FORMAT_VERSION,
-            schema_file=row_schema(fmt, "pair"),
-            level="pair",
-            status=options.status,
-            where=options.where,
-            batch=options.batch,
-            redact_pii=options.redact_pii,
-            neutralise_formulas=options.neutralise_formulas if fmt.name == "csv" else None,
+            **manifest_basics(ws, fmt, options, "pair"),
             rubrics=rubrics,
             counts=Counts(
                 rows=rows,

@@ -211,7 +211,8 @@ _SPANS: TypeAdapter[list[Span]] = TypeAdapter(list[Span])
 
 
 def content_json(data: bytes) -> bytes:
-    """The canonical JSON of a session stored as ``data``."""
+    """The canonical JSON of the session stored as ``data`` (the one place stored content
+    is decompressed)."""
     return zlib.decompress(data)
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from reviewer import atomic
 from reviewer.export.options import ExportOptions
-from reviewer.services import partials
 from reviewer.services.exporting import export
 from reviewer.store.workspace import Workspace
 
@@ -23,11 +23,11 @@ HOUR_AGO = time.time() - 3600
 KILLED = """
 import sys
 from pathlib import Path
-from reviewer.services import partials
+from reviewer import atomic
 
-tmp = partials.create_beside(Path(sys.argv[1]))
+tmp = atomic.create_beside(Path(sys.argv[1]))
 f = tmp.open("wb")
-partials.hold(f)
+atomic.hold(f)
 f.write(b"x" * 1_000_000)
 f.flush()
 print(tmp, flush=True)
@@ -68,9 +68,9 @@ def test_the_next_export_cleans_stale_partials_and_nothing_else(
     assert killed.name.startswith(".labels.parquet.") and killed.stat().st_size == 1_000_000
     other_killed = _aged(_killed_export(folder / "old-run.jsonl"))
     fresh = _killed_export(folder / "labels.csv")  # could be an export starting right now
-    running = _aged(partials.create_beside(folder / "big.jsonl") or Path())
+    running = _aged(atomic.create_beside(folder / "big.jsonl") or Path())
     held = running.open("wb")
-    partials.hold(held)  # an export still writing, slowly
+    atomic.hold(held)  # an export still writing, slowly
     kept = {
         "notes.partial": "not ours",
         ".labels.csv.partial": "no random part",

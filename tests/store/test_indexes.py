@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.dialects import sqlite
 
-from reviewer.services.filters import apply_filter, parse_where
+from reviewer.domain.filters import parse_where
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store import migrate
+from reviewer.store.filters import apply_filter
 from reviewer.store.tables import SessionRow
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
