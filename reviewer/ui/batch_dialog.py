@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.domain.batch import Batch, Plan, SamplingSpec
 from reviewer.services.batches import PRIORITY_SIGNALS, STRATUM_FIELDS, create_batch, plan
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.messages import plain_label
 from reviewer.ui.tasks import TaskRunner
 

@@ -22,7 +22,8 @@ Every widget that touches the workspace, a file or the network hands the work to
   the same key was submitted meanwhile, the older one's result (or error) is dropped and
   none of its callbacks run. Reads without a key are all delivered, in completion order.
 
-For both lanes: ``on_done`` / ``on_error`` run on the GUI thread; a failure without an
+For both lanes: ``on_done`` / ``on_error`` run on the GUI thread, from the event loop
+(never inside the call that submitted the work); a failure without an
 ``on_error`` goes to :attr:`TaskRunner.failed` (the main window shows it: nothing fails
 silently); after :meth:`TaskRunner.shutdown` nothing is delivered any more.
 
@@ -38,7 +39,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ class TaskRunner(QObject):
         """The newest read of each key (its token): older ones are not delivered."""
         self._pending = 0
         self._closed = False
-        self._finished.connect(self._deliver)
+        # Queued even when a task is done before its callback is attached (then emitted on
+        # the GUI thread): results are always delivered later, by the event loop.
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     @property
     def busy(self) -> bool:
