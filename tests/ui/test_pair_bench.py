@@ -266,3 +266,42 @@ def test_the_dashboards_pairwise_tab_charts_win_rates_and_position_bias(
     assert "pairs with a submitted preference" in page.note.text()
     page.show_report(without)
     assert page.win_chart.bars == [] and "No pairwise batch" in page.note.text()
+
+
+def test_a_choice_made_while_the_workspace_is_away_is_kept_and_saved_when_back(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same drafts kept on this computer as single reviews."""
+    from reviewer.services import drafts
+    from reviewer.services.review_session import WorkspaceUnavailable
+
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    real = drafts.save_preference
+    away = [True]
+
+    def save(*args: object, **kwargs: object) -> object:
+        if away:
+            raise WorkspaceUnavailable("the workspace server cannot be reached")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts, "save_preference", save)
+    first = bench.item
+    assert first is not None
+    _key(qtbot, "2")
+    with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
+        _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=5_000)
+    assert "cannot be reached" in bench.banner.text()
+    assert "kept on this computer" in bench.banner.text()
+    assert _rows(pair_ws) == []
+    ws_id = bench.ws.workspace_id
+    assert len(bench.session.drafts.pending_preferences(ws_id)) == 1
+    away.clear()  # the server is back: the next try saves the kept choice
+    with qtbot.waitSignal(bench.preference_saved, timeout=5_000) as saved:
+        bench.retry_kept()
+    assert saved.args[1] == "submitted"
+    qtbot.waitUntil(lambda: not bench.banner.isVisible(), timeout=5_000)
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status) == ("right", "submitted")
+    assert bench.session.drafts.pending_preferences(ws_id) == []
+    assert "1 of 4 submitted" in bench.counts.text()
