@@ -126,7 +126,8 @@ class FlushOutcome:
     """The conflict of the item on screen: show both versions now (its draft is dropped)."""
     notes: list[str] = field(default_factory=list)
     """Short messages for the status bar."""
-    offline: bool = False
+    offline: bool | None = False
+    """Whether the workspace is out of reach now (None: as it was)."""
     offline_message: str = ""
 
 
@@ -254,6 +255,14 @@ class ReviewSession:
         return self._settle(
             report.conflicts, len(report.saved), report.remaining, shown_uid, "choice"
         )
+
+    def retry_failed(self, exc: BaseException, *, pairs: bool = False) -> FlushOutcome:
+        """After :meth:`flush_kept` (``pairs``: :meth:`flush_kept_pairs`) raised ``exc``."""
+        if isinstance(exc, WorkspaceUnavailable):
+            self.offline = True
+            return FlushOutcome(offline=True, offline_message=str(exc))
+        what = "choices" if pairs else "reviews"
+        return FlushOutcome(notes=[f"Kept {what} not saved yet: {exc}"], offline=None)
 
     def _settle(
         self,

@@ -37,7 +37,7 @@ from reviewer.services.preferences import (
 )
 from reviewer.services.review_session import (
     RETRY_FAILED_S,
-    RETRY_OFFLINE_S,
+    FlushOutcome,
     History,
     PairSaveOutcome,
     PreferenceConflict,
@@ -46,6 +46,7 @@ from reviewer.services.review_session import (
 )
 from reviewer.services.workspaces import Workspace
 from reviewer.ui.messages import Icon, message_box, plain_label
+from reviewer.ui.offline_banner import OfflineBanner
 from reviewer.ui.pair_form import PairForm
 from reviewer.ui.pair_view import PairView
 from reviewer.ui.tasks import TaskRunner
@@ -101,14 +102,7 @@ class PairBench(QWidget):
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_draft)
-        self._retry = QTimer(self)
-        self._retry.setInterval(int(RETRY_OFFLINE_S * 1000))
-        self._retry.timeout.connect(self.retry_kept)
-        self.banner = plain_label()
-        self.banner.setWordWrap(True)
-        self.banner.setContentsMargins(8, 6, 8, 6)
-        self.banner.setStyleSheet("background: #8a5a00; color: white;")
-        self.banner.hide()
+        self.banner = OfflineBanner(self.retry_kept)
 
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._row_changed)
@@ -337,28 +331,21 @@ class PairBench(QWidget):
                 self._autosave.start(int(RETRY_FAILED_S * 1000))
             self.message.emit(f"Saving failed: {exc}. Your choice is kept and retried.")
 
-        self.runner.write(self.session.save_pair, pref, submit=submit, on_done=stored,
-                          on_error=failed)  # fmt: skip
+        self.runner.write(
+            self.session.save_pair, pref, submit=submit, on_done=stored, on_error=failed
+        )
 
     # A workspace out of reach, and choices changed elsewhere meanwhile
     def _set_offline(self, offline: bool, message: str = "") -> None:
         self.session.offline = offline
-        if offline:
-            self.banner.setText(
-                (message or "The workspace cannot be reached.")
-                + f" Trying again every {RETRY_OFFLINE_S:.0f} s."
-            )
-            self.banner.show()
-            if not self._retry.isActive():
-                self._retry.start()
-        else:
-            self.banner.hide()
-            self._retry.stop()
+        self.banner.set_offline(offline, message)
 
     def retry_kept(self) -> None:
         """Save the choices kept on this computer, now (also runs by itself while offline)."""
         self.runner.write(
-            self.session.flush_kept_pairs, on_done=self._flushed, on_error=self._flush_failed
+            self.session.flush_kept_pairs,
+            on_done=self._flushed,
+            on_error=lambda e: self._told(self.session.retry_failed(e, pairs=True)),
         )
 
     def _flushed(self, report: PairFlushReport) -> None:
@@ -369,15 +356,13 @@ class PairBench(QWidget):
         if isinstance(outcome.show, PreferenceConflict):
             self.runner.write(self.session.discard_kept, outcome.show.attempted.uid)
             self._conflict(outcome.show)
+        self._told(outcome)
+
+    def _told(self, outcome: FlushOutcome) -> None:
         for note in outcome.notes:
             self.message.emit(note)
-        self._set_offline(outcome.offline, outcome.offline_message)
-
-    def _flush_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, WorkspaceUnavailable):
-            self._set_offline(True, str(exc))
-        else:
-            self.message.emit(f"Kept choices not saved yet: {exc}")
+        if outcome.offline is not None:
+            self._set_offline(outcome.offline, outcome.offline_message)
 
     def _conflict(self, exc: PreferenceConflict) -> None:
         """A kept choice found the stored one changed elsewhere: show both, let choose."""
@@ -434,7 +419,7 @@ class PairBench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the worker (before the window closes)."""
         self.save_draft()
-        self._retry.stop()
+        self.banner.stop()
         self.session.close()
         self.runner.shutdown(finish_pending=True)
 

@@ -57,8 +57,8 @@ from reviewer.services.browse import SessionFilter
 from reviewer.services.drafts import DraftStore, FlushReport
 from reviewer.services.review_session import (
     RETRY_FAILED_S,
-    RETRY_OFFLINE_S,
     ConflictError,
+    FlushOutcome,
     ReviewSession,
     SaveOutcome,
     WorkspaceUnavailable,
@@ -74,6 +74,7 @@ from reviewer.services.reviewing import (
 from reviewer.services.workspaces import Workspace
 from reviewer.ui.find_bar import FindBar
 from reviewer.ui.messages import Icon, inform, plain_label
+from reviewer.ui.offline_banner import OfflineBanner
 from reviewer.ui.review_compare import SaveConflictDialog
 from reviewer.ui.rubric_form import RubricForm
 from reviewer.ui.session_model import SessionListModel
@@ -86,8 +87,6 @@ AUTOSAVE_MS = 600
 """A change is saved as a draft this long after the last keystroke (well within a second)."""
 IDLE_SECONDS = 60.0
 """A pause longer than this between inputs counts as idle, not as review time."""
-RETRY_MS = int(RETRY_OFFLINE_S * 1000)
-"""While the workspace is unreachable, kept reviews are tried again this often."""
 BLIND_COLUMNS = (3, 4)
 """Agent and model columns, hidden in blind batches."""
 DEFAULT_COLUMN_WIDTHS = (80, 150, 120, 130, 110, 45, 45, 65, 60)
@@ -169,9 +168,6 @@ class Workbench(QWidget):
         self._refilter.timeout.connect(self.reload_queue)
         self.drafts = DraftStore()
         """Reviews kept on this computer while the workspace cannot be reached."""
-        self._retry = QTimer(self)
-        self._retry.setInterval(RETRY_MS)
-        self._retry.timeout.connect(self.retry_kept)
         self.conflict_dialog: SaveConflictDialog | None = None
         self.step_dialog: StepEditDialog | None = None
 
@@ -279,12 +275,7 @@ class Workbench(QWidget):
         self.tabs.addTab(page, "Transcript")
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.details, "Details")
-        self.banner = plain_label()
-        self.banner.setWordWrap(True)
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setContentsMargins(8, 6, 8, 6)
-        self.banner.setStyleSheet("background: #8a5a00; color: white;")
-        self.banner.hide()
+        self.banner = OfflineBanner(self.retry_kept)
         self.center = QWidget()
         cv = QVBoxLayout(self.center)
         cv.setContentsMargins(0, 0, 0, 0)
@@ -756,17 +747,7 @@ class Workbench(QWidget):
     def _set_offline(self, offline: bool, message: str = "") -> None:
         if self.session is not None:
             self.session.offline = offline
-        if offline:
-            self.banner.setText(
-                (message or "The workspace cannot be reached.")
-                + f" Trying again every {RETRY_MS // 1000} s."
-            )
-            self.banner.show()
-            if not self._retry.isActive():
-                self._retry.start()
-        else:
-            self.banner.hide()
-            self._retry.stop()
+        self.banner.set_offline(offline, message)
 
     def retry_kept(self) -> None:
         """Save the reviews kept on this computer, now (also runs by itself while offline)."""
@@ -776,7 +757,7 @@ class Workbench(QWidget):
         self.runner.write(
             session.flush_kept,
             on_done=lambda r: self._flushed(session, r),
-            on_error=self._flush_failed,
+            on_error=lambda e: self._told(session.retry_failed(e)),
         )
 
     def _flushed(self, session: ReviewSession, report: FlushReport) -> None:
@@ -788,15 +769,13 @@ class Workbench(QWidget):
             # shown now, both versions side by side: the local copy is no longer needed
             self.runner.write(session.discard_kept, outcome.show.attempted.uid)
             self._conflict(self.item, outcome.show)
+        self._told(outcome)
+
+    def _told(self, outcome: FlushOutcome) -> None:
         for note in outcome.notes:
             self.message.emit(note)
-        self._set_offline(outcome.offline, outcome.offline_message)
-
-    def _flush_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, WorkspaceUnavailable):
-            self._set_offline(True, str(exc))
-        else:
-            self.message.emit(f"Kept reviews not saved yet: {exc}")
+        if outcome.offline is not None:
+            self._set_offline(outcome.offline, outcome.offline_message)
 
     def submit(self) -> None:
         """Submit the review when every required dimension has a value, then go on."""
@@ -1018,7 +997,7 @@ class Workbench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the workers (before the window closes)."""
         self.flush()
-        self._retry.stop()
+        self.banner.stop()
         if self.session is not None:
             self.session.close()
         app = QApplication.instance()

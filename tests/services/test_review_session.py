@@ -242,3 +242,14 @@ def test_the_draft_file_carries_its_format_version(tmp_path: Path) -> None:
     assert store.pending("ws") == [] and store.pending_preferences("ws") == []
     with sqlite3.connect(tmp_path / "d.sqlite") as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == drafts.FORMAT
+
+
+def test_a_retry_that_fails_says_why_and_only_a_lost_server_means_offline(
+    session: ReviewSession,
+) -> None:
+    gone = session.retry_failed(WorkspaceUnavailable("cannot reach the workspace x"))
+    assert gone.offline and gone.offline_message == "cannot reach the workspace x"
+    assert session.offline
+    other = session.retry_failed(OSError("disk is full"), pairs=True)
+    assert other.offline is None and other.notes == ["Kept choices not saved yet: disk is full"]
+    assert session.offline  # unchanged: still out of reach as far as anyone knows
