@@ -66,6 +66,7 @@ __all__ = [
     "ReviewSession",
     "SaveOutcome",
     "WorkspaceUnavailable",
+    "pair_key",
 ]
 
 RETRY_FAILED_S = 5.0
@@ -144,7 +145,8 @@ class ReviewSession:
         """The last save or retry found the workspace out of reach."""
         self.conflicted: set[str] = set()
         """Kept drafts changed elsewhere meanwhile whose items are not on screen: said
-        once, and shown side by side when their item is opened."""
+        once, and shown side by side when their item is opened. Reviews by uid, choices
+        on pairs by :func:`pair_key` (the one stored elsewhere may have another uid)."""
         self._failed: dict[int, Review | Preference] = {}
         self._listeners: list[Callable[[Event], None]] = []
 
@@ -250,10 +252,15 @@ class ReviewSession:
             report.conflicts, len(report.saved), report.remaining, shown_uid, "review"
         )
 
-    def settle_pairs(self, report: PairFlushReport, shown_uid: str | None) -> FlushOutcome:
-        """After :meth:`flush_kept_pairs`, the same for preferences."""
+    def settle_pairs(self, report: PairFlushReport, shown: PairItem | None) -> FlushOutcome:
+        """After :meth:`flush_kept_pairs`, the same for the choices on pairs (``shown``:
+        the pair on screen)."""
         return self._settle(
-            report.conflicts, len(report.saved), report.remaining, shown_uid, "choice"
+            report.conflicts,
+            len(report.saved),
+            report.remaining,
+            None if shown is None else pair_key(shown.batch, shown.position),
+            "choice",
         )
 
     def retry_failed(self, exc: BaseException, *, pairs: bool = False) -> FlushOutcome:
@@ -272,10 +279,10 @@ class ReviewSession:
         shown_uid: str | None,
         what: str,
     ) -> FlushOutcome:
-        show = next((c for c in conflicts if c.attempted.uid == shown_uid), None)
+        show = next((c for c in conflicts if _key(c) == shown_uid), None)
         notes: list[str] = []
         # Kept on this computer (never dropped unseen) until their item is opened.
-        others = {c.attempted.uid for c in conflicts if c.attempted.uid != shown_uid}
+        others = {_key(c) for c in conflicts if _key(c) != shown_uid}
         if others - self.conflicted:
             notes.append(
                 f"{len(others)} {what}(s) kept on this computer were changed elsewhere "
@@ -315,3 +322,14 @@ class ReviewSession:
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners):
             listener(event)
+
+
+def pair_key(batch: str, position: int) -> str:
+    """What :attr:`ReviewSession.conflicted` holds for a choice on a pair."""
+    return f"pair:{batch}:{position}"
+
+
+def _key(conflict: ConflictError | PreferenceConflict) -> str:
+    if isinstance(conflict, PreferenceConflict):
+        return pair_key(conflict.attempted.batch, conflict.attempted.position)
+    return conflict.attempted.uid

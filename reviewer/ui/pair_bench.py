@@ -43,6 +43,7 @@ from reviewer.services.review_session import (
     PreferenceConflict,
     ReviewSession,
     WorkspaceUnavailable,
+    pair_key,
 )
 from reviewer.services.workspaces import Workspace
 from reviewer.ui.messages import Icon, message_box, plain_label
@@ -238,7 +239,7 @@ class PairBench(QWidget):
             self.list.blockSignals(False)
         self.pair_shown.emit(item.position)
         self.session.opened(item.position)
-        if item.preference is not None and item.preference.uid in self.session.conflicted:
+        if pair_key(item.batch, item.position) in self.session.conflicted:
             self.retry_kept()  # its kept choice clashes again, now on screen: both shown
 
     # Editing and saving
@@ -351,8 +352,7 @@ class PairBench(QWidget):
     def _flushed(self, report: PairFlushReport) -> None:
         for pref in report.saved:
             self._saved(pref)
-        shown = self.item.preference.uid if self.item and self.item.preference else None
-        outcome = self.session.settle_pairs(report, shown)
+        outcome = self.session.settle_pairs(report, self.item)
         if isinstance(outcome.show, PreferenceConflict):
             self.runner.write(self.session.discard_kept, outcome.show.attempted.uid)
             self._conflict(outcome.show)
@@ -384,8 +384,8 @@ class PairBench(QWidget):
 
         def chosen() -> None:
             self.session.adopt_pair(theirs)
-            if box.clickedButton() is keep:
-                self._store(mine, submit=exc.submit)
+            if box.clickedButton() is keep:  # over the saved one (its uid may differ)
+                self._store(mine.model_copy(update={"uid": theirs.uid}), submit=exc.submit)
                 return
             if self.item is not None and self.item.position == theirs.position:
                 self.item = _with_preference(self.item, theirs)

@@ -28,6 +28,7 @@ from reviewer.services.review_session import (
     PreferenceConflict,
     ReviewSession,
     WorkspaceUnavailable,
+    pair_key,
 )
 from reviewer.services.reviewing import QueueSpec, ReviewItem, load_queue
 from reviewer.store.workspace import Workspace
@@ -221,7 +222,8 @@ def test_a_kept_pair_choice_changed_elsewhere_is_a_conflict_with_both_kept(
     assert _pref(pairs, Winner.TIE).uid == first.uid
     assert load_pair_queue(pairs.ws, "cmp", "ana").entries[0].status == "draft"  # untouched
     assert len(pairs.drafts.pending_preferences(pairs.ws.workspace_id)) == 1
-    shown = pairs.settle_pairs(report, first.uid)
+    queue = load_pair_queue(pairs.ws, "cmp", "ana")
+    shown = pairs.settle_pairs(report, pairs.open_pair(queue, 0))
     assert shown.show is conflict
     # Keep mine: the stored one is adopted and the kept choice saved.
     pairs.adopt_pair(conflict.stored)
@@ -253,3 +255,31 @@ def test_a_retry_that_fails_says_why_and_only_a_lost_server_means_offline(
     other = session.retry_failed(OSError("disk is full"), pairs=True)
     assert other.offline is None and other.notes == ["Kept choices not saved yet: disk is full"]
     assert session.offline  # unchanged: still out of reach as far as anyone knows
+
+
+def test_a_first_choice_kept_offline_meets_one_made_elsewhere_by_its_pair(
+    pairs: ReviewSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was stored when the pair was opened: the one saved elsewhere has another uid."""
+    mine = _pref(pairs, Winner.LEFT)
+    away = _Away(monkeypatch)
+    pairs.save_pair(mine, submit=True)
+    away.on = False
+    theirs = save_preference(
+        pairs.ws, mine.model_copy(update={"uid": new_review_uid(), "winner": Winner.RIGHT})
+    )
+    report = pairs.flush_kept_pairs()
+    [conflict] = report.conflicts
+    queue = load_pair_queue(pairs.ws, "cmp", "ana")
+    other_pair = pairs.open_pair(queue, 1)
+    told = pairs.settle_pairs(report, other_pair)
+    assert told.show is None and "changed elsewhere" in told.notes[0]
+    assert pair_key("cmp", 0) in pairs.conflicted
+    on_screen = pairs.settle_pairs(pairs.flush_kept_pairs(), pairs.open_pair(queue, 0))
+    assert isinstance(on_screen.show, PreferenceConflict)
+    assert on_screen.show.stored.uid == theirs.uid != mine.uid
+    # Keep mine, over the saved one.
+    pairs.adopt_pair(conflict.stored)
+    pairs.discard_kept(mine.uid)
+    kept = pairs.save_pair(mine.model_copy(update={"uid": theirs.uid}), submit=True)
+    assert (kept.preference.uid, kept.preference.winner) == (theirs.uid, Winner.LEFT)

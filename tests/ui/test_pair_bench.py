@@ -305,3 +305,55 @@ def test_a_choice_made_while_the_workspace_is_away_is_kept_and_saved_when_back(
     assert (row.winner, row.status) == ("right", "submitted")
     assert bench.session.drafts.pending_preferences(ws_id) == []
     assert "1 of 4 submitted" in bench.counts.text()
+
+
+def test_a_kept_choice_changed_elsewhere_is_shown_beside_the_saved_one_when_its_pair_opens(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer.domain.preference import Preference, Winner
+    from reviewer.services import drafts
+    from reviewer.services.preferences import save_preference
+    from reviewer.services.review_session import WorkspaceUnavailable
+
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    away = [True]
+
+    def save(*args: object, **kwargs: object) -> object:
+        if away:
+            raise WorkspaceUnavailable("the workspace server cannot be reached")
+        return save_preference(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts, "save_preference", save)
+    first = bench.item
+    assert first is not None
+    _key(qtbot, "2")
+    with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
+        _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=5_000)
+    elsewhere = open_existing(pair_ws)  # meanwhile, the same reviewer on another computer
+    save_preference(
+        elsewhere,
+        Preference(batch="cmp", position=first.position, reviewer="alice", winner=Winner.TIE),
+        submit=True,
+    )
+    elsewhere.close()
+    away.clear()
+    said: list[str] = []
+    bench.message.connect(said.append)
+    bench.retry_kept()
+    qtbot.waitUntil(lambda: any("changed elsewhere" in m for m in said), timeout=5_000)
+    assert bench.conflict_box is None  # its pair is not on screen: not shown yet
+    with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
+        bench.go(-1)
+    qtbot.waitUntil(
+        lambda: bench.conflict_box is not None and bench.conflict_box.isVisible(), timeout=5_000
+    )
+    box = bench.conflict_box
+    assert box is not None
+    assert "Yours: right" in box.text() and "Saved elsewhere: tie" in box.text()
+    (keep,) = [b for b in box.buttons() if b.text() == "Keep mine"]
+    with qtbot.waitSignal(bench.preference_saved, timeout=5_000):
+        keep.click()
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status) == ("right", "submitted")
+    assert bench.session.drafts.pending_preferences(bench.ws.workspace_id) == []
