@@ -28,6 +28,10 @@ For both lanes: ``on_done`` / ``on_error`` run on the GUI thread, from the event
 silently); after :meth:`TaskRunner.shutdown` nothing is delivered any more.
 
 Functions run on the workers must not touch widgets.
+
+Who holds a runner: each bench (the workbench, the pair bench) has its own, so its saves are
+ordered among themselves; the main window has one for short jobs and a second one for long
+jobs (imports, exports, pulls) so that those never hold up anything else.
 """
 
 from __future__ import annotations
