@@ -7,7 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
-from reviewer.services.review_session import RETRY_OFFLINE_S
+from reviewer.services.review_session import RETRY_OFFLINE_S, FlushOutcome
 
 
 class OfflineBanner(QLabel):
@@ -38,6 +38,13 @@ class OfflineBanner(QLabel):
         else:
             self.hide()
             self._retry.stop()
+
+    def told(self, outcome: FlushOutcome, say: Callable[[str], None]) -> None:
+        """After a retry of what was kept: ``say`` its notes, show or hide the banner."""
+        for note in outcome.notes:
+            say(note)
+        if outcome.offline is not None:
+            self.set_offline(outcome.offline, outcome.offline_message)
 
     def stop(self) -> None:
         """No more retries (the bench closes)."""

@@ -359,10 +359,7 @@ class PairBench(QWidget):
         self._told(outcome)
 
     def _told(self, outcome: FlushOutcome) -> None:
-        for note in outcome.notes:
-            self.message.emit(note)
-        if outcome.offline is not None:
-            self._set_offline(outcome.offline, outcome.offline_message)
+        self.banner.told(outcome, self.message.emit)
 
     def _conflict(self, exc: PreferenceConflict) -> None:
         """A kept choice found the stored one changed elsewhere: show both, let choose."""

@@ -772,10 +772,7 @@ class Workbench(QWidget):
         self._told(outcome)
 
     def _told(self, outcome: FlushOutcome) -> None:
-        for note in outcome.notes:
-            self.message.emit(note)
-        if outcome.offline is not None:
-            self._set_offline(outcome.offline, outcome.offline_message)
+        self.banner.told(outcome, self.message.emit)
 
     def submit(self) -> None:
         """Submit the review when every required dimension has a value, then go on."""

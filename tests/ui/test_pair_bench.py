@@ -268,14 +268,14 @@ def test_the_dashboards_pairwise_tab_charts_win_rates_and_position_bias(
     assert page.win_chart.bars == [] and "No pairwise batch" in page.note.text()
 
 
-def test_a_choice_made_while_the_workspace_is_away_is_kept_and_saved_when_back(
-    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The same drafts kept on this computer as single reviews."""
+def _right_while_away(
+    qtbot: QtBot, bench: PairBench, monkeypatch: pytest.MonkeyPatch
+) -> list[bool]:
+    """With the workspace out of reach (until the returned list is cleared), ``2`` and
+    Ctrl+Enter on the pair shown: the bench says it is offline."""
     from reviewer.services import drafts
     from reviewer.services.review_session import WorkspaceUnavailable
 
-    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
     real = drafts.save_preference
     away = [True]
 
@@ -285,12 +285,19 @@ def test_a_choice_made_while_the_workspace_is_away_is_kept_and_saved_when_back(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(drafts, "save_preference", save)
-    first = bench.item
-    assert first is not None
     _key(qtbot, "2")
     with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
         _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=5_000)
+    return away
+
+
+def test_a_choice_made_while_the_workspace_is_away_is_kept_and_saved_when_back(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same drafts kept on this computer as single reviews."""
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    away = _right_while_away(qtbot, bench, monkeypatch)
     assert "cannot be reached" in bench.banner.text()
     assert "kept on this computer" in bench.banner.text()
     assert _rows(pair_ws) == []
@@ -311,25 +318,12 @@ def test_a_kept_choice_changed_elsewhere_is_shown_beside_the_saved_one_when_its_
     qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reviewer.domain.preference import Preference, Winner
-    from reviewer.services import drafts
     from reviewer.services.preferences import save_preference
-    from reviewer.services.review_session import WorkspaceUnavailable
 
     bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
-    away = [True]
-
-    def save(*args: object, **kwargs: object) -> object:
-        if away:
-            raise WorkspaceUnavailable("the workspace server cannot be reached")
-        return save_preference(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(drafts, "save_preference", save)
     first = bench.item
     assert first is not None
-    _key(qtbot, "2")
-    with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
-        _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=5_000)
+    away = _right_while_away(qtbot, bench, monkeypatch)
     elsewhere = open_existing(pair_ws)  # meanwhile, the same reviewer on another computer
     save_preference(
         elsewhere,
