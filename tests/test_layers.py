@@ -362,4 +362,3 @@ def test_ui_and_cli_do_not_touch_sql() -> None:
         for p in (ROOT / sub).rglob("*.py"):
             bad = [n for n in _imports(p) if n.startswith(("sqlalchemy", "reviewer.store.tables"))]
             assert bad == [], f"{p.relative_to(ROOT)} imports {bad}"
-

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Dimension, DimensionKind
 from reviewer.services.adjudication import AdjudicationCase, adjudicate, load_case
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.tasks import TaskRunner
 
 _NONE = "(no value)"

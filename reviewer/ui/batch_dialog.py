@@ -32,7 +32,7 @@ from reviewer.services.pairwise import (
     create_pair_batch,
     plan_pairs,
 )
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.messages import plain_label
 from reviewer.ui.tasks import TaskRunner
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QProgressDialog,
     QPushButton,
     QVBoxLayout,
@@ -26,17 +27,17 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.domain.batch import BatchSummary
-from reviewer.export.formats import FORMATS
-from reviewer.export.manifest import ExportManifest
-from reviewer.export.options import DEFAULT_REQUIRE, ExportOptions
 from reviewer.services.batches import list_batches
+from reviewer.services.export_choices import (
+    DEFAULT_REQUIRE,
+    FORMATS,
+    ExportManifest,
+    ExportOptions,
+)
 from reviewer.services.exporting import ExportError, export, manifest_path_for
 from reviewer.services.progress import Cancelled, Progress
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.tasks import TaskRunner
-
-if TYPE_CHECKING:
-    from reviewer.ui.main_window import MainWindow
 
 SHOW_AFTER_MS = 600
 ALL_BATCHES = "(all reviews, in a batch or not)"
@@ -257,11 +258,14 @@ class ExportDialog(QDialog):
         self.failed.emit(text)
 
 
-def open_export_dialog(window: MainWindow) -> ExportDialog | None:
-    """Open the Export dialog on the window's workspace (None when none is open)."""
-    if window.workspace is None:
+def open_export_dialog(
+    window: QMainWindow, ws: Workspace | None, runner: TaskRunner
+) -> ExportDialog | None:
+    """Open the Export dialog on ``ws``, exporting on ``runner`` (None when no workspace
+    is open)."""
+    if ws is None:
         return None
-    dialog = ExportDialog(window.workspace, window.import_runner, window)
+    dialog = ExportDialog(ws, runner, window)
     dialog.exported.connect(
         lambda m: window.statusBar().showMessage(f"Exported {m.counts.rows:,} rows", 10_000)
     )
@@ -269,10 +273,13 @@ def open_export_dialog(window: MainWindow) -> ExportDialog | None:
     return dialog
 
 
-def export_action(window: MainWindow) -> QAction:
-    """File → Export… (Ctrl+Shift+E; Ctrl+E edits a step in the workbench)."""
+def export_action(
+    window: QMainWindow, workspace: Callable[[], Workspace | None], runner: TaskRunner
+) -> QAction:
+    """File → Export… (Ctrl+Shift+E; Ctrl+E edits a step in the workbench) on the
+    workspace open when it is chosen, run on ``runner`` (the window's long-job runner)."""
     action = QAction("&Export labels…", window)
     action.setShortcut("Ctrl+Shift+E")
     action.setStatusTip("Export labels to CSV, JSONL, Parquet, fine-tuning, eval or tracing files")
-    action.triggered.connect(lambda: open_export_dialog(window))
+    action.triggered.connect(lambda: open_export_dialog(window, workspace(), runner))
     return action

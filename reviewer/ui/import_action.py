@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 from reviewer.logs import log_dir
 from reviewer.services.importing import ImportSummary, import_with_report
 from reviewer.services.progress import Progress
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.messages import Icon, inform
 from reviewer.ui.tasks import TaskRunner
 

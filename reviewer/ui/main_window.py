@@ -31,8 +31,7 @@ from reviewer.services.conflicts import Choice, open_conflicts, resolve_conflict
 from reviewer.services.importing import ImportSummary
 from reviewer.services.merging import MergeError, MergeReport, merge_results
 from reviewer.services.packs import PackInfo, ResultsSummary, open_pack, pack_info, write_results
-from reviewer.services.workspaces import is_sealed_file, open_existing
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace, is_sealed_file, open_existing
 from reviewer.ui.batch_dialog import NewBatchDialog
 from reviewer.ui.connect_action import pull_action, push_action
 from reviewer.ui.dashboard import Dashboard
@@ -189,7 +188,7 @@ class MainWindow(QMainWindow):
             "Import agent sessions from files (format detected)",
             "Ctrl+I",
         )
-        file_menu.addAction(export_action(self))
+        file_menu.addAction(export_action(self, lambda: self.workspace, self.import_runner))
         file_menu.addAction(pull_action(self))
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)

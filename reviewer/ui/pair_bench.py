@@ -2,8 +2,12 @@
 
 Keys: ``1`` left better, ``2`` right better, ``3`` tie, ``4`` both bad, ``Ctrl+Enter``
 submits and opens the next pair to do, ``Alt+Right`` / ``Alt+Left`` move along the queue.
-Changes are saved as a draft shortly after the last one; every database trip runs on the
-bench's own worker, in order (a save always lands before the next pair is read).
+Changes are saved as a draft shortly after the last one. Saves go through the Qt-free
+:class:`reviewer.services.review_session.ReviewSession` like single reviews: kept on this
+computer while the workspace is out of reach and saved once it is back, retried when they
+fail, a kept choice changed elsewhere meanwhile shown beside the stored one. Saves run on
+the bench's runner's write lane, in order; pairs open on its read lane after the saves
+before them (a save always lands before the next pair is read).
 """
 
 from __future__ import annotations
@@ -13,20 +17,37 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reviewer.domain.preference import WINNER_KEYS, Preference, Winner
 from reviewer.domain.review import new_review_uid
+from reviewer.services.drafts import PairFlushReport
 from reviewer.services.preferences import (
     PairItem,
     PairQueue,
     is_pair_batch,
     load_pair_queue,
-    open_pair,
-    save_preference,
 )
-from reviewer.store.workspace import Workspace
-from reviewer.ui.messages import plain_label
+from reviewer.services.review_session import (
+    RETRY_FAILED_S,
+    FlushOutcome,
+    History,
+    PairSaveOutcome,
+    PreferenceConflict,
+    ReviewSession,
+    WorkspaceUnavailable,
+    pair_key,
+)
+from reviewer.services.workspaces import Workspace
+from reviewer.ui.messages import Icon, message_box, plain_label
+from reviewer.ui.offline_banner import OfflineBanner
 from reviewer.ui.pair_form import PairForm
 from reviewer.ui.pair_view import PairView
 from reviewer.ui.tasks import TaskRunner
@@ -42,9 +63,9 @@ Prepared = tuple[PairItem, list[Card], list[Card]]
 FormState = tuple[Winner | None, dict[str, Winner], str]
 
 
-def _prepare(ws: Workspace, queue: PairQueue, position: int) -> Prepared:
+def _prepare(session: ReviewSession, queue: PairQueue, position: int) -> Prepared:
     """On the worker: the pair and both transcript plans."""
-    item = open_pair(ws, queue, position)
+    item = session.open_pair(queue, position)
     return item, build_plan(item.left), build_plan(item.right)
 
 
@@ -66,18 +87,23 @@ class PairBench(QWidget):
         self.reviewer = reviewer
         self.batch = batch
         self.runner = TaskRunner(self)
+        """Saves on the write lane, the queue and pairs on the read lane."""
+        self.session = ReviewSession(ws)
+        """The save protocol: drafts kept offline, retries, conflicts."""
+        self.conflict_box: QMessageBox | None = None
         self.queue: PairQueue | None = None
         self.item: PairItem | None = None
         self._wanted: int | None = None
         """The position asked for last (shown, or on its way)."""
         self._opened_at = time.monotonic()
         self._dirty = False
-        self._history: list[FormState] = []
+        self._history: History[FormState] | None = None
         """The form's states since the pair was opened, for Ctrl+Z."""
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_draft)
+        self.banner = OfflineBanner(self.retry_kept)
 
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._row_changed)
@@ -97,6 +123,8 @@ class PairBench(QWidget):
             self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
         layout.addWidget(self.splitter)
         specs: list[tuple[str, list[str], object]] = [
             ("Submit and next", ["Ctrl+Return", "Ctrl+Enter"], self.submit),
@@ -116,9 +144,15 @@ class PairBench(QWidget):
 
     # Queue
     def load(self) -> None:
-        self.runner.run(
-            load_pair_queue, self.ws, self.batch, self.reviewer, on_done=self._queue_ready
+        self.runner.read(
+            load_pair_queue,
+            self.ws,
+            self.batch,
+            self.reviewer,
+            key="queue",
+            on_done=self._queue_ready,
         )
+        self.retry_kept()  # choices kept on this computer by an earlier run
 
     def _queue_ready(self, queue: PairQueue) -> None:
         self.queue = queue
@@ -168,7 +202,13 @@ class PairBench(QWidget):
             self.save_draft()
         assert self.queue is not None
         self._wanted = position
-        self.runner.run(_prepare, self.ws, self.queue, position, on_done=self._show)
+        self._open(position)
+
+    def _open(self, position: int) -> None:
+        assert self.queue is not None
+        self.runner.read(
+            _prepare, self.session, self.queue, position, key="open", on_done=self._show
+        )
 
     def _show(self, prepared: Prepared) -> None:
         item, left_cards, right_cards = prepared
@@ -180,20 +220,27 @@ class PairBench(QWidget):
             (item.left_header, item.left, left_cards), (item.right_header, item.right, right_cards)
         )
         self.form.set_dimensions(item.dimensions)
-        pref = item.preference
+        failed = self.session.take_failed(item.position)
+        pref = failed if isinstance(failed, Preference) else item.preference
         self.form.fill(
             pref.winner if pref else None,
             pref.dimensions if pref else {},
             pref.rationale if pref else None,
         )
         self.form.setEnabled(True)
-        self._history = [self._state()]
+        self._history = History(self._state())
+        self._dirty = isinstance(failed, Preference)
+        if self._dirty:
+            self._autosave.start()
         row = self._row(item.position)
         if row >= 0 and self.list.currentRow() != row:
             self.list.blockSignals(True)
             self.list.setCurrentRow(row)
             self.list.blockSignals(False)
         self.pair_shown.emit(item.position)
+        self.session.opened(item.position)
+        if pair_key(item.batch, item.position) in self.session.conflicted:
+            self.retry_kept()  # its kept choice clashes again, now on screen: both shown
 
     # Editing and saving
     def pick(self, winner: Winner) -> None:
@@ -204,18 +251,19 @@ class PairBench(QWidget):
         return (self.form.winner, self.form.dimensions, self.form.rationale_text)
 
     def _changed(self) -> None:
-        state = self._state()
-        if not self._history or self._history[-1] != state:
-            self._history.append(state)
+        if self._history is not None:
+            self._history.record(self._state())
         self._dirty = True
         self._autosave.start()
 
     def undo(self) -> None:
         """Back to the form as it was before the last change (saved as a draft)."""
-        if self.item is None or not self.form.isEnabled() or len(self._history) < 2:
+        if self.item is None or not self.form.isEnabled() or self._history is None:
             return
-        self._history.pop()
-        self.form.fill(*self._history[-1])
+        state = self._history.undo()
+        if state is None:
+            return
+        self.form.fill(*state)
         self._dirty = True
         self._autosave.start()
 
@@ -241,7 +289,7 @@ class PairBench(QWidget):
         self._dirty = False
         pref = self._compose()
         keep = self.item.preference is not None and self.item.preference.status == "submitted"
-        self.runner.run(save_preference, self.ws, pref, submit=keep, on_done=self._saved)
+        self._store(pref, submit=keep)
 
     def submit(self) -> None:
         if self.item is None or not self.form.isEnabled():
@@ -255,13 +303,97 @@ class PairBench(QWidget):
         self.form.setEnabled(False)
         assert self.queue is not None
         self.queue.mark(pref.position, "submitted")
-        self.runner.run(save_preference, self.ws, pref, submit=True, on_done=self._saved)
+        self._store(pref, submit=True)
+        self.session.left(pref.position, "submitted")
         following = self.queue.next_todo(pref.position)
         if following is None:
             self.message.emit("Every pair of this batch is submitted")
         else:
             self._wanted = following
-            self.runner.run(_prepare, self.ws, self.queue, following, on_done=self._show)
+            self._open(following)
+
+    def _store(self, pref: Preference, *, submit: bool) -> None:
+        """Save on the write lane; kept locally when the workspace is out of reach, held
+        and retried when the save fails."""
+
+        def stored(outcome: PairSaveOutcome) -> None:
+            if outcome.kept_locally:
+                self._set_offline(True, outcome.message)
+                self.message.emit("Kept on this computer: saved when the workspace is back")
+                return
+            self._saved(outcome.preference)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, WorkspaceUnavailable):
+                self._set_offline(True, str(exc))
+            self.session.keep_failed(pref.position, pref)
+            if self.item is not None and self.item.position == pref.position:
+                self._dirty = True
+                self._autosave.start(int(RETRY_FAILED_S * 1000))
+            self.message.emit(f"Saving failed: {exc}. Your choice is kept and retried.")
+
+        self.runner.write(
+            self.session.save_pair, pref, submit=submit, on_done=stored, on_error=failed
+        )
+
+    # A workspace out of reach, and choices changed elsewhere meanwhile
+    def _set_offline(self, offline: bool, message: str = "") -> None:
+        self.session.offline = offline
+        self.banner.set_offline(offline, message)
+
+    def retry_kept(self) -> None:
+        """Save the choices kept on this computer, now (also runs by itself while offline)."""
+        self.runner.write(
+            self.session.flush_kept_pairs,
+            on_done=self._flushed,
+            on_error=lambda e: self._told(self.session.retry_failed(e, pairs=True)),
+        )
+
+    def _flushed(self, report: PairFlushReport) -> None:
+        for pref in report.saved:
+            self._saved(pref)
+        outcome = self.session.settle_pairs(report, self.item)
+        if isinstance(outcome.show, PreferenceConflict):
+            self.runner.write(self.session.discard_kept, outcome.show.attempted.uid)
+            self._conflict(outcome.show)
+        self._told(outcome)
+
+    def _told(self, outcome: FlushOutcome) -> None:
+        self.banner.told(outcome, self.message.emit)
+
+    def _conflict(self, exc: PreferenceConflict) -> None:
+        """A kept choice found the stored one changed elsewhere: show both, let choose."""
+        mine, theirs = exc.attempted, exc.stored
+
+        def said(p: Preference) -> str:
+            winner = p.winner.value.replace("_", " ") if p.winner else "nothing chosen"
+            return winner + (f" ({p.rationale})" if p.rationale else "")
+
+        box = message_box(
+            self,
+            Icon.Question,
+            "Changed elsewhere",
+            f"Pair {mine.position + 1} was changed elsewhere while your choice was kept on "
+            f"this computer.\n\nYours: {said(mine)}\nSaved elsewhere: {said(theirs)}",
+        )
+        keep = box.addButton("Keep mine", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Use the saved one", QMessageBox.ButtonRole.RejectRole)
+
+        def chosen() -> None:
+            self.session.adopt_pair(theirs)
+            if box.clickedButton() is keep:  # over the saved one (its uid may differ)
+                self._store(mine.model_copy(update={"uid": theirs.uid}), submit=exc.submit)
+                return
+            if self.item is not None and self.item.position == theirs.position:
+                self.item = _with_preference(self.item, theirs)
+                self.form.fill(theirs.winner, theirs.dimensions, theirs.rationale)
+                self._history = History(self._state())
+                self._dirty = False
+            self._saved(theirs)
+
+        box.finished.connect(lambda _r: chosen())
+        self.conflict_box = box
+        box.open()
 
     def _saved(self, pref: Preference) -> None:
         if self.item is not None and self.item.position == pref.position:
@@ -284,6 +416,8 @@ class PairBench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the worker (before the window closes)."""
         self.save_draft()
+        self.banner.stop()
+        self.session.close()
         self.runner.shutdown(finish_pending=True)
 
 

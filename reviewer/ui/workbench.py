@@ -1,7 +1,10 @@
 """The review workbench: queue on the left, transcript in the middle, rubric form on the right.
 
-Every database trip runs on a worker: the queue and list pages on one, opening and saving
-reviews on another (in order, so a save always lands before the item is read again).
+The save protocol (versions, drafts kept offline, retries, conflicts) is the Qt-free
+:class:`reviewer.services.review_session.ReviewSession`; this widget drives it and renders.
+Every database trip runs on the bench's :class:`reviewer.ui.tasks.TaskRunner`: saves on its
+write lane (in order), queue, list pages and items on its read lane (after the saves before
+them, so a save always lands before the item is read again; a stale open is dropped).
 Changes are saved as a draft within a second; submit-and-next uses the next item fetched
 ahead while the reviewer was reading the current one.
 """
@@ -51,12 +54,14 @@ from reviewer.domain.session import Session
 from reviewer.domain.suggestions import outcomes, suggest
 from reviewer.services import browse
 from reviewer.services.browse import SessionFilter
-from reviewer.services.drafts import (
-    DraftStore,
-    FlushReport,
+from reviewer.services.drafts import DraftStore, FlushReport
+from reviewer.services.review_session import (
+    RETRY_FAILED_S,
+    ConflictError,
+    FlushOutcome,
+    ReviewSession,
     SaveOutcome,
-    flush_drafts,
-    save_or_keep,
+    WorkspaceUnavailable,
 )
 from reviewer.services.reviewing import (
     ItemStatus,
@@ -65,12 +70,11 @@ from reviewer.services.reviewing import (
     ReviewItem,
     load_queue,
     missing_for_submit,
-    open_item,
 )
-from reviewer.store.reviews import ConflictError
-from reviewer.store.workspace import Workspace, WorkspaceUnavailable
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.find_bar import FindBar
 from reviewer.ui.messages import Icon, inform, plain_label
+from reviewer.ui.offline_banner import OfflineBanner
 from reviewer.ui.review_compare import SaveConflictDialog
 from reviewer.ui.rubric_form import RubricForm
 from reviewer.ui.session_model import SessionListModel
@@ -82,8 +86,6 @@ from reviewer.ui.transcript_plan import Card, build_plan, metadata_lines
 AUTOSAVE_MS = 600
 """A change is saved as a draft this long after the last keystroke (well within a second)."""
 IDLE_SECONDS = 60.0
-RETRY_MS = 10_000
-"""While the workspace is unreachable, kept reviews are tried again this often."""
 """A pause longer than this between inputs counts as idle, not as review time."""
 BLIND_COLUMNS = (3, 4)
 """Agent and model columns, hidden in blind batches."""
@@ -101,9 +103,11 @@ _STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
 ]
 
 
-def _prepare(ws: Workspace, queue: Queue, session_id: int) -> tuple[ReviewItem, list[Card]]:
+def _prepare(
+    session: ReviewSession, queue: Queue, session_id: int
+) -> tuple[ReviewItem, list[Card]]:
     """On the worker: the item and its transcript plan."""
-    item = open_item(ws, queue, session_id)
+    item = session.open_item(queue, session_id)
     return item, build_plan(item.session)
 
 
@@ -126,15 +130,19 @@ class Workbench(QWidget):
     """A review was stored (uid, status)."""
     message = Signal(str)
     """A short note for the status bar."""
+    session_started = Signal(object)
+    """A new :class:`ReviewSession` drives the bench (a workspace, reviewer or batch was
+    set): connect to its ``on_event`` to follow the items opened and left (team mode)."""
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.runner = TaskRunner(self)
-        """Queue and list pages."""
-        self.items = TaskRunner(self)
-        """Opening and saving reviews, in order."""
+        """Saves on the write lane; queue, list pages and items on the read lane."""
+        self.items = self.runner
+        """The same runner (the name earlier code and tests use for item work)."""
         self.ws: Workspace | None = None
+        self.session: ReviewSession | None = None
         self.reviewer = ""
         self.batch: str | None = None
         self.queue: Queue | None = None
@@ -147,7 +155,6 @@ class Workbench(QWidget):
         self._held: list[tuple[Qt.Key, Qt.KeyboardModifier, str]] = []
         self._replaying = False
         self._dirty = False
-        self._failed: dict[int, Review] = {}
         self._prefetched: dict[int, tuple[ReviewItem, list[Card]]] = {}
         self._active = 0.0
         self._last_input: float | None = None
@@ -161,17 +168,8 @@ class Workbench(QWidget):
         self._refilter.timeout.connect(self.reload_queue)
         self.drafts = DraftStore()
         """Reviews kept on this computer while the workspace cannot be reached."""
-        self._versions: dict[str, int] = {}
-        """Stored version of each review, read and written only by jobs of ``items``."""
-        self.offline = False
-        self._retry = QTimer(self)
-        self._retry.setInterval(RETRY_MS)
-        self._retry.timeout.connect(self.retry_kept)
         self.conflict_dialog: SaveConflictDialog | None = None
         self.step_dialog: StepEditDialog | None = None
-        self._conflicted: set[str] = set()
-        """Reviews kept on this computer that were changed elsewhere meanwhile, for items
-        not on screen: said once, and shown side by side when their item is opened."""
 
         self._build_queue_panel()
         self._build_center()
@@ -277,12 +275,7 @@ class Workbench(QWidget):
         self.tabs.addTab(page, "Transcript")
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.details, "Details")
-        self.banner = plain_label()
-        self.banner.setWordWrap(True)
-        self.banner.setTextFormat(Qt.TextFormat.PlainText)
-        self.banner.setContentsMargins(8, 6, 8, 6)
-        self.banner.setStyleSheet("background: #8a5a00; color: white;")
-        self.banner.hide()
+        self.banner = OfflineBanner(self.retry_kept)
         self.center = QWidget()
         cv = QVBoxLayout(self.center)
         cv.setContentsMargins(0, 0, 0, 0)
@@ -332,18 +325,24 @@ class Workbench(QWidget):
         return actions
 
     # Workspace and queue
+    @property
+    def offline(self) -> bool:
+        """The workspace was out of reach at the last save or retry."""
+        return self.session is not None and self.session.offline
+
     def set_workspace(self, ws: Workspace | None, reviewer: str, batch: str | None) -> None:
         self.flush()
+        if self.session is not None:
+            self.session.close()
+        self.session = None if ws is None else ReviewSession(ws, self.drafts)
         self.ws = ws
         self.reviewer = reviewer
         self.batch = batch
         self.item = None
         self._wanted = None
         self._prefetched.clear()
-        self._failed.clear()
         self.form.clear()
         self.transcript.show_session(None)
-        self._versions = {}
         self._set_offline(False)
         self.focus_form()
         if ws is None:
@@ -352,6 +351,8 @@ class Workbench(QWidget):
             self.expect_session()
             self.reload_queue()
             self.retry_kept()  # drafts kept on this computer by an earlier run
+        if self.session is not None:
+            self.session_started.emit(self.session)
 
     def _spec(self) -> QueueSpec:
         text = self.search.text().strip() or None
@@ -368,7 +369,9 @@ class Workbench(QWidget):
             return
         self.flush()
         spec = self._spec()
-        self.runner.run(load_queue, self.ws, spec, on_done=self._queue_ready, on_error=self._fail)
+        self.runner.read(
+            load_queue, self.ws, spec, key="queue", on_done=self._queue_ready, on_error=self._fail
+        )
 
     def _queue_ready(self, queue: Queue) -> None:
         if self.ws is None:
@@ -426,7 +429,7 @@ class Workbench(QWidget):
 
     def _fetch_page(self, ids: list[int], done: object) -> None:
         if self.ws is not None:
-            self.runner.run(browse.summaries, self.ws, ids, on_done=done)  # type: ignore[arg-type]
+            self.runner.read(browse.summaries, self.ws, ids, on_done=done)  # type: ignore[arg-type]
 
     # Items
     def current_session_id(self) -> int | None:
@@ -434,7 +437,7 @@ class Workbench(QWidget):
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         sid = self.model.session_id(current.row())
-        if sid is None or self.ws is None or self.queue is None:
+        if sid is None or self.session is None or self.queue is None:
             return
         if sid == self._wanted:
             return
@@ -445,31 +448,22 @@ class Workbench(QWidget):
             self._show_item(sid, cached)
             return
         self.expect_session()
-        queue = self.queue
-        self.items.run(
-            self._prepare,
-            self.ws,
-            queue,
+        self.runner.read(
+            _prepare,
+            self.session,
+            self.queue,
             sid,
+            key="open",
             on_done=lambda r: self._show_item(sid, r),
             on_error=self._fail,
         )
-
-    def _prepare(
-        self, ws: Workspace, queue: Queue, session_id: int
-    ) -> tuple[ReviewItem, list[Card]]:
-        """Worker side of opening an item: remember the version its next save expects."""
-        item, cards = _prepare(ws, queue, session_id)
-        if item.version is not None:
-            self._versions[item.review.uid] = item.version
-        return item, cards
 
     def _show_item(self, sid: int, result: tuple[ReviewItem, list[Card]]) -> None:
         if self.current_session_id() != sid:
             return  # the reviewer moved on meanwhile
         item, cards = result
-        failed = self._failed.pop(sid, None)
-        if failed is not None:
+        failed = self.session.take_failed(sid) if self.session is not None else None
+        if isinstance(failed, Review):
             item.review = failed
             self._dirty = True
         self.item = item
@@ -494,24 +488,26 @@ class Workbench(QWidget):
             self.focus_form()  # a new session: its form takes the keys
         self._opening = False
         self.item_shown.emit(sid)
+        if self.session is not None:
+            self.session.opened(sid)
         self._prefetch_next(sid)
-        if item.review.uid in self._conflicted:
+        if self.session is not None and item.review.uid in self.session.conflicted:
             self.retry_kept()  # its kept review clashes again, now on screen: both shown
         self._replay_held()
 
     def _prefetch_next(self, sid: int) -> None:
-        if self.queue is None or self.ws is None:
+        if self.queue is None or self.session is None:
             return
         nxt = self.queue.next_todo(sid)
         if nxt is None or nxt in self._prefetched:
             return
         self._prefetched.clear()
-        queue = self.queue
-        self.items.run(
-            self._prepare,
-            self.ws,
-            queue,
+        self.runner.read(
+            _prepare,
+            self.session,
+            self.queue,
             nxt,
+            key="prefetch",
             on_done=lambda r: self._prefetched.__setitem__(nxt, r),
             on_error=lambda _e: None,  # it will be fetched again when opened
         )
@@ -672,7 +668,8 @@ class Workbench(QWidget):
 
     def _store(self, review: Review, *, next_after: bool, item: ReviewItem | None = None) -> None:
         item = item or self.item
-        assert item is not None and self.ws is not None
+        assert item is not None and self.session is not None
+        session = self.session
         sid = item.session_id
         item.review = review
         self._active = 0.0
@@ -703,33 +700,18 @@ class Workbench(QWidget):
             if isinstance(exc, ConflictError):
                 self._conflict(item, exc)
                 return
-            self._failed[sid] = review
+            session.keep_failed(sid, review)
             if self.item is item:
                 self._dirty = True
-                self._autosave.start(5_000)  # try again later; the form keeps the edit
+                # try again later; the form keeps the edit
+                self._autosave.start(int(RETRY_FAILED_S * 1000))
             self.form.show_problem(f"Not saved: {exc}. Your changes are kept and retried.")
             self.message.emit(f"Saving failed: {exc}")
 
-        self.items.run(
-            self._save_job, self.ws, review, item.rubric, on_done=stored, on_error=failed
-        )
+        self.runner.write(session.save, review, item.rubric, on_done=stored, on_error=failed)
         if next_after:
+            session.left(sid, review.status.value)
             self.open_next_todo()
-
-    def _save_job(self, ws: Workspace, review: Review, rubric: Any) -> SaveOutcome:
-        """Worker side of a save: expect the version last read or written (saves run in
-        order on ``items``, so each one expects what the one before it stored)."""
-        outcome = save_or_keep(
-            ws,
-            ws.workspace_id,
-            review,
-            rubric,
-            self.drafts,
-            expected_version=self._versions.get(review.uid),
-        )
-        if outcome.version is not None:
-            self._versions[review.uid] = outcome.version
-        return outcome
 
     # Team mode: conflicts and a workspace out of reach
     def _conflict(self, item: ReviewItem, exc: ConflictError) -> None:
@@ -740,8 +722,9 @@ class Workbench(QWidget):
 
         def chosen(which: str) -> None:
             version = exc.stored_version
+            if self.session is not None:
+                self.session.adopt(mine.uid, version)
             if which == "theirs" and exc.stored is not None:
-                self.items.run(self._versions.__setitem__, mine.uid, version)
                 item.review = exc.stored
                 if self.item is item:
                     self._dirty = False
@@ -755,8 +738,6 @@ class Workbench(QWidget):
                 self._set_status(item.session_id, ItemStatus(exc.stored.status.value))
                 self.message.emit("Using the version saved elsewhere")
                 return
-            if version is not None:
-                self.items.run(self._versions.__setitem__, mine.uid, version)
             self._store(mine, next_after=False, item=item)
 
         dialog.chosen.connect(chosen)
@@ -764,62 +745,34 @@ class Workbench(QWidget):
         dialog.open()
 
     def _set_offline(self, offline: bool, message: str = "") -> None:
-        self.offline = offline
-        if offline:
-            self.banner.setText(
-                (message or "The workspace cannot be reached.")
-                + f" Trying again every {RETRY_MS // 1000} s."
-            )
-            self.banner.show()
-            if not self._retry.isActive():
-                self._retry.start()
-        else:
-            self.banner.hide()
-            self._retry.stop()
+        if self.session is not None:
+            self.session.offline = offline
+        self.banner.set_offline(offline, message)
 
     def retry_kept(self) -> None:
         """Save the reviews kept on this computer, now (also runs by itself while offline)."""
-        if self.ws is None:
+        session = self.session
+        if session is None:
             return
-        self.items.run(self._flush_job, self.ws, on_done=self._flushed, on_error=self._flush_failed)
+        self.runner.write(
+            session.flush_kept,
+            on_done=lambda r: self._flushed(session, r),
+            on_error=lambda e: self._told(session.retry_failed(e)),
+        )
 
-    def _flush_job(self, ws: Workspace) -> FlushReport:
-        report = flush_drafts(ws, self.drafts, ws.workspace_id)
-        self._versions.update(report.versions)
-        return report
-
-    def _flushed(self, report: FlushReport) -> None:
+    def _flushed(self, session: ReviewSession, report: FlushReport) -> None:
+        if session is not self.session:
+            return  # another workspace meanwhile
         shown = self.item.review.uid if self.item is not None else None
-        for exc in report.conflicts:
-            if self.item is not None and self.ws is not None and exc.attempted.uid == shown:
-                # shown now, both versions side by side: the local copy is no longer needed
-                self.items.run(self.drafts.discard, self.ws.workspace_id, exc.attempted.uid)
-                self._conflict(self.item, exc)
-        # Kept on this computer (never dropped unseen) until their item is opened.
-        others = {exc.attempted.uid for exc in report.conflicts if exc.attempted.uid != shown}
-        if others - self._conflicted:
-            self.message.emit(
-                f"{len(others)} review(s) kept on this computer were changed elsewhere "
-                "meanwhile: opening their sessions shows both versions"
-            )
-        self._conflicted = others
-        if report.remaining - len(report.conflicts) > 0:
-            self._set_offline(True, f"{report.remaining} reviews are kept on this computer.")
-            return
-        was_offline = self.offline
-        self._set_offline(False)
-        if report.saved:
-            self.message.emit(
-                f"Workspace back: {len(report.saved)} kept review(s) saved"
-                if was_offline
-                else f"{len(report.saved)} review(s) kept on this computer saved"
-            )
+        outcome = session.settle(report, shown)
+        if isinstance(outcome.show, ConflictError) and self.item is not None:
+            # shown now, both versions side by side: the local copy is no longer needed
+            self.runner.write(session.discard_kept, outcome.show.attempted.uid)
+            self._conflict(self.item, outcome.show)
+        self._told(outcome)
 
-    def _flush_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, WorkspaceUnavailable):
-            self._set_offline(True, str(exc))
-        else:
-            self.message.emit(f"Kept reviews not saved yet: {exc}")
+    def _told(self, outcome: FlushOutcome) -> None:
+        self.banner.told(outcome, self.message.emit)
 
     def submit(self) -> None:
         """Submit the review when every required dimension has a value, then go on."""
@@ -1041,9 +994,10 @@ class Workbench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the workers (before the window closes)."""
         self.flush()
-        self._retry.stop()
+        self.banner.stop()
+        if self.session is not None:
+            self.session.close()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
-        self.items.shutdown(finish_pending=True)
-        self.runner.shutdown()
+        self.runner.shutdown(finish_pending=True)

@@ -29,7 +29,7 @@ def reviewed(tmp_path: Path) -> Path:
 def dialog(qtbot: QtBot, window: MainWindow, reviewed: Path) -> Iterator[ExportDialog]:
     with qtbot.waitSignal(window.workspace_opened, timeout=10_000):
         window.open_workspace(str(reviewed))
-    opened = open_export_dialog(window)
+    opened = open_export_dialog(window, window.workspace, window.import_runner)
     assert opened is not None
     qtbot.waitUntil(lambda: opened.batch.count() == 2, timeout=5_000)  # batches load on a worker
     yield opened
@@ -40,7 +40,9 @@ def test_the_file_menu_offers_export(window: MainWindow) -> None:
     file_menu = window.menuBar().actions()[0].menu()
     texts = [a.text() for a in file_menu.actions()]
     assert "&Export labels…" in texts
-    assert open_export_dialog(window) is None  # no workspace open yet
+    assert (
+        open_export_dialog(window, window.workspace, window.import_runner) is None
+    )  # no workspace open yet
 
 
 def test_export_runs_on_the_worker_and_reports_what_it_wrote(

@@ -266,3 +266,88 @@ def test_the_dashboards_pairwise_tab_charts_win_rates_and_position_bias(
     assert "pairs with a submitted preference" in page.note.text()
     page.show_report(without)
     assert page.win_chart.bars == [] and "No pairwise batch" in page.note.text()
+
+
+def _right_while_away(
+    qtbot: QtBot, bench: PairBench, monkeypatch: pytest.MonkeyPatch
+) -> list[bool]:
+    """With the workspace out of reach (until the returned list is cleared), ``2`` and
+    Ctrl+Enter on the pair shown: the bench says it is offline."""
+    from reviewer.services import drafts
+    from reviewer.services.review_session import WorkspaceUnavailable
+
+    real = drafts.save_preference
+    away = [True]
+
+    def save(*args: object, **kwargs: object) -> object:
+        if away:
+            raise WorkspaceUnavailable("the workspace server cannot be reached")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts, "save_preference", save)
+    _key(qtbot, "2")
+    with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
+        _key(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bench.banner.isVisible(), timeout=5_000)
+    return away
+
+
+def test_a_choice_made_while_the_workspace_is_away_is_kept_and_saved_when_back(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same drafts kept on this computer as single reviews."""
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    away = _right_while_away(qtbot, bench, monkeypatch)
+    assert "cannot be reached" in bench.banner.text()
+    assert "kept on this computer" in bench.banner.text()
+    assert _rows(pair_ws) == []
+    ws_id = bench.ws.workspace_id
+    assert len(bench.session.drafts.pending_preferences(ws_id)) == 1
+    away.clear()  # the server is back: the next try saves the kept choice
+    with qtbot.waitSignal(bench.preference_saved, timeout=5_000) as saved:
+        bench.retry_kept()
+    assert saved.args[1] == "submitted"
+    qtbot.waitUntil(lambda: not bench.banner.isVisible(), timeout=5_000)
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status) == ("right", "submitted")
+    assert bench.session.drafts.pending_preferences(ws_id) == []
+    assert "1 of 4 submitted" in bench.counts.text()
+
+
+def test_a_kept_choice_changed_elsewhere_is_shown_beside_the_saved_one_when_its_pair_opens(
+    qtbot: QtBot, pair_window: MainWindow, pair_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer.domain.preference import Preference, Winner
+    from reviewer.services.preferences import save_preference
+
+    bench: PairBench = pair_window.pairs  # type: ignore[attr-defined]
+    first = bench.item
+    assert first is not None
+    away = _right_while_away(qtbot, bench, monkeypatch)
+    elsewhere = open_existing(pair_ws)  # meanwhile, the same reviewer on another computer
+    save_preference(
+        elsewhere,
+        Preference(batch="cmp", position=first.position, reviewer="alice", winner=Winner.TIE),
+        submit=True,
+    )
+    elsewhere.close()
+    away.clear()
+    said: list[str] = []
+    bench.message.connect(said.append)
+    bench.retry_kept()
+    qtbot.waitUntil(lambda: any("changed elsewhere" in m for m in said), timeout=5_000)
+    assert bench.conflict_box is None  # its pair is not on screen: not shown yet
+    with qtbot.waitSignal(bench.pair_shown, timeout=5_000):
+        bench.go(-1)
+    qtbot.waitUntil(
+        lambda: bench.conflict_box is not None and bench.conflict_box.isVisible(), timeout=5_000
+    )
+    box = bench.conflict_box
+    assert box is not None
+    assert "Yours: right" in box.text() and "Saved elsewhere: tie" in box.text()
+    (keep,) = [b for b in box.buttons() if b.text() == "Keep mine"]
+    with qtbot.waitSignal(bench.preference_saved, timeout=5_000):
+        keep.click()
+    (row,) = _rows(pair_ws)
+    assert (row.winner, row.status) == ("right", "submitted")
+    assert bench.session.drafts.pending_preferences(bench.ws.workspace_id) == []
