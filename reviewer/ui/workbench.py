@@ -69,6 +69,7 @@ from reviewer.services.reviewing import (
 )
 from reviewer.store.reviews import ConflictError
 from reviewer.store.workspace import Workspace, WorkspaceUnavailable
+from reviewer.ui.claim_queue import ClaimQueue
 from reviewer.ui.find_bar import FindBar
 from reviewer.ui.messages import Icon, inform, plain_label
 from reviewer.ui.review_compare import SaveConflictDialog
@@ -134,6 +135,8 @@ class Workbench(QWidget):
         """Queue and list pages."""
         self.items = TaskRunner(self)
         """Opening and saving reviews, in order."""
+        self.team = ClaimQueue(self)
+        """Claims of an open pool batch (team mode), on ``items`` after the saves."""
         self.ws: Workspace | None = None
         self.reviewer = ""
         self.batch: str | None = None
@@ -352,6 +355,7 @@ class Workbench(QWidget):
             self.expect_session()
             self.reload_queue()
             self.retry_kept()  # drafts kept on this computer by an earlier run
+        self.team.start(ws, reviewer, batch)
 
     def _spec(self) -> QueueSpec:
         text = self.search.text().strip() or None
@@ -854,6 +858,9 @@ class Workbench(QWidget):
         if self.queue is None:
             return
         sid = self.queue.next_todo(self.current_session_id())
+        if sid is None and self.team.active:
+            self.expect_session()  # the pool's next item is being claimed
+            return
         if sid is None:
             self.message.emit("Nothing left to do in this queue")
             self.form.status_label.setText("Queue done: nothing left to do.")
@@ -1041,6 +1048,7 @@ class Workbench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the workers (before the window closes)."""
         self.flush()
+        self.team.stop()
         self._retry.stop()
         app = QApplication.instance()
         if app is not None:
