@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.preference import Preference, Winner
@@ -33,6 +34,7 @@ __all__ = [
     "PairEntry",
     "PairItem",
     "PairQueue",
+    "PreferenceConflict",
     "PreferenceError",
     "is_pair_batch",
     "load_pair_queue",
@@ -46,6 +48,21 @@ PREFERABLE = (DimensionKind.ORDINAL, DimensionKind.CHOICE, DimensionKind.BOOLEAN
 
 class PreferenceError(Exception):
     """The preference cannot be saved as asked; the message says why."""
+
+
+class PreferenceConflict(PreferenceError):
+    """Another app stored this reviewer's preference of the pair at the same moment (team
+    mode): nothing was overwritten. ``stored`` is the one in the workspace (None when it
+    could not be read back), ``attempted`` the one not saved; the caller shows both."""
+
+    def __init__(self, attempted: Preference, stored: Preference | None) -> None:
+        self.attempted = attempted
+        self.stored = stored
+        super().__init__(
+            f"preference of pair {attempted.position + 1} of {attempted.batch!r} by "
+            f"{attempted.reviewer} was saved elsewhere at the same moment; nothing was "
+            "overwritten, open the pair again to see it"
+        )
 
 
 @dataclass(frozen=True)
@@ -219,6 +236,18 @@ def _snapshot(row: PreferenceReviewRow) -> dict[str, Any]:
     }
 
 
+def _stored_after_race(s: OrmSession, item_id: int, pref: Preference) -> Preference | None:
+    """The preference that won a race, read on a fresh connection (this one is spoiled)."""
+    with OrmSession(s.get_bind()) as fresh:
+        row = fresh.scalar(
+            select(PreferenceReviewRow).where(
+                PreferenceReviewRow.item_id == item_id,
+                PreferenceReviewRow.reviewer == pref.reviewer,
+            )
+        )
+        return None if row is None else _preference(row, pref.batch, pref.position)
+
+
 def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) -> Preference:
     """Store ``pref`` as a draft, or submitted with ``submit`` (a winner is then needed).
 
@@ -264,7 +293,12 @@ def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) ->
         if submit:
             row.submitted_at = row.submitted_at if row.status == "submitted" else now
             row.status = "submitted"
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:
+            # another connection stored this reviewer's preference of the pair since we
+            # looked (PostgreSQL: the unique constraint refused the second one)
+            raise PreferenceConflict(pref, _stored_after_race(s, item_id, pref)) from None
         session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
         s.add(
             AuditEntry(
