@@ -158,3 +158,19 @@ def test_pair_items_are_claimed_like_single_items(two: tuple[Workspace, Workspac
     bob.close()
     ana.next()
     assert _pos(ana) == bobs  # the pair bob released came back
+
+
+def test_team_use_cases_hold_no_sql() -> None:
+    """Claims' SQL lives in store/claims.py; the use cases import no SQLAlchemy or tables."""
+    import ast
+
+    import reviewer.services.claims
+    import reviewer.services.team
+
+    for module in (reviewer.services.claims, reviewer.services.team):
+        assert module.__file__ is not None
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        bad = sorted(n for n in names if n.startswith(("sqlalchemy", "reviewer.store.tables")))
+        assert bad == [], f"{module.__name__} imports {bad}"
