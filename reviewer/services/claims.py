@@ -77,10 +77,11 @@ def claim_next(
         )
 
 
-def pool_copies(ws: Workspace, batch: str) -> int | None:
-    """Reviewers per item when ``batch`` is an open pool (drawn for nobody), else None."""
+def pool_copies(ws: Workspace, batch: str, *, pairs: bool = False) -> int | None:
+    """Reviewers per item when ``batch`` is an open pool (drawn for nobody) of single items
+    (of pairs with ``pairs``), else None."""
     with ws.read() as s:
-        return store.pool_copies(s, batch)
+        return store.pool_copies(s, batch, pairs=pairs)
 
 
 def renew(

@@ -45,12 +45,19 @@ class TeamQueue:
 
     @classmethod
     def open(
-        cls, ws: Workspace, batch: str | None, reviewer: str, *, lease: timedelta = APP_LEASE
+        cls,
+        ws: Workspace,
+        batch: str | None,
+        reviewer: str,
+        *,
+        lease: timedelta = APP_LEASE,
+        pairs: bool = False,
     ) -> TeamQueue | None:
-        """The queue for ``batch`` when it is an open pool, else None (items are assigned)."""
+        """The queue for ``batch`` when it is an open pool of single items (of pair items
+        with ``pairs``: the pair bench's), else None (items are assigned)."""
         if batch is None:
             return None
-        copies = claims.pool_copies(ws, batch)
+        copies = claims.pool_copies(ws, batch, pairs=pairs)
         return None if copies is None else cls(ws, batch, reviewer, copies, lease=lease)
 
     def next(self) -> Claim | None:

@@ -62,12 +62,14 @@ class Holder:
     lease_until: datetime
 
 
-def pool_copies(s: OrmSession, batch: str) -> int | None:
+def pool_copies(s: OrmSession, batch: str, *, pairs: bool = False) -> int | None:
     """How many different reviewers each item of ``batch`` needs when the batch is an open
-    pool (drawn for nobody: its spec names no reviewers), else None (items are assigned).
-    ``pool_copies`` in the spec says how many; one by default."""
+    pool (drawn for nobody: its spec names no reviewers) of single items (of pairs with
+    ``pairs``), else None. ``pool_copies`` in the spec says how many; one by default."""
     spec = s.scalar(select(BatchRow.spec).where(BatchRow.name == batch))
     if spec is None or "reviewers" not in spec or spec["reviewers"]:
+        return None
+    if bool(spec.get("pairs")) != pairs:
         return None
     return max(1, int(spec.get("pool_copies") or 1))
 

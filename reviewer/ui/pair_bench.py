@@ -26,6 +26,7 @@ from reviewer.services.preferences import (
     save_preference,
 )
 from reviewer.store.workspace import Workspace
+from reviewer.ui.claim_queue import PairClaims
 from reviewer.ui.messages import plain_label
 from reviewer.ui.pair_form import PairForm
 from reviewer.ui.pair_view import PairView
@@ -66,6 +67,8 @@ class PairBench(QWidget):
         self.reviewer = reviewer
         self.batch = batch
         self.runner = TaskRunner(self)
+        self.claims: PairClaims | None = None
+        """Set for a window's bench: claims of an open pool batch (team mode)."""
         self.queue: PairQueue | None = None
         self.item: PairItem | None = None
         self._wanted: int | None = None
@@ -284,6 +287,8 @@ class PairBench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the worker (before the window closes)."""
         self.save_draft()
+        if self.claims is not None:
+            self.claims.stop()  # a pool's pair held goes back
         self.runner.shutdown(finish_pending=True)
 
 
@@ -325,6 +330,6 @@ def review_pairs_if_any(window: MainWindow, ws: Workspace) -> None:
         bench.message.connect(lambda m: window.statusBar().showMessage(m, 8_000))
         window.setCentralWidget(bench)
         window.pairs = bench  # type: ignore[attr-defined]  # read by its closeEvent
-        bench.load()
+        bench.claims = PairClaims(bench)  # loads the queue (an open pool: once claimed)
 
     window.runner.run(is_pair_batch, ws, batch, on_done=swap)

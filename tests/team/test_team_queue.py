@@ -45,8 +45,10 @@ def two(target: str) -> Iterator[tuple[Workspace, Workspace]]:
     b.close()
 
 
-def _queue(ws: Workspace, who: str, lease: timedelta | None = None) -> TeamQueue:
-    team = TeamQueue.open(ws, "pool", who, lease=lease or timedelta(minutes=15))
+def _queue(
+    ws: Workspace, who: str, lease: timedelta | None = None, *, pairs: bool = False
+) -> TeamQueue:
+    team = TeamQueue.open(ws, "pool", who, lease=lease or timedelta(minutes=15), pairs=pairs)
     assert team is not None
     return team
 
@@ -142,7 +144,8 @@ def test_an_assigned_batch_is_not_a_pool(workspace: Workspace) -> None:
 def test_pair_items_are_claimed_like_single_items(two: tuple[Workspace, Workspace]) -> None:
     a, b = two
     make_pair_pool(a, "pool", 2)
-    ana, bob = _queue(a, "ana"), _queue(b, "bob")
+    assert TeamQueue.open(a, "pool", "ana") is None  # the single-item workbench leaves it
+    ana, bob = _queue(a, "ana", pairs=True), _queue(b, "bob", pairs=True)
     ana.next()
     bob.next()
     assert ana.held is not None and ana.held.pair

@@ -14,8 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from reviewer.services.workspaces import init_workspace
 from reviewer.ui.main_window import MainWindow
+from reviewer.ui.pair_bench import PairBench
 from tests.helpers.postgres import temporary_database
-from tests.team.pool import make_pool
+from tests.team.pool import make_pair_pool, make_pool
 
 
 @pytest.fixture
@@ -90,3 +91,40 @@ def test_two_windows_work_a_pool_and_a_released_item_comes_back(
     assert bob.bench.team.held is None
     assert "nothing left to claim" in bob.bench.team.label.text()
     bob.close()
+
+
+@pytest.fixture
+def pair_pool_url() -> Iterator[str]:
+    with temporary_database("reviewer_team_ui") as url:
+        if url is None:
+            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+        ws = init_workspace(url)
+        make_pair_pool(ws, "pool", 2)
+        ws.close()
+        yield url
+
+
+@pytest.mark.postgres
+def test_two_windows_get_different_pairs_of_a_pair_pool(
+    qtbot: QtBot, tmp_path: Path, pair_pool_url: str
+) -> None:
+    benches: list[PairBench] = []
+    for who in ("ana", "bob"):
+        settings = QSettings(str(tmp_path / f"{who}.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(settings, reviewer=who, batch="pool")
+        qtbot.addWidget(w)
+        w.show()
+        w.open_workspace(pair_pool_url)
+        qtbot.waitUntil(
+            lambda w=w: isinstance(getattr(w, "pairs", None), PairBench), timeout=15_000
+        )
+        bench: PairBench = w.pairs  # type: ignore[attr-defined]
+        qtbot.waitUntil(lambda b=bench: b.item is not None, timeout=15_000)
+        benches.append(bench)
+    ana, bob = benches
+    assert ana.item is not None and bob.item is not None
+    assert {ana.item.position, bob.item.position} == {0, 1}  # never the same pair
+    assert ana.queue is not None and len(ana.queue.entries) == 1  # only the pair claimed
+    assert ana.claims is not None and "held until" in ana.claims.label.text()
+    for bench in benches:
+        bench.window().close()
