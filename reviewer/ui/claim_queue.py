@@ -22,7 +22,7 @@ from reviewer.ui.messages import plain_label
 from reviewer.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from reviewer.store.workspace import Workspace
+    from reviewer.services.workspaces import Workspace
     from reviewer.ui.pair_bench import PairBench
     from reviewer.ui.workbench import Workbench
 
@@ -79,8 +79,11 @@ class _PoolClaims(QObject):
                 fn,
                 team,
                 on_done=lambda r: self._reported(team, *r),
-                on_error=lambda e: self.label.setText(f"Pool: claim failed ({e}); retried later"),
+                on_error=self._failed,
             )
+
+    def _failed(self, exc: BaseException) -> None:
+        self.label.setText(f"Pool: claim failed ({exc}); tried again at the next renewal")
 
     def _reported(self, team: TeamQueue, claim: Claim | None, note: str, lost: str | None) -> None:
         if team is not self.team:
@@ -128,6 +131,10 @@ class ClaimQueue(_PoolClaims):
     def _ready(self, team: TeamQueue | None) -> None:
         if team is not None and team.ws is self.bench.ws:
             self._opened(team)
+
+    def _failed(self, exc: BaseException) -> None:
+        super()._failed(exc)
+        self.bench.stop_expecting()  # no item is coming: keys held for one are dropped
 
     def _show(self, before: Claim | None, claim: Claim | None, note: str) -> None:
         if claim is None:
