@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from reviewer.services.workspaces import init_workspace
@@ -90,6 +90,31 @@ def test_two_windows_work_a_pool_and_a_released_item_comes_back(
     _submit(qtbot, bob)
     assert bob.bench.team.held is None
     assert "nothing left to claim" in bob.bench.team.label.text()
+    bob.close()
+
+
+@pytest.mark.postgres
+def test_a_skipped_item_goes_to_the_other_window_not_back_to_the_skipper(
+    qtbot: QtBot, tmp_path: Path, pool_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana = _window(qtbot, tmp_path, "ana", pool_url)
+    bob = _window(qtbot, tmp_path, "bob", pool_url)
+    skipped = ana.bench.team.held
+    assert skipped is not None and skipped.position == 0
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("not my language", True))
+    qtbot.keyClick(
+        _keys_to(qtbot, ana),
+        Qt.Key.Key_S,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: ana.bench.team.held != skipped, timeout=15_000)
+    mine = ana.bench.team.held
+    assert mine is not None and mine.position == 2  # the skipper is not offered it again
+    qtbot.waitUntil(lambda: ana.bench.model.row_of(skipped.session_id) is None, timeout=15_000)
+    _submit(qtbot, bob)
+    back = bob.bench.team.held
+    assert back is not None and back.item_id == skipped.item_id  # the pool gave it to bob
+    ana.close()
     bob.close()
 
 
