@@ -47,7 +47,7 @@ TARGETS = {"sample_s": 2.0, "stats_s": 3.0, "queue_ms": 200.0, "submit_p99_ms": 
 
 def _admin(sql: str) -> None:
     with psycopg.connect(f"{SERVER}/test", autocommit=True) as con:
-        con.execute(sql)  # type: ignore[arg-type]
+        con.execute(sql)
 
 
 def _size_of_kept() -> tuple[int, int] | None:
@@ -75,7 +75,7 @@ def _generate(n: int, m: int) -> float:
         def run(sql: str, params: tuple[Any, ...]) -> None:
             if params:
                 sql = sql.replace(" % ", " %% ")
-            con.execute(sql, params or None)  # type: ignore[arg-type]
+            con.execute(sql, params or None)
 
         con.execute("SET synchronous_commit = off")
         con.execute("SET maintenance_work_mem = '512MB'")
@@ -92,9 +92,9 @@ def _generate(n: int, m: int) -> float:
             (list(tables),),
         ).fetchall()
         for name, _ in indexes:
-            con.execute(f'DROP INDEX "{name}"')  # type: ignore[arg-type]
+            con.execute(f'DROP INDEX "{name}"')
         for table, name, _ in uniques:
-            con.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')  # type: ignore[arg-type]
+            con.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         (rubric,) = con.execute("SELECT id FROM rubrics WHERE name = 'default'").fetchone() or (1,)
         run(
             "INSERT INTO sessions (id, session_key, revision, is_latest, content_hash,"
@@ -158,16 +158,14 @@ def _generate(n: int, m: int) -> float:
         )
         for table in ("sessions", "batches", "batch_items", "assignments", "reviews"):
             con.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # type: ignore[arg-type]
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT max(id) FROM {table}))"
             )
         con.execute("SET session_replication_role = origin")
         for table, name, definition in uniques:
-            con.execute(
-                f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'  # type: ignore[arg-type]
-            )
+            con.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:
-            con.execute(definition)  # type: ignore[arg-type]
+            con.execute(definition)
         con.execute("VACUUM ANALYZE")
     return t.seconds
 
@@ -220,7 +218,7 @@ class Statements:
 
 def _bare(sql: str, *params: Any) -> float:
     with psycopg.connect(URL) as con, timed() as t:
-        con.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        con.execute(sql, params).fetchall()
     return t.seconds
 
 
@@ -246,7 +244,7 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
     rubric = default_rubric()
     queue = load_queue(ws, QueueSpec(reviewer, batch, None, SessionFilter()))
     with ws.engine.connect() as c:
-        keys = dict(
+        keys: dict[int, str] = dict(
             c.exec_driver_sql(
                 "SELECT id, session_key FROM sessions WHERE id = ANY(%(ids)s)", {"ids": queue.ids}
             ).all()

@@ -129,6 +129,13 @@ def pair_pool_url() -> Iterator[str]:
         yield url
 
 
+def _pair_bench(qtbot: QtBot, w: MainWindow) -> PairBench:
+    qtbot.waitUntil(lambda: isinstance(getattr(w, "pairs", None), PairBench), timeout=15_000)
+    bench: PairBench = w.pairs  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bench.item is not None, timeout=15_000)
+    return bench
+
+
 @pytest.mark.postgres
 def test_two_windows_get_different_pairs_of_a_pair_pool(
     qtbot: QtBot, tmp_path: Path, pair_pool_url: str
@@ -140,12 +147,7 @@ def test_two_windows_get_different_pairs_of_a_pair_pool(
         qtbot.addWidget(w)
         w.show()
         w.open_workspace(pair_pool_url)
-        qtbot.waitUntil(
-            lambda w=w: isinstance(getattr(w, "pairs", None), PairBench), timeout=15_000
-        )
-        bench: PairBench = w.pairs  # type: ignore[attr-defined]
-        qtbot.waitUntil(lambda b=bench: b.item is not None, timeout=15_000)
-        benches.append(bench)
+        benches.append(_pair_bench(qtbot, w))
     ana, bob = benches
     assert ana.item is not None and bob.item is not None
     assert {ana.item.position, bob.item.position} == {0, 1}  # never the same pair
