@@ -16,6 +16,7 @@ from reviewer.domain.session import Session
 from reviewer.services.batches import BatchError
 from reviewer.store.preferences import (
     PairBatch,
+    PreferenceTaken,
     find_preference,
     pair_batch,
     pair_item_id,
@@ -33,6 +34,7 @@ __all__ = [
     "PairItem",
     "PairQueue",
     "PreferenceError",
+    "PreferenceRaceError",
     "is_pair_batch",
     "load_pair_queue",
     "open_pair",
@@ -45,6 +47,21 @@ PREFERABLE = (DimensionKind.ORDINAL, DimensionKind.CHOICE, DimensionKind.BOOLEAN
 
 class PreferenceError(Exception):
     """The preference cannot be saved as asked; the message says why."""
+
+
+class PreferenceRaceError(PreferenceError):
+    """Another app stored this reviewer's preference of the pair at the same moment (team
+    mode): nothing was overwritten. ``stored`` is the one in the workspace (None when it
+    could not be read back), ``attempted`` the one not saved; the caller shows both."""
+
+    def __init__(self, attempted: Preference, stored: Preference | None) -> None:
+        self.attempted = attempted
+        self.stored = stored
+        super().__init__(
+            f"preference of pair {attempted.position + 1} of {attempted.batch!r} by "
+            f"{attempted.reviewer} was saved elsewhere at the same moment; nothing was "
+            "overwritten, open the pair again to see it"
+        )
 
 
 @dataclass(frozen=True)
@@ -173,5 +190,15 @@ def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) ->
         if submit:
             submitted_at = submitted_at if status == "submitted" else now
             status = "submitted"
-        row = write_preference(s, item_id, pref, now, status=status, submitted_at=submitted_at)
+        try:
+            row = write_preference(s, item_id, pref, now, status=status, submitted_at=submitted_at)
+        except PreferenceTaken as race:
+            # another app stored this reviewer's preference of the pair since we looked
+            # (PostgreSQL: the unique constraint refused this one)
+            stored = (
+                None
+                if race.stored is None
+                else preference_from_row(race.stored, pref.batch, pref.position)
+            )
+            raise PreferenceRaceError(pref, stored) from None
         return preference_from_row(row, pref.batch, pref.position)

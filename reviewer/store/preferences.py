@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.preference import Preference, Winner
@@ -171,6 +172,21 @@ def row_sha256(row: PreferenceReviewRow) -> str:
     return digest
 
 
+class PreferenceTaken(Exception):
+    """Another connection stored this reviewer's preference of the pair after it was looked
+    up here: the unique constraint refused this one (PostgreSQL, team mode). ``stored`` is
+    theirs, read on a fresh connection (None when it could not be read back)."""
+
+    def __init__(self, stored: PreferenceReviewRow | None) -> None:
+        self.stored = stored
+        super().__init__("the preference was stored by another connection meanwhile")
+
+
+def _stored_after_race(s: OrmSession, item_id: int, reviewer: str) -> PreferenceReviewRow | None:
+    with OrmSession(s.get_bind()) as fresh:  # this session's transaction is spoiled
+        return find_preference(fresh, item_id, reviewer)
+
+
 def write_preference(
     s: OrmSession,
     item_id: int,
@@ -207,7 +223,10 @@ def write_preference(
     row.updated_at = now
     row.status = status
     row.submitted_at = submitted_at
-    s.flush()
+    try:
+        s.flush()
+    except IntegrityError:
+        raise PreferenceTaken(_stored_after_race(s, item_id, pref.reviewer)) from None
     after = {**_row_snapshot(row), **(audit_note or {})}
     _audit(s, item_id, now, actor or pref.reviewer, action, row.uid, before, after)
     return row

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self.reviewer_label = plain_label()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.statusBar().addPermanentWidget(self.bench.team.label)  # pool: item held until
         self._build_menus()
         self._restore_layout()
         self.bench.focus_form()

@@ -46,6 +46,7 @@ from reviewer.services.review_session import (
     pair_key,
 )
 from reviewer.services.workspaces import Workspace
+from reviewer.ui.claim_queue import PairClaims
 from reviewer.ui.messages import Icon, message_box, plain_label
 from reviewer.ui.offline_banner import OfflineBanner
 from reviewer.ui.pair_form import PairForm
@@ -91,6 +92,8 @@ class PairBench(QWidget):
         self.session = ReviewSession(ws)
         """The save protocol: drafts kept offline, retries, conflicts."""
         self.conflict_box: QMessageBox | None = None
+        self.claims: PairClaims | None = None
+        """Set for a window's bench: claims of an open pool batch (team mode)."""
         self.queue: PairQueue | None = None
         self.item: PairItem | None = None
         self._wanted: int | None = None
@@ -416,6 +419,8 @@ class PairBench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the worker (before the window closes)."""
         self.save_draft()
+        if self.claims is not None:
+            self.claims.stop()  # a pool's pair held goes back
         self.banner.stop()
         self.session.close()
         self.runner.shutdown(finish_pending=True)
@@ -459,6 +464,6 @@ def review_pairs_if_any(window: MainWindow, ws: Workspace) -> None:
         bench.message.connect(lambda m: window.statusBar().showMessage(m, 8_000))
         window.setCentralWidget(bench)
         window.pairs = bench  # type: ignore[attr-defined]  # read by its closeEvent
-        bench.load()
+        bench.claims = PairClaims(bench)  # loads the queue (an open pool: once claimed)
 
     window.runner.run(is_pair_batch, ws, batch, on_done=swap)

@@ -72,6 +72,7 @@ from reviewer.services.reviewing import (
     missing_for_submit,
 )
 from reviewer.services.workspaces import Workspace
+from reviewer.ui.claim_queue import ClaimQueue
 from reviewer.ui.find_bar import FindBar
 from reviewer.ui.messages import Icon, inform, plain_label
 from reviewer.ui.offline_banner import OfflineBanner
@@ -141,6 +142,8 @@ class Workbench(QWidget):
         """Saves on the write lane; queue, list pages and items on the read lane."""
         self.items = self.runner
         """The same runner (the name earlier code and tests use for item work)."""
+        self.team = ClaimQueue(self)
+        """Claims of an open pool batch (team mode), on the write lane after the saves."""
         self.ws: Workspace | None = None
         self.session: ReviewSession | None = None
         self.reviewer = ""
@@ -353,6 +356,7 @@ class Workbench(QWidget):
             self.retry_kept()  # drafts kept on this computer by an earlier run
         if self.session is not None:
             self.session_started.emit(self.session)
+        self.team.start(ws, reviewer, batch)
 
     def _spec(self) -> QueueSpec:
         text = self.search.text().strip() or None
@@ -807,6 +811,9 @@ class Workbench(QWidget):
         if self.queue is None:
             return
         sid = self.queue.next_todo(self.current_session_id())
+        if sid is None and self.team.active:
+            self.expect_session()  # the pool's next item is being claimed
+            return
         if sid is None:
             self.message.emit("Nothing left to do in this queue")
             self.form.status_label.setText("Queue done: nothing left to do.")
@@ -994,6 +1001,7 @@ class Workbench(QWidget):
     def shutdown(self) -> None:
         """Save what is unsaved and stop the workers (before the window closes)."""
         self.flush()
+        self.team.stop()
         self.banner.stop()
         if self.session is not None:
             self.session.close()
