@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewer.domain.pairwise_stats import PairwiseStats
+from reviewer.domain.stats import Estimate as Estimate
 
 STATS_FORMAT_VERSION: Literal[1] = 1
 
@@ -21,16 +22,6 @@ FAILURE = "failed"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Estimate(_Model):
-    value: float
-    low: float | None = None
-    high: float | None = None
-    n: int
-    """Units (sessions, or comparisons for accuracies) behind the estimate."""
-    n_effective: float
-    """Kish's effective sample size: below ``n`` when weights differ."""
 
 
 def percent_text(e: Estimate | None, brackets: str = "()") -> str:
