@@ -38,6 +38,7 @@ from reviewer.store.tables import (
     AssignmentRow,
     BatchItemRow,
     BatchRow,
+    PreferenceReviewRow,
     ReviewRow,
     ReviewTag,
     RubricRow,
@@ -258,6 +259,8 @@ class Data:
     batch_id -1, pi 1). ``ix`` in the other frames is a row position here (-1: none)."""
     assignments: pd.DataFrame
     """item_id, rv, ix."""
+    preferences: pd.DataFrame
+    """Preferences between the two sessions of pair items: item_id, rv, status, active, ix."""
     adjudications: pd.DataFrame
     gold: pd.DataFrame
     tags: pd.DataFrame
@@ -346,6 +349,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
         ),
         "sessions": _sessions_query(scope, dialect),
         "assignments": _assignments_query(scope),
+        "preferences": _preferences_query(scope),
         "adjudications": scope.reviews(
             select(*review_columns(dims)).where(*main_reviews("adjudicator"), submitted)
         ),
@@ -386,7 +390,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     names = {d.name for r in used for d in r.dimensions}
     dims = [d for d in dims if d.name in names]  # the dimensions of the rubrics reviewed with
     reviews, items, sessions = frames["reviews"], frames["items"], frames["sessions"]
-    assignments = frames["assignments"]
+    assignments, preferences = frames["assignments"], frames["preferences"]
     adjudications, gold, tags = frames["adjudications"], frames["gold"], frames["tags"]
     reviews["active"] = reviews["active"].astype(float) / 10
 
@@ -423,6 +427,8 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     items["day"] = np.where(found, sessions["day"].to_numpy()[where], np.nan)
     items["key"] = item_key(items)
     _ints(assignments, "item_id")
+    _ints(preferences, "item_id", "status")
+    _floats(preferences, "active")
     _ints(tags, "count")
     by_key = pd.Index(items["key"])
     for df in (reviews, adjudications):
@@ -430,10 +436,14 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     # batch items come first and have ids of their own (every loose item has id -1)
     in_batches = pd.Index(items["item_id"].iloc[:batch_items])
     assignments["ix"] = in_batches.get_indexer(assignments["item_id"])
+    preferences["ix"] = in_batches.get_indexer(preferences["item_id"])
 
-    rv, reviewers = _codes(pd.concat([reviews["reviewer"], assignments["reviewer"]]))
-    reviews["rv"] = rv[: len(reviews)]
-    assignments["rv"] = rv[len(reviews) :]
+    named = [reviews["reviewer"], assignments["reviewer"], preferences["reviewer"]]
+    rv, reviewers = _codes(pd.concat(named))
+    cut = np.cumsum([len(x) for x in named])
+    reviews["rv"] = rv[: cut[0]]
+    assignments["rv"] = rv[cut[0] : cut[1]]
+    preferences["rv"] = rv[cut[1] :]
     items["version"], versions = _codes(items["version"])
     items["stratum"], strata = _codes(items["stratum"])
     return Data(
@@ -447,6 +457,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
         reviews=reviews.drop(columns="reviewer"),
         items=items,
         assignments=assignments.drop(columns="reviewer"),
+        preferences=preferences.drop(columns="reviewer"),
         adjudications=adjudications,
         gold=gold,
         tags=tags,
@@ -475,6 +486,19 @@ def _assignments_query(scope: Scope) -> AnySelect:
     q = select(AssignmentRow.item_id.label("item_id"), AssignmentRow.reviewer.label("reviewer"))
     if scope.batch_id is not None or scope.filtered:
         q = scope.items(q.join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id))
+    return q
+
+
+def _preferences_query(scope: Scope) -> AnySelect:
+    status = case(STATUS_CODES, value=PreferenceReviewRow.status, else_=0)
+    q = select(
+        PreferenceReviewRow.item_id.label("item_id"),
+        PreferenceReviewRow.reviewer.label("reviewer"),
+        status.label("status"),
+        PreferenceReviewRow.active_seconds.label("active"),
+    )
+    if scope.batch_id is not None or scope.filtered:
+        q = scope.items(q.join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id))
     return q
 
 
