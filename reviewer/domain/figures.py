@@ -20,6 +20,10 @@ FAILURE = "failed"
 """The pseudo-dimension "at least one failure category tagged" (agreement, gold, judges)."""
 
 
+class AnalyticsError(Exception):
+    """The figures asked for cannot be computed as given; the message says why."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
