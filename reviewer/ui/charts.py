@@ -17,6 +17,25 @@ ROW = 24
 TITLE = 22
 
 
+def _titled(widget: QWidget, title: str, has_data: bool) -> QPainter | None:
+    """A painter on ``widget`` that has drawn its bold title; None (after saying "No data")
+    when there is nothing to draw."""
+    p = QPainter(widget)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    bold = p.font()
+    bold.setBold(True)
+    p.save()
+    p.setFont(bold)
+    p.drawText(QRect(0, 0, widget.width(), TITLE), Qt.AlignmentFlag.AlignVCenter, title)
+    p.restore()
+    if has_data:
+        return p
+    p.setPen(widget.palette().placeholderText().color())
+    p.drawText(QRect(0, TITLE, widget.width(), ROW), Qt.AlignmentFlag.AlignVCenter, "No data")
+    p.end()
+    return None
+
+
 @dataclass
 class Bar(svg.Bar):
     """One row of the chart (the report's bar, clickable). Texts are drawn as plain text."""
@@ -82,21 +101,12 @@ class BarChart(QWidget):
 
     # painting
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p = _titled(self, self.title, bool(self.bars))
+        if p is None:
+            return
         fm = p.fontMetrics()
         palette = self.palette()
         text_colour = palette.windowText().color()
-        bold = p.font()
-        bold.setBold(True)
-        p.save()
-        p.setFont(bold)
-        p.drawText(QRect(0, 0, self.width(), TITLE), Qt.AlignmentFlag.AlignVCenter, self.title)
-        p.restore()
-        if not self.bars:
-            p.setPen(palette.placeholderText().color())
-            p.drawText(QRect(0, TITLE, self.width(), ROW), Qt.AlignmentFlag.AlignVCenter, "No data")
-            return
         x0, width, text_w = self._columns()
         scale = self._scale()
         for i, b in enumerate(self.bars):
@@ -230,20 +240,11 @@ class LineChart(QWidget):
         return round(TITLE + plot_h * (1 - min(max(value, 0.0), self.maximum) / self.maximum))
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p = _titled(self, self.title, bool(self.points))
+        if p is None:
+            return
         palette = self.palette()
         text_colour = palette.windowText().color()
-        bold = p.font()
-        bold.setBold(True)
-        p.save()
-        p.setFont(bold)
-        p.drawText(QRect(0, 0, self.width(), TITLE), Qt.AlignmentFlag.AlignVCenter, self.title)
-        p.restore()
-        if not self.points:
-            p.setPen(palette.placeholderText().color())
-            p.drawText(QRect(0, TITLE, self.width(), ROW), Qt.AlignmentFlag.AlignVCenter, "No data")
-            return
         base = LINE_HEIGHT - _BOTTOM
         p.setPen(QPen(palette.mid().color(), 1))
         p.drawLine(_LEFT, base, self.width() - _RIGHT, base)
