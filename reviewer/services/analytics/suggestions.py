@@ -38,7 +38,7 @@ def suggestion_figures(data: Data) -> tuple[list[SuggestionAgreement], list[Sugg
     reviewers = np.asarray(data.reviewers, dtype=object)[rows["rv"].to_numpy()]
     kept = rows["records"].to_numpy(dtype=object)
     shown = np.zeros(len(rows), dtype=bool)
-    for i in np.flatnonzero([isinstance(t, str | bytes) for t in kept]).tolist():
+    for i in np.flatnonzero(pd.notna(kept)).tolist():  # only records come as text
         records = _parsed(kept[i])
         values = _parsed(rows["values"].iat[i]) if records else {}
         reviewer = reviewers[i]
