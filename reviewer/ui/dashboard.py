@@ -35,7 +35,7 @@ from reviewer.services.analytics import (
 )
 from reviewer.services.batches import list_batches
 from reviewer.services.progress import Cancelled, Progress
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui import dashboard_figures as figures
 from reviewer.ui.adjudication import AdjudicationDialog
 from reviewer.ui.charts import BarChart, LineChart

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout
 
 from reviewer.services import browse
 from reviewer.services.analytics import Selection, StatsQuery, matching_sessions
-from reviewer.store.workspace import Workspace
+from reviewer.services.workspaces import Workspace
 from reviewer.ui.session_model import SessionListModel
 from reviewer.ui.tasks import TaskRunner
 
