@@ -24,10 +24,10 @@ FloatArray = npt.NDArray[np.float64]
 Level = Literal["nominal", "ordinal"]
 
 
+# A point estimate with its 95 % interval (None where it cannot be given): what the
+# computations here return and what the figures (reviewer.domain.figures) carry. No
+# docstring: it would become the description of Estimate in schemas/stats.schema.json.
 class Estimate(BaseModel):
-    """A point estimate with its 95 % interval (None where it cannot be given): what the
-    computations here return and what the figures (:mod:`reviewer.domain.figures`) carry."""
-
     model_config = ConfigDict(extra="forbid")
 
     value: float
