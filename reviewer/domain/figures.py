@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewer.domain.pairwise_stats import PairwiseStats
+from reviewer.domain.stats import Estimate as Estimate
 
 STATS_FORMAT_VERSION: Literal[1] = 1
 
@@ -19,18 +20,12 @@ FAILURE = "failed"
 """The pseudo-dimension "at least one failure category tagged" (agreement, gold, judges)."""
 
 
+class AnalyticsError(Exception):
+    """The figures asked for cannot be computed as given; the message says why."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Estimate(_Model):
-    value: float
-    low: float | None = None
-    high: float | None = None
-    n: int
-    """Units (sessions, or comparisons for accuracies) behind the estimate."""
-    n_effective: float
-    """Kish's effective sample size: below ``n`` when weights differ."""
 
 
 def percent_text(e: Estimate | None, brackets: str = "()") -> str:

@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
 
 Z95 = 1.959963984540054
 """The standard normal quantile for a two-sided 95 % interval."""
@@ -23,17 +24,30 @@ FloatArray = npt.NDArray[np.float64]
 Level = Literal["nominal", "ordinal"]
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its 95 % interval (None where it cannot be given)."""
+# A point estimate with its 95 % interval (None where it cannot be given): what the
+# computations here return and what the figures (reviewer.domain.figures) carry. No
+# docstring: it would become the description of Estimate in schemas/stats.schema.json.
+class Estimate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     value: float
-    low: float | None
-    high: float | None
+    low: float | None = None
+    high: float | None = None
     n: int
-    """Units the estimate rests on."""
+    """Units (sessions, or comparisons for accuracies) behind the estimate."""
     n_effective: float
-    """Kish's effective sample size (equals ``n`` when all weights are equal)."""
+    """Kish's effective sample size: below ``n`` when weights differ."""
+
+    def rounded(self, digits: int = 6) -> Estimate:
+        """The same estimate as reported: value and bounds to ``digits``, n_effective to 2."""
+
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, digits)
+
+        return Estimate(
+            value=round(self.value, digits), low=r(self.low), high=r(self.high), n=self.n,
+            n_effective=round(self.n_effective, 2),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,9 @@ def weighted_proportion(values: FloatArray, weights: FloatArray | None = None) -
     p = float((w * y).sum() / w.sum())
     n_eff = effective_n(w)
     ci = wilson(p * n_eff, n_eff)
-    return Estimate(p, ci[0] if ci else None, ci[1] if ci else None, len(y), n_eff)
+    return Estimate(
+        value=p, low=ci[0] if ci else None, high=ci[1] if ci else None, n=len(y), n_effective=n_eff
+    )
 
 
 def weighted_mean(values: FloatArray, weights: FloatArray | None = None) -> Estimate | None:
@@ -113,10 +129,10 @@ def weighted_mean(values: FloatArray, weights: FloatArray | None = None) -> Esti
     mean = float((w * y).sum() / w.sum())
     n_eff = effective_n(w)
     if n_eff < 2:
-        return Estimate(mean, None, None, len(y), n_eff)
+        return Estimate(value=mean, n=len(y), n_effective=n_eff)
     variance = float((w * (y - mean) ** 2).sum() / w.sum()) * n_eff / (n_eff - 1)
     half = Z95 * math.sqrt(variance / n_eff)
-    return Estimate(mean, mean - half, mean + half, len(y), n_eff)
+    return Estimate(value=mean, low=mean - half, high=mean + half, n=len(y), n_effective=n_eff)
 
 
 def cohen_kappas(tables: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:

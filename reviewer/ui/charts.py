@@ -4,6 +4,7 @@ that can be clicked (or chosen by keyboard) to ask for the sessions behind them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
@@ -14,6 +15,25 @@ from reviewer.render import svg
 
 ROW = 24
 TITLE = 22
+
+
+def _titled(widget: QWidget, title: str, has_data: bool) -> QPainter | None:
+    """A painter on ``widget`` that has drawn its bold title; None (after saying "No data")
+    when there is nothing to draw."""
+    p = QPainter(widget)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    bold = p.font()
+    bold.setBold(True)
+    p.save()
+    p.setFont(bold)
+    p.drawText(QRect(0, 0, widget.width(), TITLE), Qt.AlignmentFlag.AlignVCenter, title)
+    p.restore()
+    if has_data:
+        return p
+    p.setPen(widget.palette().placeholderText().color())
+    p.drawText(QRect(0, TITLE, widget.width(), ROW), Qt.AlignmentFlag.AlignVCenter, "No data")
+    p.end()
+    return None
 
 
 @dataclass
@@ -81,21 +101,12 @@ class BarChart(QWidget):
 
     # painting
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p = _titled(self, self.title, bool(self.bars))
+        if p is None:
+            return
         fm = p.fontMetrics()
         palette = self.palette()
         text_colour = palette.windowText().color()
-        bold = p.font()
-        bold.setBold(True)
-        p.save()
-        p.setFont(bold)
-        p.drawText(QRect(0, 0, self.width(), TITLE), Qt.AlignmentFlag.AlignVCenter, self.title)
-        p.restore()
-        if not self.bars:
-            p.setPen(palette.placeholderText().color())
-            p.drawText(QRect(0, TITLE, self.width(), ROW), Qt.AlignmentFlag.AlignVCenter, "No data")
-            return
         x0, width, text_w = self._columns()
         scale = self._scale()
         for i, b in enumerate(self.bars):
@@ -167,3 +178,122 @@ class BarChart(QWidget):
         payload = self.bars[index].payload
         if payload is not None:
             self.bar_clicked.emit(payload)
+
+
+@dataclass
+class Point:
+    """One period of a line chart: its value with a 95 % interval; ``marked`` draws it as a
+    change point (it differs from the baseline beyond both intervals)."""
+
+    label: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    marked: bool = False
+    tooltip: str = ""
+
+
+LINE_HEIGHT = 170
+_LEFT, _RIGHT, _BOTTOM = 52, 16, 34
+MARK_COLOUR = "#c0392b"
+
+
+class LineChart(QWidget):
+    """Values over ordered periods joined by a line, each with its 95 % whisker; change
+    points are drawn as red rings. A fixed height, so a new series never relays out the
+    page around it."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.points: list[Point] = []
+        self.maximum = 1.0
+        self.unit = ""
+        self.colour = svg.PALETTE[0]
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(LINE_HEIGHT)
+
+    def set_points(
+        self, points: list[Point], *, maximum: float | None = None, unit: str = ""
+    ) -> None:
+        self.points = points
+        top = max([max(p.value, p.high or 0.0) for p in points] + [1e-9])
+        self.maximum = maximum if maximum is not None else top
+        self.unit = unit
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, LINE_HEIGHT)
+
+    def point_xy(self, index: int) -> QPoint:
+        """Where point ``index`` is drawn."""
+        n = len(self.points)
+        plot_w = max(40, self.width() - _LEFT - _RIGHT)
+        plot_h = LINE_HEIGHT - TITLE - _BOTTOM
+        x = _LEFT + (plot_w * index / (n - 1) if n > 1 else plot_w / 2)
+        v = min(self.points[index].value, self.maximum) / (self.maximum or 1.0)
+        return QPoint(round(x), round(TITLE + plot_h * (1 - v)))
+
+    def _y(self, value: float) -> int:
+        plot_h = LINE_HEIGHT - TITLE - _BOTTOM
+        return round(TITLE + plot_h * (1 - min(max(value, 0.0), self.maximum) / self.maximum))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = _titled(self, self.title, bool(self.points))
+        if p is None:
+            return
+        palette = self.palette()
+        text_colour = palette.windowText().color()
+        base = LINE_HEIGHT - _BOTTOM
+        p.setPen(QPen(palette.mid().color(), 1))
+        p.drawLine(_LEFT, base, self.width() - _RIGHT, base)
+        p.setPen(text_colour)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        p.drawText(QRect(0, TITLE - 8, _LEFT - 6, 16), right, f"{self.maximum:.3g}{self.unit}")
+        p.drawText(QRect(0, base - 8, _LEFT - 6, 16), right, f"0{self.unit}")
+        xy = [self.point_xy(i) for i in range(len(self.points))]
+        colour = QColor(self.colour)
+        p.setPen(QPen(colour, 2))
+        for a, b in pairwise(xy):
+            p.drawLine(a, b)
+        fm = p.fontMetrics()
+        every = max(1, (fm.horizontalAdvance("2026-09-01") + 12) * len(xy) // max(1, self.width()))
+        for i, (pt, at) in enumerate(zip(self.points, xy, strict=True)):
+            if pt.low is not None and pt.high is not None:
+                p.setPen(QPen(text_colour, 1))
+                y1, y2 = self._y(pt.low), self._y(pt.high)
+                p.drawLine(at.x(), y1, at.x(), y2)
+                p.drawLine(at.x() - 4, y1, at.x() + 4, y1)
+                p.drawLine(at.x() - 4, y2, at.x() + 4, y2)
+            if pt.marked:
+                p.setPen(QPen(QColor(MARK_COLOUR), 2))
+                p.setBrush(QColor(MARK_COLOUR))
+                p.drawEllipse(at, 5, 5)
+            else:
+                p.setPen(QPen(colour, 1))
+                p.setBrush(colour)
+                p.drawEllipse(at, 3, 3)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            if i % every == 0:
+                p.setPen(text_colour)
+                p.drawText(
+                    QRect(at.x() - 45, base + 2, 90, _BOTTOM - 4),
+                    Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                    pt.label,
+                )
+
+    def point_at(self, pos: QPoint) -> int | None:
+        best, where = 12 * 12, None
+        for i in range(len(self.points)):
+            d = pos - self.point_xy(i)
+            if d.x() * d.x() + d.y() * d.y() <= best:
+                best, where = d.x() * d.x() + d.y() * d.y(), i
+        return where
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        i = self.point_at(event.position().toPoint())
+        if i is not None:
+            pt = self.points[i]
+            QToolTip.showText(event.globalPosition().toPoint(), pt.tooltip or pt.label, self)
+        super().mouseMoveEvent(event)

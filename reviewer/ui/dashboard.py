@@ -38,7 +38,7 @@ from reviewer.services.progress import Cancelled, Progress
 from reviewer.services.workspaces import Workspace
 from reviewer.ui import dashboard_figures as figures
 from reviewer.ui.adjudication import AdjudicationDialog
-from reviewer.ui.charts import BarChart
+from reviewer.ui.charts import BarChart, LineChart
 from reviewer.ui.session_list import SessionsWanted
 from reviewer.ui.tasks import TaskRunner
 
@@ -59,6 +59,15 @@ def _fill(table: QTableWidget, left: int, heads: list[str], rows: list[list[str]
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
+
+
+def _clear(layout: QVBoxLayout) -> None:
+    """Remove the charts of the last refresh."""
+    while layout.count():
+        taken = layout.takeAt(0)
+        old = taken.widget() if taken is not None else None
+        if old is not None:
+            old.deleteLater()
 
 
 def _table() -> QTableWidget:
@@ -156,6 +165,9 @@ class Dashboard(QWidget):
         self.quality_note = QLabel()
         self.quality_note.setTextFormat(Qt.TextFormat.PlainText)
         self.quality_note.setWordWrap(True)
+        self.over_time = QWidget()
+        self._time_layout = QVBoxLayout(self.over_time)
+        self._time_layout.setContentsMargins(0, 0, 0, 0)
         self.distributions = QWidget()
         self._dist_layout = QVBoxLayout(self.distributions)
         self._dist_layout.setContentsMargins(0, 0, 0, 0)
@@ -195,6 +207,7 @@ class Dashboard(QWidget):
                 self.failure_chart,
                 self.quality_chart,
                 self.pareto_chart,
+                self.over_time,
                 self.distributions,
             ),
             "Quality",
@@ -328,11 +341,12 @@ class Dashboard(QWidget):
         self.failure_chart.set_bars(figures.failure_bars(q))
         self.quality_chart.set_bars(figures.quality_bars(q))
         self.pareto_chart.set_bars(figures.pareto_bars(q))
-        while self._dist_layout.count():
-            taken = self._dist_layout.takeAt(0)
-            old = taken.widget() if taken is not None else None
-            if old is not None:
-                old.deleteLater()
+        _clear(self._time_layout)
+        for title, points, top, unit in figures.over_time_charts(q):
+            line = LineChart(title)
+            line.set_points(points, maximum=top, unit=unit)
+            self._time_layout.addWidget(line)
+        _clear(self._dist_layout)
         for d in q.distributions:
             extra = f", mean {d.mean:.2f}" if d.mean is not None else ""
             chart = BarChart(f"{d.label} ({d.reviews:,} reviews{extra})")

@@ -14,6 +14,7 @@ from reviewer.domain.figures import (
     Distribution,
     Quality,
     StatsReport,
+    TimePoint,
     VersionQuality,
     coverage_cells,
     duration_text,
@@ -25,7 +26,7 @@ from reviewer.domain.figures import (
 from reviewer.render.report import failure_rate_bars, mean_quality_bars
 from reviewer.render.svg import STATUS_COLOURS
 from reviewer.services.analytics import Selection
-from reviewer.ui.charts import Bar
+from reviewer.ui.charts import Bar, Point
 
 pct = percent_text
 mean = mean_text
@@ -199,3 +200,58 @@ def judge_rows(report: StatsReport) -> Rows:
         ]
         for j in report.judges
     ]
+
+
+def over_time_charts(q: Quality) -> list[tuple[str, list[Point], float, str]]:
+    """One line chart per agent version (baseline first, then in version order): the failure
+    rate per period in percent (the mean quality where there are no failure tags), with its
+    95 % interval; periods that differ from the baseline beyond both intervals are marked.
+    Each as (title, points, maximum, unit)."""
+    by_version: dict[str, list[TimePoint]] = {}
+    for t in q.over_time:
+        by_version.setdefault(t.version, []).append(t)
+    rates = any(t.failure_rate is not None for t in q.over_time)
+    dim = q.quality_dimension or "quality"
+    out: list[tuple[str, list[Point], str]] = []
+    listed = [v.version for v in q.versions]  # in version order
+    order = sorted(
+        by_version,
+        key=lambda v: (v != q.baseline_version, listed.index(v) if v in listed else len(listed)),
+    )
+    for version in order:
+        points = []
+        for t in sorted(by_version[version], key=lambda t: t.period_start):
+            e = t.failure_rate if rates else t.mean_quality
+            if e is None:
+                continue
+            k = 100.0 if rates else 1.0
+            shown = pct(e) if rates else mean(e)
+            points.append(
+                Point(
+                    label=t.period_start.isoformat(),
+                    value=k * e.value,
+                    low=None if e.low is None else k * e.low,
+                    high=None if e.high is None else k * e.high,
+                    marked=t.worse_than_baseline,
+                    tooltip=(
+                        f"version {version}, {q.period} of {t.period_start:%Y-%m-%d}:"
+                        f" {shown} over {t.sessions:,} sessions"
+                        + (
+                            "\nworse than the baseline beyond both intervals"
+                            if t.worse_than_baseline
+                            else ""
+                        )
+                    ),
+                )
+            )
+        if not points:
+            continue
+        what = "failure rate" if rates else f"mean {dim}"
+        base = " (baseline)" if version == q.baseline_version else ""
+        marked = sum(p.marked for p in points)
+        flag = f", {marked} {q.period}(s) worse than the baseline" if marked else ""
+        title = f"Version {version}{base}: {what} per {q.period}, 95 %{flag}"
+        out.append((title, points, " %" if rates else ""))
+    # one scale for every version, so their charts compare at a glance
+    top = max((max(p.value, p.high or 0.0) for _, pts, _ in out for p in pts), default=1.0)
+    return [(title, pts, top, unit) for title, pts, unit in out]

@@ -151,9 +151,9 @@ def test_auc_and_rank_correlation() -> None:
 
 
 def test_worse_beyond_intervals_needs_separated_intervals() -> None:
-    base = stats.Estimate(0.10, 0.08, 0.12, 500, 500)
-    overlapping = stats.Estimate(0.14, 0.11, 0.17, 500, 500)
-    apart = stats.Estimate(0.20, 0.17, 0.23, 500, 500)
+    base = stats.Estimate(value=0.10, low=0.08, high=0.12, n=500, n_effective=500)
+    overlapping = stats.Estimate(value=0.14, low=0.11, high=0.17, n=500, n_effective=500)
+    apart = stats.Estimate(value=0.20, low=0.17, high=0.23, n=500, n_effective=500)
     assert not stats.worse_beyond_intervals(overlapping, base, higher_is_worse=True)
     assert stats.worse_beyond_intervals(apart, base, higher_is_worse=True)
     assert not stats.worse_beyond_intervals(apart, base, higher_is_worse=False)

@@ -170,3 +170,21 @@ def test_the_html_report_has_a_pairwise_section(tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     assert "<h2>Pairwise comparisons</h2>" in html and "version: 2.0 vs 1.0" in html
     assert "Position bias" in html
+
+
+def test_coverage_counts_the_preferences_of_a_pair_batch(ws: Workspace) -> None:
+    from reviewer.services.analytics import StatsQuery, compute_stats
+
+    spec = SamplingSpec(
+        size=6, seed=1, reviewers=["ann"], pairs=pair_spec("metadata.task_id", "version=1.0,2.0")
+    )
+    batch = create_pair_batch(ws, "cmp", spec)
+    for item in batch.items[:4]:  # four of six pairs judged, one of them only drafted
+        pref = Preference(batch="cmp", position=item.position, reviewer="ann", winner=Winner.TIE)
+        save_preference(ws, pref, submit=item.position != batch.items[3].position)
+    c = compute_stats(ws, StatsQuery(batch="cmp")).coverage
+    (row,) = c.by_batch
+    assert (row.key, row.assigned, row.submitted, row.remaining) == ("cmp", 6, 3, 3)
+    assert c.total.percent_done == 50.0
+    (ann,) = c.by_reviewer
+    assert (ann.key, ann.submitted) == ("ann", 3)

@@ -3,6 +3,8 @@ the judges' suggestion records are counted beside reviews saved without any."""
 
 from __future__ import annotations
 
+import pytest
+
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.suggestions import SuggestionRecord
@@ -61,3 +63,34 @@ def test_suggestions_counted_beside_reviews_without_any(
     assert (bob.offered, bob.reviews_with, bob.median_seconds_without) == (0, 0, 20.0)
     (quality,) = [a for a in report.suggestions if a.dimension == "quality"]
     assert (quality.judge, quality.reviews, quality.agreement) == ("gpt-judge", 2, 1.0)
+
+
+def test_codes_read_the_same_packed_in_one_column_or_one_column_each(
+    workspace: Workspace, rubric: Rubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Status, failure flag and option codes travel packed in one integer when they fit;
+    every status, a failure and the lowest and highest options read back the same."""
+    from reviewer.store import analytics as store
+
+    sessions(workspace, ["1.0"] * 3 + ["2.0"] * 3)
+    label(workspace, rubric, "s-000", "ann", quality="1", tags=["looped"])
+    label(workspace, rubric, "s-001", "ann", quality="5", correctness="incorrect")
+    label(workspace, rubric, "s-002", "ann", status="skipped")
+    label(workspace, rubric, "s-003", "ann", status="flagged", quality="3")
+    label(workspace, rubric, "s-004", "ann", status="draft")
+    label(workspace, rubric, "s-005", "ann", tags=["looped", "unsafe"])
+
+    def figures() -> dict[str, object]:
+        shown = compute_stats(workspace, StatsQuery()).model_dump(mode="json")
+        shown.pop("generated_at")
+        return shown
+
+    packed = figures()
+    monkeypatch.setattr(store, "_PACK_LIMIT", 1)  # nothing fits: one column each
+    assert figures() == packed
+    q = packed["quality"]
+    assert isinstance(q, dict) and q["reviews"] == 3
+    counts = {d["dimension"]: [o["count"] for o in d["options"]] for d in q["distributions"]}
+    assert counts["quality"] == [1, 0, 0, 1, 1]
+    assert sorted(counts["correctness"])[-2:] == [1, 2] and sum(counts["correctness"]) == 3
+    assert [b["count"] for b in q["failure_categories"]] == [2, 1]

@@ -17,7 +17,7 @@ from reviewer.resources import default_rubric
 from reviewer.services.analytics import Selection
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store.tables import ReviewRow, SessionRow
-from reviewer.ui.charts import Bar, BarChart
+from reviewer.ui.charts import Bar, BarChart, LineChart, Point
 from reviewer.ui.dashboard import Dashboard
 from reviewer.ui.main_window import MainWindow
 from reviewer.ui.session_list import SessionListWindow
@@ -97,6 +97,9 @@ def test_dashboard_shows_the_figures_and_a_bar_opens_its_sessions(
     assert board.disagreement_table.item(0, 0).text() == "s-003"
     assert board.disagreement_table.item(0, 2).text() == f"{EVE}, ann"  # as text
     assert board.kappa_table.rowCount() > 0
+    lines = board.over_time.findChildren(LineChart)
+    assert [c.title.split(":")[0] for c in lines] == ["Version 1.0 (baseline)", "Version 2.0"]
+    assert all(c.points and c.points[0].label.startswith("20") for c in lines)
 
     board.tabs.setCurrentIndex(1)  # Quality
     chart = board.pareto_chart
@@ -196,3 +199,32 @@ def test_bar_chart_emits_the_payload_of_clickable_bars_only(qtbot: QtBot) -> Non
     with qtbot.waitSignal(chart.bar_clicked, timeout=2_000) as keyed:
         qtbot.keyClick(chart, Qt.Key.Key_Return)
     assert keyed.args == [chosen]
+
+
+def test_over_time_charts_mark_the_periods_worse_than_the_baseline() -> None:
+    from datetime import date
+
+    from reviewer.domain.figures import Estimate, Quality, TimePoint, VersionQuality
+    from reviewer.ui.dashboard_figures import over_time_charts
+
+    def point(version: str, day: int, rate: float, worse: bool = False) -> TimePoint:
+        e = Estimate(value=rate, low=rate - 0.02, high=rate + 0.02, n=100, n_effective=100)
+        return TimePoint(
+            version=version, period_start=date(2026, 9, day), sessions=100, failure_rate=e,
+            worse_than_baseline=worse,
+        )  # fmt: skip
+
+    q = Quality(
+        reviews=400, sessions=400, weighted=False, weighting_note="", baseline_version="1.0",
+        versions=[VersionQuality(version=v, sessions=200, reviews=200) for v in ("1.0", "2.0")],
+        period="week",
+        over_time=[point("2.0", 7, 0.1), point("2.0", 14, 0.3, worse=True),
+                   point("1.0", 14, 0.1), point("1.0", 7, 0.12)],
+    )  # fmt: skip
+    (base, title_b), (new, title_n) = [(pts, t) for t, pts, _, _ in over_time_charts(q)]
+    assert title_b.startswith("Version 1.0 (baseline): failure rate per week")
+    assert [p.label for p in base] == ["2026-09-07", "2026-09-14"]  # in time order
+    assert [p.marked for p in new] == [False, True]
+    assert "1 week(s) worse than the baseline" in title_n
+    assert new[1].value == pytest.approx(30.0) and new[1].high == pytest.approx(32.0)
+    assert isinstance(new[1], Point)

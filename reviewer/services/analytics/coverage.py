@@ -31,7 +31,8 @@ def _pick(values: np.ndarray, pos: np.ndarray, hit: np.ndarray, default: Any) ->
 
 def assignment_status(data: Data) -> pd.DataFrame:
     """One row per assignment with its item's batch, stratum (-2: gold item) and version and
-    the status and active time of the reviewer's review (status 0: none or draft)."""
+    the status and active time of the reviewer's review — or preference, on a pair item
+    (status 0: none or draft)."""
     a = data.assignments[data.assignments["ix"] >= 0]
     items = data.items
     ix = a["ix"].to_numpy()
@@ -44,6 +45,14 @@ def assignment_status(data: Data) -> pd.DataFrame:
     hit = pos >= 0
     status = _pick(r["status"].to_numpy()[last], pos, hit, 0)
     active = _pick(r["active"].to_numpy()[last].astype(float), pos, hit, np.nan)
+    # pair items are reviewed by a preference between their two sessions, not a review
+    p = data.preferences[data.preferences["ix"] >= 0]
+    if len(p):
+        p_keys = p["ix"].to_numpy() * n_rev + p["rv"].to_numpy()
+        p_pos = pd.Index(p_keys).get_indexer(ix * n_rev + rv)  # one per item and reviewer
+        p_hit = (p_pos >= 0) & ~hit
+        status[p_hit] = p["status"].to_numpy()[p_pos[p_hit]]
+        active[p_hit] = p["active"].to_numpy()[p_pos[p_hit]]
     gold = items["gold"].to_numpy()[ix]
     return pd.DataFrame(
         {

@@ -61,32 +61,17 @@ def units(data: Data, qdim: Dim | None) -> pd.DataFrame:
     return u[~u["gold"].astype(bool)].reset_index(drop=True)
 
 
-def _estimate(e: stats.Estimate | None) -> Estimate | None:
-    if e is None:
-        return None
-
-    def r(x: float | None) -> float | None:
-        return None if x is None else round(x, 6)
-
-    return Estimate(
-        value=round(e.value, 6), low=r(e.low), high=r(e.high), n=e.n,
-        n_effective=round(e.n_effective, 2),
-    )  # fmt: skip
-
-
 def _rates(
     g: pd.DataFrame, weighted: bool, failures: bool
 ) -> tuple[Estimate | None, Estimate | None]:
     w = (1.0 / g["pi"].to_numpy()) if weighted else None
     rate = stats.weighted_proportion(g["failed"].to_numpy(), w) if failures else None
-    return _estimate(rate), _estimate(stats.weighted_mean(g["q"].to_numpy(), w))
+    mean = stats.weighted_mean(g["q"].to_numpy(), w)
+    return (rate.rounded() if rate else None), (mean.rounded() if mean else None)
 
 
 def _worse(a: Estimate | None, b: Estimate | None, *, higher_is_worse: bool) -> bool:
-    def back(e: Estimate | None) -> stats.Estimate | None:
-        return None if e is None else stats.Estimate(e.value, e.low, e.high, e.n, e.n_effective)
-
-    return stats.worse_beyond_intervals(back(a), back(b), higher_is_worse=higher_is_worse)
+    return stats.worse_beyond_intervals(a, b, higher_is_worse=higher_is_worse)
 
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-NO_BATCH = -1
-"""Batch id of reviews made outside any batch."""
+from reviewer.domain.figures import AnalyticsError
+from reviewer.store.analytics import NO_BATCH
+
 NONE_LABEL = "(none)"
 """Shown for a missing agent version or stratum."""
 GOLD_STRATUM = "(gold items)"
 """The stratum column of gold items, which are not part of the sample."""
 
 
-class AnalyticsError(Exception):
-    """The figures asked for cannot be computed as given; the message says why."""
+__all__ = ["GOLD_STRATUM", "NONE_LABEL", "NO_BATCH", "AnalyticsError", "Selection", "StatsQuery"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Judges suggest, humans decide: agreement with the suggestions reviewers were shown, and
 per reviewer how often they took them unchanged and how long reviews took with and without.
 
-Read from the record every saved review keeps (``reviews.suggestions``), over submitted
-reviewer reviews in the batch and filter of the query.
+From the record every saved review keeps (``reviews.suggestions``), read in the one pass over
+the reviews (:func:`reviewer.services.analytics.load.load`), over submitted reviewer reviews
+in the batch and filter of the query.
 """
 
 from __future__ import annotations
@@ -14,14 +15,10 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
-from sqlalchemy import Text, case, cast, select
 
 from reviewer.domain.figures import ConfusionCell, SuggestionAgreement, SuggestionUse
 from reviewer.domain.stats import cohen_kappa
-from reviewer.services.analytics.load import frame, main_reviews, resolve
-from reviewer.services.analytics.query import StatsQuery
-from reviewer.store.tables import ReviewRow
-from reviewer.store.workspace import Workspace
+from reviewer.services.analytics.load import Data
 
 
 def _text(v: Any) -> str:
@@ -30,33 +27,18 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def suggestion_figures(
-    ws: Workspace, query: StatsQuery
-) -> tuple[list[SuggestionAgreement], list[SuggestionUse]]:
-    """Agreement per judge and dimension, and use per reviewer."""
-    # The JSON columns come as text, one array per column (``frame``), and only records
-    # that hold something are parsed: row objects and the JSON type's per-row parsing cost
-    # seconds at 200,000 reviews. The values are only read where there is a record.
-    records_text = cast(ReviewRow.suggestions, Text)
-    has_records = records_text.is_not(None) & (records_text != "{}") & (records_text != "null")
-    with ws.read() as s:
-        scope = resolve(s, query)
-        stmt = scope.reviews(
-            select(
-                ReviewRow.reviewer.label("reviewer"),
-                ReviewRow.active_seconds.label("active"),
-                case((has_records, records_text), else_=None).label("records"),
-                case((has_records, cast(ReviewRow.values, Text)), else_=None).label("values"),
-            ).where(ReviewRow.status == "submitted", *main_reviews("reviewer"))
-        )
-        rows = frame(s, stmt)
+def suggestion_figures(data: Data) -> tuple[list[SuggestionAgreement], list[SuggestionUse]]:
+    """Agreement per judge and dimension, and use per reviewer, over submitted reviews."""
+    # Only records that hold something are parsed (they come as JSON text, with the values
+    # beside them): parsing every review's JSON would cost seconds at 200,000 reviews.
+    rows = data.suggestions[data.suggestions["submitted"].to_numpy()]
     pairs: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)
     offered: Counter[str] = Counter()
     taken: Counter[str] = Counter()
-    reviewers = rows["reviewer"].to_numpy(dtype=object)
+    reviewers = np.asarray(data.reviewers, dtype=object)[rows["rv"].to_numpy()]
     kept = rows["records"].to_numpy(dtype=object)
     shown = np.zeros(len(rows), dtype=bool)
-    for i in np.flatnonzero([isinstance(t, str | bytes) for t in kept]).tolist():
+    for i in np.flatnonzero(pd.notna(kept)).tolist():  # only records come as text
         records = _parsed(kept[i])
         values = _parsed(rows["values"].iat[i]) if records else {}
         reviewer = reviewers[i]

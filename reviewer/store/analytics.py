@@ -1,0 +1,530 @@
+"""The read side of the analytics: every SQL statement behind the figures, in one place.
+
+:mod:`reviewer.services.analytics` computes the figures from what this module reads and
+issues no SQL of its own. The reads are narrow column sets, filtered in SQL by the batch and
+the ``--where`` filter, handed over as DataFrames (:func:`frame`): every text the figures
+group by arrives as it is stored, dates as days since 1970-01-01, and the options of rubric
+dimensions as their index (:func:`option_code`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session as OrmSession
+
+from reviewer.domain.figures import AnalyticsError
+from reviewer.domain.filters import FilterError, FilterSpec, parse_where
+from reviewer.domain.rubric import DimensionKind, Rubric
+from reviewer.store.reviews import live_review
+from reviewer.store.tables import (
+    AssignmentRow,
+    BatchItemRow,
+    BatchRow,
+    PreferenceReviewRow,
+    ReviewRow,
+    ReviewTag,
+    RubricRow,
+    SessionRow,
+    SessionScore,
+)
+from reviewer.store.workspace import Workspace
+
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+"""A SELECT of any columns."""
+
+NO_BATCH = -1
+"""Batch id of reviews made outside any batch."""
+STATUS_CODES = {"submitted": 1, "skipped": 2, "flagged": 3}
+"""Review status → code in the frames (0: draft, or no review yet)."""
+JUDGE_SAMPLE = 20_000
+"""Above this many submitted reviews, judge agreement is estimated on a uniform sample (by a
+hash of the session id) of at most about this many reviewed sessions: reading every judge
+score of 200,000 reviewed sessions takes longer than the rest of the figures, and 20,000 pin
+a correlation to about ±0.01."""
+_HASH_MULTIPLIER = 2_654_435_761
+_HASH_MODULUS = 1 << 32
+
+
+@dataclass(frozen=True)
+class Option:
+    """A categorical rubric dimension as SQL codes it: ``column`` holds the index of the
+    option in ``values`` (NULL when unset)."""
+
+    name: str
+    kind: DimensionKind
+    values: tuple[str, ...]
+    column: str
+
+
+def option_code(dim: Option) -> ColumnElement[Any]:
+    """The option index of ``dim`` in a review's values, in SQL (NULL when unset)."""
+    raw = ReviewRow.values[dim.name].as_string()
+    if dim.kind is DimensionKind.BOOLEAN:  # SQLite gives JSON true as 1, PostgreSQL as 'true'
+        return case({"1": 1, "true": 1, "0": 0, "false": 0}, value=raw, else_=None)
+    return case({v: i for i, v in enumerate(dim.values)}, value=raw, else_=None)
+
+
+def frame(s: OrmSession, stmt: AnySelect) -> pd.DataFrame:
+    """The rows of ``stmt`` as a DataFrame, moved one JSON array per column.
+
+    The DB-API builds a Python tuple per row, which at 200,000 rows costs more than the
+    query; an array per column parses in milliseconds (orjson) and pandas takes columns
+    whole. All aggregates of one SELECT see its rows in the same order, so the arrays line
+    up. Databases other than SQLite and PostgreSQL get plain rows.
+    """
+    import orjson
+
+    names = [c.name for c in stmt.selected_columns]
+    conn = s.connection()
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        rows = conn.execute(stmt).all()
+        return pd.DataFrame([tuple(r) for r in rows], columns=names)
+    sub = stmt.subquery()
+    arrays: list[ColumnElement[Any]]
+    if dialect == "sqlite":
+        arrays = [func.json_group_array(sub.c[n]) for n in names]
+    else:
+        arrays = [cast(func.json_agg(sub.c[n]), Text) for n in names]
+    row = conn.execute(select(*arrays)).one()
+    return pd.DataFrame(
+        {
+            n: _column(orjson.loads(v) if v is not None else [])
+            for n, v in zip(names, row, strict=True)
+        }
+    )
+
+
+def _column(values: list[Any]) -> pd.Series:
+    """A numeric column as float64 (NaN for NULL), any other as Python objects: pandas'
+    own inference (and its Arrow strings) would cost more than the query. Text stays
+    text, even text that reads as a number (a reviewer called "7")."""
+    if isinstance(next((v for v in values if v is not None), None), str):
+        return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+    try:
+        return pd.Series(np.asarray(values, dtype=np.float64), copy=False)
+    except (TypeError, ValueError):
+        return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
+def _days(column: Any, dialect: str) -> ColumnElement[Any]:
+    """A UTC timestamp as whole days since 1970-01-01."""
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / 86400), Integer)
+    return cast(func.julianday(column) - 2440587.5, Integer)
+
+
+@dataclass
+class Scope:
+    """The batch and the session filter every read is narrowed by."""
+
+    batch_id: int | None
+    spec: FilterSpec | None
+
+    @property
+    def filtered(self) -> bool:
+        return self.spec is not None and bool(self.spec.clauses)
+
+    def conditions(self, batch_col: Any, session_col: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.batch_id is not None:
+            out.append(batch_col == self.batch_id)
+        if self.spec is not None and self.spec.clauses:
+            # the filters' SQL is still in services (issue 19 moves it to the store)
+            from reviewer.services.filters import apply_filter
+
+            sessions = apply_filter(select(SessionRow.id), self.spec, latest_only=False)
+            out.append(session_col.in_(sessions))
+        return out
+
+    def on(self, q: AnySelect, batch_col: Any, session_col: Any) -> AnySelect:
+        conditions = self.conditions(batch_col, session_col)
+        return q.where(*conditions) if conditions else q
+
+    def reviews(self, q: AnySelect) -> AnySelect:
+        return self.on(q, ReviewRow.batch_id, ReviewRow.session_id)
+
+    def items(self, q: AnySelect) -> AnySelect:
+        return self.on(q, BatchItemRow.batch_id, BatchItemRow.session_id)
+
+
+def resolve(s: OrmSession, batch: str | None, where: str | None) -> Scope:
+    """The scope of ``batch`` (None: every batch) and the ``--where`` filter text."""
+    spec: FilterSpec | None = None
+    if where and where.strip():
+        try:
+            spec = parse_where(where)
+        except FilterError as exc:
+            raise AnalyticsError(f"--where: {exc}") from None
+    batch_id = None
+    if batch is not None:
+        batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == batch))
+        if batch_id is None:
+            known = s.scalars(select(BatchRow.name).order_by(BatchRow.name).limit(10)).all()
+            hint = f"; batches: {', '.join(known)}" if known else " (it has none yet)"
+            raise AnalyticsError(f"no batch named {batch!r} in this workspace{hint}")
+    return Scope(batch_id, spec)
+
+
+def main_reviews(role: str) -> list[ColumnElement[bool]]:
+    """Reviews of ``role`` that count (a version a merge kept aside does not)."""
+    return [ReviewRow.role == role, live_review(scan=True)]
+
+
+def review_columns(dims: Sequence[Option], *, with_id: bool = True) -> list[ColumnElement[Any]]:
+    failed = exists().where(ReviewTag.review_id == ReviewRow.id)
+    return [
+        *([ReviewRow.id.label("review_id")] if with_id else []),
+        func.coalesce(ReviewRow.batch_id, NO_BATCH).label("batch_id"),
+        ReviewRow.session_id.label("session_id"),
+        failed.label("failed"),
+        *(option_code(d).label(d.column) for d in dims),
+    ]
+
+
+@dataclass
+class Catalogue:
+    """What the reads are shaped by: the scope, the rubrics by id and the batch names."""
+
+    scope: Scope
+    dialect: str
+    rubrics: dict[int, Rubric]
+    batch_names: dict[int, str]
+
+
+def catalogue(ws: Workspace, batch: str | None, where: str | None) -> Catalogue:
+    with ws.read() as s:
+        scope = resolve(s, batch, where)
+        rubrics = {
+            int(i): Rubric.model_validate(d)
+            for i, d in s.execute(select(RubricRow.id, RubricRow.definition))
+        }
+        names = {int(i): str(n) for i, n in s.execute(select(BatchRow.id, BatchRow.name))}
+        return Catalogue(scope, s.connection().dialect.name, rubrics, names)
+
+
+def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
+    """Every column set the figures are computed from, by name (each read with
+    :func:`frame`; judge scores come from :func:`judge_scores`).
+
+    One pass over the reviews in scope serves coverage, quality, agreement and the judges'
+    suggestions: the suggestion records (text, and the values beside them) come only where
+    a review holds some, so the pass costs little more for them.
+    """
+    scope = cat.scope
+    submitted = ReviewRow.status == "submitted"
+    status = case(STATUS_CODES, value=ReviewRow.status, else_=0)
+    records = cast(ReviewRow.suggestions, Text)
+    has_records = records.is_not(None) & (records != "{}") & (records != "null")
+    return {
+        "reviews": scope.reviews(
+            select(
+                *_small_columns(dims, status),
+                ReviewRow.reviewer.label("reviewer"),
+                # tenths of a second as an integer: cheaper to move than a float
+                cast(func.round(ReviewRow.active_seconds * 10), Integer).label("active"),
+                ReviewRow.rubric_id.label("rubric_id"),
+                case((has_records, records), else_=None).label("records"),
+                case((has_records, cast(ReviewRow.values, Text)), else_=None).label("values"),
+            ).where(*main_reviews("reviewer"))
+        ),
+        "items": scope.items(
+            select(
+                BatchItemRow.id.label("item_id"),
+                BatchItemRow.batch_id.label("batch_id"),
+                BatchItemRow.session_id.label("session_id"),
+                BatchItemRow.stratum.label("stratum"),
+                BatchItemRow.inclusion_probability.label("pi"),
+                BatchItemRow.is_gold.label("gold"),
+            )
+        ),
+        "sessions": _sessions_query(scope, cat.dialect),
+        "assignments": _assignments_query(scope),
+        "preferences": _preferences_query(scope),
+        # The lead's labels, few: adjudications in scope, and every gold label (merging with
+        # the reviews keeps those in scope) — in one read, as no index narrows them by role.
+        "labels": select(
+            *review_columns(dims),
+            ReviewRow.rubric_id.label("rubric_id"),
+            (ReviewRow.role == "gold").label("gold"),
+        ).where(
+            live_review(scan=True),
+            submitted,
+            or_(
+                ReviewRow.role == "gold",
+                and_(
+                    ReviewRow.role == "adjudicator",
+                    *scope.conditions(ReviewRow.batch_id, ReviewRow.session_id),
+                ),
+            ),
+        ),
+        "tags": scope.reviews(
+            select(ReviewTag.tag.label("tag"), func.count().label("count"))
+            .join(ReviewRow, ReviewRow.id == ReviewTag.review_id)
+            .where(*main_reviews("reviewer"), submitted)
+            .group_by(ReviewTag.tag)
+        ),
+    }
+
+
+_PACK_LIMIT = 1 << 52
+"""Packed codes stay below this: JSON numbers are exact doubles up to 2**53."""
+
+
+def _radices(dims: Sequence[Option]) -> list[int] | None:
+    """The radix of each small code packed into one integer — status (4), failed (2), then
+    each dimension's option index + 1 (0: unset) — or None when they would not fit."""
+    radices = [4, 2, *(len(d.values) + 1 for d in dims)]
+    total = 1
+    for r in radices:
+        total *= r
+    return radices if total < _PACK_LIMIT else None
+
+
+def _small_columns(dims: Sequence[Option], status: ColumnElement[Any]) -> list[Any]:
+    """batch_id, session_id and the small codes of a review: status, failed and one per
+    dimension, packed into one integer column ``packed`` where they fit (moving one
+    column of 200,000 numbers costs a tenth of moving six); see :func:`unpack_reviews`."""
+    columns = review_columns(dims, with_id=False)
+    radices = _radices(dims)
+    if radices is None:
+        return [*columns, status.label("status")]
+    failed = exists().where(ReviewTag.review_id == ReviewRow.id)
+    packed: ColumnElement[Any] = status + 4 * cast(failed, Integer)
+    weight = 8
+    for d, radix in zip(dims, radices[2:], strict=True):
+        packed = packed + weight * (func.coalesce(option_code(d), -1) + 1)
+        weight *= radix
+    return [columns[0], columns[1], packed.label("packed")]
+
+
+def unpack_reviews(df: pd.DataFrame, dims: Sequence[Option]) -> None:
+    """Turn the ``packed`` column of a reviews read back into status (int), failed (0/1)
+    and one column per dimension (the option index, NaN when unset), in place."""
+    if "packed" not in df.columns:
+        return
+    radices = _radices(dims)
+    assert radices is not None
+    rest = df.pop("packed").to_numpy(dtype=np.int64)
+    df["status"] = rest % 4
+    rest = rest // 4
+    df["failed"] = (rest % 2).astype(float)
+    rest = rest // 2
+    for d, radix in zip(dims, radices[2:], strict=True):
+        code = (rest % radix).astype(float) - 1
+        code[code < 0] = np.nan
+        df[d.column] = code
+        rest = rest // radix
+
+
+def reviewed_sessions(scope: Scope) -> AnySelect:
+    """Sessions of the submitted reviews in scope (one row per review)."""
+    submitted = ReviewRow.status == "submitted"
+    return scope.reviews(select(ReviewRow.session_id).where(*main_reviews("reviewer"), submitted))
+
+
+def _sessions_query(scope: Scope, dialect: str) -> AnySelect:
+    # Sessions by id from a list (SQLite walks it in order) rather than joined to each
+    # item: random lookups into a million-row table cost three times as much.
+    wanted: Any = scope.items(select(BatchItemRow.session_id))
+    if scope.batch_id is None:
+        outside = select(ReviewRow.session_id).where(
+            ReviewRow.batch_id.is_(None), *main_reviews("reviewer")
+        )
+        wanted = union_all(wanted, scope.reviews(outside))
+    return select(
+        SessionRow.id.label("session_id"),
+        SessionRow.agent_version.label("version"),
+        _days(SessionRow.started_at, dialect).label("day"),
+    ).where(SessionRow.id.in_(wanted))
+
+
+def _assignments_query(scope: Scope) -> AnySelect:
+    q = select(AssignmentRow.item_id.label("item_id"), AssignmentRow.reviewer.label("reviewer"))
+    if scope.batch_id is not None or scope.filtered:
+        q = scope.items(q.join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id))
+    return q
+
+
+def _preferences_query(scope: Scope) -> AnySelect:
+    status = case(STATUS_CODES, value=PreferenceReviewRow.status, else_=0)
+    q = select(
+        PreferenceReviewRow.item_id.label("item_id"),
+        PreferenceReviewRow.reviewer.label("reviewer"),
+        status.label("status"),
+        PreferenceReviewRow.active_seconds.label("active"),
+    )
+    if scope.batch_id is not None or scope.filtered:
+        q = scope.items(q.join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id))
+    return q
+
+
+def _judge_names(s: OrmSession) -> list[str]:
+    """Every judge's name, one index seek each (DISTINCT would read the whole index)."""
+    names: list[str] = []
+    while True:
+        q = select(func.min(SessionScore.name))
+        if names:
+            q = q.where(SessionScore.name > names[-1])
+        name = s.scalar(q)
+        if name is None:
+            return names
+        names.append(name)
+
+
+def judge_scores(ws: Workspace, scope: Scope) -> tuple[pd.DataFrame, int | None]:
+    """Judge scores of (a uniform sample of at most about :data:`JUDGE_SAMPLE` of) the
+    sessions reviewed in ``scope``, long form: session_id, judge, score; and the number of
+    sessions in the sample when it is one (None: every reviewed session)."""
+    empty = pd.DataFrame({"session_id": [], "judge": [], "score": []})
+    reviewed = reviewed_sessions(scope)
+    with ws.read() as s:
+        names = _judge_names(s)
+        if not names:
+            return empty, None
+        # reviews, not distinct sessions: as good a bound and no sort to count it
+        count = s.scalar(select(func.count()).select_from(reviewed.subquery()))
+        sampled = int(count or 0) > JUDGE_SAMPLE
+        if sampled:
+            bucket = (ReviewRow.session_id * _HASH_MULTIPLIER) % _HASH_MODULUS
+            reviewed = reviewed.where(bucket < _HASH_MODULUS * JUDGE_SAMPLE // int(count or 1))
+        columns = [
+            func.max(case((SessionScore.name == n, SessionScore.value))).label(f"j{i}")
+            for i, n in enumerate(names)
+        ]
+        wide = frame(
+            s,
+            select(SessionScore.session_id.label("session_id"), *columns)
+            .where(SessionScore.session_id.in_(reviewed))
+            .group_by(SessionScore.session_id),
+        )
+    long = wide.melt(id_vars="session_id", var_name="judge", value_name="score")
+    long["judge"] = long["judge"].map({f"j{i}": n for i, n in enumerate(names)})
+    long = long[long["score"].notna()].reset_index(drop=True)
+    if len(long):
+        long["session_id"] = long["session_id"].astype("int64")
+        long["score"] = pd.to_numeric(long["score"], errors="coerce").astype(float)
+    return (long if len(long) else empty), (len(wide) if sampled else None)
+
+
+def session_keys(ws: Workspace, ids: Sequence[int]) -> dict[int, str]:
+    """The key of each session id."""
+    with ws.read() as s:
+        found = s.execute(
+            select(SessionRow.id, SessionRow.session_key).where(SessionRow.id.in_(list(ids)))
+        )
+        return {int(i): str(k) for i, k in found}
+
+
+def rubric_definitions(ws: Workspace) -> list[Rubric]:
+    with ws.read() as s:
+        return [Rubric.model_validate(d) for d in s.scalars(select(RubricRow.definition))]
+
+
+def matching_session_ids(
+    ws: Workspace,
+    batch: str | None,
+    where: str | None,
+    kind: str,
+    value: str | None,
+    *,
+    of_batch: str | None = None,
+    gold_stratum: str = "",
+    none_label: str = "",
+    option: Option | None = None,
+) -> list[int]:
+    """Ids of the sessions behind one bar of a chart, in id order, within ``batch`` and
+    ``where`` (see :class:`reviewer.services.analytics.Selection` for the kinds; ``option``:
+    the dimension an ``option`` bar counts, ``value`` its option)."""
+    with ws.read() as s:
+        scope = resolve(s, batch, where)
+        if kind in ("reviewer", "batch", "stratum"):
+            q = select(BatchItemRow.session_id).distinct()
+            if kind == "reviewer":
+                q = q.join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id).where(
+                    AssignmentRow.reviewer == value
+                )
+            else:
+                name = value if kind == "batch" else of_batch
+                q = q.join(BatchRow, BatchRow.id == BatchItemRow.batch_id).where(
+                    BatchRow.name == name
+                )
+            if kind == "stratum":
+                if value == gold_stratum:
+                    q = q.where(BatchItemRow.is_gold.is_(True))
+                elif value in (None, none_label):
+                    q = q.where(BatchItemRow.stratum.is_(None), BatchItemRow.is_gold.is_(False))
+                else:
+                    q = q.where(BatchItemRow.stratum == value)
+            return list(s.scalars(scope.items(q).order_by(BatchItemRow.session_id)))
+        q = (
+            select(ReviewRow.session_id)
+            .distinct()
+            .where(*main_reviews("reviewer"), ReviewRow.status == "submitted")
+        )
+        if kind == "tag":
+            q = q.join(ReviewTag, ReviewTag.review_id == ReviewRow.id).where(ReviewTag.tag == value)
+        elif kind == "failed":
+            q = q.where(exists().where(ReviewTag.review_id == ReviewRow.id))
+        elif kind == "version":
+            q = q.join(SessionRow, SessionRow.id == ReviewRow.session_id).where(
+                SessionRow.agent_version.is_(None)
+                if value in (None, none_label)
+                else SessionRow.agent_version == value
+            )
+        elif kind == "option":
+            if option is None or value not in option.values:
+                return []
+            q = q.where(option_code(option) == option.values.index(value))
+        return list(s.scalars(scope.reviews(q).order_by(ReviewRow.session_id)))
+
+
+def preference_rows(ws: Workspace, batch: str | None = None) -> list[tuple[Any, ...]]:
+    """Every submitted preference (of ``batch`` only, when given), in item order: item id,
+    reviewer, winner, which side is on the left, batch name and batch spec."""
+    q = (
+        select(
+            PreferenceReviewRow.item_id,
+            PreferenceReviewRow.reviewer,
+            PreferenceReviewRow.winner,
+            BatchItemRow.pair_left,
+            BatchRow.name,
+            BatchRow.spec,
+        )
+        .join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id)
+        .join(BatchRow, BatchRow.id == BatchItemRow.batch_id)
+        .where(PreferenceReviewRow.status == "submitted", PreferenceReviewRow.winner.is_not(None))
+        .order_by(PreferenceReviewRow.item_id, PreferenceReviewRow.reviewer)
+    )
+    if batch is not None:
+        q = q.where(BatchRow.name == batch)
+    with ws.read() as s:
+        return [tuple(r) for r in s.execute(q)]
+
+
+def has_pair_batch(ws: Workspace, batch: str | None = None) -> bool:
+    """Whether the scope (``batch``, or every batch) holds a pairwise batch."""
+    q = select(BatchRow.spec)
+    if batch is not None:
+        q = q.where(BatchRow.name == batch)
+    with ws.read() as s:
+        return any((spec or {}).get("pairs") for spec in s.scalars(q))
