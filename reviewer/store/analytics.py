@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session as OrmSession
 from reviewer.domain.figures import AnalyticsError
 from reviewer.domain.filters import FilterError, FilterSpec, parse_where
 from reviewer.domain.rubric import DimensionKind, Rubric
+from reviewer.store.filters import apply_filter
 from reviewer.store.reviews import live_review
 from reviewer.store.tables import (
     AssignmentRow,
@@ -149,9 +150,6 @@ class Scope:
         if self.batch_id is not None:
             out.append(batch_col == self.batch_id)
         if self.spec is not None and self.spec.clauses:
-            # the filters' SQL is still in services (issue 19 moves it to the store)
-            from reviewer.services.filters import apply_filter
-
             sessions = apply_filter(select(SessionRow.id), self.spec, latest_only=False)
             out.append(session_col.in_(sessions))
         return out
