@@ -9,7 +9,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
 from reviewer.ingest.assembly import EVERY as SPAN_EVERY
@@ -39,7 +38,7 @@ from reviewer.store.sessions import (
     prepare_session,
     upsert_prepared,
 )
-from reviewer.store.workspace import Workspace
+from reviewer.store.workspace import UnitOfWork, Workspace
 
 CHUNK = 5000
 """Sessions per committed chunk: what a stop can lose, to be imported again. Fewer, larger
@@ -456,7 +455,7 @@ def _flush(
 
 
 def _store_in_order(
-    s: OrmSession, items: list[PreparedSession | Known], fmt: LineFormat, file: str
+    s: UnitOfWork, items: list[PreparedSession | Known], fmt: LineFormat, file: str
 ) -> UpsertResult:
     """Store a chunk one run of prepared or known records at a time, in file order."""
     result = UpsertResult()
@@ -475,7 +474,7 @@ def _store_in_order(
     return result
 
 
-def _check_known(run: list[Known], s: OrmSession, fmt: LineFormat, file: str) -> UpsertResult:
+def _check_known(run: list[Known], s: UnitOfWork, fmt: LineFormat, file: str) -> UpsertResult:
     """Known records that are still the latest revision are duplicates; the first one that
     is not is parsed and stored, and those after it are checked again."""
     result = UpsertResult()

@@ -9,25 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session as OrmSession
-
-from reviewer.domain.preference import Preference, Winner
+from reviewer.domain.preference import Preference
 from reviewer.domain.rubric import DimensionKind
 from reviewer.domain.session import Session
 from reviewer.services.batches import BatchError
+from reviewer.store import preferences as store
+from reviewer.store.batches import BatchRef, find_batch
 from reviewer.store.rubrics import get_rubric
 from reviewer.store.sessions import load_session
-from reviewer.store.tables import (
-    AssignmentRow,
-    AuditEntry,
-    BatchItemRow,
-    BatchRow,
-    PreferenceReviewRow,
-)
-from reviewer.store.workspace import Workspace
+from reviewer.store.workspace import UnitOfWork, Workspace
 
 __all__ = [
     "PairEntry",
@@ -96,8 +87,8 @@ class PairItem:
     preference: Preference | None
 
 
-def _batch(s: OrmSession, name: str) -> BatchRow:
-    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+def _batch(s: UnitOfWork, name: str) -> BatchRef:
+    row = find_batch(s, name)
     if row is None:
         raise BatchError(f"no batch named {name!r} in this workspace")
     return row
@@ -106,8 +97,8 @@ def _batch(s: OrmSession, name: str) -> BatchRow:
 def is_pair_batch(ws: Workspace, name: str) -> bool:
     """Whether batch ``name`` exists and holds pairs."""
     with ws.read() as s:
-        row = s.scalar(select(BatchRow).where(BatchRow.name == name))
-        return row is not None and bool(row.spec.get("pairs"))
+        row = find_batch(s, name)
+        return row is not None and row.pairs
 
 
 def load_pair_queue(ws: Workspace, batch: str, reviewer: str) -> PairQueue:
@@ -115,43 +106,15 @@ def load_pair_queue(ws: Workspace, batch: str, reviewer: str) -> PairQueue:
     nobody), in batch order, with the reviewer's status on each."""
     with ws.read() as s:
         row = _batch(s, batch)
-        if not row.spec.get("pairs"):
+        if not row.pairs:
             raise BatchError(f"batch {batch!r} is not a pairwise batch")
-        items = s.execute(
-            select(BatchItemRow.id, BatchItemRow.position)
-            .where(BatchItemRow.batch_id == row.id)
-            .order_by(BatchItemRow.position)
-        ).all()
-        mine = set(
-            s.scalars(
-                select(AssignmentRow.item_id)
-                .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
-                .where(BatchItemRow.batch_id == row.id, AssignmentRow.reviewer == reviewer)
-            )
-        )
-        anyone = mine or s.scalar(
-            select(AssignmentRow.id)
-            .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
-            .where(BatchItemRow.batch_id == row.id)
-            .limit(1)
-        )
-        status = dict(
-            s.execute(
-                select(PreferenceReviewRow.item_id, PreferenceReviewRow.status)
-                .join(BatchItemRow, BatchItemRow.id == PreferenceReviewRow.item_id)
-                .where(BatchItemRow.batch_id == row.id, PreferenceReviewRow.reviewer == reviewer)
-            ).all()
-        )
-        return PairQueue(
-            batch=batch,
-            reviewer=reviewer,
-            blind=row.blind,
-            entries=[
-                PairEntry(pos, item_id, status.get(item_id, "to do"))
-                for item_id, pos in items
-                if not anyone or item_id in mine
-            ],
-        )
+        entries = store.pair_entries(s, row.id, reviewer)
+    return PairQueue(
+        batch=batch,
+        reviewer=reviewer,
+        blind=row.blind,
+        entries=[PairEntry(*e) for e in entries],
+    )
 
 
 def _header(side: str, session: Session, blind: bool) -> str:
@@ -160,63 +123,29 @@ def _header(side: str, session: Session, blind: bool) -> str:
     return f"{side}: {session.id}{who}{model} · {len(session.steps)} steps"
 
 
-def _preference(row: PreferenceReviewRow, batch: str, position: int) -> Preference:
-    return Preference(
-        uid=row.uid,
-        batch=batch,
-        position=position,
-        reviewer=row.reviewer,
-        winner=Winner(row.winner) if row.winner else None,
-        dimensions={k: Winner(v) for k, v in (row.dimensions or {}).items()},
-        rationale=row.rationale,
-        status=row.status,
-        started_at=row.started_at,
-        updated_at=row.updated_at,
-        submitted_at=row.submitted_at,
-        active_seconds=row.active_seconds,
-        simulated=row.simulated,
-    )
-
-
 def open_pair(ws: Workspace, queue: PairQueue, position: int) -> PairItem:
     """Both sessions of pair ``position`` with their headers and the reviewer's preference."""
     with ws.read() as s:
         row = _batch(s, queue.batch)
-        item = s.scalar(
-            select(BatchItemRow).where(
-                BatchItemRow.batch_id == row.id, BatchItemRow.position == position
-            )
-        )
-        if item is None or item.pair_session_id is None:
+        item = store.pair_item(s, row.id, position)
+        if item is None:
             raise BatchError(f"batch {queue.batch!r} has no pair at position {position}")
-        left = load_session(s, item.session_id)
-        right = load_session(s, item.pair_session_id)
+        item_id, left_id, right_id = item
+        left = load_session(s, left_id)
+        right = load_session(s, right_id)
         rubric = get_rubric(s, row.rubric_id)
-        pref = s.scalar(
-            select(PreferenceReviewRow).where(
-                PreferenceReviewRow.item_id == item.id,
-                PreferenceReviewRow.reviewer == queue.reviewer,
-            )
-        )
-        return PairItem(
-            batch=queue.batch,
-            position=position,
-            item_id=item.id,
-            left=left,
-            right=right,
-            left_header=_header("Left", left, row.blind),
-            right_header=_header("Right", right, row.blind),
-            dimensions=[(d.name, d.label) for d in rubric.dimensions if d.kind in PREFERABLE],
-            preference=None if pref is None else _preference(pref, queue.batch, position),
-        )
-
-
-def _snapshot(row: PreferenceReviewRow) -> dict[str, Any]:
-    return {
-        "status": row.status,
-        "values": {"winner": row.winner, **(row.dimensions or {})},
-        "rationale": row.rationale,
-    }
+        pref = store.find_preference(s, item_id, queue.reviewer, queue.batch, position)
+    return PairItem(
+        batch=queue.batch,
+        position=position,
+        item_id=item_id,
+        left=left,
+        right=right,
+        left_header=_header("Left", left, row.blind),
+        right_header=_header("Right", right, row.blind),
+        dimensions=[(d.name, d.label) for d in rubric.dimensions if d.kind in PREFERABLE],
+        preference=pref,
+    )
 
 
 def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) -> Preference:
@@ -228,54 +157,7 @@ def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) ->
     now = datetime.now(UTC)
     with ws.write() as s:
         batch = _batch(s, pref.batch)
-        item_id = s.scalar(
-            select(BatchItemRow.id).where(
-                BatchItemRow.batch_id == batch.id,
-                BatchItemRow.position == pref.position,
-                BatchItemRow.pair_session_id.is_not(None),
-            )
-        )
-        if item_id is None:
+        item = store.pair_item(s, batch.id, pref.position)
+        if item is None:
             raise PreferenceError(f"batch {pref.batch!r} has no pair at position {pref.position}")
-        row = s.scalar(
-            select(PreferenceReviewRow).where(
-                PreferenceReviewRow.item_id == item_id,
-                PreferenceReviewRow.reviewer == pref.reviewer,
-            )
-        )
-        before = None if row is None else _snapshot(row)
-        if row is None:
-            row = PreferenceReviewRow(
-                uid=pref.uid,
-                item_id=item_id,
-                reviewer=pref.reviewer,
-                status="draft",
-                started_at=pref.started_at or now,
-                dimensions={},
-                active_seconds=0.0,
-                simulated=pref.simulated,
-            )
-            s.add(row)
-        row.winner = None if pref.winner is None else pref.winner.value
-        row.dimensions = {k: v.value for k, v in sorted(pref.dimensions.items())}
-        row.rationale = (pref.rationale or "").strip() or None
-        row.active_seconds = max(row.active_seconds or 0.0, pref.active_seconds)
-        row.updated_at = now
-        if submit:
-            row.submitted_at = row.submitted_at if row.status == "submitted" else now
-            row.status = "submitted"
-        s.flush()
-        session_id = s.scalar(select(BatchItemRow.session_id).where(BatchItemRow.id == item_id))
-        s.add(
-            AuditEntry(
-                at=now,
-                actor=pref.reviewer,
-                action="preference",
-                review_uid=row.uid,
-                session_id=session_id,
-                before=before,
-                after=_snapshot(row),
-            )
-        )
-        s.flush()
-        return _preference(row, pref.batch, pref.position)
+        return store.save_preference(s, item[0], pref, submit=submit, now=now)

@@ -238,6 +238,13 @@ def decode_content(data: bytes) -> Session:
     return session
 
 
+def content_metadata(data: bytes) -> dict[str, Any]:
+    """The ``metadata`` of the session stored as ``data`` (empty when it has none), read
+    without validating the whole session."""
+    found = orjson.loads(zlib.decompress(data)).get("metadata")
+    return found or {}
+
+
 def _pieces(adapter: TypeAdapter[list[Any]], items: list[Any]) -> list[Any]:
     out: list[Any] = []
     for i in range(0, len(items), _PIECE):
