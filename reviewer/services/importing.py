@@ -16,9 +16,10 @@ from reviewer.ingest.assembly import SpanAssembly
 from reviewer.ingest.detect import LineFormat, UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
-from reviewer.services.import_workers import (
+from reviewer.ingest.workers import (
     Known,
     KnownLookup,
+    Preparation,
     Workers,
     default_workers,
     prepare_line,
@@ -27,7 +28,7 @@ from reviewer.services.import_workers import (
 from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.services.reject_report import RejectReport
-from reviewer.store.content import COUNTED_ROLES, KEEP_PATHS
+from reviewer.store.content import COUNTED_ROLES, KEEP_PATHS, prepare_session_dict, record_hash
 from reviewer.store.sessions import (
     PreparedSession,
     UpsertResult,
@@ -39,6 +40,9 @@ from reviewer.store.sessions import (
     upsert_prepared,
 )
 from reviewer.store.workspace import UnitOfWork, Workspace
+
+PREPARATION = Preparation(prepare_session, prepare_session_dict, record_hash)
+"""Records become the store's prepared sessions (in worker processes too)."""
 
 CHUNK = 5000
 """Sessions per committed chunk: what a stop can lose, to be imported again. Fewer, larger
@@ -208,7 +212,7 @@ def import_paths(
     summary = ImportSummary(report=str(report) if report is not None else None, dry_run=dry_run)
     spans = SpanAssembly()
     limit = min(chunk, FIRST_CHUNK)
-    pool = Workers(default_workers() if workers is None else workers)
+    pool = Workers(default_workers() if workers is None else workers, PREPARATION)
     reading = _Reading(paths, progress)
     with _RejectLog(report, summary) as log, pool:
         try:
@@ -244,7 +248,9 @@ def import_paths(
                     items = pool.prepared(path, line_format, max_record_bytes, read, known)
                 else:
                     known = None if dry_run else _known_lookup(ws)  # a dry run reads all
-                    items = prepare_lines(path, line_format, max_record_bytes, read, known)
+                    items = prepare_lines(
+                        PREPARATION, path, line_format, max_record_bytes, read, known
+                    )
                 pending: list[PreparedSession | Known] = []
                 size = 0
                 for item in items:
@@ -489,7 +495,7 @@ def _check_known(run: list[Known], s: UnitOfWork, fmt: LineFormat, file: str) ->
         changed = run[same]
         again = [
             x
-            for x in prepare_line(fmt, file, changed.line, changed.data)
+            for x in prepare_line(PREPARATION, fmt, file, changed.line, changed.data)
             if isinstance(x, PreparedSession)
         ]
         result.add(upsert_prepared(s, again))
