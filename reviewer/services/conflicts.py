@@ -90,10 +90,11 @@ def resolve_conflict(ws: Workspace, kept_uid: str, use: Choice, *, actor: str) -
         if kept is None or kept.conflict_of is None:
             raise ConflictResolutionError(f"no conflict kept as {kept_uid}")
         current_uid = kept.conflict_of
-        if store.review_version(s, current_uid) is None:
+        current = store.get_review(s, current_uid)
+        if current is None:
             raise ConflictResolutionError(f"the review {current_uid} is missing")
         if kept.resolved_at is not None:
-            return _review(s, current_uid)
+            return current
         note = {"resolved": use, "in_use": current_uid}
         if use == "kept":
             rubric = get_rubric(s, kept.rubric_id)

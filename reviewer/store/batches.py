@@ -65,8 +65,12 @@ class BatchRef:
         return bool(self.spec.get("pairs"))
 
 
+def _batch_row(s: OrmSession, name: str) -> BatchRow | None:
+    return s.scalar(select(BatchRow).where(BatchRow.name == name))
+
+
 def find_batch(s: OrmSession, name: str) -> BatchRef | None:
-    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+    row = _batch_row(s, name)
     if row is None:
         return None
     return BatchRef(row.id, row.name, row.blind, row.rubric_id, row.spec)
@@ -197,7 +201,7 @@ def add_batch(
 
 def load_batch(s: OrmSession, name: str) -> Batch | None:
     """A stored batch with its items in order and who reviews each."""
-    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+    row = _batch_row(s, name)
     if row is None:
         return None
     right = aliased(SessionRow)

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
+from reviewer.store.batches import batch_id as find_batch_id
 from reviewer.store.tables import (
     AuditEntry,
     BatchRow,
@@ -172,7 +173,7 @@ def save_review(
         raise ReviewStoreError(f"no rubric {review.rubric_name} v{review.rubric_version}")
     batch_id = None
     if review.batch is not None:
-        batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == review.batch))
+        batch_id = find_batch_id(s, review.batch)
         if batch_id is None:
             raise ReviewStoreError(f"no batch {review.batch!r}")
     now = datetime.now(UTC)
