@@ -38,7 +38,7 @@ positive form leaves out.
 
 Parsing is pure: :func:`parse_where` returns a :class:`FilterSpec` or raises
 :class:`FilterError` naming the problem and the character where it is. Turning a spec into
-SQL, with bound parameters only, is ``reviewer.services.filters``' job.
+SQL, with bound parameters only, is ``reviewer.store.filters``' job.
 """
 
 from __future__ import annotations

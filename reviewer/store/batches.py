@@ -14,9 +14,7 @@ from sqlalchemy.orm import aliased
 
 from reviewer.domain.batch import Batch, BatchItem, BatchSummary, PairSide, SamplingSpec
 from reviewer.domain.filters import FilterSpec
-
-# The --where filter's SQL (helper "rec" moves it into the store).
-from reviewer.services.filters import apply_filter
+from reviewer.store.filters import apply_filter
 from reviewer.store.tables import (
     AssignmentRow,
     BatchItemRow,

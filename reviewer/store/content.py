@@ -210,6 +210,12 @@ _STEPS: TypeAdapter[list[Step]] = TypeAdapter(list[Step])
 _SPANS: TypeAdapter[list[Span]] = TypeAdapter(list[Span])
 
 
+def content_json(data: bytes) -> bytes:
+    """The canonical JSON of the session stored as ``data`` (the one place stored content
+    is decompressed)."""
+    return zlib.decompress(data)
+
+
 def decode_content(data: bytes) -> Session:
     """The session stored as ``data``.
 
@@ -218,7 +224,7 @@ def decode_content(data: bytes) -> Session:
     worker opens the session. Each slice goes through the same JSON validation as a whole
     session would, so the result is the same.
     """
-    raw = zlib.decompress(data)
+    raw = content_json(data)
     if len(raw) < PIECEWISE_FROM:
         return Session.model_validate_json(raw)
     try:
@@ -236,13 +242,6 @@ def decode_content(data: bytes) -> Session:
     if spans is not None:
         session.spans = _pieces(_SPANS, spans)
     return session
-
-
-def content_metadata(data: bytes) -> dict[str, Any]:
-    """The ``metadata`` of the session stored as ``data`` (empty when it has none), read
-    without validating the whole session."""
-    found = orjson.loads(zlib.decompress(data)).get("metadata")
-    return found or {}
 
 
 def _pieces(adapter: TypeAdapter[list[Any]], items: list[Any]) -> list[Any]:

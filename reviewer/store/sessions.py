@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Boolean, Connection, Float, LargeBinary, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
@@ -14,7 +15,7 @@ from reviewer.domain.session import Session
 from reviewer.store.content import (
     COLUMNS,
     PreparedSession,
-    content_metadata,
+    content_json,
     decode_content,
     prepare_session,
 )
@@ -336,7 +337,7 @@ def session_metadata(s: OrmSession, ids: Sequence[int]) -> dict[int, dict[str, A
             )
         )
         for sid, data in rows:
-            found[sid] = content_metadata(data)
+            found[sid] = orjson.loads(content_json(data)).get("metadata") or {}
     return found
 
 
