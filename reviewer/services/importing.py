@@ -28,7 +28,13 @@ from reviewer.ingest.workers import (
 from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.services.reject_report import RejectReport
-from reviewer.store.content import COUNTED_ROLES, KEEP_PATHS, prepare_session_dict, record_hash
+from reviewer.store.content import (
+    COUNTED_ROLES,
+    KEEP_PATHS,
+    prepare_session,
+    prepare_session_dict,
+    record_hash,
+)
 from reviewer.store.sessions import (
     PreparedSession,
     UpsertResult,
@@ -36,7 +42,6 @@ from reviewer.store.sessions import (
     latest_by_record_hash,
     latest_content_hashes,
     latest_sessions,
-    prepare_session,
     upsert_prepared,
 )
 from reviewer.store.workspace import UnitOfWork, Workspace
