@@ -29,7 +29,14 @@ from reviewer.store.batches import PAIR_COLUMNS, pair_candidate_rows
 from reviewer.store.sessions import session_metadata
 from reviewer.store.workspace import Workspace
 
-__all__ = ["PairPlan", "candidates", "create_pair_batch", "pair_spec", "plan_pairs"]
+__all__ = [
+    "PairPlan",
+    "candidates",
+    "compared_values",
+    "create_pair_batch",
+    "pair_spec",
+    "plan_pairs",
+]
 
 COLUMN_FIELDS: tuple[str, ...] = tuple(PAIR_COLUMNS)
 """Keys and compared fields read from indexed columns; ``metadata.NAME`` reads the content."""
@@ -80,11 +87,36 @@ def candidates(ws: Workspace, spec: SamplingSpec) -> list[PairCandidate]:
     pairs = spec.pairs
     if pairs is None:
         raise BatchError("not a pairwise spec (--pairs)")
-    _check(pairs.key, "--pair-on")
-    _check(pairs.field, "--compare field")
     if pairs.a == pairs.b:
         raise BatchError("--compare needs two different values, e.g. version=1.0,2.0")
-    names = [pairs.key, pairs.field]
+    out = []
+    for sid, key, value in _keyed_values(ws, spec, pairs.key, pairs.field):
+        if value not in (pairs.a, pairs.b):
+            continue
+        side: Side = "A" if value == pairs.a else "B"
+        out.append(PairCandidate(sid, key, side))
+    return out
+
+
+def compared_values(ws: Workspace, spec: SamplingSpec, key: str, field: str) -> dict[str, int]:
+    """The values ``field`` takes among eligible sessions that have a task key (``key``),
+    each with how many task keys have a session with it, most first: what a pairwise
+    batch can compare (the New batch dialog offers them)."""
+    keys: dict[str, set[str]] = {}
+    for _sid, task, value in _keyed_values(ws, spec, key, field):
+        if value is not None:
+            keys.setdefault(value, set()).add(task)
+    return dict(sorted(((v, len(k)) for v, k in keys.items()), key=lambda p: (-p[1], p[0])))
+
+
+def _keyed_values(
+    ws: Workspace, spec: SamplingSpec, key: str, field: str
+) -> list[tuple[int, str, str | None]]:
+    """(session id, task key, compared value as text) of every eligible session with a task
+    key, in id order."""
+    _check(key, "--pair-on")
+    _check(field, "--compare field")
+    names = [key, field]
     where = where_filter(spec)
     with ws.read() as s:
         rows = pair_candidate_rows(s, where, [n for n in names if n in COLUMN_FIELDS])
@@ -99,11 +131,9 @@ def candidates(ws: Workspace, spec: SamplingSpec) -> list[PairCandidate]:
         for n in names:
             if n.startswith(METADATA):
                 got[n] = metadata.get(sid, {}).get(n[len(METADATA) :])
-        key, value = _text(got[pairs.key]), _text(got[pairs.field])
-        if key is None or value not in (pairs.a, pairs.b):
-            continue
-        side: Side = "A" if value == pairs.a else "B"
-        out.append(PairCandidate(sid, key, side))
+        task = _text(got[key])
+        if task is not None:
+            out.append((sid, task, _text(got[field])))
     return out
 
 
