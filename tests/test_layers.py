@@ -76,6 +76,9 @@ RESTRICTED: dict[str, set[str]] = {
     "sqlalchemy": {"store"},  # SQL lives in the store only
     "alembic": {"store"},
     "reviewer.store.tables": {"store"},
+    # Stored session content is decompressed by store.content only; ingest and packfile read
+    # compressed files and archives.
+    "zlib": {"store", "ingest", "packfile"},
 }
 
 # Standard and third-party modules that do I/O; domain imports none of them.

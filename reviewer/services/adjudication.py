@@ -12,19 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import JsonValue
-from sqlalchemy import select
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import DimensionKind, Rubric
-from reviewer.store.reviews import (
-    ConflictError,
-    ReviewStoreError,
-    live_review,
-    review_from_row,
-    save_review,
-)
+from reviewer.store.batches import batch_id as find_batch_id
+from reviewer.store.reviews import ConflictError, ReviewStoreError, save_review, submitted_reviews
 from reviewer.store.rubrics import get_rubric
-from reviewer.store.tables import BatchRow, ReviewRow, SessionRow
+from reviewer.store.sessions import session_ref
 from reviewer.store.workspace import Workspace
 
 
@@ -87,46 +81,39 @@ def load_case(ws: Workspace, batch: str | None, session_id: int) -> Adjudication
     with ws.read() as s:
         batch_id: int | None = None
         if batch is not None:
-            batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == batch))
+            batch_id = find_batch_id(s, batch)
             if batch_id is None:
                 raise AdjudicationError(f"no batch named {batch!r} in this workspace")
-        session = s.get(SessionRow, session_id)
+        session = session_ref(s, session_id)
         if session is None:
             raise AdjudicationError(f"no session with id {session_id}")
-        in_batch = (
-            ReviewRow.batch_id == batch_id if batch_id is not None else ReviewRow.batch_id.is_(None)
+        session_key, revision = session
+        rows = submitted_reviews(
+            s, session_id, batch_id, [ReviewRole.REVIEWER, ReviewRole.ADJUDICATOR]
         )
-        rows = s.scalars(
-            select(ReviewRow)
-            .where(
-                ReviewRow.session_id == session_id,
-                in_batch,
-                ReviewRow.status == ReviewStatus.SUBMITTED.value,
-                live_review(),
-                ReviewRow.role.in_([ReviewRole.REVIEWER.value, ReviewRole.ADJUDICATOR.value]),
-            )
-            .order_by(ReviewRow.reviewer, ReviewRow.id)
-        ).all()
         labels = [
-            ReviewerLabel(r.reviewer, dict(r.values), r.failure_step, dict(r.details or {}))
+            ReviewerLabel(
+                r.review.reviewer,
+                dict(r.review.values),
+                r.review.failure_step,
+                dict(r.review.details or {}),
+            )
             for r in rows
-            if r.role == ReviewRole.REVIEWER.value
+            if r.review.role is ReviewRole.REVIEWER
         ]
         if not labels:
-            raise AdjudicationError(
-                f"session {session.session_key} has no submitted reviews to adjudicate"
-            )
-        final = [r for r in rows if r.role == ReviewRole.ADJUDICATOR.value]
-        latest = max(final, key=lambda r: (r.updated_at, r.id)) if final else None
+            raise AdjudicationError(f"session {session_key} has no submitted reviews to adjudicate")
+        final = [r for r in rows if r.review.role is ReviewRole.ADJUDICATOR]
+        latest = max(final, key=lambda r: (r.review.updated_at, r.id)) if final else None
         rubric_row = latest or max(rows, key=lambda r: r.rubric_id)
         return AdjudicationCase(
             batch=batch,
             session_id=session_id,
-            session_key=session.session_key,
-            session_revision=session.revision,
+            session_key=session_key,
+            session_revision=revision,
             rubric=get_rubric(s, rubric_row.rubric_id),
             labels=labels,
-            existing=review_from_row(s, latest) if latest is not None else None,
+            existing=latest.review if latest is not None else None,
         )
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from reviewer.domain.pack import AuditRecord
-from reviewer.store.audit import audit_record
-from reviewer.store.tables import AuditEntry, SessionRow
+from reviewer.store.audit import audit_record as audit_record
+from reviewer.store.audit import audit_records
+from reviewer.store.sessions import session_key_known
 from reviewer.store.workspace import Workspace
 
 
@@ -14,25 +13,13 @@ def audit_trail(
     ws: Workspace, *, session_key: str | None = None, review_uid: str | None = None
 ) -> list[AuditRecord]:
     """Entries oldest first; only those of one session (every revision) or one review."""
-    q = (
-        select(AuditEntry, SessionRow.session_key, SessionRow.revision)
-        .outerjoin(SessionRow, SessionRow.id == AuditEntry.session_id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    )
-    if session_key is not None:
-        q = q.where(SessionRow.session_key == session_key)
-    if review_uid is not None:
-        q = q.where(AuditEntry.review_uid == review_uid)
     with ws.read() as s:
-        return [audit_record(e, key, rev) for e, key, rev in s.execute(q)]
+        return audit_records(s, session_key=session_key, review_uid=review_uid)
 
 
 def session_known(ws: Workspace, session_key: str) -> bool:
     with ws.read() as s:
-        return (
-            s.scalar(select(SessionRow.id).where(SessionRow.session_key == session_key).limit(1))
-            is not None
-        )
+        return session_key_known(s, session_key)
 
 
 def describe_change(record: AuditRecord) -> str:

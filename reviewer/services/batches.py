@@ -11,17 +11,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, insert, null, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import aliased
-
 from reviewer import __version__
 from reviewer.domain.batch import (
     Batch,
-    BatchItem,
     BatchSummary,
-    PairSide,
     Plan,
     SamplingSpec,
     StratumPlan,
@@ -37,19 +30,10 @@ from reviewer.domain.sampling import (
     sample_size,
     z_value,
 )
-from reviewer.services.filters import apply_filter
 from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store import batches as store
 from reviewer.store.rubrics import find_rubric, store_rubric
-from reviewer.store.tables import (
-    AssignmentRow,
-    BatchItemRow,
-    BatchRow,
-    ReviewRow,
-    RubricRow,
-    SessionRow,
-    SessionScore,
-)
-from reviewer.store.workspace import Workspace
+from reviewer.store.workspace import UnitOfWork, Workspace
 
 __all__ = [
     "PRIORITY_SIGNALS",
@@ -66,13 +50,7 @@ __all__ = [
     "strata_sizes",
 ]
 
-STRATUM_FIELDS: dict[str, Any] = {
-    "agent": SessionRow.agent_name,
-    "version": SessionRow.agent_version,
-    "model": SessionRow.model,
-    "tool_error": SessionRow.has_tool_error,
-    "escalated": SessionRow.escalated,
-}
+STRATUM_FIELDS: tuple[str, ...] = tuple(store.STRATUM_COLUMNS)
 """Fields a batch can be stratified by."""
 
 PRIORITY_SIGNALS = ("negative_feedback", "escalated", "low_judge", "tool_error")
@@ -119,18 +97,6 @@ def _label(fields: list[str], values: tuple[Any, ...]) -> str:
     )
 
 
-def _eligible(q: Select[Any], spec: SamplingSpec) -> Select[Any]:
-    """``q`` narrowed to the sessions a batch may draw: latest revisions matching the filter,
-    without a submitted review unless ``spec.include_reviewed``."""
-    _check_fields(spec)
-    q = apply_filter(q, _filter(spec))
-    if not spec.include_reviewed:
-        q = q.where(
-            ~exists().where(ReviewRow.session_id == SessionRow.id, ReviewRow.status == "submitted")
-        )
-    return q
-
-
 def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
     """The sessions a batch is drawn from, with their stratum and priority signals.
 
@@ -138,26 +104,15 @@ def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
     with a submitted review are left out unless ``spec.include_reviewed``.
     """
     _check_fields(spec)
-    cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
-    low_judge = "low_judge" in spec.priority
-    judge = (
-        select(SessionScore.session_id, func.min(SessionScore.value).label("low"))
-        .group_by(SessionScore.session_id)
-        .subquery()
-    )
-    q = select(
-        SessionRow.id,
-        SessionRow.user_feedback,
-        SessionRow.escalated,
-        SessionRow.has_tool_error,
-        judge.c.low if low_judge else null(),
-        *cols,
-    )
-    if low_judge:  # each session's lowest judge score
-        q = q.outerjoin(judge, judge.c.session_id == SessionRow.id)
-    q = _eligible(q, spec).order_by(SessionRow.id)
+    where = _filter(spec)
     with ws.read() as s:
-        rows = s.connection().execute(q).all()
+        rows = store.population_rows(
+            s,
+            where,
+            spec.stratify_by,
+            low_judge="low_judge" in spec.priority,
+            include_reviewed=spec.include_reviewed,
+        )
     labels: dict[tuple[Any, ...], str] = {}
     units = []
     for sid, feedback, escalated, tool_error, low, *values in rows:
@@ -178,12 +133,11 @@ def population(ws: Workspace, spec: SamplingSpec) -> list[Unit]:
 def strata_sizes(ws: Workspace, spec: SamplingSpec) -> dict[str, int]:
     """How many sessions each stratum holds for ``spec``, counted in the database."""
     _check_fields(spec)
-    cols = [STRATUM_FIELDS[f] for f in spec.stratify_by]
-    q = _eligible(select(func.count(SessionRow.id), *cols), spec)
-    if cols:
-        q = q.group_by(*cols)
+    where = _filter(spec)
     with ws.read() as s:
-        rows = s.connection().execute(q).all()
+        rows = store.strata_counts(
+            s, where, spec.stratify_by, include_reviewed=spec.include_reviewed
+        )
     sizes: dict[str, int] = {}
     for n, *values in rows:
         if n:
@@ -194,12 +148,7 @@ def strata_sizes(ws: Workspace, spec: SamplingSpec) -> dict[str, int]:
 
 def _gold_candidates(ws: Workspace, exclude: set[int]) -> list[int]:
     with ws.read() as s:
-        ids = s.scalars(
-            select(ReviewRow.session_id)
-            .where(ReviewRow.role == "gold", ReviewRow.status == "submitted")
-            .distinct()
-            .order_by(ReviewRow.session_id)
-        ).all()
+        ids = store.gold_session_ids(s)
     return [i for i in ids if i not in exclude]
 
 
@@ -220,9 +169,7 @@ def create_batch(
     name = name.strip()
     if not name:
         raise BatchError("the batch needs a name")
-    with ws.read() as s:
-        if s.scalar(select(BatchRow.id).where(BatchRow.name == name)) is not None:
-            raise BatchError(f"a batch named {name!r} exists already; choose another name")
+    check_new_name(ws, name)
     if spec.overlap > 0 and len(set(spec.reviewers)) < 2:
         raise BatchError("an overlap needs at least two reviewers (--reviewers a,b)")
     progress.update(0, None, "Reading the population")
@@ -269,38 +216,26 @@ def create_batch(
         h: {"population": pop_counts[h], "sample": sample_counts.get(h, 0)}
         for h in sorted(pop_counts)
     }
-    try:
-        with ws.write() as s:
-            row = new_batch_row(s, name, spec, rubric, population=len(units), strata=strata)
-            s.add(row)
-            s.flush()
-            s.execute(
-                insert(BatchItemRow),
-                [
-                    {
-                        "batch_id": row.id,
-                        "session_id": a.id,
-                        "position": a.position,
-                        "stratum": None if a.is_gold else by_id[a.id].stratum,
-                        "inclusion_probability": 1.0 if a.is_gold else by_id[a.id].probability,
-                        "is_gold": a.is_gold,
-                    }
-                    for a in placed
-                ],
-            )
-            positions = select(BatchItemRow.position, BatchItemRow.id).where(
-                BatchItemRow.batch_id == row.id
-            )
-            item_ids = {pos: item_id for pos, item_id in s.execute(positions)}
-            assignments = [
-                {"item_id": item_ids[a.position], "reviewer": r}
+    with ws.write() as s:
+        store_new_batch(
+            s,
+            name,
+            spec,
+            rubric,
+            population=len(units),
+            strata=strata,
+            items=[
+                {
+                    "session_id": a.id,
+                    "position": a.position,
+                    "stratum": None if a.is_gold else by_id[a.id].stratum,
+                    "inclusion_probability": 1.0 if a.is_gold else by_id[a.id].probability,
+                    "is_gold": a.is_gold,
+                }
                 for a in placed
-                for r in a.reviewers
-            ]
-            if assignments:
-                s.execute(insert(AssignmentRow), assignments)
-    except IntegrityError:
-        raise BatchError(f"a batch named {name!r} exists already; choose another name") from None
+            ],
+            reviewers=[(a.position, r) for a in placed for r in a.reviewers],
+        )
     progress.update(len(placed), len(placed), "Batch stored")
     return get_batch(ws, name)
 
@@ -308,63 +243,12 @@ def create_batch(
 def get_batch(ws: Workspace, name: str) -> Batch:
     """A stored batch with its items in order and who reviews each."""
     with ws.read() as s:
-        row = s.scalar(select(BatchRow).where(BatchRow.name == name))
-        if row is None:
-            known = s.scalars(select(BatchRow.name).order_by(BatchRow.name).limit(10)).all()
+        batch = store.load_batch(s, name)
+        if batch is None:
+            known = store.batch_names(s, 10)
             hint = f"; batches: {', '.join(known)}" if known else " (it has none yet)"
             raise BatchError(f"no batch named {name!r} in this workspace{hint}")
-        right = aliased(SessionRow)
-        items = s.execute(
-            select(
-                BatchItemRow.id, BatchItemRow.position, SessionRow.session_key,
-                SessionRow.revision, BatchItemRow.stratum, BatchItemRow.inclusion_probability,
-                BatchItemRow.is_gold, BatchItemRow.pair_left, BatchItemRow.pair_key,
-                right.session_key.label("right_key"), right.revision.label("right_revision"),
-            )
-            .join(SessionRow, SessionRow.id == BatchItemRow.session_id)
-            .outerjoin(right, right.id == BatchItemRow.pair_session_id)
-            .where(BatchItemRow.batch_id == row.id)
-            .order_by(BatchItemRow.position)
-        ).all()  # fmt: skip
-        who: dict[int, list[str]] = {}
-        for item_id, reviewer in s.execute(
-            select(AssignmentRow.item_id, AssignmentRow.reviewer)
-            .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
-            .where(BatchItemRow.batch_id == row.id)
-            .order_by(AssignmentRow.reviewer)
-        ):
-            who.setdefault(item_id, []).append(reviewer)
-        spec = SamplingSpec.model_validate(
-            {k: v for k, v in row.spec.items() if k in SamplingSpec.model_fields}
-        )
-        return Batch(
-            name=row.name,
-            spec=spec,
-            created_at=row.created_at,
-            app_version=row.spec.get("app_version"),
-            population=row.population,
-            strata=row.strata or {},
-            items=[
-                BatchItem(
-                    position=i.position,
-                    session_key=i.session_key,
-                    session_revision=i.revision,
-                    stratum=i.stratum,
-                    inclusion_probability=i.inclusion_probability,
-                    is_gold=i.is_gold,
-                    reviewers=who.get(i.id, []),
-                    pair=None
-                    if i.pair_left is None
-                    else PairSide(
-                        session_key=i.right_key,
-                        session_revision=i.right_revision,
-                        left=i.pair_left,
-                        task_key=i.pair_key,
-                    ),
-                )
-                for i in items
-            ],
-        )
+    return batch
 
 
 def batch_as_json(batch: Batch) -> str:
@@ -375,42 +259,7 @@ def batch_as_json(batch: Batch) -> str:
 def list_batches(ws: Workspace) -> list[BatchSummary]:
     """Every batch of the workspace, oldest first."""
     with ws.read() as s:
-        rows = s.execute(
-            select(
-                BatchRow.id, BatchRow.name, BatchRow.created_at, BatchRow.population,
-                BatchRow.blind, RubricRow.name.label("rubric_name"),
-                RubricRow.version.label("rubric_version"),
-            )
-            .join(RubricRow, RubricRow.id == BatchRow.rubric_id)
-            .order_by(BatchRow.created_at, BatchRow.id)
-        ).all()  # fmt: skip
-        counts = {
-            batch_id: n
-            for batch_id, n in s.execute(
-                select(BatchItemRow.batch_id, func.count()).group_by(BatchItemRow.batch_id)
-            )
-        }
-        reviewers: dict[int, list[str]] = {}
-        for batch_id, reviewer in s.execute(
-            select(BatchItemRow.batch_id, AssignmentRow.reviewer)
-            .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
-            .distinct()
-            .order_by(BatchItemRow.batch_id, AssignmentRow.reviewer)
-        ):
-            reviewers.setdefault(batch_id, []).append(reviewer)
-    return [
-        BatchSummary(
-            name=r.name,
-            created_at=r.created_at,
-            population=r.population,
-            items=counts.get(r.id, 0),
-            reviewers=reviewers.get(r.id, []),
-            rubric_name=r.rubric_name,
-            rubric_version=r.rubric_version,
-            blind=r.blind,
-        )
-        for r in rows
-    ]
+        return store.batch_summaries(s)
 
 
 def plan(
@@ -457,17 +306,26 @@ def plan(
     )
 
 
-def new_batch_row(
-    s: OrmSession,
+def check_new_name(ws: Workspace, name: str) -> None:
+    with ws.read() as s:
+        if store.batch_id(s, name) is not None:
+            raise BatchError(f"a batch named {name!r} exists already; choose another name")
+
+
+def store_new_batch(
+    s: UnitOfWork,
     name: str,
     spec: SamplingSpec,
     rubric: Rubric | None,
     *,
     population: int,
     strata: dict[str, Any],
-) -> BatchRow:
-    """A batch's row, its rubric pinned (``rubric`` stored, else the workspace's rubric of
-    the spec's name) and its full spec kept with the app version and time."""
+    items: list[dict[str, Any]],
+    reviewers: list[tuple[int, str]],
+) -> None:
+    """Store a batch with its items and reviewers (see ``reviewer.store.batches.add_batch``),
+    its rubric pinned (``rubric`` stored, else the workspace's rubric of the spec's name)
+    and its full spec kept with the app version and time."""
     if rubric is not None:
         rubric_id, pinned = store_rubric(s, rubric)
     else:
@@ -479,16 +337,22 @@ def new_batch_row(
         update={"rubric_name": pinned.name, "rubric_version": pinned.version}
     )
     now = datetime.now(UTC)
-    return BatchRow(
-        name=name,
-        spec={
-            **stored_spec.model_dump(mode="json"),
-            "app_version": __version__,
-            "created_at": now.isoformat(),
-        },
-        rubric_id=rubric_id,
-        blind=spec.blind,
-        created_at=now,
-        population=population,
-        strata=strata,
-    )
+    try:
+        store.add_batch(
+            s,
+            name=name,
+            spec={
+                **stored_spec.model_dump(mode="json"),
+                "app_version": __version__,
+                "created_at": now.isoformat(),
+            },
+            rubric_id=rubric_id,
+            blind=spec.blind,
+            created_at=now,
+            population=population,
+            strata=strata,
+            items=items,
+            reviewers=reviewers,
+        )
+    except store.BatchNameTaken:
+        raise BatchError(f"a batch named {name!r} exists already; choose another name") from None

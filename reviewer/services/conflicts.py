@@ -11,20 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
-
 from reviewer.domain.review import Review
 from reviewer.domain.rubric import Rubric
-from reviewer.store.reviews import (
-    ReviewStoreError,
-    mark_resolved,
-    review_from_row,
-    save_review,
-)
+from reviewer.store import reviews as store
+from reviewer.store.reviews import ReviewStoreError, mark_resolved, save_review
 from reviewer.store.rubrics import get_rubric
-from reviewer.store.tables import ReviewRow
-from reviewer.store.workspace import Workspace
+from reviewer.store.workspace import UnitOfWork, Workspace
 
 Choice = Literal["current", "kept"]
 
@@ -71,20 +63,13 @@ class OpenConflict:
 
 def open_conflicts(ws: Workspace, *, batch: str | None = None) -> list[OpenConflict]:
     """Conflicts not settled yet, oldest first (optionally those of one batch)."""
-    main = aliased(ReviewRow)
-    q = (
-        select(ReviewRow, main)
-        .join(main, main.uid == ReviewRow.conflict_of)
-        .where(ReviewRow.conflict_of.is_not(None), ReviewRow.resolved_at.is_(None))
-        .order_by(ReviewRow.id)
-    )
     with ws.read() as s:
         out = []
-        for kept, current in s.execute(q):
+        for kept, current in store.open_conflicts(s):
             conflict = OpenConflict(
-                review_from_row(s, current),
+                current.review,
                 current.origin,
-                review_from_row(s, kept),
+                kept.review,
                 kept.origin,
                 get_rubric(s, current.rubric_id),
             )
@@ -101,20 +86,19 @@ def resolve_conflict(ws: Workspace, kept_uid: str, use: Choice, *, actor: str) -
     """
     now = datetime.now(UTC)
     with ws.write() as s:
-        kept = s.scalar(select(ReviewRow).where(ReviewRow.uid == kept_uid))
+        kept = store.stored_review(s, kept_uid)
         if kept is None or kept.conflict_of is None:
             raise ConflictResolutionError(f"no conflict kept as {kept_uid}")
-        current = s.scalar(select(ReviewRow).where(ReviewRow.uid == kept.conflict_of))
+        current_uid = kept.conflict_of
+        current = store.get_review(s, current_uid)
         if current is None:
-            raise ConflictResolutionError(f"the review {kept.conflict_of} is missing")
+            raise ConflictResolutionError(f"the review {current_uid} is missing")
         if kept.resolved_at is not None:
-            return review_from_row(s, current)
-        note = {"resolved": use, "in_use": current.uid}
+            return current
+        note = {"resolved": use, "in_use": current_uid}
         if use == "kept":
             rubric = get_rubric(s, kept.rubric_id)
-            chosen = review_from_row(s, kept).model_copy(
-                update={"uid": current.uid, "updated_at": now}
-            )
+            chosen = kept.review.model_copy(update={"uid": current_uid, "updated_at": now})
             try:
                 save_review(
                     s,
@@ -128,4 +112,10 @@ def resolve_conflict(ws: Workspace, kept_uid: str, use: Choice, *, actor: str) -
                 raise ConflictResolutionError(str(exc)) from None
         mark_resolved(s, kept_uid, actor=actor, note=note, at=now)
         s.flush()
-        return review_from_row(s, current)
+        return _review(s, current_uid)
+
+
+def _review(s: UnitOfWork, uid: str) -> Review:
+    found = store.get_review(s, uid)
+    assert found is not None
+    return found

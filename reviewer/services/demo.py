@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
-from sqlalchemy import select
 
 from reviewer.domain.batch import SamplingSpec
 from reviewer.services.batches import create_batch
@@ -14,7 +13,7 @@ from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.services.simulate import gold_labels, simulate_batch
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store.rubrics import find_rubric
-from reviewer.store.tables import SessionRow
+from reviewer.store.sessions import all_session_ids
 from reviewer.store.workspace import Workspace, set_meta
 from reviewer.synth.generator import generate_sessions, write_jsonl
 
@@ -59,7 +58,7 @@ def _demo_batch(ws: Workspace, sessions: int, seed: int) -> None:
         found = find_rubric(s, "default")
         assert found is not None
         rubric = found[1]
-        ids = list(s.scalars(select(SessionRow.id).order_by(SessionRow.id)))
+        ids = all_session_ids(s)
     gold = ids[-6:] if sessions >= 60 else []
     gold_labels(ws, gold, rubric, seed=seed)
     spec = SamplingSpec(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
 from reviewer.ingest.assembly import EVERY as SPAN_EVERY
@@ -17,9 +16,10 @@ from reviewer.ingest.assembly import SpanAssembly
 from reviewer.ingest.detect import LineFormat, UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
-from reviewer.services.import_workers import (
+from reviewer.ingest.workers import (
     Known,
     KnownLookup,
+    Preparation,
     Workers,
     default_workers,
     prepare_line,
@@ -28,7 +28,13 @@ from reviewer.services.import_workers import (
 from reviewer.services.input_files import input_problem
 from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.services.reject_report import RejectReport
-from reviewer.store.content import COUNTED_ROLES, KEEP_PATHS
+from reviewer.store.content import (
+    COUNTED_ROLES,
+    KEEP_PATHS,
+    prepare_session,
+    prepare_session_dict,
+    record_hash,
+)
 from reviewer.store.sessions import (
     PreparedSession,
     UpsertResult,
@@ -36,10 +42,12 @@ from reviewer.store.sessions import (
     latest_by_record_hash,
     latest_content_hashes,
     latest_sessions,
-    prepare_session,
     upsert_prepared,
 )
-from reviewer.store.workspace import Workspace
+from reviewer.store.workspace import UnitOfWork, Workspace
+
+PREPARATION = Preparation(prepare_session, prepare_session_dict, record_hash)
+"""Records become the store's prepared sessions (in worker processes too)."""
 
 CHUNK = 5000
 """Sessions per committed chunk: what a stop can lose, to be imported again. Fewer, larger
@@ -209,7 +217,7 @@ def import_paths(
     summary = ImportSummary(report=str(report) if report is not None else None, dry_run=dry_run)
     spans = SpanAssembly()
     limit = min(chunk, FIRST_CHUNK)
-    pool = Workers(default_workers() if workers is None else workers)
+    pool = Workers(default_workers() if workers is None else workers, PREPARATION)
     reading = _Reading(paths, progress)
     with _RejectLog(report, summary) as log, pool:
         try:
@@ -245,7 +253,9 @@ def import_paths(
                     items = pool.prepared(path, line_format, max_record_bytes, read, known)
                 else:
                     known = None if dry_run else _known_lookup(ws)  # a dry run reads all
-                    items = prepare_lines(path, line_format, max_record_bytes, read, known)
+                    items = prepare_lines(
+                        PREPARATION, path, line_format, max_record_bytes, read, known
+                    )
                 pending: list[PreparedSession | Known] = []
                 size = 0
                 for item in items:
@@ -456,7 +466,7 @@ def _flush(
 
 
 def _store_in_order(
-    s: OrmSession, items: list[PreparedSession | Known], fmt: LineFormat, file: str
+    s: UnitOfWork, items: list[PreparedSession | Known], fmt: LineFormat, file: str
 ) -> UpsertResult:
     """Store a chunk one run of prepared or known records at a time, in file order."""
     result = UpsertResult()
@@ -475,7 +485,7 @@ def _store_in_order(
     return result
 
 
-def _check_known(run: list[Known], s: OrmSession, fmt: LineFormat, file: str) -> UpsertResult:
+def _check_known(run: list[Known], s: UnitOfWork, fmt: LineFormat, file: str) -> UpsertResult:
     """Known records that are still the latest revision are duplicates; the first one that
     is not is parsed and stored, and those after it are checked again."""
     result = UpsertResult()
@@ -490,7 +500,7 @@ def _check_known(run: list[Known], s: OrmSession, fmt: LineFormat, file: str) ->
         changed = run[same]
         again = [
             x
-            for x in prepare_line(fmt, file, changed.line, changed.data)
+            for x in prepare_line(PREPARATION, fmt, file, changed.line, changed.data)
             if isinstance(x, PreparedSession)
         ]
         result.add(upsert_prepared(s, again))

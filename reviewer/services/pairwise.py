@@ -12,23 +12,21 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import insert, select
 
 from reviewer.domain.batch import Batch, PairSpec, SamplingSpec
 from reviewer.domain.pairing import PairCandidate, Side, draw_pairs, pairable
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.sampling import SamplingError, assign
-from reviewer.services.batches import BatchError, get_batch, new_batch_row, where_filter
-from reviewer.services.filters import apply_filter
-from reviewer.services.progress import NO_PROGRESS, Progress
-from reviewer.store.content import content_json
-from reviewer.store.tables import (
-    AssignmentRow,
-    BatchItemRow,
-    BatchRow,
-    SessionContent,
-    SessionRow,
+from reviewer.services.batches import (
+    BatchError,
+    check_new_name,
+    get_batch,
+    store_new_batch,
+    where_filter,
 )
+from reviewer.services.progress import NO_PROGRESS, Progress
+from reviewer.store.batches import PAIR_COLUMNS, pair_candidate_rows
+from reviewer.store.sessions import session_metadata
 from reviewer.store.workspace import Workspace
 
 __all__ = [
@@ -40,12 +38,7 @@ __all__ = [
     "plan_pairs",
 ]
 
-COLUMN_FIELDS: dict[str, Any] = {
-    "agent": SessionRow.agent_name,
-    "version": SessionRow.agent_version,
-    "model": SessionRow.model,
-    "first_user_text": SessionRow.first_user_text,
-}
+COLUMN_FIELDS: tuple[str, ...] = tuple(PAIR_COLUMNS)
 """Keys and compared fields read from indexed columns; ``metadata.NAME`` reads the content."""
 METADATA = "metadata."
 
@@ -124,22 +117,12 @@ def _keyed_values(
     _check(key, "--pair-on")
     _check(field, "--compare field")
     names = [key, field]
-    cols = [COLUMN_FIELDS[n] for n in names if n in COLUMN_FIELDS]
-    q = apply_filter(select(SessionRow.id, *cols), where_filter(spec)).order_by(SessionRow.id)
+    where = where_filter(spec)
     with ws.read() as s:
-        rows = s.connection().execute(q).all()
-        meta_names = [n for n in names if n.startswith(METADATA)]
+        rows = pair_candidate_rows(s, where, [n for n in names if n in COLUMN_FIELDS])
         metadata: dict[int, dict[str, Any]] = {}
-        if meta_names:
-            ids = [r[0] for r in rows]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                for sid, data in s.execute(
-                    select(SessionContent.session_id, SessionContent.data).where(
-                        SessionContent.session_id.in_(chunk)
-                    )
-                ):
-                    metadata[sid] = orjson.loads(content_json(data)).get("metadata") or {}
+        if any(n.startswith(METADATA) for n in names):
+            metadata = session_metadata(s, [r[0] for r in rows])
     out = []
     for sid, *values in rows:
         got: dict[str, Any] = dict(
@@ -187,9 +170,7 @@ def create_pair_batch(
         raise BatchError("not a pairwise spec (--pairs)")
     if spec.stratify_by or spec.priority or spec.gold:
         raise BatchError("a pairwise batch cannot be stratified, prioritised or hold gold items")
-    with ws.read() as s:
-        if s.scalar(select(BatchRow.id).where(BatchRow.name == name)) is not None:
-            raise BatchError(f"a batch named {name!r} exists already; choose another name")
+    check_new_name(ws, name)
     if spec.overlap > 0 and len(set(spec.reviewers)) < 2:
         raise BatchError("an overlap needs at least two reviewers (--reviewers a,b)")
     progress.update(0, None, "Finding pairs")
@@ -210,21 +191,15 @@ def create_pair_batch(
     progress.check()
     keys = pairable(found)
     with ws.write() as s:
-        row = new_batch_row(
+        store_new_batch(
             s,
             name,
             spec,
             rubric,
             population=len(keys),
             strata={"pairs": {"population": len(keys), "sample": len(drawn)}},
-        )
-        s.add(row)
-        s.flush()
-        s.execute(
-            insert(BatchItemRow),
-            [
+            items=[
                 {
-                    "batch_id": row.id,
                     "session_id": d.left_id,
                     "pair_session_id": d.right_id,
                     "pair_left": d.left,
@@ -236,19 +211,8 @@ def create_pair_batch(
                 }
                 for d, a in zip(drawn, placed, strict=True)
             ],
+            reviewers=[(a.position, r) for a in placed for r in a.reviewers],
         )
-        item_ids = dict(
-            s.execute(
-                select(BatchItemRow.position, BatchItemRow.id).where(
-                    BatchItemRow.batch_id == row.id
-                )
-            ).all()
-        )
-        who = [
-            {"item_id": item_ids[a.position], "reviewer": r} for a in placed for r in a.reviewers
-        ]
-        if who:
-            s.execute(insert(AssignmentRow), who)
     progress.update(len(drawn), len(drawn), "Batch stored")
     return get_batch(ws, name)
 

@@ -7,18 +7,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session as OrmSession
-
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
-from reviewer.services.browse import SessionFilter, narrow
-from reviewer.store.reviews import live_review, review_from_row, save_review
+from reviewer.store.batches import BatchRef, find_batch
+from reviewer.store.browse import SessionFilter, assigned_session_ids, session_ids
+from reviewer.store.reviews import live_review_by, review_statuses, save_review
 from reviewer.store.rubrics import find_rubric, get_rubric
-from reviewer.store.sessions import load_session
-from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, ReviewRow, SessionRow
-from reviewer.store.workspace import Workspace
+from reviewer.store.sessions import load_session, session_ref
+from reviewer.store.workspace import UnitOfWork, Workspace
 
 
 class QueueError(Exception):
@@ -89,8 +86,8 @@ def _count(ids: list[int], statuses: dict[int, ItemStatus]) -> dict[ItemStatus, 
     return out
 
 
-def _batch_row(s: OrmSession, name: str) -> BatchRow:
-    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+def _batch_row(s: UnitOfWork, name: str) -> BatchRef:
+    row = find_batch(s, name)
     if row is None:
         raise QueueError(f"no batch named {name!r} in this workspace")
     return row
@@ -101,35 +98,20 @@ def load_queue(ws: Workspace, spec: QueueSpec) -> Queue:
     with ws.read() as s:
         if spec.batch is not None:
             batch = _batch_row(s, spec.batch)
-            q = (
-                select(SessionRow.id)
-                .join(BatchItemRow, BatchItemRow.session_id == SessionRow.id)
-                .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
-                .where(BatchItemRow.batch_id == batch.id, AssignmentRow.reviewer == spec.reviewer)
-                .order_by(BatchItemRow.position)
+            ids = assigned_session_ids(
+                s, batch.id, spec.reviewer, replace(spec.filter, latest_only=False)
             )
-            q = narrow(q, replace(spec.filter, latest_only=False))
             batch_id: int | None = batch.id
             blind = batch.blind
             rubric_id = batch.rubric_id
         else:
-            q = narrow(select(SessionRow.id), spec.filter).order_by(
-                SessionRow.started_at.desc(), SessionRow.id.desc()
-            )
+            ids = session_ids(s, spec.filter)
             batch_id = None
             blind = False
             found = find_rubric(s, "default")
             rubric_id = found[0] if found else 0
-        ids = list(s.scalars(q))
-        rq = select(ReviewRow.session_id, ReviewRow.status).where(
-            ReviewRow.reviewer == spec.reviewer,
-            ReviewRow.role == ReviewRole.REVIEWER.value,
-            live_review(),
-        )
-        rq = rq.where(
-            ReviewRow.batch_id == batch_id if batch_id is not None else ReviewRow.batch_id.is_(None)
-        )
-        statuses = {sid: ItemStatus(st) for sid, st in s.execute(rq)}
+        found_statuses = review_statuses(s, spec.reviewer, ReviewRole.REVIEWER, batch_id)
+        statuses = {sid: ItemStatus(st) for sid, st in found_statuses.items()}
     totals = _count(ids, statuses)
     if spec.status is not None:
         ids = [i for i in ids if statuses.get(i, ItemStatus.TODO) is spec.status]
@@ -156,35 +138,26 @@ def open_item(ws: Workspace, queue: Queue, session_id: int) -> ReviewItem:
     spec = queue.spec
     with ws.read() as s:
         session = load_session(s, session_id)
-        row = s.get(SessionRow, session_id)
-        assert row is not None
-        q = select(ReviewRow).where(
-            ReviewRow.session_id == session_id,
-            ReviewRow.reviewer == spec.reviewer,
-            ReviewRow.role == ReviewRole.REVIEWER.value,
-            live_review(),
-        )
-        if spec.batch is not None:
-            q = q.where(ReviewRow.batch_id == _batch_row(s, spec.batch).id)
-        else:
-            q = q.where(ReviewRow.batch_id.is_(None))
-        existing = s.scalar(q.order_by(ReviewRow.id.desc()).limit(1))
+        ref = session_ref(s, session_id)
+        assert ref is not None
+        batch_id = _batch_row(s, spec.batch).id if spec.batch is not None else None
+        existing = live_review_by(s, session_id, spec.reviewer, ReviewRole.REVIEWER, batch_id)
         if existing is not None:
             rubric = get_rubric(s, existing.rubric_id)
-            review = review_from_row(s, existing)
+            review = existing.review
         else:
             if not queue.rubric_id:
                 raise QueueError("this workspace has no rubric to review with")
             rubric = get_rubric(s, queue.rubric_id)
             review = Review(
-                session_key=row.session_key,
-                session_revision=row.revision,
+                session_key=ref[0],
+                session_revision=ref[1],
                 batch=spec.batch,
                 reviewer=spec.reviewer,
                 rubric_name=rubric.name,
                 rubric_version=rubric.version,
             )
-    version = existing.version_id if existing is not None else None
+    version = existing.version if existing is not None else None
     return ReviewItem(session_id, session, rubric, review, existing is None, queue.blind, version)
 
 

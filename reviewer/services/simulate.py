@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus, StepCorrection, StepLabel
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Role, Session
+from reviewer.store.batches import assignments, batch_id
 from reviewer.store.reviews import save_review
-from reviewer.store.sessions import load_session
-from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, SessionRow
+from reviewer.store.sessions import load_session, session_ref
 from reviewer.store.workspace import Workspace
 from reviewer.synth.generator import SCENARIOS
 
@@ -239,24 +237,17 @@ def simulate_batch(ws: Workspace, batch: str, rubric: Rubric, *, seed: int) -> i
     now = datetime.now(UTC).replace(microsecond=0)
     made = 0
     with ws.write() as s:
-        batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == batch))
-        rows = s.execute(
-            select(AssignmentRow.reviewer, BatchItemRow.session_id)
-            .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
-            .where(BatchItemRow.batch_id == batch_id)
-            .order_by(AssignmentRow.reviewer, BatchItemRow.position)
-        ).all()
         queues: dict[str, list[int]] = {}
-        for reviewer, session_id in rows:
-            queues.setdefault(reviewer, []).append(session_id)
+        for item in assignments(s, batch_id(s, batch)):
+            queues.setdefault(item.reviewer, []).append(item.session_id)
         for reviewer, queue in queues.items():
             who = REVIEWERS.get(reviewer, _ANYONE)
             done = min(len(queue) - 1, round(who.done * len(queue)))
             clock = now - timedelta(days=2, hours=rng.uniform(0, 6))
             for session_id in queue[:done]:
                 session = load_session(s, session_id)
-                row = s.get(SessionRow, session_id)
-                assert row is not None
+                ref = session_ref(s, session_id)
+                assert ref is not None
                 values, details, fail_step, failed = _label(session, rng, who, rubric)
                 effort = (1.6 if failed else 1.0) * (1 + len(session.steps) / 40)
                 active = round(min(1200.0, rng.lognormvariate(0, 0.45) * who.pace * effort), 1)
@@ -266,8 +257,8 @@ def simulate_batch(ws: Workspace, batch: str, rubric: Rubric, *, seed: int) -> i
                 save_review(
                     s,
                     Review(
-                        session_key=row.session_key,
-                        session_revision=row.revision,
+                        session_key=ref[0],
+                        session_revision=ref[1],
                         batch=batch,
                         reviewer=reviewer,
                         rubric_name=rubric.name,
@@ -298,16 +289,16 @@ def gold_labels(
     with ws.write() as s:
         for sid in session_ids:
             session = load_session(s, sid)
-            row = s.get(SessionRow, sid)
-            assert row is not None
+            ref = session_ref(s, sid)
+            assert ref is not None
             values, details, fail_step, _ = _label(session, rng, GOLD, rubric)
             active = round(rng.lognormvariate(0, 0.3) * GOLD.pace, 1)
             when += timedelta(seconds=active + rng.uniform(10, 60))
             save_review(
                 s,
                 Review(
-                    session_key=row.session_key,
-                    session_revision=row.revision,
+                    session_key=ref[0],
+                    session_revision=ref[1],
                     reviewer=lead,
                     role=ReviewRole.GOLD,
                     rubric_name=rubric.name,

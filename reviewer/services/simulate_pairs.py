@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import random
 
-from sqlalchemy import select
-
 from reviewer.domain.preference import Preference, Winner
 from reviewer.services.preferences import save_preference
+from reviewer.store.batches import assignments, batch_id
 from reviewer.store.sessions import load_session
-from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow
 from reviewer.store.workspace import Workspace
 
 LEFT_UNDONE = 2
@@ -26,16 +24,10 @@ def simulate_pairs(ws: Workspace, batch: str, *, seed: int) -> int:
     """Submit simulated preferences for most of ``batch``; return how many were made."""
     rng = random.Random(seed)
     with ws.read() as s:
-        batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == batch))
-        rows = s.execute(
-            select(
-                AssignmentRow.reviewer, BatchItemRow.position, BatchItemRow.pair_left,
-                BatchItemRow.session_id, BatchItemRow.pair_session_id,
-            )
-            .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
-            .where(BatchItemRow.batch_id == batch_id)
-            .order_by(AssignmentRow.reviewer, BatchItemRow.position)
-        ).all()  # fmt: skip
+        rows = [
+            (a.reviewer, a.position, a.pair_left, a.session_id, a.pair_session_id)
+            for a in assignments(s, batch_id(s, batch))
+        ]
         failed = {}
         for *_, left, right in rows:
             for sid in (left, right):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,10 +12,12 @@ import orjson
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
+from reviewer.store.batches import batch_id as find_batch_id
 from reviewer.store.tables import (
     AuditEntry,
     BatchRow,
@@ -169,7 +173,7 @@ def save_review(
         raise ReviewStoreError(f"no rubric {review.rubric_name} v{review.rubric_version}")
     batch_id = None
     if review.batch is not None:
-        batch_id = s.scalar(select(BatchRow.id).where(BatchRow.name == review.batch))
+        batch_id = find_batch_id(s, review.batch)
         if batch_id is None:
             raise ReviewStoreError(f"no batch {review.batch!r}")
     now = datetime.now(UTC)
@@ -260,9 +264,14 @@ def _live_twin(review: Review, session_id: int, batch_id: int | None) -> Select[
         ReviewRow.session_id == session_id,
         ReviewRow.reviewer == review.reviewer,
         ReviewRow.role == review.role.value,
-        ReviewRow.batch_id.is_(None) if batch_id is None else ReviewRow.batch_id == batch_id,
+        in_batch(batch_id),
         live_review(),
     )
+
+
+def in_batch(batch_id: int | None) -> ColumnElement[bool]:
+    """Reviews made in batch ``batch_id``; outside any batch when it is None."""
+    return ReviewRow.batch_id.is_(None) if batch_id is None else ReviewRow.batch_id == batch_id
 
 
 def _twin_conflict(s: OrmSession, review: Review, twin: ReviewRow) -> ConflictError:
@@ -359,3 +368,101 @@ def mark_resolved(
             after={**snapshot, **note},
         )
     )
+
+
+@dataclass(frozen=True)
+class StoredReview:
+    """A stored review with what the store keeps beside it."""
+
+    review: Review
+    version: int
+    """Its ``version_id``: what the next save of it expects."""
+    rubric_id: int
+    id: int
+    origin: str
+    conflict_of: str | None
+    """The uid of the review in use, for a version a merge kept aside beside it."""
+    resolved_at: datetime | None
+
+
+def _stored(s: OrmSession, row: ReviewRow) -> StoredReview:
+    return StoredReview(
+        review_from_row(s, row),
+        row.version_id,
+        row.rubric_id,
+        row.id,
+        row.origin,
+        row.conflict_of,
+        row.resolved_at,
+    )
+
+
+def stored_review(s: OrmSession, uid: str) -> StoredReview | None:
+    row = s.scalar(select(ReviewRow).where(ReviewRow.uid == uid))
+    return _stored(s, row) if row is not None else None
+
+
+def review_statuses(
+    s: OrmSession, reviewer: str, role: ReviewRole, batch_id: int | None
+) -> dict[int, str]:
+    """The status of each live review by ``reviewer`` in ``role``, by session id, in batch
+    ``batch_id`` (outside any batch when None)."""
+    q = select(ReviewRow.session_id, ReviewRow.status).where(
+        ReviewRow.reviewer == reviewer,
+        ReviewRow.role == role.value,
+        live_review(),
+        in_batch(batch_id),
+    )
+    return {sid: status for sid, status in s.execute(q)}
+
+
+def live_review_by(
+    s: OrmSession, session_id: int, reviewer: str, role: ReviewRole, batch_id: int | None
+) -> StoredReview | None:
+    """The live review of a session by ``reviewer`` in ``role``, in batch ``batch_id``
+    (outside any batch when None); the newest, should there be several."""
+    row = s.scalar(
+        select(ReviewRow)
+        .where(
+            ReviewRow.session_id == session_id,
+            ReviewRow.reviewer == reviewer,
+            ReviewRow.role == role.value,
+            live_review(),
+            in_batch(batch_id),
+        )
+        .order_by(ReviewRow.id.desc())
+        .limit(1)
+    )
+    return _stored(s, row) if row is not None else None
+
+
+def submitted_reviews(
+    s: OrmSession, session_id: int, batch_id: int | None, roles: Sequence[ReviewRole]
+) -> list[StoredReview]:
+    """The live submitted reviews of a session in batch ``batch_id`` (outside any batch when
+    None) by people in ``roles``, by reviewer."""
+    rows = s.scalars(
+        select(ReviewRow)
+        .where(
+            ReviewRow.session_id == session_id,
+            in_batch(batch_id),
+            ReviewRow.status == ReviewStatus.SUBMITTED.value,
+            live_review(),
+            ReviewRow.role.in_([r.value for r in roles]),
+        )
+        .order_by(ReviewRow.reviewer, ReviewRow.id)
+    ).all()
+    return [_stored(s, r) for r in rows]
+
+
+def open_conflicts(s: OrmSession) -> list[tuple[StoredReview, StoredReview]]:
+    """(kept, in use) of every version a merge kept aside that is not settled yet, oldest
+    first."""
+    main = aliased(ReviewRow)
+    q = (
+        select(ReviewRow, main)
+        .join(main, main.uid == ReviewRow.conflict_of)
+        .where(ReviewRow.conflict_of.is_not(None), ReviewRow.resolved_at.is_(None))
+        .order_by(ReviewRow.id)
+    )
+    return [(_stored(s, kept), _stored(s, current)) for kept, current in s.execute(q)]

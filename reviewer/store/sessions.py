@@ -7,11 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Boolean, Connection, Float, LargeBinary, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.session import Session
-from reviewer.store.content import COLUMNS, PreparedSession, decode_content, prepare_session
+from reviewer.store.content import (
+    COLUMNS,
+    PreparedSession,
+    content_json,
+    decode_content,
+    prepare_session,
+)
 from reviewer.store.tables import (
     SessionContent,
     SessionRow,
@@ -318,3 +325,34 @@ def latest_id(s: OrmSession, session_key: str) -> int | None:
 def latest_sessions(s: OrmSession, keys: Sequence[str]) -> dict[str, Session]:
     """The latest stored revision of each of ``keys`` that exists (to extend it)."""
     return {key: load_session(s, found[0]) for key, found in _latest_of(s, keys).items()}
+
+
+def session_metadata(s: OrmSession, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The ``metadata`` of each stored session of ``ids`` (by row id)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), KEY_BATCH):
+        rows = s.execute(
+            select(SessionContent.session_id, SessionContent.data).where(
+                SessionContent.session_id.in_(ids[start : start + KEY_BATCH])
+            )
+        )
+        for sid, data in rows:
+            found[sid] = orjson.loads(content_json(data)).get("metadata") or {}
+    return found
+
+
+def session_ref(s: OrmSession, session_id: int) -> tuple[str, int] | None:
+    """The key and revision of a stored session (None when there is no such row)."""
+    row = s.get(SessionRow, session_id)
+    return None if row is None else (row.session_key, row.revision)
+
+
+def session_key_known(s: OrmSession, session_key: str) -> bool:
+    """Whether any revision of ``session_key`` is stored."""
+    found = s.scalar(select(SessionRow.id).where(SessionRow.session_key == session_key).limit(1))
+    return found is not None
+
+
+def all_session_ids(s: OrmSession) -> list[int]:
+    """The ids of every stored session revision, in id order."""
+    return list(s.scalars(select(SessionRow.id).order_by(SessionRow.id)))

@@ -22,6 +22,10 @@ from reviewer.store.tables import WorkspaceMeta
 
 BUSY_TIMEOUT_S = 15.0
 
+UnitOfWork = OrmSession
+"""What :meth:`Workspace.read` and :meth:`Workspace.write` hand out: services pass it on to
+the store's functions (``reviewer.store.*``) and never query it themselves."""
+
 
 class WorkspaceError(Exception):
     """A workspace cannot be opened or created; the message says why, for a person."""

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from reviewer.ingest import workers as import_workers
 from reviewer.ingest.detect import by_name
-from reviewer.services import import_workers
-from reviewer.services.import_workers import Workers
-from reviewer.services.importing import import_paths
+from reviewer.ingest.workers import Workers
+from reviewer.services.importing import PREPARATION, import_paths
 from reviewer.services.workspaces import init_workspace
 from tests.ingest.test_import_workers import _mixed_file, _stored
 
@@ -45,7 +45,7 @@ class _CountingPool:
 
 def test_records_in_flight_are_bounded_however_small_they_are(tmp_path: Path) -> None:
     f = _tiny(tmp_path / "tiny.jsonl", 60_000)  # 2 MB blocks of about 23,000 records each
-    workers = Workers(2)
+    workers = Workers(2, PREPARATION)
     pool = _CountingPool()
     workers._pool_started = lambda: pool  # type: ignore[method-assign, assignment, return-value]
     consumed = 0

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from reviewer.ingest import canonical
-from reviewer.services import browse, import_workers
-from reviewer.services.import_workers import PARALLEL_MIN_BYTES, Workers, default_workers
-from reviewer.services.importing import import_paths
+from reviewer.ingest import workers as import_workers
+from reviewer.ingest.workers import PARALLEL_MIN_BYTES, Workers, default_workers
+from reviewer.services import browse
+from reviewer.services.importing import PREPARATION, import_paths
 from reviewer.services.progress import Progress
 from reviewer.services.workspaces import init_workspace
 from reviewer.store.tables import SessionContent, SessionRow
@@ -121,19 +122,20 @@ def test_small_files_and_documents_stay_in_process(tmp_path: Path) -> None:
     f = tmp_path / "small.jsonl"
     f.write_bytes(session_line(make_session("a")))
     canonical = by_name("canonical")
-    assert not Workers(2).wanted(f, canonical, explicit=False)
-    assert Workers(2).wanted(f, canonical, explicit=True)
-    assert not Workers(0).wanted(f, canonical, explicit=True)
+    assert not Workers(2, PREPARATION).wanted(f, canonical, explicit=False)
+    assert Workers(2, PREPARATION).wanted(f, canonical, explicit=True)
+    assert not Workers(0, PREPARATION).wanted(f, canonical, explicit=True)
     # gzip: what counts is the size of the content, not of the compressed file
     big = tmp_path / "big.jsonl.gz"
     line = session_line(make_session("a"))
     big.write_bytes(gzip.compress(line * (PARALLEL_MIN_BYTES // len(line) + 1), 1))
     assert big.stat().st_size < PARALLEL_MIN_BYTES
-    assert Workers(2).wanted(big, canonical, explicit=False)
+    assert Workers(2, PREPARATION).wanted(big, canonical, explicit=False)
     small = tmp_path / "small.jsonl.gz"
     small.write_bytes(gzip.compress(line))
-    assert not Workers(2).wanted(small, canonical, explicit=False)
-    assert not Workers(2).wanted(f, by_name("inspect-ai"), explicit=True)  # zip archives
+    assert not Workers(2, PREPARATION).wanted(small, canonical, explicit=False)
+    zipped = by_name("inspect-ai")  # zip archives
+    assert not Workers(2, PREPARATION).wanted(f, zipped, explicit=True)
     assert default_workers() >= 0
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from reviewer.services import import_workers, importing
+from reviewer.ingest import workers as import_workers
+from reviewer.services import importing
 from reviewer.services.importing import ImportSummary, import_paths
 from reviewer.services.workspaces import init_workspace
 from reviewer.synth.generator import session_line, write_jsonl

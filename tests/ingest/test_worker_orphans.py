@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reviewer.services import import_workers
+from reviewer.ingest import workers as import_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,8 @@ CHILD = """
 import sys
 from pathlib import Path
 from reviewer.ingest.detect import by_name
-from reviewer.services.import_workers import Workers
+from reviewer.ingest.workers import Workers
+from reviewer.services.importing import PREPARATION
 from reviewer.synth.generator import write_jsonl
 
 if __name__ == "__main__":
@@ -28,7 +29,7 @@ if __name__ == "__main__":
     if mode == "pool":  # an import's workers, between two tasks
         path = folder / "s.jsonl"
         write_jsonl(path, 20, 1)
-        workers = Workers(2).__enter__()
+        workers = Workers(2, PREPARATION).__enter__()
         items = workers.prepared(path, by_name("canonical"), 10**6)
         next(items)
         pids = list(workers._pool._processes)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from reviewer.services.import_workers import default_workers
+from reviewer.ingest.workers import default_workers
 from reviewer.synth.generator import write_jsonl
 from tests.perf.harness import Figures, benchmark
 

@@ -4,6 +4,9 @@ processes, while the importing process reads the file and commits chunks in file
 Workers are started with ``spawn`` (never ``fork``: the importing process may hold SQLite
 connections and Qt threads) and import no database code. They ignore Ctrl-C, which the
 importing process handles.
+
+What a parsed session becomes (the store's prepared form) and how a raw record is hashed are
+passed in as a :class:`Preparation`: this module knows nothing of the store.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any, NamedTuple
 
+from reviewer.domain.session import Session
+from reviewer.domain.session_dict import SessionDict
 from reviewer.ingest import canonical
 from reviewer.ingest.detect import LineFormat, by_name
 from reviewer.ingest.pipeline import Reject, record_sessions
@@ -36,12 +42,6 @@ from reviewer.ingest.records import (
     iter_raw_lines,
     line_blocks,
     parse_json,
-)
-from reviewer.store.content import (
-    PreparedSession,
-    prepare_session,
-    prepare_session_dict,
-    record_hash,
 )
 
 PARALLEL_MIN_BYTES = 32_000_000
@@ -82,10 +82,24 @@ class Known:
     data: bytes
 
 
+class Preparation(NamedTuple):
+    """How a parsed record becomes what the importer stores, given by the importer (the
+    store's prepared form). Its functions are module-level, so it goes to worker processes
+    by name."""
+
+    session: Callable[[Session], Any]
+    """A parsed session, prepared."""
+    session_dict: Callable[[SessionDict, str], Any]
+    """A canonical record validated as a plain dict, prepared, with its raw hash."""
+    record_hash: Callable[[bytes], str]
+    """The hash of a raw record, by which a re-import recognises it."""
+
+
 KnownLookup = Callable[[list[str]], dict[str, tuple[str, str]]]
 """Raw record hashes → (session key, content hash) of those stored as a latest revision."""
 
-Prepared = PreparedSession | Reject
+Prepared = Any
+"""What :attr:`Preparation.session` returns, or a :class:`Reject`."""
 Sifted = Prepared | Known
 Done = tuple[list[Prepared | None], int]
 """A task's result: prepared sessions and rejects, None for each line left to this process."""
@@ -106,7 +120,12 @@ def default_workers() -> int:
 
 
 def prepare_line(
-    fmt: LineFormat, file: str, line: int, data: bytes, raw_hash: str | None = None
+    prep: Preparation,
+    fmt: LineFormat,
+    file: str,
+    line: int,
+    data: bytes,
+    raw_hash: str | None = None,
 ) -> list[Prepared]:
     """The prepared sessions of one JSON Lines record, or why it was rejected.
 
@@ -121,19 +140,19 @@ def prepare_line(
     if fmt.name == canonical.NAME and canonical.looks_like(value):
         record = canonical.fast_record(value, file, line)
         if record is not None:
-            return [prepare_session_dict(record, raw_hash or record_hash(data))]
+            return [prep.session_dict(record, raw_hash or prep.record_hash(data))]
     return [
-        got if isinstance(got, Reject) else prepare_session(got)
+        got if isinstance(got, Reject) else prep.session(got)
         for got in record_sessions(fmt, file, line, value)
     ]
 
 
 def sift(
-    lines: list[RawLine | Rejected], known: KnownLookup
+    prep: Preparation, lines: list[RawLine | Rejected], known: KnownLookup
 ) -> tuple[list[RawLine | Rejected | Known], list[str | None]]:
     """Lines, those stored already as a latest revision replaced by :class:`Known`; and
     the raw hash of each line (None for a rejected one)."""
-    hashes = [None if isinstance(x, Rejected) else record_hash(x[1]) for x in lines]
+    hashes = [None if isinstance(x, Rejected) else prep.record_hash(x[1]) for x in lines]
     found = known(list(dict.fromkeys(h for h in hashes if h is not None)))
     if not found:
         return list(lines), hashes
@@ -151,6 +170,7 @@ def sifts(fmt: LineFormat, known: KnownLookup | None) -> bool:
 
 
 def prepare_lines(
+    prep: Preparation,
     path: Path,
     fmt: LineFormat,
     max_record_bytes: int,
@@ -167,22 +187,26 @@ def prepare_lines(
             if isinstance(item, Rejected):
                 yield Reject(name, item.line, item.reason)
             else:
-                yield from prepare_line(fmt, name, *item)
+                yield from prepare_line(prep, fmt, name, *item)
         return
     assert known is not None
     while batch := list(islice(lines, SIFT_LINES)):
-        sifted, hashes = sift(batch, known)
+        sifted, hashes = sift(prep, batch, known)
         for got, h in zip(sifted, hashes, strict=True):
             if isinstance(got, Rejected):
                 yield Reject(name, got.line, got.reason)
             elif isinstance(got, Known):
                 yield got
             else:
-                yield from prepare_line(fmt, name, *got, raw_hash=h)
+                yield from prepare_line(prep, fmt, name, *got, raw_hash=h)
 
 
 def prepare_batch(
-    fmt_name: str, file: str, batch: list[RawLine | Rejected], skip: frozenset[int] = frozenset()
+    prep: Preparation,
+    fmt_name: str,
+    file: str,
+    batch: list[RawLine | Rejected],
+    skip: frozenset[int] = frozenset(),
 ) -> list[Prepared | None]:
     """In a worker: the prepared sessions and the rejects of some lines, in line order;
     None in place of each line numbered in ``skip``."""
@@ -194,11 +218,12 @@ def prepare_batch(
         elif item[0] in skip:
             out.append(None)
         else:
-            out += prepare_line(fmt, file, *item)
+            out += prepare_line(prep, fmt, file, *item)
     return out
 
 
 def prepare_block(
+    prep: Preparation,
     fmt_name: str,
     file: str,
     block: Block,
@@ -208,10 +233,11 @@ def prepare_block(
     """In a worker: the prepared sessions and the rejects of one block of a plain file,
     read here, in line order; and where the block ends in the file."""
     lines = list(iter_raw_block(Path(file), block, max_record_bytes))
-    return prepare_batch(fmt_name, file, lines, skip), block.end
+    return prepare_batch(prep, fmt_name, file, lines, skip), block.end
 
 
 def _placed(
+    prep: Preparation,
     fmt_name: str,
     file: str,
     batch: list[RawLine | Rejected],
@@ -220,7 +246,7 @@ def _placed(
 ) -> tuple[list[Prepared | None], int]:
     """In a worker: :func:`prepare_batch` of lines read here, and how far into the file
     they reach."""
-    return prepare_batch(fmt_name, file, batch, skip), end
+    return prepare_batch(prep, fmt_name, file, batch, skip), end
 
 
 def _done(file: str, sifted: Iterable[RawLine | Rejected | Known], end: int) -> Future[Done]:
@@ -256,10 +282,12 @@ _Unit = tuple[list[RawLine | Rejected], int, Callable[[frozenset[int]], Future[D
 start it in a worker with some of its lines left out."""
 
 
-def _sifted_tasks(name: str, group: list[_Unit], known: KnownLookup) -> Iterator[_Task]:
+def _sifted_tasks(
+    prep: Preparation, name: str, group: list[_Unit], known: KnownLookup
+) -> Iterator[_Task]:
     """Tasks of some units whose lines are looked up at once: a unit with lines stored
     already leaves them out of its worker task, or needs none when nothing is left."""
-    sifted, _ = sift([x for unit in group for x in unit[0]], known)
+    sifted, _ = sift(prep, [x for unit in group for x in unit[0]], known)
     at = 0
     for lines, end, run in group:
         part = sifted[at : at + len(lines)]
@@ -385,8 +413,9 @@ class Workers:
     stopped import discards what was not committed anyway).
     """
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, prep: Preparation) -> None:
         self.count = count
+        self.prep = prep
         self._pool: ProcessPoolExecutor | None = None
 
     def wanted(self, path: Path, fmt: LineFormat, explicit: bool) -> bool:
@@ -437,24 +466,26 @@ class Workers:
                 group.append(unit)
                 lines += len(unit[0])
                 if lines >= SIFT_LINES:
-                    yield from _sifted_tasks(name, group, check)
+                    yield from _sifted_tasks(self.prep, name, group, check)
                     group, lines = [], 0
             if group and check is not None:
-                yield from _sifted_tasks(name, group, check)
+                yield from _sifted_tasks(self.prep, name, group, check)
 
         def batch_task(
             batch: list[RawLine | Rejected], end: int
         ) -> Callable[[frozenset[int]], Future[Done]]:
             def run(skip: frozenset[int]) -> Future[Done]:
                 sent = _without(batch, skip)
-                return self._pool_started().submit(_placed, fmt.name, name, sent, end, skip)
+                return self._pool_started().submit(
+                    _placed, self.prep, fmt.name, name, sent, end, skip
+                )
 
             return run
 
         def block_task(block: Block) -> Callable[[frozenset[int]], Future[Done]]:
             def run(skip: frozenset[int]) -> Future[Done]:
                 return self._pool_started().submit(
-                    prepare_block, fmt.name, name, block, max_record_bytes, skip
+                    prepare_block, self.prep, fmt.name, name, block, max_record_bytes, skip
                 )
 
             return run

@@ -1,0 +1,321 @@
+"""Batch repository: batches, their items in order and who reviews each; the populations
+batches are drawn from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, func, insert, null, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import aliased
+
+from reviewer.domain.batch import Batch, BatchItem, BatchSummary, PairSide, SamplingSpec
+from reviewer.domain.filters import FilterSpec
+from reviewer.store.filters import apply_filter
+from reviewer.store.tables import (
+    AssignmentRow,
+    BatchItemRow,
+    BatchRow,
+    ReviewRow,
+    RubricRow,
+    SessionRow,
+    SessionScore,
+)
+
+STRATUM_COLUMNS: dict[str, Any] = {
+    "agent": SessionRow.agent_name,
+    "version": SessionRow.agent_version,
+    "model": SessionRow.model,
+    "tool_error": SessionRow.has_tool_error,
+    "escalated": SessionRow.escalated,
+}
+"""Fields a batch can be stratified by, and their columns."""
+
+PAIR_COLUMNS: dict[str, Any] = {
+    "agent": SessionRow.agent_name,
+    "version": SessionRow.agent_version,
+    "model": SessionRow.model,
+    "first_user_text": SessionRow.first_user_text,
+}
+"""Fields a pairwise batch can pair on or compare that are read from indexed columns."""
+
+
+class BatchNameTaken(Exception):
+    """A batch of that name exists already (the database refused a second one)."""
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    """What use cases need to know of a stored batch to work in it."""
+
+    id: int
+    name: str
+    blind: bool
+    rubric_id: int
+    spec: dict[str, Any]
+
+    @property
+    def pairs(self) -> bool:
+        """Whether the batch holds pairs of sessions."""
+        return bool(self.spec.get("pairs"))
+
+
+def _batch_row(s: OrmSession, name: str) -> BatchRow | None:
+    return s.scalar(select(BatchRow).where(BatchRow.name == name))
+
+
+def find_batch(s: OrmSession, name: str) -> BatchRef | None:
+    row = _batch_row(s, name)
+    if row is None:
+        return None
+    return BatchRef(row.id, row.name, row.blind, row.rubric_id, row.spec)
+
+
+def batch_id(s: OrmSession, name: str) -> int | None:
+    return s.scalar(select(BatchRow.id).where(BatchRow.name == name))
+
+
+def batch_names(s: OrmSession, limit: int) -> list[str]:
+    """The first ``limit`` batch names, in name order."""
+    return list(s.scalars(select(BatchRow.name).order_by(BatchRow.name).limit(limit)))
+
+
+def _eligible(q: Select[Any], where: FilterSpec, include_reviewed: bool) -> Select[Any]:
+    """``q`` narrowed to the sessions a batch may draw: latest revisions matching the filter,
+    without a submitted review unless ``include_reviewed``."""
+    q = apply_filter(q, where)
+    if not include_reviewed:
+        q = q.where(
+            ~exists().where(ReviewRow.session_id == SessionRow.id, ReviewRow.status == "submitted")
+        )
+    return q
+
+
+def population_rows(
+    s: OrmSession,
+    where: FilterSpec,
+    stratify_by: list[str],
+    *,
+    low_judge: bool,
+    include_reviewed: bool,
+) -> list[Any]:
+    """The sessions a batch may draw, in id order, each as (id, user feedback, escalated,
+    tool error, lowest judge score (None unless ``low_judge``), *stratum values)."""
+    cols = [STRATUM_COLUMNS[f] for f in stratify_by]
+    judge = (
+        select(SessionScore.session_id, func.min(SessionScore.value).label("low"))
+        .group_by(SessionScore.session_id)
+        .subquery()
+    )
+    q = select(
+        SessionRow.id,
+        SessionRow.user_feedback,
+        SessionRow.escalated,
+        SessionRow.has_tool_error,
+        judge.c.low if low_judge else null(),
+        *cols,
+    )
+    if low_judge:  # each session's lowest judge score
+        q = q.outerjoin(judge, judge.c.session_id == SessionRow.id)
+    q = _eligible(q, where, include_reviewed).order_by(SessionRow.id)
+    return list(s.connection().execute(q).all())
+
+
+def strata_counts(
+    s: OrmSession, where: FilterSpec, stratify_by: list[str], *, include_reviewed: bool
+) -> list[Any]:
+    """(sessions, *stratum values) of each stratum of the sessions a batch may draw,
+    counted in the database."""
+    cols = [STRATUM_COLUMNS[f] for f in stratify_by]
+    q = _eligible(select(func.count(SessionRow.id), *cols), where, include_reviewed)
+    if cols:
+        q = q.group_by(*cols)
+    return list(s.connection().execute(q).all())
+
+
+def pair_candidate_rows(s: OrmSession, where: FilterSpec, fields: list[str]) -> list[Any]:
+    """(id, *values of ``fields``, names of :data:`PAIR_COLUMNS`) of the latest revision of
+    every session matching ``where``, in id order."""
+    cols = [PAIR_COLUMNS[n] for n in fields]
+    q = apply_filter(select(SessionRow.id, *cols), where).order_by(SessionRow.id)
+    return list(s.connection().execute(q).all())
+
+
+def gold_session_ids(s: OrmSession) -> list[int]:
+    """Sessions with reference labels (a submitted review with role gold), in id order."""
+    return list(
+        s.scalars(
+            select(ReviewRow.session_id)
+            .where(ReviewRow.role == "gold", ReviewRow.status == "submitted")
+            .distinct()
+            .order_by(ReviewRow.session_id)
+        )
+    )
+
+
+def add_batch(
+    s: OrmSession,
+    *,
+    name: str,
+    spec: dict[str, Any],
+    rubric_id: int,
+    blind: bool,
+    created_at: datetime,
+    population: int,
+    strata: dict[str, Any],
+    items: list[dict[str, Any]],
+    reviewers: list[tuple[int, str]],
+) -> int:
+    """Store a batch with its ``items`` (``batch_items`` columns, each with its
+    ``position``) and ``reviewers`` (position, reviewer); return its id.
+    :class:`BatchNameTaken` when a batch of that name exists."""
+    row = BatchRow(
+        name=name,
+        spec=spec,
+        rubric_id=rubric_id,
+        blind=blind,
+        created_at=created_at,
+        population=population,
+        strata=strata,
+    )
+    s.add(row)
+    try:
+        s.flush()
+    except IntegrityError:
+        raise BatchNameTaken(name) from None
+    s.execute(insert(BatchItemRow), [{"batch_id": row.id, **item} for item in items])
+    positions = select(BatchItemRow.position, BatchItemRow.id).where(
+        BatchItemRow.batch_id == row.id
+    )
+    item_ids = {pos: item_id for pos, item_id in s.execute(positions)}
+    who = [{"item_id": item_ids[pos], "reviewer": r} for pos, r in reviewers]
+    if who:
+        s.execute(insert(AssignmentRow), who)
+    return row.id
+
+
+def load_batch(s: OrmSession, name: str) -> Batch | None:
+    """A stored batch with its items in order and who reviews each."""
+    row = _batch_row(s, name)
+    if row is None:
+        return None
+    right = aliased(SessionRow)
+    items = s.execute(
+        select(
+            BatchItemRow.id, BatchItemRow.position, SessionRow.session_key,
+            SessionRow.revision, BatchItemRow.stratum, BatchItemRow.inclusion_probability,
+            BatchItemRow.is_gold, BatchItemRow.pair_left, BatchItemRow.pair_key,
+            right.session_key.label("right_key"), right.revision.label("right_revision"),
+        )
+        .join(SessionRow, SessionRow.id == BatchItemRow.session_id)
+        .outerjoin(right, right.id == BatchItemRow.pair_session_id)
+        .where(BatchItemRow.batch_id == row.id)
+        .order_by(BatchItemRow.position)
+    ).all()  # fmt: skip
+    who: dict[int, list[str]] = {}
+    for item_id, reviewer in s.execute(
+        select(AssignmentRow.item_id, AssignmentRow.reviewer)
+        .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
+        .where(BatchItemRow.batch_id == row.id)
+        .order_by(AssignmentRow.reviewer)
+    ):
+        who.setdefault(item_id, []).append(reviewer)
+    spec = SamplingSpec.model_validate(
+        {k: v for k, v in row.spec.items() if k in SamplingSpec.model_fields}
+    )
+    return Batch(
+        name=row.name,
+        spec=spec,
+        created_at=row.created_at,
+        app_version=row.spec.get("app_version"),
+        population=row.population,
+        strata=row.strata or {},
+        items=[
+            BatchItem(
+                position=i.position,
+                session_key=i.session_key,
+                session_revision=i.revision,
+                stratum=i.stratum,
+                inclusion_probability=i.inclusion_probability,
+                is_gold=i.is_gold,
+                reviewers=who.get(i.id, []),
+                pair=None
+                if i.pair_left is None
+                else PairSide(
+                    session_key=i.right_key,
+                    session_revision=i.right_revision,
+                    left=i.pair_left,
+                    task_key=i.pair_key,
+                ),
+            )
+            for i in items
+        ],
+    )
+
+
+def batch_summaries(s: OrmSession) -> list[BatchSummary]:
+    """Every batch of the workspace, oldest first."""
+    rows = s.execute(
+        select(
+            BatchRow.id, BatchRow.name, BatchRow.created_at, BatchRow.population,
+            BatchRow.blind, RubricRow.name.label("rubric_name"),
+            RubricRow.version.label("rubric_version"),
+        )
+        .join(RubricRow, RubricRow.id == BatchRow.rubric_id)
+        .order_by(BatchRow.created_at, BatchRow.id)
+    ).all()  # fmt: skip
+    counts = {
+        batch_id: n
+        for batch_id, n in s.execute(
+            select(BatchItemRow.batch_id, func.count()).group_by(BatchItemRow.batch_id)
+        )
+    }
+    reviewers: dict[int, list[str]] = {}
+    for batch_id, reviewer in s.execute(
+        select(BatchItemRow.batch_id, AssignmentRow.reviewer)
+        .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
+        .distinct()
+        .order_by(BatchItemRow.batch_id, AssignmentRow.reviewer)
+    ):
+        reviewers.setdefault(batch_id, []).append(reviewer)
+    return [
+        BatchSummary(
+            name=r.name,
+            created_at=r.created_at,
+            population=r.population,
+            items=counts.get(r.id, 0),
+            reviewers=reviewers.get(r.id, []),
+            rubric_name=r.rubric_name,
+            rubric_version=r.rubric_version,
+            blind=r.blind,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """One item of a batch as assigned to one reviewer."""
+
+    reviewer: str
+    position: int
+    session_id: int
+    pair_session_id: int | None
+    pair_left: str | None
+
+
+def assignments(s: OrmSession, batch_id: int | None) -> list[Assigned]:
+    """Every reviewer's items of a batch, by reviewer then in batch order."""
+    rows = s.execute(
+        select(
+            AssignmentRow.reviewer, BatchItemRow.position, BatchItemRow.session_id,
+            BatchItemRow.pair_session_id, BatchItemRow.pair_left,
+        )
+        .join(BatchItemRow, BatchItemRow.id == AssignmentRow.item_id)
+        .where(BatchItemRow.batch_id == batch_id)
+        .order_by(AssignmentRow.reviewer, BatchItemRow.position)
+    )  # fmt: skip
+    return [Assigned(*r) for r in rows]
