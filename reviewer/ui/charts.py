@@ -194,7 +194,7 @@ class Point:
 
 
 LINE_HEIGHT = 170
-_LEFT, _RIGHT, _BOTTOM = 52, 16, 34
+_LEFT, _RIGHT, _BOTTOM = 52, 44, 34  # room for half the last date label
 MARK_COLOUR = "#c0392b"
 
 
