@@ -24,6 +24,7 @@ from reviewer.services.pushing import push
 from reviewer.store.reviews import save_review
 from reviewer.store.tables import SentLabel
 from reviewer.store.workspace import Workspace
+from tests.connect.helpers import latest
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -71,16 +72,16 @@ def stub() -> Iterator[tuple[str, dict[str, dict[str, Any]], list[str]]]:
                 if "trace" in body:
                     mine = [r for r in runs if r["trace_id"] == body["trace"]]
                     return self.reply(200, {"runs": mine, "cursors": {"next": None}})
-                assert body["session"] == [PROJECT] and body["is_root"] is True
-                roots = sorted(
-                    (r for r in runs if r["parent_run_id"] is None),
+                assert body["session"] == [PROJECT]
+                listed = sorted(
+                    (r for r in runs if not body.get("is_root") or r["parent_run_id"] is None),
                     key=lambda r: r["start_time"],
                     reverse=True,  # newest first, as LangSmith lists
                 )
-                roots = [r for r in roots if r["start_time"] >= body.get("start_time", "")]
+                listed = [r for r in listed if r["start_time"] >= body.get("start_time", "")]
                 at = int(body.get("cursor") or 0)
-                shown = roots[at : at + body["limit"]]
-                more = at + body["limit"] < len(roots)
+                shown = listed[at : at + body["limit"]]
+                more = at + body["limit"] < len(listed)
                 nxt = str(at + body["limit"]) if more else None
                 return self.reply(200, {"runs": shown, "cursors": {"next": nxt}})
             if self.command == "POST":
@@ -235,3 +236,45 @@ def test_pull_root_runs_since_the_last_pull_then_push_back(
     done = push(workspace, "langsmith", client())
     assert done.sent == len(feedback) > 0
     assert {f["run_id"] for f in feedback.values()} == {key}
+
+
+def test_a_trace_that_gained_runs_since_the_last_pull_becomes_a_revision(
+    stub: tuple[str, dict[str, dict[str, Any]], list[str]],
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reviewer.services.pulling import pull
+
+    url, _, _ = stub
+    monkeypatch.setenv("LANGSMITH_API_KEY", KEY)
+    for n in range(3):
+        runs.extend(_runs(n))
+
+    def client() -> HttpClient:
+        return HttpClient(langsmith.endpoint(url, "support"), sleep=lambda _: None)
+
+    assert pull(workspace, "langsmith", client()).imported == 3
+    assert pull(workspace, "langsmith", client()).traces == 0  # nothing new
+    key = f"00000000-0000-4000-8000-{0:012d}"
+    before = latest(workspace, key)
+
+    # a follow-up LLM call joins the oldest trace after the pull
+    later = "2026-12-02T11:00:00.000000"
+    follow_up = [{"role": "user", "content": "And the refund?"}]
+    answer = {"choices": [{"message": {"role": "assistant", "content": "Refunded."}}]}
+    runs.append(
+        {
+            **runs[1],
+            "id": "00000000-0000-4000-9999-000000000000",
+            "start_time": later,
+            "end_time": later,
+            "inputs": {"messages": follow_up},
+            "outputs": answer,
+        }
+    )
+    grown = pull(workspace, "langsmith", client())
+    assert (grown.traces, grown.imported, grown.revised, grown.duplicates) == (1, 0, 1, 0)
+    after = latest(workspace, key)
+    assert len(after.steps) > len(before.steps)
+    assert after.steps[-1].content == "Refunded."
+    assert pull(workspace, "langsmith", client()).traces == 0
