@@ -8,7 +8,6 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -29,9 +28,8 @@ from reviewer.domain.session import Source
 from reviewer.resources import default_rubric
 from reviewer.services.importing import store_sessions
 from reviewer.services.pushing import push
-from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
-from tests.connect.helpers import latest
+from tests.connect.helpers import latest, reopen, revise
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -192,6 +190,18 @@ def stub() -> Iterator[tuple[str, Langfuse]]:
                 )
             return self.reply(202, {"message": "Accepted"})
 
+        def do_DELETE(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                return self.reply(401, {"message": "Invalid credentials. Confirm keys."})
+            assert self.path.startswith("/api/public/scores/")
+            sid = unquote(self.path.removeprefix("/api/public/scores/"))
+            held = [k for k in state.scores if k[0] == sid]
+            if not held:
+                return self.reply(404, {"message": "Score not found"})
+            for k in held:
+                del state.scores[k]
+            return self.reply(200, {"message": "Score deleted"})
+
         def log_message(self, *args: object) -> None:
             pass
 
@@ -253,14 +263,7 @@ def test_scores_are_sent_once_updated_in_place_and_refusals_reported(
     again = push(workspace, "langfuse", _client(url, waits))
     assert (again.sent, again.unchanged, lf.requests) == (0, first.sent, 1)
 
-    changed = alice.model_copy(
-        update={
-            "values": {**alice.values, "quality": "3"},
-            "updated_at": alice.updated_at + timedelta(minutes=5),
-        }
-    )
-    with workspace.write() as s:
-        save_review(s, changed, default_rubric())
+    changed = revise(workspace, alice, quality="3")
     third = push(workspace, "langfuse", _client(url, waits))
     assert third.sent == 1
     assert len(lf.configs) == len(configs)  # the project's configs are found, not made again
@@ -272,6 +275,16 @@ def test_scores_are_sent_once_updated_in_place_and_refusals_reported(
         if (s["metadata"]["reviewer"], s["name"]) == ("alice", "quality")
     ]
     assert [q["value"] for q in quality] == [3.0]
+
+    # alice reopens her review: every score she sent is deleted from Langfuse, once
+    hers = [x for x in lf.scores.values() if x["metadata"]["reviewer"] == "alice"]
+    reopen(workspace, changed)
+    assert push(workspace, "langfuse", _client(url, waits), dry_run=True).withdrawn == len(hers)
+    withdrawn = push(workspace, "langfuse", _client(url, waits))
+    assert (withdrawn.sent, withdrawn.withdrawn, withdrawn.error) == (0, len(hers), None)
+    assert len(lf.scores) == first.sent - len(hers)
+    assert not [x for x in lf.scores.values() if x["metadata"]["reviewer"] == "alice"]
+    assert push(workspace, "langfuse", _client(url, waits)).withdrawn == 0
 
     # a trace Langfuse does not have: a 207; nothing of that batch is taken as sent
     store_sessions(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,13 +17,11 @@ from sqlalchemy import delete
 from reviewer.connect import langsmith
 from reviewer.connect.http import HttpClient
 from reviewer.domain.session import Source
-from reviewer.resources import default_rubric
 from reviewer.services.importing import store_sessions
 from reviewer.services.pushing import push
-from reviewer.store.reviews import save_review
 from reviewer.store.tables import SentLabel
 from reviewer.store.workspace import Workspace
-from tests.connect.helpers import latest
+from tests.connect.helpers import latest, reopen, revise
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -95,11 +92,14 @@ def stub() -> Iterator[tuple[str, dict[str, dict[str, Any]], list[str]]]:
             fid = self.path.removeprefix("/feedback/")
             if fid not in feedback:
                 return self.reply(404, {"detail": "Feedback not found"})
+            if self.command == "DELETE":
+                del feedback[fid]
+                return self.reply(200, {"message": "Feedback deleted"})
             assert set(body) <= {"score", "value", "comment", "correction"}
             feedback[fid] = {**feedback[fid], **body}
             return self.reply(200, feedback[fid])
 
-        do_GET = do_POST = do_PATCH = handle_one
+        do_GET = do_POST = do_PATCH = do_DELETE = handle_one
 
         def log_message(self, *args: object) -> None:
             pass
@@ -134,14 +134,7 @@ def test_feedback_created_once_then_updated_by_id(
     assert all(f["session_id"] == PROJECT for f in feedback.values())
 
     assert push(workspace, "langsmith", client()).sent == 0
-    changed = alice.model_copy(
-        update={
-            "values": {**alice.values, "quality": "4"},
-            "updated_at": alice.updated_at + timedelta(minutes=5),
-        }
-    )
-    with workspace.write() as s:
-        save_review(s, changed, default_rubric())
+    changed = revise(workspace, alice, quality="4")
     del calls[:]
     third = push(workspace, "langsmith", client())
     assert third.sent == 1 and calls == ["PATCH"]  # updated in place, not created again
@@ -166,6 +159,14 @@ def test_feedback_created_once_then_updated_by_id(
     fourth = push(workspace, "langsmith", client())
     assert fourth.error is None and fourth.sent > 0
     assert len(feedback) == first.sent + fourth.sent
+
+    # alice reopens her review: the feedback she sent is deleted from LangSmith, once
+    reopen(workspace, changed)
+    del calls[:]
+    withdrawn = push(workspace, "langsmith", client())
+    assert (withdrawn.sent, withdrawn.withdrawn) == (0, first.sent)
+    assert calls == ["DELETE"] * first.sent and len(feedback) == fourth.sent
+    assert push(workspace, "langsmith", client()).withdrawn == 0
 
 
 def _runs(n: int) -> list[dict[str, Any]]:
