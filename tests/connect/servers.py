@@ -229,6 +229,10 @@ def send_mlflow_traces(server: Server, experiment: str, first: int, count: int) 
     time."""
     senders = max(1, min(SENDERS, count // 500))
     share = -(-count // senders)
+    if senders > 1:  # made once here: senders that each create it race
+        httpx.post(
+            f"{server.url}/api/2.0/mlflow/experiments/create", json={"name": experiment}, timeout=30
+        )
     runs = [
         subprocess.Popen(
             [
