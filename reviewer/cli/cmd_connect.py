@@ -95,10 +95,12 @@ def pull_cmd(
     MLflow: the experiment's traces with their spans (--project: the experiment name);
     Langfuse: trace with observations; LangSmith: the trace's runs), so they look exactly
     as imported ones. Incremental: the workspace remembers, per source, URL and project,
-    where the last pull ended; a second pull fetches only what is new (Phoenix: new spans,
-    and a trace that grew becomes a new revision; MLflow, Langfuse, LangSmith: traces
-    newer than the last one). A stop (Ctrl-C, a lost connection) keeps the traces committed so far,
-    and the next pull goes on from there.
+    where the last pull ended; a second pull fetches only what is new, and a trace that
+    grew since becomes a new revision (Phoenix: new spans; Langfuse: new traces and
+    observations; LangSmith: new runs; MLflow: traces newer than the last one). With
+    --where only the sessions the filter lets through are imported (the others are
+    counted). A stop (Ctrl-C, a lost connection) keeps the traces committed so far, and the
+    next pull goes on from there.
 
     Keys come from the environment or else the OS keyring (service agentops-reviewer):
     PHOENIX_API_KEY; MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME and

@@ -1,8 +1,9 @@
 """`reviewer pull`: sessions from a running tracing system, through the file importers.
 
 Incremental: the workspace keeps, per source, URL (without credentials) and project, the
-system's position after the last pull; the next pull lists only spans stored since, and
-fetches each trace they belong to whole. A trace that grew becomes a new revision, one
+system's position after the last pull; the next pull lists only spans (Langfuse:
+traces and observations; LangSmith: runs) stored since, and fetches each trace they
+belong to whole. A trace that grew becomes a new revision, one
 that did not is a duplicate, as in file imports. Each batch of traces is committed with
 the position after it, so a stop (Cancel, Ctrl-C, a lost connection) keeps what came in
 and the next pull goes on from there.
@@ -55,8 +56,8 @@ class PullSummary(BaseModel):
     url: str
     project: str
     listed: int = 0
-    """What the listing gave: Phoenix spans, MLflow traces, Langfuse traces, LangSmith
-    root runs."""
+    """What the listing gave: Phoenix spans, MLflow traces, Langfuse traces and
+    observations, LangSmith runs."""
     traces: int = 0
     """Traces fetched and imported (sampled-out ones not counted)."""
     sampled_out: int = 0

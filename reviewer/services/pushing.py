@@ -10,7 +10,10 @@ under the same key, which the system upserts (Phoenix: span, name and identifier
 MLflow: a PATCH of the assessment by its id; Langfuse: id and timestamp; LangSmith: a
 PATCH by id), so it updates the label rather
 than adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
-the record true and the next push sends the rest.
+the record true and the next push sends the rest. A label sent before that is no longer
+among the labels (its review was withdrawn, reopened or deleted) is deleted from the
+system and forgotten, once. Langfuse scores carry the score config of their rubric
+dimension.
 """
 
 from __future__ import annotations
