@@ -251,11 +251,17 @@ def send_mlflow_traces(server: Server, experiment: str, first: int, count: int) 
         for start in range(first, first + count, share)
     ]
     out = b""
-    for run in runs:
-        stdout, stderr = run.communicate(timeout=300 + count / 5)
-        if run.returncode:
-            raise AssertionError(f"sending MLflow traces failed: {stderr.decode()[-2000:]}")
-        out += stdout
+    try:
+        for run in runs:
+            stdout, stderr = run.communicate(timeout=600 + count)  # a loaded machine: slow
+            if run.returncode:
+                raise AssertionError(f"sending MLflow traces failed: {stderr.decode()[-2000:]}")
+            out += stdout
+    finally:
+        for run in runs:  # none left sending when one failed
+            if run.poll() is None:
+                run.kill()
+                run.wait()
     traces = [t for t in out.decode().split() if t.startswith("tr-")]
     deadline = time.monotonic() + 60 + count / 50
     while time.monotonic() < deadline:
