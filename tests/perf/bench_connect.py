@@ -128,7 +128,7 @@ def pull_push(name: str) -> Figures:
         ws.close()
     return {
         "traces": n,
-        system.listed: count,
+        f"listed_{system.listed}": count,
         "send_s": round(sent.seconds, 2),
         f"server_list_all_{system.listed}_s": round(listed.seconds, 2),
         "pull_s": round(pulled.seconds, 2),
