@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reviewer.cli.common import err, error_line, fail, open_ws, progress_bar
+from reviewer.cli.common import err, error_line, fail, workspace_job
 
 if TYPE_CHECKING:
     from reviewer.connect.http import HttpClient
@@ -58,6 +58,12 @@ _json = click.option("--json", "as_json", is_flag=True, help="Print the summary 
 @_project
 @click.option("--since", default=None, help="Only spans that started at or after this time.")
 @click.option("--until", default=None, help="Only spans that started before this time.")
+@click.option(
+    "--where",
+    default=None,
+    help="Only sessions matching this filter are imported (as sample and export); the others "
+    "are counted.",
+)
 @click.option("--limit", type=click.IntRange(1), default=None, help="At most N new traces.")
 @click.option(
     "--sample",
@@ -75,6 +81,7 @@ def pull_cmd(
     project: str | None,
     since: str | None,
     until: str | None,
+    where: str | None,
     limit: int | None,
     sample: float | None,
     seed: int,
@@ -88,10 +95,12 @@ def pull_cmd(
     MLflow: the experiment's traces with their spans (--project: the experiment name);
     Langfuse: trace with observations; LangSmith: the trace's runs), so they look exactly
     as imported ones. Incremental: the workspace remembers, per source, URL and project,
-    where the last pull ended; a second pull fetches only what is new (Phoenix: new spans,
-    and a trace that grew becomes a new revision; MLflow, Langfuse, LangSmith: traces
-    newer than the last one). A stop (Ctrl-C, a lost connection) keeps the traces committed so far,
-    and the next pull goes on from there.
+    where the last pull ended; a second pull fetches only what is new, and a trace that
+    grew since becomes a new revision (Phoenix: new spans; Langfuse: new traces and
+    observations; LangSmith: new runs; MLflow: traces newer than the last one). With
+    --where only the sessions the filter lets through are imported (the others are
+    counted). A stop (Ctrl-C, a lost connection) keeps the traces committed so far, and the
+    next pull goes on from there.
 
     Keys come from the environment or else the OS keyring (service agentops-reviewer):
     PHOENIX_API_KEY; MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME and
@@ -101,30 +110,31 @@ def pull_cmd(
     Exit status: 0 all pulled, 3 some traces rejected or stopped midway, 2 nothing could
     be pulled.
     """
+    from reviewer.services.filters import FilterError, parse_where
     from reviewer.services.pulling import pull
 
     start, end = _when(since), _when(until)
-    client = _client(source, url, project, ca_bundle)
-    ws = open_ws(workspace)
     try:
-        with progress_bar("pulling", quiet=as_json) as progress:
-            summary = pull(
-                ws,
-                source,
-                client,
-                since=start,
-                until=end,
-                limit=limit,
-                sample=sample,
-                seed=seed,
-                progress=progress,
-            )
-    except KeyboardInterrupt:
-        err.print("stopped: the traces committed so far are kept; pull again to go on")
-        raise SystemExit(130) from None
-    finally:
-        ws.close()
-        client.close()
+        parse_where(where)  # a bad filter is told before anything is opened
+    except FilterError as exc:
+        fail(f"--where: {exc}")
+    stopped = "the traces committed so far are kept; pull again to go on"
+    with (
+        _client(source, url, project, ca_bundle) as client,
+        workspace_job(workspace, "pulling", quiet=as_json, stopped=stopped) as (ws, progress),
+    ):
+        summary = pull(
+            ws,
+            source,
+            client,
+            since=start,
+            until=end,
+            where=where,
+            limit=limit,
+            sample=sample,
+            seed=seed,
+            progress=progress,
+        )
     if as_json:
         click.echo(summary.model_dump_json())
     else:
@@ -137,6 +147,7 @@ def pull_cmd(
             f"{summary.imported} imported, {summary.duplicates} duplicate, "
             f"{summary.revised} revised, {summary.rejected} rejected"
             + (f", {summary.sampled_out} left out by --sample" if summary.sampled_out else "")
+            + (f", {summary.filtered_out} left out by --where" if summary.filtered_out else "")
         )
         if summary.limited:
             click.echo("stopped at --limit: pull again for the rest")
@@ -192,7 +203,9 @@ def push_cmd(
     pushed (Phoenix, MLflow: pulled from that URL and project; Langfuse, LangSmith: pulled or
     imported from their files); the others are counted and named. Idempotent: a second
     push sends nothing; a changed review updates the label it sent before (never a
-    duplicate).
+    duplicate); a label whose review was withdrawn, reopened or deleted since is deleted
+    from the system (with --where or --batch: only of the sessions they select). Langfuse
+    scores carry the score config of their rubric dimension (found by name, else created).
 
     Keys come from the environment or else the OS keyring (service agentops-reviewer):
     PHOENIX_API_KEY; MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME and
@@ -204,10 +217,12 @@ def push_cmd(
     from reviewer.services.exporting import ExportError
     from reviewer.services.pushing import push
 
-    client = _client(target, url, project, ca_bundle)
-    ws = open_ws(workspace)
-    try:
-        with progress_bar("pushing", quiet=as_json) as progress:
+    stopped = "labels accepted so far are recorded; push again to send the rest"
+    with (
+        _client(target, url, project, ca_bundle) as client,
+        workspace_job(workspace, "pushing", quiet=as_json, stopped=stopped) as (ws, progress),
+    ):
+        try:
             summary = push(
                 ws,
                 target,
@@ -220,14 +235,8 @@ def push_cmd(
                 redact_pii=redact_pii,
                 progress=progress,
             )
-    except ExportError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        err.print("stopped: labels accepted so far are recorded; push again to send the rest")
-        raise SystemExit(130) from None
-    finally:
-        ws.close()
-        client.close()
+        except ExportError as exc:
+            fail(str(exc))
     if as_json:
         click.echo(summary.model_dump_json())
     else:
@@ -236,9 +245,11 @@ def push_cmd(
         for r in summary.refusals:
             err.print(f"refused: {r}", soft_wrap=True, markup=False)
         verb = "would send" if dry_run else "sent"
+        withdrew = "would withdraw" if dry_run else "withdrew"
         click.echo(
             f"{summary.url} ({summary.project}): {verb} {summary.sent}, "
             f"{summary.unchanged} unchanged, {summary.refused} refused"
+            + (f", {withdrew} {summary.withdrawn}" if summary.withdrawn else "")
         )
         if summary.not_from_here:
             named = ", ".join(summary.not_from_here_sessions)

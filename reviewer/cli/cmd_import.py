@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reviewer.cli.common import err, error_line, fail, open_ws, progress_bar
+from reviewer.cli.common import err, error_line, fail, workspace_job
 from reviewer.ingest.detect import KNOWN
 from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 
@@ -116,24 +116,18 @@ def _import(
     def named(text: str) -> str:  # standard input is called `-`, not its temporary file
         return text.replace(spooled, "-") if spooled else text
 
-    ws = open_ws(workspace)
-    try:
-        with progress_bar("importing", quiet=as_json) as progress:
-            summary = import_paths(
-                ws,
-                paths,
-                fmt=fmt,
-                progress=progress,
-                max_record_bytes=int(max_record_mb * 1e6),
-                report=report,
-                workers=workers,
-                dry_run=dry_run,
-            )
-    except KeyboardInterrupt:
-        err.print("stopped: the chunks committed so far are kept; run it again to finish")
-        raise SystemExit(130) from None
-    finally:
-        ws.close()
+    stopped = "the chunks committed so far are kept; run it again to finish"
+    with workspace_job(workspace, "importing", quiet=as_json, stopped=stopped) as (ws, progress):
+        summary = import_paths(
+            ws,
+            paths,
+            fmt=fmt,
+            progress=progress,
+            max_record_bytes=int(max_record_mb * 1e6),
+            report=report,
+            workers=workers,
+            dry_run=dry_run,
+        )
     if as_json:
         click.echo(summary.model_dump_json())
     else:

@@ -72,3 +72,21 @@ def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Progress]
             bar.update(task, completed=done, total=total)
 
         yield Progress(update)
+
+
+@contextmanager
+def workspace_job(
+    workspace: str, description: str, *, quiet: bool, stopped: str
+) -> Iterator[tuple[Workspace, Progress]]:
+    """The open workspace and a progress bar for one long command (import, pull, push);
+    the workspace is closed at the end. Ctrl-C prints ``stopped: {stopped}`` and exits
+    with 130: the work commits in chunks, so what was committed stays."""
+    ws = open_ws(workspace)
+    try:
+        with progress_bar(description, quiet=quiet) as progress:
+            yield ws, progress
+    except KeyboardInterrupt:
+        err.print(f"stopped: {stopped}", soft_wrap=True)
+        raise SystemExit(130) from None
+    finally:
+        ws.close()

@@ -1,4 +1,4 @@
-"""LangSmith over its REST API: root runs of a project listed since a time
+"""LangSmith over its REST API: runs of a project listed since a time
 (``POST /runs/query``, newest first, cursor-paginated), each trace's runs fetched whole for
 the ``langsmith`` importer; feedback created with our stable id (``POST /feedback``) and
 updated in place (``PATCH /feedback/{id}``) when the review changed."""
@@ -60,6 +60,12 @@ def send_feedback(client: HttpClient, line: dict[str, Any], *, sent_before: bool
     client.request("PATCH", f"/feedback/{line['feedback_id']}", json=update_body(line))
 
 
+def delete_feedback(client: HttpClient, feedback_id: str) -> None:
+    """Delete feedback we sent (``DELETE /feedback/{id}``; feedback LangSmith no longer
+    has is taken as deleted)."""
+    client.request("DELETE", f"/feedback/{feedback_id}", ok=(404,))
+
+
 IMPORTER = "langsmith"
 PAGE = 100
 
@@ -79,15 +85,17 @@ def listing(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Iterator[list[tuple[str | None, str]]]:
-    """Pages of ``(position, trace id)`` of root runs that started since the last pull.
-    LangSmith lists newest first, so the position moves only with the last page (None
-    before it): a pull cut off midway lists the same runs again next time (duplicates,
-    which change nothing)."""
+    """Pages of ``(position, trace id)`` of the runs (any, not only roots) that started
+    since the last pull: a new trace, and one listed before that gained runs since (it is
+    fetched again and becomes a new revision). LangSmith lists newest first, so the
+    position (the newest start time and the run ids at it) moves only with the last page
+    (None before it): a pull cut off midway lists the same runs again next time
+    (duplicates, which change nothing)."""
     at: dict[str, Any] = json.loads(cursor) if cursor else {"ts": None, "ids": []}
     start = at["ts"]
     if since is not None and (start is None or since.isoformat() > start):
         start = since.isoformat()
-    body: dict[str, Any] = {"session": [_project_id(client)], "is_root": True, "limit": PAGE}
+    body: dict[str, Any] = {"session": [_project_id(client)], "limit": PAGE}
     if start:
         body["start_time"] = start
     newest = dict(at)
@@ -96,15 +104,16 @@ def listing(
     while True:
         got = client.request("POST", "/runs/query", json=body) or {}
         for run in got.get("runs") or []:
-            ts, tid = str(run["start_time"]), str(run.get("trace_id") or run["id"])
+            ts, rid = str(run["start_time"]), str(run["id"])
+            tid = str(run.get("trace_id") or rid)
             if until is not None and ts >= until.isoformat():
                 continue
-            if ts == at["ts"] and tid in seen:
+            if ts == at["ts"] and rid in seen:
                 continue
             if newest["ts"] is None or ts > newest["ts"]:
-                newest = {"ts": ts, "ids": [tid]}
+                newest = {"ts": ts, "ids": [rid]}
             elif ts == newest["ts"]:
-                newest["ids"] = [*newest["ids"], tid]
+                newest["ids"] = [*newest["ids"], rid]
             page.append((ts, tid, ""))
         nxt = (got.get("cursors") or {}).get("next")
         if not nxt:

@@ -177,3 +177,10 @@ def send_assessment(client: HttpClient, line: dict[str, Any], *, exists: bool) -
         f"{path}/{quote(line['assessment_id'], safe='')}",
         json={"assessment": line, "update_mask": f"assessmentName,{kind},rationale,metadata"},
     )
+
+
+def delete_assessment(client: HttpClient, trace_id: str, assessment_id: str) -> None:
+    """Delete an assessment we sent (one MLflow no longer has, or whose trace is gone, is
+    taken as deleted)."""
+    path = f"{_path(trace_id)}/assessments/{quote(assessment_id, safe='')}"
+    client.request("DELETE", path, ok=(404,))

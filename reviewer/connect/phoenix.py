@@ -216,4 +216,37 @@ def span_annotations(client: HttpClient, span_ids: list[str]) -> list[dict[str, 
     return out
 
 
+DELETE_ANNOTATIONS = """
+mutation DeleteSpanAnnotations($ids: [ID!]!) {
+  deleteSpanAnnotations(input: {annotationIds: $ids}) { __typename }
+}
+"""
+
+
+def delete_annotations(client: HttpClient, keys: list[str]) -> None:
+    """Delete span annotations we sent, by ``span_id/name/identifier``: Phoenix's REST API
+    has no delete for them, its GraphQL API (what its UI uses) does, by annotation id, so
+    the ids are read first. One Phoenix no longer has is taken as deleted."""
+    wanted = {tuple(k.split("/", 2)) for k in keys}
+    spans = sorted({span for span, _, _ in wanted})
+    held = span_annotations(client, spans) if spans else []
+    ids = [
+        str(a["id"])
+        for a in held
+        if (a.get("span_id"), a.get("name"), a.get("identifier")) in wanted
+    ]
+    for i in range(0, len(ids), 100):
+        body = client.request(
+            "POST",
+            "/graphql",
+            json={"query": DELETE_ANNOTATIONS, "variables": {"ids": ids[i : i + 100]}},
+        )
+        errors = (body or {}).get("errors")
+        if errors:
+            message = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))
+            raise ConnectorError(
+                f"{SYSTEM} at {client.shown}: could not delete annotations: {message}"
+            )
+
+
 __all__ = ["ConnectorError", "endpoint", "new_spans", "send_annotations", "span_annotations"]

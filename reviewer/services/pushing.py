@@ -10,7 +10,10 @@ under the same key, which the system upserts (Phoenix: span, name and identifier
 MLflow: a PATCH of the assessment by its id; Langfuse: id and timestamp; LangSmith: a
 PATCH by id), so it updates the label rather
 than adding one. Each batch is recorded as sent once the system accepted it, so a stop leaves
-the record true and the next push sends the rest.
+the record true and the next push sends the rest. A label sent before that is no longer
+among the labels (its review was withdrawn, reopened or deleted) is deleted from the
+system and forgotten, once. Langfuse scores carry the score config of their rubric
+dimension.
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ from reviewer.services.progress import NO_PROGRESS, Cancelled, Progress
 from reviewer.store.connections import (
     connection_id,
     find_connection,
+    forget_sent,
     pulled_keys,
     record_sent,
     reviewed_not_from,
-    sent_digests,
+    sent_items,
 )
+from reviewer.store.rubrics import find_rubric
+from reviewer.store.sessions import latest_sessions
 from reviewer.store.workspace import Workspace
 
 TARGETS: tuple[str, ...] = ("phoenix", "mlflow", "langfuse", "langsmith")
@@ -66,6 +72,11 @@ class PushSummary(BaseModel):
     """Sent now (with --dry-run: would be sent)."""
     unchanged: int = 0
     """Sent before and not changed since: not sent again."""
+    withdrawn: int = 0
+    """Labels sent before whose review was withdrawn, reopened (a draft again) or deleted,
+    or whose value was taken out: deleted from the system now (with --dry-run: would be).
+    A push narrowed by --where or --batch withdraws only labels of sessions it covers;
+    one at the other --level withdraws the labels sent at the first."""
     refused: int = 0
     refusals: list[str] = Field(default_factory=list)
     not_from_here: int = 0
@@ -140,9 +151,11 @@ def push(
     with ws.read() as s:
         conn = find_connection(s, target, url, project)
         pulled = pulled_keys(s, conn) if conn is not None else set()
-        sent = sent_digests(s, conn) if conn is not None else {}
+        before = sent_items(s, conn) if conn is not None else {}
+    sent = {ik: d for ik, (d, _) in before.items()}
     foreign: dict[str, None] = {}
     todo: list[tuple[str, str, str, dict[str, Any]]] = []
+    here: set[str] = set()
     for line in lines:
         key = session_of(target, line)
         if PULLED_ONLY[target] and key not in pulled:
@@ -150,35 +163,100 @@ def push(
             continue
         summary.items += 1
         ik, d = item_key(target, line), digest(line)
+        here.add(ik)
         if sent.get(ik) == d:
             summary.unchanged += 1
         else:
             todo.append((ik, d, key, line))
+    # sent before, no longer a label: its review was withdrawn, reopened or deleted (or a
+    # value taken out). A narrowed push (--where, --batch) judges only sessions it covers.
+    whole = where is None and batch is None
+    sessions = {key for _, _, key, _ in todo} | {before[ik][1] for ik in here if ik in before}
+    gone = sorted(
+        (key, ik)
+        for ik, (_, key) in before.items()
+        if ik not in here and (whole or key in sessions)
+    )
     source_format = get_format(FORMAT[target]).source or target
     other = summary.left_out.get(f"not_from_{source_format.replace('-', '_')}", 0)
     summary.not_from_here = len(foreign) + other
     with ws.read() as s:
         named = reviewed_not_from(s, source_format, NAMED) if other else []
     summary.not_from_here_sessions = sorted({*foreign, *named})[:NAMED]
-    if dry_run or not todo:
-        summary.sent = len(todo)
+    if dry_run or not (todo or gone):
+        summary.sent, summary.withdrawn = len(todo), len(gone)
         return summary
     if conn is None:
         with ws.write() as s:
             conn = connection_id(s, target, url, project)
+    total = len(todo) + len(gone)
     try:
+        if target == "langfuse" and todo:
+            todo = _with_score_configs(ws, client, todo)
         for i in range(0, len(todo), batch_size):
             chunk = todo[i : i + batch_size]
             accepted = _send(client, target, chunk, summary, sent)
             with ws.write() as s:
                 record_sent(s, conn, ((ik, d, key) for ik, d, key, _ in accepted))
             summary.sent += len(accepted)
-            progress.update(i + len(chunk), len(todo), f"sent {summary.sent} labels")
+            progress.update(i + len(chunk), total, f"sent {summary.sent:,} labels")
+        for i in range(0, len(gone), batch_size):
+            deleted = _withdraw(ws, client, target, gone[i : i + batch_size])
+            with ws.write() as s:
+                forget_sent(s, conn, deleted)
+            summary.withdrawn += len(deleted)
+            done = len(todo) + i + batch_size
+            progress.update(min(done, total), total, f"withdrew {summary.withdrawn:,} labels")
     except Cancelled:
         summary.cancelled = True
     except ConnectorError as exc:
         summary.error = str(exc)
     return summary
+
+
+def _with_score_configs(
+    ws: Workspace, client: HttpClient, todo: list[tuple[str, str, str, dict[str, Any]]]
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Langfuse: each score with the ``configId`` of its rubric dimension's score config."""
+    from reviewer.connect import langfuse
+
+    named = {str(line["metadata"].get("rubric")) for *_, line in todo}
+    rubrics = {}
+    with ws.read() as s:
+        for spec in named:
+            name, _, version = spec.rpartition("@")
+            found = find_rubric(s, name, int(version)) if version.isdigit() else None
+            if found is not None:
+                rubrics[spec] = found[1]
+    lines = langfuse.with_configs(client, [line for *_, line in todo], rubrics)
+    return [(ik, d, key, line) for (ik, d, key, _), line in zip(todo, lines, strict=True)]
+
+
+def _withdraw(
+    ws: Workspace, client: HttpClient, target: str, gone: list[tuple[str, str]]
+) -> list[str]:
+    """Delete labels sent before (``(session key, item key)``) from the system; returns
+    the item keys it no longer holds (deleted now, or gone already)."""
+    from reviewer.connect import langfuse, langsmith, mlflow, phoenix
+
+    if target == "langfuse":
+        for _, ik in gone:
+            langfuse.delete_score(client, ik)
+    elif target == "langsmith":
+        for _, ik in gone:
+            langsmith.delete_feedback(client, ik)
+    else:
+        with ws.read() as s:
+            sessions = latest_sessions(s, sorted({key for key, _ in gone}))
+        ids = {key: x.source.ids for key, x in sessions.items()}
+        if target == "mlflow":
+            for key, ik in gone:
+                trace = ids.get(key, {}).get("trace_id")
+                if trace:
+                    mlflow.delete_assessment(client, trace, ik)
+        else:
+            phoenix.delete_annotations(client, [ik for _, ik in gone])
+    return [ik for _, ik in gone]
 
 
 def _send(

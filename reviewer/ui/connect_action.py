@@ -3,6 +3,7 @@ on the worker with a progress dialog and Cancel, and the same summary as the com
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -74,6 +75,19 @@ class ConnectDialog(QDialog):
         return self.system.currentData(), self.url.text().strip(), self.project.text() or None
 
 
+def time_left(done: int, total: int, elapsed: float) -> str:
+    """``about 40 s left`` / ``about 3 min left`` at the pace so far; empty while the
+    count to do is not known or nothing is done yet."""
+    if total <= 0 or done <= 0 or done >= total:
+        return ""
+    left = elapsed / done * (total - done)
+    if left < 90:
+        return f"about {max(1, round(left))} s left"
+    if left < 90 * 60:
+        return f"about {round(left / 60)} min left"
+    return f"about {left / 3600:.1f} h left"
+
+
 class ConnectJob(QObject):
     """One pull or push in flight; progress arrives from the worker through a signal."""
 
@@ -97,6 +111,7 @@ class ConnectJob(QObject):
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.canceled.connect(self.progress.cancel)
         self.progressed.connect(self._show_progress)
+        self._started = time.monotonic()
         runner.run(
             fn, *args, progress=self.progress, on_done=self._done, on_error=self._failed, **kw
         )
@@ -105,7 +120,9 @@ class ConnectJob(QObject):
         if total:
             self.dialog.setRange(0, total)
             self.dialog.setValue(min(done, total))
-        self.dialog.setLabelText(message)
+            message = f"{message} of {total:,}"
+        left = time_left(done, total, time.monotonic() - self._started)
+        self.dialog.setLabelText(f"{message}\n{left}" if left else message)
 
     def _done(self, summary: PullSummary | PushSummary) -> None:
         self.dialog.reset()
@@ -123,6 +140,8 @@ def pull_text(s: PullSummary) -> str:
         f"{s.url} ({s.project}): {s.traces:,} traces, {s.imported:,} imported, "
         f"{s.duplicates:,} already there, {s.revised:,} revised, {s.rejected:,} rejected."
     ]
+    if s.filtered_out:
+        lines.append(f"{s.filtered_out:,} sessions did not match the filter and were left out.")
     if s.cancelled or s.limited:
         lines.append("Stopped: what came so far is kept; pull again to go on.")
     if s.error:
@@ -133,6 +152,9 @@ def pull_text(s: PullSummary) -> str:
 def push_text(s: PushSummary) -> str:
     verb = "would send" if s.dry_run else "sent"
     lines = [f"{s.url} ({s.project}): {verb} {s.sent:,}, {s.unchanged:,} unchanged."]
+    if s.withdrawn:
+        withdrew = "Would withdraw" if s.dry_run else "Withdrew"
+        lines.append(f"{withdrew} {s.withdrawn:,} labels whose reviews were withdrawn.")
     if s.refused:
         lines += [f"{s.refused:,} refused:", *s.refusals]
     if s.not_from_here:

@@ -33,6 +33,8 @@ MLFLOW_VERSION = "3.17.2"
 HERE = Path(__file__).parent
 INSTALL_TIMEOUT = 1200
 START_TIMEOUT = 120
+SENDERS = 4
+"""MLflow senders at most at once (see :func:`send_mlflow_traces`)."""
 
 
 def free_port() -> int:
@@ -222,23 +224,45 @@ def mlflow(workdir: Path) -> Iterator[Server]:
 def send_mlflow_traces(server: Server, experiment: str, first: int, count: int) -> list[str]:
     """Send ``count`` agent turns traced by MLflow (``mlflow.openai.autolog()`` around a
     real OpenAI client, a tool span that fails on odd turns). Returns the trace ids, once
-    the server has the last one's spans."""
-    done = subprocess.run(
-        [
-            str(server.python),
-            str(HERE / "send_mlflow_traces.py"),
-            server.url,
-            experiment,
-            str(first),
-            str(count),
-        ],
-        check=True,
-        capture_output=True,
-        # logged as each trace ends: the async queue drops traces beyond 1,000 waiting
-        env={**os.environ, **server.env, "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false"},
-        timeout=120 + count / 10,
-    )
-    traces = [t for t in done.stdout.decode().split() if t.startswith("tr-")]
+    the server has the last one's spans. Large counts go through several senders at once
+    (each a client of its own, as several agent processes would be): one logs a trace at a
+    time."""
+    senders = max(1, min(SENDERS, count // 500))
+    share = -(-count // senders)
+    if senders > 1:  # made once here: senders that each create it race
+        httpx.post(
+            f"{server.url}/api/2.0/mlflow/experiments/create", json={"name": experiment}, timeout=30
+        )
+    runs = [
+        subprocess.Popen(
+            [
+                str(server.python),
+                str(HERE / "send_mlflow_traces.py"),
+                server.url,
+                experiment,
+                str(start),
+                str(min(share, first + count - start)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # logged as each trace ends: the async queue drops traces beyond 1,000 waiting
+            env={**os.environ, **server.env, "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false"},
+        )
+        for start in range(first, first + count, share)
+    ]
+    out = b""
+    try:
+        for run in runs:
+            stdout, stderr = run.communicate(timeout=600 + count)  # a loaded machine: slow
+            if run.returncode:
+                raise AssertionError(f"sending MLflow traces failed: {stderr.decode()[-2000:]}")
+            out += stdout
+    finally:
+        for run in runs:  # none left sending when one failed
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    traces = [t for t in out.decode().split() if t.startswith("tr-")]
     deadline = time.monotonic() + 60 + count / 50
     while time.monotonic() < deadline:
         r = httpx.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -55,3 +56,30 @@ def test_pull_then_push_from_the_menus(
     assert push_dialog is not None
     text = _run(qtbot, push_dialog, server.url, "app")
     assert f"{server.url} (app): sent " in text and ", 0 unchanged." in text
+
+
+def test_the_progress_dialog_shows_counts_and_the_time_left(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Once the count to do is known, the dialog says how many of how many and about how
+    long is left at the pace so far."""
+    from reviewer.services.pulling import PullSummary
+    from reviewer.ui.connect_action import ConnectJob, time_left
+
+    assert time_left(0, 100, 5.0) == ""  # nothing done yet: no pace
+    assert time_left(10, 0, 5.0) == ""  # the count to do is not known
+    assert time_left(25, 100, 10.0) == "about 30 s left"
+    assert time_left(10, 100, 60.0) == "about 9 min left"
+
+    release = threading.Event()
+
+    def work(*, progress: object) -> PullSummary:
+        release.wait(30)  # held while the dialog is looked at
+        return PullSummary(source="phoenix", url="http://x", project="p")
+
+    job = ConnectJob(window, window.import_runner, "Pull sessions", work)
+    job._show_progress(250, 1000, "pulled 250 traces")
+    text = job.dialog.labelText()
+    assert text.startswith("pulled 250 traces of 1,000\nabout ") and text.endswith(" left")
+    with qtbot.waitSignal(job.finished, timeout=10_000):
+        release.set()

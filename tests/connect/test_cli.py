@@ -179,3 +179,14 @@ def test_an_error_from_a_server_names_the_project_as_typed(refusing: str, tmp_pa
     )
     assert result.exit_code != 0
     assert f"'{project}'" in result.output and "401" in result.output
+
+
+def test_pull_with_a_filter_it_cannot_read_says_where_before_anything_is_opened(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws.sqlite"
+    init_workspace(ws).close()
+    args = ["pull", "phoenix", str(ws), "--url", "http://127.0.0.1:9", "--where", "steps>>2"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "--where:" in result.output and "(at character" in result.output

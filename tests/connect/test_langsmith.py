@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,12 +17,11 @@ from sqlalchemy import delete
 from reviewer.connect import langsmith
 from reviewer.connect.http import HttpClient
 from reviewer.domain.session import Source
-from reviewer.resources import default_rubric
 from reviewer.services.importing import store_sessions
 from reviewer.services.pushing import push
-from reviewer.store.reviews import save_review
 from reviewer.store.tables import SentLabel
 from reviewer.store.workspace import Workspace
+from tests.connect.helpers import latest, reopen, revise
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -71,16 +69,16 @@ def stub() -> Iterator[tuple[str, dict[str, dict[str, Any]], list[str]]]:
                 if "trace" in body:
                     mine = [r for r in runs if r["trace_id"] == body["trace"]]
                     return self.reply(200, {"runs": mine, "cursors": {"next": None}})
-                assert body["session"] == [PROJECT] and body["is_root"] is True
-                roots = sorted(
-                    (r for r in runs if r["parent_run_id"] is None),
+                assert body["session"] == [PROJECT]
+                listed = sorted(
+                    (r for r in runs if not body.get("is_root") or r["parent_run_id"] is None),
                     key=lambda r: r["start_time"],
                     reverse=True,  # newest first, as LangSmith lists
                 )
-                roots = [r for r in roots if r["start_time"] >= body.get("start_time", "")]
+                listed = [r for r in listed if r["start_time"] >= body.get("start_time", "")]
                 at = int(body.get("cursor") or 0)
-                shown = roots[at : at + body["limit"]]
-                more = at + body["limit"] < len(roots)
+                shown = listed[at : at + body["limit"]]
+                more = at + body["limit"] < len(listed)
                 nxt = str(at + body["limit"]) if more else None
                 return self.reply(200, {"runs": shown, "cursors": {"next": nxt}})
             if self.command == "POST":
@@ -94,11 +92,14 @@ def stub() -> Iterator[tuple[str, dict[str, dict[str, Any]], list[str]]]:
             fid = self.path.removeprefix("/feedback/")
             if fid not in feedback:
                 return self.reply(404, {"detail": "Feedback not found"})
+            if self.command == "DELETE":
+                del feedback[fid]
+                return self.reply(200, {"message": "Feedback deleted"})
             assert set(body) <= {"score", "value", "comment", "correction"}
             feedback[fid] = {**feedback[fid], **body}
             return self.reply(200, feedback[fid])
 
-        do_GET = do_POST = do_PATCH = handle_one
+        do_GET = do_POST = do_PATCH = do_DELETE = handle_one
 
         def log_message(self, *args: object) -> None:
             pass
@@ -133,14 +134,7 @@ def test_feedback_created_once_then_updated_by_id(
     assert all(f["session_id"] == PROJECT for f in feedback.values())
 
     assert push(workspace, "langsmith", client()).sent == 0
-    changed = alice.model_copy(
-        update={
-            "values": {**alice.values, "quality": "4"},
-            "updated_at": alice.updated_at + timedelta(minutes=5),
-        }
-    )
-    with workspace.write() as s:
-        save_review(s, changed, default_rubric())
+    changed = revise(workspace, alice, quality="4")
     del calls[:]
     third = push(workspace, "langsmith", client())
     assert third.sent == 1 and calls == ["PATCH"]  # updated in place, not created again
@@ -165,6 +159,14 @@ def test_feedback_created_once_then_updated_by_id(
     fourth = push(workspace, "langsmith", client())
     assert fourth.error is None and fourth.sent > 0
     assert len(feedback) == first.sent + fourth.sent
+
+    # alice reopens her review: the feedback she sent is deleted from LangSmith, once
+    reopen(workspace, changed)
+    del calls[:]
+    withdrawn = push(workspace, "langsmith", client())
+    assert (withdrawn.sent, withdrawn.withdrawn) == (0, first.sent)
+    assert calls == ["DELETE"] * first.sent and len(feedback) == fourth.sent
+    assert push(workspace, "langsmith", client()).withdrawn == 0
 
 
 def _runs(n: int) -> list[dict[str, Any]]:
@@ -235,3 +237,45 @@ def test_pull_root_runs_since_the_last_pull_then_push_back(
     done = push(workspace, "langsmith", client())
     assert done.sent == len(feedback) > 0
     assert {f["run_id"] for f in feedback.values()} == {key}
+
+
+def test_a_trace_that_gained_runs_since_the_last_pull_becomes_a_revision(
+    stub: tuple[str, dict[str, dict[str, Any]], list[str]],
+    workspace: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reviewer.services.pulling import pull
+
+    url, _, _ = stub
+    monkeypatch.setenv("LANGSMITH_API_KEY", KEY)
+    for n in range(3):
+        runs.extend(_runs(n))
+
+    def client() -> HttpClient:
+        return HttpClient(langsmith.endpoint(url, "support"), sleep=lambda _: None)
+
+    assert pull(workspace, "langsmith", client()).imported == 3
+    assert pull(workspace, "langsmith", client()).traces == 0  # nothing new
+    key = f"00000000-0000-4000-8000-{0:012d}"
+    before = latest(workspace, key)
+
+    # a follow-up LLM call joins the oldest trace after the pull
+    later = "2026-12-02T11:00:00.000000"
+    follow_up = [{"role": "user", "content": "And the refund?"}]
+    answer = {"choices": [{"message": {"role": "assistant", "content": "Refunded."}}]}
+    runs.append(
+        {
+            **runs[1],
+            "id": "00000000-0000-4000-9999-000000000000",
+            "start_time": later,
+            "end_time": later,
+            "inputs": {"messages": follow_up},
+            "outputs": answer,
+        }
+    )
+    grown = pull(workspace, "langsmith", client())
+    assert (grown.traces, grown.imported, grown.revised, grown.duplicates) == (1, 0, 1, 0)
+    after = latest(workspace, key)
+    assert len(after.steps) > len(before.steps)
+    assert after.steps[-1].content == "Refunded."
+    assert pull(workspace, "langsmith", client()).traces == 0

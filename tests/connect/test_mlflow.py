@@ -3,21 +3,19 @@ SQLite backend store, 127.0.0.1), traces sent by a real MLflow-traced OpenAI cli
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from reviewer.connect import mlflow
 from reviewer.connect.http import HttpClient
 from reviewer.domain.review import ReviewStatus
 from reviewer.domain.session import Role, Source
-from reviewer.resources import default_rubric
 from reviewer.services import browse
 from reviewer.services.importing import store_sessions
 from reviewer.services.pulling import pull
 from reviewer.services.pushing import push
-from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
 from tests.connect import servers
+from tests.connect.helpers import change_then_withdraw
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -111,25 +109,20 @@ def test_pull_review_push_round_trip(mlflow_server: servers.Server, workspace: W
     assert sent[(t1, "quality", "HUMAN", "bob")] == [("feedback", 5.0, None)]
     assert not [k for k in sent if k[0] == t2]  # carol's draft was never sent
 
-    with client(server, experiment) as c:
-        second = push(workspace, "mlflow", c)
-    assert (second.sent, second.unchanged) == (0, pushed.sent)
+    def held() -> dict[tuple[str, str, str], Any]:
+        """Each assessment by who sent it, its name and its id."""
+        with client(server, experiment) as c:
+            return {
+                (a["source"]["source_id"], a["assessment_name"], a["assessment_id"]): a.get(
+                    "feedback", a.get("expectation")
+                )
+                for t in traces
+                for a in mlflow.trace_assessments(c, t) or []
+            }
 
-    # alice changes her quality score: the one assessment is updated, nothing duplicated
-    changed = alice.model_copy(
-        update={
-            "values": {**alice.values, "quality": "3"},
-            "updated_at": alice.updated_at + timedelta(minutes=5),
-        }
+    change_then_withdraw(
+        workspace, "mlflow", lambda: client(server, experiment), held, pushed, alice
     )
-    with workspace.write() as s:
-        save_review(s, changed, default_rubric())
-    with client(server, experiment) as c:
-        third = push(workspace, "mlflow", c)
-    assert (third.sent, third.unchanged) == (1, pushed.sent - 1)
-    after = assessments(server, experiment, traces)
-    assert sum(len(v) for v in after.values()) == pushed.sent
-    assert after[(t0, "quality", "HUMAN", "alice")][0][:2] == ("feedback", 3.0)
 
 
 def test_a_forgotten_push_updates_instead_of_duplicating(

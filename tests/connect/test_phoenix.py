@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from reviewer.connect import phoenix
@@ -13,9 +12,9 @@ from reviewer.resources import default_rubric
 from reviewer.services.importing import store_sessions
 from reviewer.services.pulling import pull
 from reviewer.services.pushing import push
-from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
 from tests.connect import servers
+from tests.connect.helpers import change_then_withdraw
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -101,25 +100,14 @@ def test_pull_review_push_round_trip(
     # carol's draft was never sent
     assert not [k for k in sent if k[0] == spans[2]]
 
-    with client(server, project) as c:
-        second = push(workspace, "phoenix", c)
-    assert (second.sent, second.unchanged) == (0, pushed.sent)
-
-    # alice changes her quality score: one label is updated in place, nothing duplicated
-    changed = alice.model_copy(
-        update={
-            "values": {**alice.values, "quality": "3"},
-            "updated_at": alice.updated_at + timedelta(minutes=5),
-        }
+    change_then_withdraw(
+        workspace,
+        "phoenix",
+        lambda: client(server, project),
+        lambda: labels_by_span(server, project, spans),
+        pushed,
+        alice,
     )
-    with workspace.write() as s:
-        save_review(s, changed, default_rubric())
-    with client(server, project) as c:
-        third = push(workspace, "phoenix", c)
-    assert (third.sent, third.unchanged) == (1, pushed.sent - 1)
-    after = labels_by_span(server, project, spans)
-    assert len(after) == len(sent)
-    assert after[(span0, "quality", "agentops-reviewer:alice:quality")] == ("HUMAN", 3.0, None)
 
 
 def test_a_label_for_a_span_phoenix_does_not_have_is_refused_and_named(

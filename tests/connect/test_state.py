@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -109,10 +110,12 @@ def _stub_phoenix(spans_of: dict[str, list[dict]], listed: list[list[dict]]) -> 
     return HttpClient(ep, retries=0, transport=httpx.MockTransport(handler))
 
 
-def _llm_span(trace: str, span: str, question: str, answer: str | None, start: int) -> dict:
+def _llm_span(
+    trace: str, span: str, question: str, answer: str | None, start: int, conv: str = "conv-grow"
+) -> dict:
     attrs = [
         ("openinference.span.kind", "LLM"),
-        ("session.id", "conv-grow"),
+        ("session.id", conv),
         ("llm.input_messages.0.message.role", "user"),
         ("llm.input_messages.0.message.content", question),
     ]
@@ -177,4 +180,41 @@ def test_cancel_after_a_page_keeps_it_and_its_cursor(tmp_path: Path) -> None:
     assert (stopped.cancelled, stopped.traces, stopped.imported) == (True, 1, 1)
     with ws.read() as s:
         assert get_cursor(s, connection_id(s, "phoenix", "http://phoenix.test", "default")) == "S1"
+    ws.close()
+
+
+def test_pull_where_imports_only_the_sessions_it_matches_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    """``--where`` judges the pulled sessions as ``sample``/``export`` judge stored ones;
+    the cursor moves past the others (the next pull does not fetch them again). Progress
+    knows from the start how many traces there are to fetch."""
+    from reviewer.services.filters import FilterError
+    from reviewer.services.progress import Progress
+
+    ws = init_workspace(tmp_path / "ws.sqlite")
+    t1, t2, t3 = "01" * 16, "02" * 16, "03" * 16
+    spans_of = {
+        t1: [_llm_span(t1, "01" * 8, "one?", "Done.", 1, conv="answered")],
+        t2: [_llm_span(t2, "02" * 8, "two?", None, 2, conv="unanswered")],
+        t3: [_llm_span(t3, "03" * 8, "three?", "Done.", 3, conv="answered-too")],
+    }
+    listed = [
+        [
+            {"id": f"S{n}", "context": {"trace_id": t, "span_id": f"{n:016x}"}}
+            for n, t in enumerate((t1, t2, t3), start=1)
+        ]
+    ]
+    seen: list[tuple[int, int | None]] = []
+    progress = Progress(lambda done, total, _: seen.append((done, total)))
+    with pytest.raises(FilterError):
+        pull(ws, "phoenix", _stub_phoenix(spans_of, []), where="steps>>2")
+    got = pull(ws, "phoenix", _stub_phoenix(spans_of, listed), where="steps>=2", progress=progress)
+    assert (got.traces, got.imported, got.filtered_out, got.error) == (3, 2, 1, None)
+    from reviewer.services import browse
+
+    keys = sorted(browse.get_session(ws, i).id for i in browse.session_ids(ws))
+    assert keys == ["answered", "answered-too"]
+    assert seen[0] == (0, None) and {total for _, total in seen[1:]} == {3}
+    assert seen[-1] == (3, 3)
     ws.close()
