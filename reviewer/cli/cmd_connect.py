@@ -12,7 +12,7 @@ import click
 from reviewer.cli.common import err, error_line, fail, workspace_job
 
 if TYPE_CHECKING:
-    from reviewer.connect.http import HttpClient
+    from reviewer.services.connecting import HttpClient
 
 SOURCES = ("phoenix", "mlflow", "langfuse", "langsmith")
 TARGETS = ("phoenix", "mlflow", "langfuse", "langsmith")

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from reviewer.cli.common import err, fail, open_ws, progress_bar
-from reviewer.export.formats import FORMATS
-from reviewer.export.options import DEFAULT_REQUIRE
+from reviewer.services.export_choices import DEFAULT_REQUIRE, FORMATS
 
 
 def _require(values: tuple[str, ...]) -> dict[str, str]:
@@ -118,7 +117,7 @@ def export_cmd(
     was left out and why, and the SHA-256 of the data; the same export run again writes
     the same bytes. The file appears only once it is complete.
     """
-    from reviewer.export.options import ExportOptions
+    from reviewer.services.export_choices import ExportOptions
     from reviewer.services.exporting import ExportError, export, manifest_path_for
     from reviewer.services.progress import Cancelled
 

@@ -11,8 +11,7 @@ import click
 from rich.text import Text
 
 from reviewer.cli.common import err, error_line, fail, workspace_job
-from reviewer.ingest.detect import KNOWN
-from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
+from reviewer.services.importing import DEFAULT_MAX_RECORD_BYTES, KNOWN_FORMATS
 
 
 @click.command("import")
@@ -21,7 +20,7 @@ from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", *KNOWN]),
+    type=click.Choice(["auto", *KNOWN_FORMATS]),
     default="auto",
     show_default=True,
     help="Input format; auto detects it from the content.",

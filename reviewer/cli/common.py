@@ -22,7 +22,7 @@ from rich.text import Text
 
 from reviewer.secrets import mask_secrets
 from reviewer.services.progress import Progress
-from reviewer.store.workspace import Workspace, WorkspaceError
+from reviewer.services.workspaces import Workspace, WorkspaceError
 
 err = Console(stderr=True, highlight=False)
 

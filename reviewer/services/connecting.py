@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewer.connect.http import ConnectorError, HttpClient
+from reviewer.connect.http import ConnectorError as ConnectorError
+from reviewer.connect.http import HttpClient as HttpClient
 from reviewer.services.progress import NO_PROGRESS, Progress
 from reviewer.services.pulling import PullSummary, pull
 from reviewer.services.pushing import PushSummary, push

@@ -13,9 +13,9 @@ from pydantic.json_schema import SkipJsonSchema
 from reviewer.domain.session import Session
 from reviewer.ingest.assembly import EVERY as SPAN_EVERY
 from reviewer.ingest.assembly import SpanAssembly
-from reviewer.ingest.detect import LineFormat, UnknownFormat, by_name, detect
+from reviewer.ingest.detect import KNOWN, LineFormat, UnknownFormat, by_name, detect
 from reviewer.ingest.pipeline import Reject, parse_file
-from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES
+from reviewer.ingest.records import DEFAULT_MAX_RECORD_BYTES as DEFAULT_MAX_RECORD_BYTES
 from reviewer.ingest.workers import (
     Known,
     KnownLookup,
@@ -57,6 +57,9 @@ FIRST_CHUNK = 500
 ``chunk``: progress shows early, and a prompt Cancel stops after a small chunk."""
 CHUNK_BYTES = 32_000_000
 """A chunk is committed sooner when its compressed content reaches this."""
+
+KNOWN_FORMATS = KNOWN
+"""The import formats by name (for the CLI's choices)."""
 
 
 def store_sessions(
