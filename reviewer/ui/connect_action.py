@@ -14,11 +14,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QProgressDialog,
     QWidget,
 )
 
+from reviewer.domain.filters import FilterError, parse_where
 from reviewer.services.connecting import PULL_FROM, PUSH_TO, SYSTEMS, pull_from, push_to
 from reviewer.services.progress import Progress
 from reviewer.services.pulling import PullSummary
@@ -39,8 +41,9 @@ DEFAULT_URL = {
 
 
 class ConnectDialog(QDialog):
-    """System, URL and project (and, to push, a dry-run box). Keys are never asked for
-    here: they come from the environment, as for the commands."""
+    """System, URL and project, an optional filter (as ``--where``) and, to push, a
+    dry-run box. Keys are never asked for here: they come from the environment, as for
+    the commands."""
 
     def __init__(self, parent: QWidget, *, pushing: bool) -> None:
         super().__init__(parent)
@@ -51,11 +54,22 @@ class ConnectDialog(QDialog):
         self.url = QLineEdit(DEFAULT_URL["phoenix"])
         self.project = QLineEdit()
         self.project.setPlaceholderText("default")
+        self.where = QLineEdit()
+        self.where.setPlaceholderText("all; e.g. version=2.0 and tool_error")
+        self.where.setToolTip(
+            "Only sessions this filter lets through (the language of sample --where): "
+            + ("the others are not sent." if pushing else "the others are not imported.")
+        )
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.hide()
         self.dry_run = QCheckBox("Only count what would be sent")
         form = QFormLayout(self)
         form.addRow("&System:", self.system)
         form.addRow("&URL:", self.url)
         form.addRow("&Project:", self.project)
+        form.addRow("Only sessions &where:", self.where)
+        form.addRow("", self.problem)
         if pushing:
             form.addRow("", self.dry_run)
         buttons = QDialogButtonBox(
@@ -73,6 +87,23 @@ class ConnectDialog(QDialog):
 
     def choice(self) -> tuple[str, str, str | None]:
         return self.system.currentData(), self.url.text().strip(), self.project.text() or None
+
+    def filter_text(self) -> str | None:
+        """The filter typed, or None for every session."""
+        return self.where.text().strip() or None
+
+    def accept(self) -> None:
+        """Refuse a filter that cannot be read, saying where, and stay open."""
+        where = self.filter_text()
+        if where is not None:
+            try:
+                parse_where(where)
+            except FilterError as exc:
+                self.problem.setText(f"The filter cannot be read: {exc}")
+                self.problem.show()
+                self.where.setFocus()
+                return
+        super().accept()
 
 
 def time_left(done: int, total: int, elapsed: float) -> str:
@@ -180,6 +211,7 @@ def start(window: MainWindow, *, pushing: bool) -> ConnectDialog | None:
         if ws is None:
             return
         system, url, project = dialog.choice()
+        where = dialog.filter_text()
         if pushing:
             job = ConnectJob(
                 window,
@@ -191,10 +223,19 @@ def start(window: MainWindow, *, pushing: bool) -> ConnectDialog | None:
                 url,
                 project,
                 dry_run=dialog.dry_run.isChecked(),
+                where=where,
             )
         else:
             job = ConnectJob(
-                window, window.import_runner, "Pull sessions", pull_from, ws, system, url, project
+                window,
+                window.import_runner,
+                "Pull sessions",
+                pull_from,
+                ws,
+                system,
+                url,
+                project,
+                where=where,
             )
         dialog.job = job
         job.finished.connect(lambda s: _finished(window, job, s))
