@@ -14,11 +14,10 @@ from reviewer.domain.preference import Preference
 from reviewer.domain.rubric import DimensionKind
 from reviewer.domain.session import Session
 from reviewer.services.batches import BatchError
+from reviewer.store.batches import BatchRef, find_batch
 from reviewer.store.preferences import (
-    PairBatch,
     PreferenceTaken,
     find_preference,
-    pair_batch,
     pair_item_id,
     pair_sessions,
     preference_from_row,
@@ -112,7 +111,7 @@ class PairItem:
     preference: Preference | None
 
 
-def _known(found: PairBatch | None, name: str) -> PairBatch:
+def _known(found: BatchRef | None, name: str) -> BatchRef:
     if found is None:
         raise BatchError(f"no batch named {name!r} in this workspace")
     return found
@@ -121,16 +120,16 @@ def _known(found: PairBatch | None, name: str) -> PairBatch:
 def is_pair_batch(ws: Workspace, name: str) -> bool:
     """Whether batch ``name`` exists and holds pairs."""
     with ws.read() as s:
-        found = pair_batch(s, name)
-    return found is not None and found.pairwise
+        found = find_batch(s, name)
+    return found is not None and found.pairs
 
 
 def load_pair_queue(ws: Workspace, batch: str, reviewer: str) -> PairQueue:
     """The pairs of ``batch`` assigned to ``reviewer`` (every pair when the batch assigns
     nobody), in batch order, with the reviewer's status on each."""
     with ws.read() as s:
-        found = _known(pair_batch(s, batch), batch)
-        if not found.pairwise:
+        found = _known(find_batch(s, batch), batch)
+        if not found.pairs:
             raise BatchError(f"batch {batch!r} is not a pairwise batch")
         rows = reviewer_pairs(s, found.id, reviewer)
     return PairQueue(
@@ -150,7 +149,7 @@ def _header(side: str, session: Session, blind: bool) -> str:
 def open_pair(ws: Workspace, queue: PairQueue, position: int) -> PairItem:
     """Both sessions of pair ``position`` with their headers and the reviewer's preference."""
     with ws.read() as s:
-        found = _known(pair_batch(s, queue.batch), queue.batch)
+        found = _known(find_batch(s, queue.batch), queue.batch)
         sides = pair_sessions(s, found.id, position)
         if sides is None:
             raise BatchError(f"batch {queue.batch!r} has no pair at position {position}")
@@ -180,7 +179,7 @@ def save_preference(ws: Workspace, pref: Preference, *, submit: bool = False) ->
         raise PreferenceError("choose which side is better (1, 2, 3 or 4) before submitting")
     now = datetime.now(UTC)
     with ws.write() as s:
-        _known(pair_batch(s, pref.batch), pref.batch)
+        _known(find_batch(s, pref.batch), pref.batch)
         item_id = pair_item_id(s, pref.batch, pref.position)
         if item_id is None:
             raise PreferenceError(f"batch {pref.batch!r} has no pair at position {pref.position}")

@@ -63,12 +63,13 @@ class BatchRef:
         return bool(self.spec.get("pairs"))
 
 
-def _batch_row(s: OrmSession, name: str) -> BatchRow | None:
+def batch_row(s: OrmSession, name: str) -> BatchRow | None:
+    """The batch named ``name`` (None when there is none): the one lookup by name."""
     return s.scalar(select(BatchRow).where(BatchRow.name == name))
 
 
 def find_batch(s: OrmSession, name: str) -> BatchRef | None:
-    row = _batch_row(s, name)
+    row = batch_row(s, name)
     if row is None:
         return None
     return BatchRef(row.id, row.name, row.blind, row.rubric_id, row.spec)
@@ -199,7 +200,7 @@ def add_batch(
 
 def load_batch(s: OrmSession, name: str) -> Batch | None:
     """A stored batch with its items in order and who reviews each."""
-    row = _batch_row(s, name)
+    row = batch_row(s, name)
     if row is None:
         return None
     right = aliased(SessionRow)

@@ -19,6 +19,7 @@ from reviewer.domain.preference import Preference
 from reviewer.domain.review import Review, ReviewRole
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.session import Session
+from reviewer.store.batches import batch_row
 from reviewer.store.content import content_json
 from reviewer.store.preferences import preference_from_row
 from reviewer.store.preferences import row_sha256 as preference_row_sha256
@@ -266,7 +267,7 @@ class ItemForPack:
 
 
 def batch_for_pack(s: OrmSession, name: str) -> BatchForPack | None:
-    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
+    row = batch_row(s, name)
     if row is None:
         return None
     batch = PackBatch(

@@ -4,7 +4,6 @@ the pair bench saves, what packs carry and what merging compares."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -71,22 +70,6 @@ def preference_from_row(row: PreferenceReviewRow, batch: str, position: int) -> 
         active_seconds=row.active_seconds,
         simulated=row.simulated,
     )
-
-
-@dataclass(frozen=True)
-class PairBatch:
-    id: int
-    rubric_id: int
-    blind: bool
-    pairwise: bool
-    """Whether its spec draws pairs."""
-
-
-def pair_batch(s: OrmSession, name: str) -> PairBatch | None:
-    row = s.scalar(select(BatchRow).where(BatchRow.name == name))
-    if row is None:
-        return None
-    return PairBatch(row.id, row.rubric_id, row.blind, bool(row.spec.get("pairs")))
 
 
 def reviewer_pairs(s: OrmSession, batch_id: int, reviewer: str) -> list[tuple[int, int, str]]:
