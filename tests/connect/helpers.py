@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from reviewer.connect.http import HttpClient
@@ -85,3 +87,19 @@ def change_then_withdraw(
     assert set(held()) == set(after) - hers
     with connect() as c:
         assert push(ws, target, c).withdrawn == 0
+
+
+class JsonStub(BaseHTTPRequestHandler):
+    """A stand-in server's handler: JSON replies, and quiet (no request log on stderr)."""
+
+    def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass

@@ -8,7 +8,7 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -29,7 +29,7 @@ from reviewer.resources import default_rubric
 from reviewer.services.importing import store_sessions
 from reviewer.services.pushing import push
 from reviewer.store.workspace import Workspace
-from tests.connect.helpers import latest, reopen, revise
+from tests.connect.helpers import JsonStub, latest, reopen, revise
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -92,16 +92,7 @@ def stub() -> Iterator[tuple[str, Langfuse]]:
         parse_obj_as(ObservationsV2Response, body)
         return body
 
-    class Handler(BaseHTTPRequestHandler):
-        def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonStub):
         def do_GET(self) -> None:
             if self.headers.get("Authorization") != expected:
                 return self.reply(401, {"message": "Invalid credentials. Confirm keys."})
@@ -201,9 +192,6 @@ def stub() -> Iterator[tuple[str, Langfuse]]:
             for k in held:
                 del state.scores[k]
             return self.reply(200, {"message": "Score deleted"})
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from reviewer.services.importing import store_sessions
 from reviewer.services.pushing import push
 from reviewer.store.tables import SentLabel
 from reviewer.store.workspace import Workspace
-from tests.connect.helpers import latest, reopen, revise
+from tests.connect.helpers import JsonStub, latest, reopen, revise
 from tests.export.conftest import FINE, WRONG, add_review
 from tests.helpers.factories import make_session
 
@@ -41,16 +41,7 @@ def stub() -> Iterator[tuple[str, dict[str, dict[str, Any]], list[str]]]:
     throttle = [1]
     del runs[:], queries[:]
 
-    class Handler(BaseHTTPRequestHandler):
-        def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            for k, v in {"Content-Type": "application/json", **(headers or {})}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonStub):
         def handle_one(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
@@ -100,9 +91,6 @@ def stub() -> Iterator[tuple[str, dict[str, dict[str, Any]], list[str]]]:
             return self.reply(200, feedback[fid])
 
         do_GET = do_POST = do_PATCH = do_DELETE = handle_one
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
