@@ -1,7 +1,8 @@
 """The stakeholder report: a :class:`StatsReport` written as one self-contained HTML file.
 
 The figures come from :func:`reviewer.services.analytics.compute_stats`; the HTML from
-:mod:`reviewer.render.report`. The CLI (`reviewer report`) writes the file through here.
+:mod:`reviewer.render.report`. The CLI (`reviewer report`) and the dashboard's Save report…
+write the file through here.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.domain.figures import StatsReport
-from reviewer.render.report import write_report
 from reviewer.services.analytics import (
     GOLD_STRATUM,
     NONE_LABEL,
@@ -35,6 +34,7 @@ from reviewer.services.analytics import (
 )
 from reviewer.services.batches import list_batches
 from reviewer.services.progress import Cancelled, Progress
+from reviewer.services.reporting import write_report
 from reviewer.services.workspaces import Workspace
 from reviewer.ui import dashboard_figures as figures
 from reviewer.ui.adjudication import AdjudicationDialog
