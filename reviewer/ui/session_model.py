@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from reviewer.services.browse import SessionSummary
 from reviewer.services.reviewing import ItemStatus
@@ -111,14 +118,39 @@ class SessionListModel(QAbstractTableModel):
             return sid
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        if index.column() == STATUS_COLUMN:
+        value = self._value(index.row(), index.column(), sid)
+        return value if role == Qt.ItemDataRole.DisplayRole or value is None else str(value)
+
+    def multiData(self, index: Index, roleDataSpan: QModelRoleDataSpan) -> None:  # noqa: N803
+        """Every role a view asks for at once: painting a cell calls into Python once
+        instead of once per role (a screenful of the list about 1,300 calls, each needing
+        the GIL, which a worker may be holding)."""
+        if not index.isValid() or not (0 <= index.row() < len(self._ids)):
+            for item in roleDataSpan:
+                item.clearData()
+            return
+        sid = self._ids[index.row()]
+        value: Any = ...
+        for item in roleDataSpan:
+            role = item.role()
+            if role == SessionIdRole:
+                item.setData(sid)
+            elif role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                if value is ...:
+                    value = self._value(index.row(), index.column(), sid)
+                display = role == Qt.ItemDataRole.DisplayRole or value is None
+                item.setData(value if display else str(value))
+            else:
+                item.clearData()
+
+    def _value(self, row: int, column: int, sid: int) -> Any:
+        if column == STATUS_COLUMN:
             return self.status(sid).value
-        row = self._rows.get(sid)
-        if row is None:
-            self._request_page(index.row())
-            return "…" if index.column() == 1 else None
-        value = COLUMNS[index.column()][1](row)
-        return value if role == Qt.ItemDataRole.DisplayRole else str(value)
+        summary = self._rows.get(sid)
+        if summary is None:
+            self._request_page(row)
+            return "…" if column == 1 else None
+        return COLUMNS[column][1](summary)
 
     def _request_page(self, row: int) -> None:
         page = row // PAGE

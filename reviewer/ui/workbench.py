@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QInputEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -91,8 +91,15 @@ IDLE_SECONDS = 60.0
 BLIND_COLUMNS = (3, 4)
 """Agent and model columns, hidden in blind batches."""
 DEFAULT_COLUMN_WIDTHS = (80, 150, 120, 130, 110, 45, 45, 65, 60)
+PREFETCH_AFTER_MS = 1
+"""The next item is fetched ahead this long after one is shown: a timer, so the paints
+posted by showing it come first."""
 HELD_KEYS_MAX = 64
 """Keys typed while a session is on its way are held (this many at most) and replayed on it."""
+
+_USER_INPUT = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
+"""Input that counts as review time."""
+_KEY_KINDS = (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
 
 _STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
     ("All items", None),
@@ -494,13 +501,14 @@ class Workbench(QWidget):
         self.item_shown.emit(sid)
         if self.session is not None:
             self.session.opened(sid)
-        self._prefetch_next(sid)
+        # after this item's first paint: a worker running Python meanwhile slows the paint
+        QTimer.singleShot(PREFETCH_AFTER_MS, self, lambda: self._prefetch_next(sid))
         if self.session is not None and item.review.uid in self.session.conflicted:
             self.retry_kept()  # its kept review clashes again, now on screen: both shown
         self._replay_held()
 
     def _prefetch_next(self, sid: int) -> None:
-        if self.queue is None or self.session is None:
+        if self.queue is None or self.session is None or self._wanted != sid:
             return
         nxt = self.queue.next_todo(sid)
         if nxt is None or nxt in self._prefetched:
@@ -930,14 +938,16 @@ class Workbench(QWidget):
             self.focus_form()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Every event of the application comes here (each paint of each widget too): the
+        # common case returns at once, without asking for the event's type (a slow call).
+        if not isinstance(event, QInputEvent):
+            if watched is self.window() and event.type() == QEvent.Type.WindowActivate:
+                QTimer.singleShot(0, self._settle_focus)  # after Qt gives the focus back
+            return False
         kind = event.type()
-        if kind == QEvent.Type.WindowActivate and watched is self.window():
-            QTimer.singleShot(0, self._settle_focus)  # after Qt gives the focus back
-        user_input = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
-        if kind in user_input and self.item is not None and self.window().isActiveWindow():
+        if kind in _USER_INPUT and self.item is not None and self.window().isActiveWindow():
             self._count_active()
-        key_kinds = (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
-        if kind not in key_kinds or not isinstance(event, QKeyEvent):
+        if kind not in _KEY_KINDS or not isinstance(event, QKeyEvent):
             return False
         if not self.isVisible() or QApplication.activeWindow() is not self.window():
             return False
