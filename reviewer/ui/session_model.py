@@ -42,6 +42,10 @@ COLUMNS: list[tuple[str, Callable[[SessionSummary], Any]]] = [
 ]
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+
+
 class SessionListModel(QAbstractTableModel):
     """Holds only ids; row contents arrive page by page from ``fetch_page``."""
 
@@ -53,6 +57,8 @@ class SessionListModel(QAbstractTableModel):
         self._fetch_page = fetch_page
         self._ids: list[int] = []
         self._rows: dict[int, SessionSummary] = {}
+        self._cells: dict[int, tuple[Any, ...]] = {}
+        """Each fetched row's column values, worked out once (not at every paint)."""
         self._requested: set[int] = set()
         self._generation = 0
         self._statuses: dict[int, ItemStatus] = {}
@@ -64,6 +70,7 @@ class SessionListModel(QAbstractTableModel):
         self._statuses = dict(statuses or {})
         self._positions = None
         self._rows.clear()
+        self._cells.clear()
         self._requested.clear()
         self._generation += 1
         self.endResetModel()
@@ -135,24 +142,26 @@ class SessionListModel(QAbstractTableModel):
         value: Any = ...
         for item in items:
             role = item.role()
-            if role == SessionIdRole:
-                item.setData(sid)
-            elif role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if role in (_DISPLAY, _TOOLTIP):
                 if value is ...:
                     value = self._value(index.row(), index.column(), sid)
-                display = role == Qt.ItemDataRole.DisplayRole or value is None
-                item.setData(value if display else str(value))
+                item.setData(value if role == _DISPLAY or value is None else str(value))
+            elif role == SessionIdRole:
+                item.setData(sid)
             else:
                 item.clearData()
 
     def _value(self, row: int, column: int, sid: int) -> Any:
         if column == STATUS_COLUMN:
             return self.status(sid).value
-        summary = self._rows.get(sid)
-        if summary is None:
-            self._request_page(row)
-            return "…" if column == 1 else None
-        return COLUMNS[column][1](summary)
+        cells = self._cells.get(sid)
+        if cells is None:
+            summary = self._rows.get(sid)
+            if summary is None:
+                self._request_page(row)
+                return "…" if column == 1 else None
+            cells = self._cells[sid] = tuple(value(summary) for _, value in COLUMNS)
+        return cells[column]
 
     def _request_page(self, row: int) -> None:
         page = row // PAGE
@@ -168,6 +177,7 @@ class SessionListModel(QAbstractTableModel):
                 return  # the list was replaced meanwhile
             for r in rows:
                 self._rows[r.id] = r
+                self._cells.pop(r.id, None)
             last = first + len(ids) - 1
             self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
             self.rows_loaded.emit(first, last)
