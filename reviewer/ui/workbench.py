@@ -289,6 +289,9 @@ class Workbench(QWidget):
         self.tabs.addTab(page, "Transcript")
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.details, "Details")
+        self.tabs.currentChanged.connect(lambda _i: self._fill_tabs())
+        self._tabs_show: Session | None = None
+        """The session the Spans and Details tabs show (filled when one of them is shown)."""
         self.banner = OfflineBanner(self.retry_kept)
         self.center = QWidget()
         cv = QVBoxLayout(self.center)
@@ -496,8 +499,8 @@ class Workbench(QWidget):
             )
         blind = item.blind
         self.meta.setText(self._meta_line(session, blind))
-        self._fill_details(session, blind)
-        self._fill_spans(session)
+        self.tabs.setTabEnabled(1, bool(session.spans))
+        self._fill_tabs()  # only if one of them shows: most reviews never look at them
         title = f"Session {session.id}"
         status = self.queue.status(sid) if self.queue else ItemStatus.TODO
         self.form.load(item.rubric, item.review, session.final_answer, title)
@@ -554,6 +557,15 @@ class Workbench(QWidget):
         line = "   ·   ".join(f"{k}: {pairs[k]}" for k in keep if k in pairs)
         return line + ("   ·   blind review: agent and model hidden" if blind else "")
 
+    def _fill_tabs(self) -> None:
+        """Fill the Spans and Details tabs for the open item, once it is on one of them."""
+        item = self.item
+        if item is None or self.tabs.currentIndex() == 0 or self._tabs_show is item.session:
+            return
+        self._tabs_show = item.session
+        self._fill_details(item.session, item.blind)
+        self._fill_spans(item.session)
+
     def _fill_details(self, session: Session, blind: bool) -> None:
         rows = metadata_lines(session, blind=blind)
         if not blind:
@@ -565,7 +577,6 @@ class Workbench(QWidget):
 
     def _fill_spans(self, session: Session) -> None:
         self.spans.clear()
-        self.tabs.setTabEnabled(1, bool(session.spans))
         if not session.spans:
             return
         t0 = min((s.start for s in session.spans if s.start), default=None)

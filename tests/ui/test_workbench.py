@@ -387,6 +387,23 @@ def test_plus_shows_all_of_the_folded_step_at_the_cursor(
     assert w.transcript.toPlainText().count("x") == shown
 
 
+def test_the_details_tab_shows_the_open_session_and_follows_the_next(
+    qtbot: QtBot, bench_window: MainWindow, review_ws: Path
+) -> None:
+    w = bench_window
+    _open(qtbot, w, review_ws)
+    _show(qtbot, w, "s-1")
+
+    def details() -> dict[str, str]:
+        table = w.bench.details
+        return {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+
+    w.bench.tabs.setCurrentIndex(2)  # Details
+    assert details()["Session"] == "s-1"
+    _show(qtbot, w, "s-2")  # the tab stays open: it shows the new session at once
+    assert details()["Session"] == "s-2"
+
+
 def test_a_long_session_shows_its_first_cards_and_then_the_rest(
     qtbot: QtBot, bench_window: MainWindow, review_ws: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
