@@ -29,6 +29,12 @@ silently); after :meth:`TaskRunner.shutdown` nothing is delivered any more.
 
 Functions run on the workers must not touch widgets.
 
+Workers share the interpreter with the GUI thread: while a worker runs Python, every call
+from Qt into Python on the GUI thread (an event filter, a model's ``data``, a slot) waits
+for the GIL, by default up to 5 ms each, so one repaint that calls Python a dozen times
+took 30–70 ms instead of 5. A runner therefore has the interpreter hand the GIL over
+within :data:`GIL_SWITCH_S` (``sys.setswitchinterval``).
+
 Who holds a runner: each bench (the workbench, the pair bench) has its own, so its saves are
 ordered among themselves; the main window has one for short jobs and a second one for long
 jobs (imports, exports, pulls) so that those never hold up anything else.
@@ -37,6 +43,7 @@ jobs (imports, exports, pulls) so that those never hold up anything else.
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,6 +59,15 @@ Failed = Callable[[BaseException], None]
 
 READERS = 2
 """Reads run at most this many at a time (the machine may have two cores)."""
+GIL_SWITCH_S = 0.001
+"""A thread waiting for the GIL gets it within about this long (Python's default: 5 ms)."""
+
+
+def share_gil_promptly() -> None:
+    """Have a worker running Python hand the GIL to the GUI thread within
+    :data:`GIL_SWITCH_S`, so the GUI's calls into Python do not queue behind it."""
+    if sys.getswitchinterval() > GIL_SWITCH_S:
+        sys.setswitchinterval(GIL_SWITCH_S)
 
 
 class TaskRunner(QObject):
@@ -63,6 +79,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        share_gil_promptly()
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workspace-write")
         self._reads = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="workspace-read")
         self._last_write: Future[Any] | None = None

@@ -83,6 +83,14 @@ class TranscriptView(QPlainTextEdit):
         self._starts: list[int] = []
         self._pending: list[Card] = []
         self._generation = 0
+        self._more = False
+        """Cards of later steps are still being built (see :meth:`add_cards`)."""
+        self._next_slice = QTimer(self)
+        """A timer, not a posted call: Qt runs calls posted meanwhile in the same turn of the
+        event loop, so slices queued that way ran back to back, 20–30 ms without a break."""
+        self._next_slice.setSingleShot(True)
+        self._next_slice.setInterval(0)
+        self._next_slice.timeout.connect(lambda: self._insert_slice(self._generation))
         self._format_cache: dict[
             tuple[int, bool], tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]
         ] = {}
@@ -94,9 +102,13 @@ class TranscriptView(QPlainTextEdit):
         """Asked before a link opens; returns True to open it (tests replace it)."""
 
     # Filling the document
-    def show_session(self, session: Session | None, cards: list[Card] | None = None) -> None:
-        """Show ``session`` as ``cards`` (built on a worker with ``build_plan``)."""
+    def show_session(
+        self, session: Session | None, cards: list[Card] | None = None, *, more: bool = False
+    ) -> None:
+        """Show ``session`` as ``cards`` (built on a worker with ``build_plan``); with
+        ``more``, the cards of the later steps follow through :meth:`add_cards`."""
         self._generation += 1
+        self._more = more and session is not None
         self.session = session
         self._placed.clear()
         self._starts.clear()
@@ -106,11 +118,22 @@ class TranscriptView(QPlainTextEdit):
         self.setExtraSelections([])
         self.document().clear()
         self._pending = list(reversed(cards or []))
+        self._next_slice.stop()
         self._insert_slice(self._generation, FIRST_SLICE_CHARS)
+
+    def add_cards(self, session: Session, cards: list[Card]) -> None:
+        """The cards of the remaining steps of ``session`` (dropped if another session is
+        shown meanwhile)."""
+        if session is not self.session or not self._more:
+            return
+        self._more = False
+        self._pending[:0] = reversed(cards)
+        if not self._next_slice.isActive():
+            self._insert_slice(self._generation)
 
     @property
     def complete(self) -> bool:
-        return not self._pending
+        return not self._pending and not self._more
 
     def _insert_slice(self, generation: int, chars: int | None = None) -> None:
         """Insert cards for ``chars`` characters, or else for :data:`SLICE_SECONDS`."""
@@ -118,6 +141,12 @@ class TranscriptView(QPlainTextEdit):
             return  # another session replaced this one meanwhile
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
+        # Cards added below the visible part need no repaint, only a longer scroll bar: the
+        # layout asks for a repaint of the whole view on any change, which with long wrapped
+        # lines cost 3–10 ms per slice.
+        layout = self.document().documentLayout()
+        quiet = chars is None and not self._end_visible()
+        layout.blockSignals(quiet)
         cursor.beginEditBlock()
         deadline = time.perf_counter() + SLICE_SECONDS
         budget = chars if chars is not None else 0
@@ -131,12 +160,21 @@ class TranscriptView(QPlainTextEdit):
             elif time.perf_counter() >= deadline:
                 break
         cursor.endEditBlock()
+        if quiet:
+            layout.blockSignals(False)
+            layout.documentSizeChanged.emit(layout.documentSize())
         if self._pending:
-            QTimer.singleShot(0, lambda: self._insert_slice(generation))
-        else:
+            self._next_slice.start()
+        elif not self._more:
             if self._marked is not None:
                 self.mark_step(self._marked)
             self.rendered.emit()
+
+    def _end_visible(self) -> bool:
+        """The end of the document shows (within a screenful below the view)."""
+        last = self.document().lastBlock()
+        top = self.blockBoundingGeometry(last).translated(self.contentOffset()).top()
+        return top < 2 * self.viewport().height()
 
     def _formats(self, card: Card) -> tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]:
         hue = 0 if card.is_error else _HUES.get(card.role, 0)
@@ -250,11 +288,14 @@ class TranscriptView(QPlainTextEdit):
             self.setTextCursor(cur)
             self.centerCursor()
 
-    def expand(self, step: int) -> None:
-        """Replace a folded card by its whole text (up to the expanded limit)."""
-        if self.session is None or not (0 <= step < len(self._placed)) or self._pending:
-            return
+    def expand(self, step: int) -> bool:
+        """Replace a folded card by its whole text (up to the expanded limit); False when
+        the card is not folded (or not all cards are in yet)."""
+        if self.session is None or not (0 <= step < len(self._placed)) or not self.complete:
+            return False
         placed = self._placed[step]
+        if not placed.card.folded:
+            return False
         card = build_card(self.session, step, expanded=True)
         cur = QTextCursor(self.document())
         cur.setPosition(placed.body_start)
@@ -271,6 +312,7 @@ class TranscriptView(QPlainTextEdit):
         self._starts = [p.start for p in self._placed]
         if self._marked is not None:
             self.mark_step(self._marked)
+        return True
 
     # Mouse
     def _span_at(self, position: int) -> tuple[int, Style, str | None] | None:

@@ -268,13 +268,20 @@ def build_card(
     return card
 
 
-def build_plan(session: Session, expanded: frozenset[int] = frozenset()) -> list[Card]:
-    """One card per step, in order."""
+def build_plan(
+    session: Session,
+    expanded: frozenset[int] = frozenset(),
+    *,
+    start: int = 0,
+    stop: int | None = None,
+) -> list[Card]:
+    """One card per step, in order (steps ``start`` to ``stop`` when given)."""
     t0 = session.started_at or next((s.timestamp for s in session.steps if s.timestamp), None)
     names = tool_names(session)
+    end = len(session.steps) if stop is None else min(stop, len(session.steps))
     return [
         build_card(session, i, expanded=i in expanded, t0=t0, names=names)
-        for i in range(len(session.steps))
+        for i in range(start, end)
     ]
 
 

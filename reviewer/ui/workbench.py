@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QInputEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -91,8 +91,19 @@ IDLE_SECONDS = 60.0
 BLIND_COLUMNS = (3, 4)
 """Agent and model columns, hidden in blind batches."""
 DEFAULT_COLUMN_WIDTHS = (80, 150, 120, 130, 110, 45, 45, 65, 60)
+PREFETCH_AFTER_MS = 1
+"""The next item is fetched ahead this long after one is shown: a timer, so the paints
+posted by showing it come first."""
+FIRST_CARDS = 50
+"""Cards of a long session built before it shows (far more than a screenful); the cards of
+its later steps are built on a worker meanwhile: a 2,000-step session shows about 100 ms
+sooner."""
 HELD_KEYS_MAX = 64
 """Keys typed while a session is on its way are held (this many at most) and replayed on it."""
+
+_USER_INPUT = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
+"""Input that counts as review time."""
+_KEY_KINDS = (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
 
 _STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
     ("All items", None),
@@ -107,9 +118,9 @@ _STATUS_FILTERS: list[tuple[str, ItemStatus | None]] = [
 def _prepare(
     session: ReviewSession, queue: Queue, session_id: int
 ) -> tuple[ReviewItem, list[Card]]:
-    """On the worker: the item and its transcript plan."""
+    """On the worker: the item and the cards of its first steps (the rest follow)."""
     item = session.open_item(queue, session_id)
-    return item, build_plan(item.session)
+    return item, build_plan(item.session, stop=FIRST_CARDS)
 
 
 def _is_text_input(w: QWidget | None) -> bool:
@@ -278,6 +289,9 @@ class Workbench(QWidget):
         self.tabs.addTab(page, "Transcript")
         self.tabs.addTab(self.spans, "Spans")
         self.tabs.addTab(self.details, "Details")
+        self.tabs.currentChanged.connect(lambda _i: self._fill_tabs())
+        self._tabs_show: Session | None = None
+        """The session the Spans and Details tabs show (filled when one of them is shown)."""
         self.banner = OfflineBanner(self.retry_kept)
         self.center = QWidget()
         cv = QVBoxLayout(self.center)
@@ -472,11 +486,21 @@ class Workbench(QWidget):
             self._dirty = True
         self.item = item
         session = item.session
-        self.transcript.show_session(session, cards)
+        more = len(cards) < len(session.steps)
+        self.transcript.show_session(session, cards, more=more)
+        if more:
+            self.runner.read(
+                build_plan,
+                session,
+                start=len(cards),
+                key="plan",
+                on_done=lambda rest: self.transcript.add_cards(session, rest),
+                on_error=self._fail,
+            )
         blind = item.blind
         self.meta.setText(self._meta_line(session, blind))
-        self._fill_details(session, blind)
-        self._fill_spans(session)
+        self.tabs.setTabEnabled(1, bool(session.spans))
+        self._fill_tabs()  # only if one of them shows: most reviews never look at them
         title = f"Session {session.id}"
         status = self.queue.status(sid) if self.queue else ItemStatus.TODO
         self.form.load(item.rubric, item.review, session.final_answer, title)
@@ -494,13 +518,14 @@ class Workbench(QWidget):
         self.item_shown.emit(sid)
         if self.session is not None:
             self.session.opened(sid)
-        self._prefetch_next(sid)
+        # after this item's first paint: a worker running Python meanwhile slows the paint
+        QTimer.singleShot(PREFETCH_AFTER_MS, self, lambda: self._prefetch_next(sid))
         if self.session is not None and item.review.uid in self.session.conflicted:
             self.retry_kept()  # its kept review clashes again, now on screen: both shown
         self._replay_held()
 
     def _prefetch_next(self, sid: int) -> None:
-        if self.queue is None or self.session is None:
+        if self.queue is None or self.session is None or self._wanted != sid:
             return
         nxt = self.queue.next_todo(sid)
         if nxt is None or nxt in self._prefetched:
@@ -532,6 +557,15 @@ class Workbench(QWidget):
         line = "   ·   ".join(f"{k}: {pairs[k]}" for k in keep if k in pairs)
         return line + ("   ·   blind review: agent and model hidden" if blind else "")
 
+    def _fill_tabs(self) -> None:
+        """Fill the Spans and Details tabs for the open item, once it is on one of them."""
+        item = self.item
+        if item is None or self.tabs.currentIndex() == 0 or self._tabs_show is item.session:
+            return
+        self._tabs_show = item.session
+        self._fill_details(item.session, item.blind)
+        self._fill_spans(item.session)
+
     def _fill_details(self, session: Session, blind: bool) -> None:
         rows = metadata_lines(session, blind=blind)
         if not blind:
@@ -543,7 +577,6 @@ class Workbench(QWidget):
 
     def _fill_spans(self, session: Session) -> None:
         self.spans.clear()
-        self.tabs.setTabEnabled(1, bool(session.spans))
         if not session.spans:
             return
         t0 = min((s.start for s in session.spans if s.start), default=None)
@@ -598,6 +631,26 @@ class Workbench(QWidget):
             return None
         if self.item.rubric.steps is None:
             self.message.emit("This rubric asks for no step verdicts")
+            return None
+        step = self.form.failure_step
+        if step is None:
+            self.form.show_problem("Move the step cursor with [ or ] (or click a step) first")
+        return step
+
+    def show_all_at_cursor(self) -> bool:
+        """+: the whole text of the step at the cursor, when it is folded."""
+        step = self._cursor_step_any()
+        if step is None:
+            return False
+        if not self.transcript.expand(step):
+            self.message.emit(f"Step #{step} is shown in full already")
+            return False
+        self.transcript.scroll_to_step(step)
+        return True
+
+    def _cursor_step_any(self) -> int | None:
+        """The step the cursor is on, whatever the rubric, or None with a hint."""
+        if self.item is None:
             return None
         step = self.form.failure_step
         if step is None:
@@ -930,14 +983,16 @@ class Workbench(QWidget):
             self.focus_form()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Every event of the application comes here (each paint of each widget too): the
+        # common case returns at once, without asking for the event's type (a slow call).
+        if not isinstance(event, QInputEvent):
+            if watched is self.window() and event.type() == QEvent.Type.WindowActivate:
+                QTimer.singleShot(0, self._settle_focus)  # after Qt gives the focus back
+            return False
         kind = event.type()
-        if kind == QEvent.Type.WindowActivate and watched is self.window():
-            QTimer.singleShot(0, self._settle_focus)  # after Qt gives the focus back
-        user_input = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel)
-        if kind in user_input and self.item is not None and self.window().isActiveWindow():
+        if kind in _USER_INPUT and self.item is not None and self.window().isActiveWindow():
             self._count_active()
-        key_kinds = (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
-        if kind not in key_kinds or not isinstance(event, QKeyEvent):
+        if kind not in _KEY_KINDS or not isinstance(event, QKeyEvent):
             return False
         if not self.isVisible() or QApplication.activeWindow() is not self.window():
             return False
@@ -993,6 +1048,9 @@ class Workbench(QWidget):
             return True
         if text == "\\":
             self.form.set_failure_step(None)
+            return True
+        if text == "+":
+            self.show_all_at_cursor()
             return True
         if text.isalpha():
             return self.form.toggle_tag(text)

@@ -90,3 +90,54 @@ def test_another_session_opened_mid_fill_replaces_the_first(
     assert "the second one" in view.toPlainText()
     assert "step 1: " not in view.toPlainText()
     assert len(view._placed) == len(second.steps)
+
+
+def test_a_timer_gets_its_turn_after_each_slice(
+    qtbot: QtBot, view: TranscriptView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slices go through a timer: calls posted one after another ran back to back in one
+    turn of the event loop, so a timer (a blinking cursor, a key repeat) waited 20–30 ms."""
+    monkeypatch.setattr(transcript, "SLICE_SECONDS", 0.0)  # one card per slice
+    session = _long_session()
+    ticks: list[int] = []
+    ticker = QTimer()
+    ticker.setInterval(1)
+    ticker.timeout.connect(lambda: ticks.append(len(view._placed)))
+    ticker.start()
+    with qtbot.waitSignal(view.rendered, timeout=10_000):
+        view.show_session(session, build_plan(session))
+    ticker.stop()
+    assert len(ticks) > 0.8 * STEPS, f"{len(ticks)} ticks for {STEPS} slices"
+
+
+def test_the_scroll_bar_grows_while_cards_go_in_below_the_view(
+    qtbot: QtBot, view: TranscriptView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transcript, "SLICE_SECONDS", 0.0)
+    session = _long_session()
+    bar = view.verticalScrollBar()
+    ranges: list[int] = []
+    bar.rangeChanged.connect(lambda _lo, hi: ranges.append(hi))
+    with qtbot.waitSignal(view.rendered, timeout=10_000):
+        view.show_session(session, build_plan(session))
+    assert len(ranges) > 10 and ranges == sorted(ranges), "longer with every slice"
+    bar.setValue(bar.maximum())
+    assert view.step_at(view.cursorForPosition(view.viewport().rect().center()).position()) in (
+        STEPS - 2,
+        STEPS - 1,
+    ), "the end of the scroll bar shows the last cards"
+
+
+def test_the_cards_of_later_steps_follow_the_first_ones(qtbot: QtBot, view: TranscriptView) -> None:
+    session = _long_session()
+    view.show_session(session, build_plan(session, stop=20), more=True)
+    qtbot.waitUntil(lambda: len(view._placed) == 20)
+    assert not view.complete, "more to come"
+    view.add_cards(make_session("other"), build_plan(make_session("other")))  # a stale one
+    with qtbot.waitSignal(view.rendered, timeout=10_000):
+        view.add_cards(session, build_plan(session, start=20))
+    text = view.toPlainText()
+    assert view.complete and len(view._placed) == STEPS
+    positions = [text.index(f"step {i}: ") for i in range(STEPS)]
+    assert positions == sorted(positions), "cards in step order"
+    assert [p.card.step for p in view._placed] == list(range(STEPS))

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import insert, select
 
@@ -19,6 +25,7 @@ from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store.reviews import review_from_row
 from reviewer.store.rubrics import find_rubric
 from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow, ReviewRow, SessionRow
+from reviewer.ui import workbench
 from reviewer.ui.main_window import MainWindow
 from reviewer.ui.transcript_plan import LINE_LIMIT
 from tests.helpers.factories import make_session
@@ -354,6 +361,80 @@ def test_blind_batch_hides_agent_and_model(
     assert review.batch == "blind-1" and review.reviewer == "carol"
     assert review.status is ReviewStatus.SUBMITTED
     w.close()
+
+
+def test_plus_shows_all_of_the_folded_step_at_the_cursor(
+    qtbot: QtBot, bench_window: MainWindow, review_ws: Path
+) -> None:
+    w = bench_window
+    _open(qtbot, w, review_ws)
+    _show(qtbot, w, "big-output")
+    qtbot.waitUntil(lambda: w.transcript.complete, timeout=10_000)
+    _activate(qtbot, w)
+    before = w.transcript.toPlainText().count("x")
+    assert "more characters — click to show all" in w.transcript.toPlainText()
+    for _ in range(4):
+        qtbot.keyClick(_keys_to(), "]")  # the step cursor on #3, the 10 MB tool output
+    assert w.form.failure_step == 3
+    qtbot.keyClick(_keys_to(), "+")
+    shown = w.transcript.toPlainText().count("x")
+    assert shown > 50 * before, "the folded output is shown (up to the expanded limit)"
+    assert "click to show all" not in w.transcript.toPlainText()
+    assert "Copy step copies everything" in w.transcript.toPlainText()
+    with qtbot.waitSignal(w.bench.message, timeout=1_000) as said:
+        qtbot.keyClick(_keys_to(), "+")
+    assert said.args == ["Step #3 is shown in full already"]
+    assert w.transcript.toPlainText().count("x") == shown
+
+
+def test_the_details_tab_shows_the_open_session_and_follows_the_next(
+    qtbot: QtBot, bench_window: MainWindow, review_ws: Path
+) -> None:
+    w = bench_window
+    _open(qtbot, w, review_ws)
+    _show(qtbot, w, "s-1")
+
+    def details() -> dict[str, str]:
+        table = w.bench.details
+        return {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+
+    w.bench.tabs.setCurrentIndex(2)  # Details
+    assert details()["Session"] == "s-1"
+    _show(qtbot, w, "s-2")  # the tab stays open: it shows the new session at once
+    assert details()["Session"] == "s-2"
+
+
+def test_a_long_session_shows_its_first_cards_and_then_the_rest(
+    qtbot: QtBot, bench_window: MainWindow, review_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workbench, "FIRST_CARDS", 2)  # the rest is built after it shows
+    w = bench_window
+    _open(qtbot, w, review_ws)
+    _show(qtbot, w, "s-3")
+    qtbot.waitUntil(lambda: w.transcript.complete, timeout=10_000)
+    session = w.bench.item.session if w.bench.item else None
+    assert session is not None and len(session.steps) > 2
+    assert [p.card.step for p in w.transcript._placed] == list(range(len(session.steps)))
+    assert "question 3" in w.transcript.toPlainText()
+    assert session.steps[-1].content[:20] in w.transcript.toPlainText()
+
+
+def test_the_list_paints_what_the_model_holds(qtbot: QtBot) -> None:
+    """A view asks for every role of a cell at once (``multiData``): what it paints is
+    what ``data`` gives."""
+    from reviewer.services.reviewing import ItemStatus
+    from reviewer.ui.session_model import SessionListModel
+
+    model = SessionListModel(lambda ids, done: None)
+    model.set_ids(list(range(10)), {3: ItemStatus.DRAFT})
+    delegate = QStyledItemDelegate()
+    for row, column in ((3, 0), (4, 0), (3, 1), (3, 2)):
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, model.index(row, column))
+        assert option.text == (model.data(model.index(row, column)) or "")
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, model.index(3, 0))
+    assert option.text == "draft"
 
 
 def test_queue_model_with_statuses_passes_the_model_tester(qtbot: QtBot) -> None:
