@@ -286,6 +286,12 @@ class ReviewRow(Base):
     """Per dimension: the judge's suggestion shown and what became of it (see
     :class:`reviewer.domain.suggestions.SuggestionRecord`); null before revision 0005."""
     version_id: Mapped[int] = mapped_column(Integer, default=1)
+    option_codes: Mapped[int | None] = mapped_column(BigInteger)
+    """The categorical values as one integer (:mod:`reviewer.domain.option_codes`), for the
+    analytics; null where they do not fit the rubric, or were not coded (revision 0010)."""
+    failed: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the review has a failure tag (a row in ``review_tags``), for the analytics;
+    null when not known (then it is looked up)."""
 
     __mapper_args__ = {"version_id_col": version_id}
 
