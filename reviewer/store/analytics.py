@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session as OrmSession
@@ -39,6 +40,7 @@ from reviewer.domain.rubric import DimensionKind, Rubric
 from reviewer.store.filters import apply_filter
 from reviewer.store.reviews import live_review
 from reviewer.store.tables import (
+    LEAD_REVIEW,
     AssignmentRow,
     BatchItemRow,
     BatchRow,
@@ -264,12 +266,13 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
         "assignments": _assignments_query(scope),
         "preferences": _preferences_query(scope),
         # The lead's labels, few: adjudications in scope, and every gold label (merging with
-        # the reviews keeps those in scope) — in one read, as no index narrows them by role.
+        # the reviews keeps those in scope) — in one read, through the index of leads' reviews.
         "labels": select(
             *review_columns(dims),
             ReviewRow.rubric_id.label("rubric_id"),
             (ReviewRow.role == "gold").label("gold"),
         ).where(
+            text(LEAD_REVIEW),
             live_review(scan=True),
             submitted,
             or_(

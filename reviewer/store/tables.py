@@ -223,6 +223,9 @@ class AssignmentRow(Base):
 
 LIVE_REVIEW = "conflict_of IS NULL"
 """A review in use, not a version a merge (or the upgrade to 0003) kept aside."""
+LEAD_REVIEW = "role <> 'reviewer'"
+"""A lead's review (a gold label or an adjudication): a query says it in these words to
+use the index of those (SQLite uses a partial index only for its own condition)."""
 
 
 class ReviewRow(Base):
@@ -233,6 +236,13 @@ class ReviewRow(Base):
         Index("ix_reviews_session", "session_id", "status"),
         Index("ix_reviews_batch_reviewer", "batch_id", "reviewer", "status"),
         Index("ix_reviews_submitted", "submitted_at"),
+        # The few reviews of leads (gold labels, adjudications) without a scan: migration 0010.
+        Index(
+            "ix_reviews_lead",
+            "role",
+            sqlite_where=text(LEAD_REVIEW),
+            postgresql_where=text(LEAD_REVIEW),
+        ),
         # One live review (not a version a merge kept aside) per reviewer, role and item
         # (session revision in a batch, or outside any): migration 0003.
         Index(

@@ -183,6 +183,11 @@ def test_an_older_workspace_upgrades_with_the_codes_and_flags_filled_in(
 
     ws = open_existing(p)
     assert migrate.current_revision(ws) == "0010"
+    with ws.read() as s:
+        # the gold labels and adjudications are read through an index, not a scan
+        plan = s.execute(text("EXPLAIN QUERY PLAN SELECT id FROM reviews"
+                              " WHERE role <> 'reviewer' AND role = 'gold'")).all()  # fmt: skip
+    assert "ix_reviews_lead" in str(plan)
     upgraded = _stored(ws)
     assert upgraded.pop(1) == (None, saved.pop(1)[1])
     assert upgraded == saved
