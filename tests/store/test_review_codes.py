@@ -23,6 +23,7 @@ from reviewer.store.reviews import save_review
 from reviewer.store.rubrics import store_rubric
 from reviewer.store.workspace import Workspace
 from tests.services.test_analytics_postgres import _fill
+from tests.store.test_postgres import pg_url as pg_url  # the fixture, for this module
 
 QUERIES = (StatsQuery(), StatsQuery(batch="pg"), StatsQuery(where="version=1.0,2.0"))
 
@@ -195,4 +196,21 @@ def test_an_older_workspace_upgrades_with_the_codes_and_flags_filled_in(
     _forget_codes(ws)
     assert after == _figures(ws)  # the reviews without codes count as the values say
     assert after != figures  # …which for review 1 are not those saved before
+    ws.close()
+
+
+@pytest.mark.postgres
+def test_a_postgres_workspace_upgrades_with_the_same_codes_and_figures(pg_url: str) -> None:
+    ws = init_workspace(pg_url)
+    _fill(ws)
+    saved, figures = _stored(ws), _figures(ws)
+    with ws.engine.begin() as conn:
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    ws.close()
+    ws = open_existing(pg_url)
+    assert migrate.current_revision(ws) == "0010"
+    assert _stored(ws) == saved
+    assert _figures(ws) == figures
     ws.close()
