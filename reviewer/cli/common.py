@@ -8,16 +8,6 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import (
-    Progress as RichProgress,
-)
 from rich.text import Text
 
 from reviewer.secrets import mask_secrets
@@ -57,6 +47,15 @@ def progress_bar(description: str, *, quiet: bool = False) -> Iterator[Progress]
     if quiet or not err.is_terminal:
         yield Progress()
         return
+    from rich.progress import (  # only for a terminal: output to a pipe or file needs none
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
     with RichProgress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -203,6 +203,31 @@ def krippendorff_alpha(data: FloatArray, level: Level) -> float | None:
     return float(krippendorff.alpha(reliability_data=m, level_of_measurement=level))
 
 
+def krippendorff_alpha_of_units(
+    units: npt.NDArray[np.intp], values: FloatArray, level: Level
+) -> float | None:
+    """:func:`krippendorff_alpha` of the same reliability data given one rating per row
+    (``units[i]`` rated ``values[i]``, NaN: missing; one rating per coder and unit): the
+    same figure, without the coders × units matrix (a tenth of the time at 50,000 units)."""
+    ok = ~np.isnan(values)
+    u, v = units[ok], values[ok]
+    if not len(u):
+        return None
+    pairable = np.bincount(u)[u] >= 2
+    u, v = u[pairable], v[pairable]
+    domain = np.unique(v)
+    if len(domain) < 2:
+        return None
+    import krippendorff
+
+    rows, row = np.unique(u, return_inverse=True)  # the pairable units, in order
+    cell = row * len(domain) + np.searchsorted(domain, v)
+    counts = np.bincount(cell, minlength=len(rows) * len(domain)).reshape(len(rows), -1)
+    return float(
+        krippendorff.alpha(value_counts=counts, value_domain=domain, level_of_measurement=level)
+    )
+
+
 def auc(scores: FloatArray, positive: npt.NDArray[np.bool_]) -> float | None:
     """Area under the ROC curve: the chance that a random positive scores above a random
     negative (ties count half), from the Mann–Whitney rank sum."""

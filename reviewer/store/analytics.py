@@ -25,18 +25,22 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session as OrmSession
 
 from reviewer.domain.figures import AnalyticsError
 from reviewer.domain.filters import FilterError, FilterSpec, parse_where
+from reviewer.domain.option_codes import CODED, coded_dimensions, option_text, radix
 from reviewer.domain.rubric import DimensionKind, Rubric
 from reviewer.store.filters import apply_filter
 from reviewer.store.reviews import live_review
 from reviewer.store.tables import (
+    LEAD_REVIEW,
     AssignmentRow,
     BatchItemRow,
     BatchRow,
@@ -119,7 +123,10 @@ def _column(values: list[Any]) -> pd.Series:
     """A numeric column as float64 (NaN for NULL), any other as Python objects: pandas'
     own inference (and its Arrow strings) would cost more than the query. Text stays
     text, even text that reads as a number (a reviewer called "7")."""
-    if isinstance(next((v for v in values if v is not None), None), str):
+    first = next((v for v in values if v is not None), None)
+    if first is None:  # all NULL: numpy would take a while to make NaN of each None
+        return pd.Series(np.full(len(values), np.nan), copy=False)
+    if isinstance(first, str):
         return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
     try:
         return pd.Series(np.asarray(values, dtype=np.float64), copy=False)
@@ -189,7 +196,7 @@ def main_reviews(role: str) -> list[ColumnElement[bool]]:
 
 
 def review_columns(dims: Sequence[Option], *, with_id: bool = True) -> list[ColumnElement[Any]]:
-    failed = exists().where(ReviewTag.review_id == ReviewRow.id)
+    failed = _has_tags()
     return [
         *([ReviewRow.id.label("review_id")] if with_id else []),
         func.coalesce(ReviewRow.batch_id, NO_BATCH).label("batch_id"),
@@ -236,7 +243,7 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
     return {
         "reviews": scope.reviews(
             select(
-                *_small_columns(dims, status),
+                *_small_columns(dims, status, cat),
                 ReviewRow.reviewer.label("reviewer"),
                 # tenths of a second as an integer: cheaper to move than a float
                 cast(func.round(ReviewRow.active_seconds * 10), Integer).label("active"),
@@ -259,12 +266,13 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
         "assignments": _assignments_query(scope),
         "preferences": _preferences_query(scope),
         # The lead's labels, few: adjudications in scope, and every gold label (merging with
-        # the reviews keeps those in scope) — in one read, as no index narrows them by role.
+        # the reviews keeps those in scope) — in one read, through the index of leads' reviews.
         "labels": select(
             *review_columns(dims),
             ReviewRow.rubric_id.label("rubric_id"),
             (ReviewRow.role == "gold").label("gold"),
         ).where(
+            text(LEAD_REVIEW),
             live_review(scan=True),
             submitted,
             or_(
@@ -298,40 +306,112 @@ def _radices(dims: Sequence[Option]) -> list[int] | None:
     return radices if total < _PACK_LIMIT else None
 
 
-def _small_columns(dims: Sequence[Option], status: ColumnElement[Any]) -> list[Any]:
+def _small_columns(dims: Sequence[Option], status: ColumnElement[Any], cat: Catalogue) -> list[Any]:
     """batch_id, session_id and the small codes of a review: status, failed and one per
-    dimension, packed into one integer column ``packed`` where they fit (moving one
-    column of 200,000 numbers costs a tenth of moving six); see :func:`unpack_reviews`."""
+    dimension, packed into one integer column where they fit (moving one column of 200,000
+    numbers costs a tenth of moving six); see :func:`unpack_reviews`.
+
+    Column ``coded`` where every rubric's stored codes translate to ``dims``
+    (:func:`_translations`): status + 4 × failed + 8 × the stored ``option_codes`` — or,
+    for a review without them, 8 × −(1 + its codes packed as in ``packed``, from its JSON
+    values). Else column ``packed``: status, failed and the option indexes of ``dims``,
+    from the JSON values and the tags of every review.
+    """
     columns = review_columns(dims, with_id=False)
     radices = _radices(dims)
     if radices is None:
         return [*columns, status.label("status")]
-    failed = exists().where(ReviewTag.review_id == ReviewRow.id)
-    packed: ColumnElement[Any] = status + 4 * cast(failed, Integer)
-    weight = 8
-    for d, radix in zip(dims, radices[2:], strict=True):
-        packed = packed + weight * (func.coalesce(option_code(d), -1) + 1)
-        weight *= radix
+    legacy: ColumnElement[Any] = literal_column("0")
+    weight = 1
+    for d, r in zip(dims, radices[2:], strict=True):
+        legacy = legacy + weight * (func.coalesce(option_code(d), -1) + 1)
+        weight *= r
+    if _translations(dims, cat.rubrics, cat.dialect) is not None:
+        # COALESCE evaluates its second argument only where the first is NULL
+        failed = func.coalesce(cast(ReviewRow.failed, Integer), cast(_has_tags(), Integer))
+        codes = func.coalesce(ReviewRow.option_codes, -1 - legacy)
+        coded = status + 4 * failed + 8 * codes
+        return [columns[0], columns[1], coded.label("coded")]
+    packed = status + 4 * cast(_has_tags(), Integer) + 8 * legacy
     return [columns[0], columns[1], packed.label("packed")]
 
 
-def unpack_reviews(df: pd.DataFrame, dims: Sequence[Option]) -> None:
-    """Turn the ``packed`` column of a reviews read back into status (int), failed (0/1)
-    and one column per dimension (the option index, NaN when unset), in place."""
-    if "packed" not in df.columns:
+def _has_tags() -> ColumnElement[bool]:
+    return exists().where(ReviewTag.review_id == ReviewRow.id)
+
+
+Translation: TypeAlias = dict[int, list[tuple[int, int, int, np.ndarray]]]
+"""Per rubric id: (position in dims, weight, radix, option index in dims by digit — NaN for
+none) for each dimension of ``dims`` its stored codes hold."""
+
+
+def _translations(
+    dims: Sequence[Option], rubrics: dict[int, Rubric], dialect: str
+) -> Translation | None:
+    """How to read each rubric's stored codes as option indexes of ``dims``; None when a
+    rubric has a dimension of a name in ``dims`` that its codes do not hold (a text
+    dimension named like another rubric's choice): then only the values themselves tell."""
+    out: Translation = {}
+    by_name = {d.name: j for j, d in enumerate(dims)}
+    for rubric_id, rubric in rubrics.items():
+        if any(d.name in by_name and d.kind not in CODED for d in rubric.dimensions):
+            return None
+        parts = []
+        weight = 1
+        for d in coded_dimensions(rubric):
+            r = radix(d)
+            j = by_name.get(d.name)
+            if j is not None:
+                table = np.full(r, np.nan)
+                for digit in range(1, r):
+                    table[digit] = _index(dims[j], option_text(d, digit, dialect))
+                parts.append((j, weight, r, table))
+            weight *= r
+        out[rubric_id] = parts
+    return out
+
+
+def _index(dim: Option, text: str | None) -> float:
+    """The option index SQL gives ``text`` in ``dim`` (:func:`option_code`), NaN for none."""
+    if dim.kind is DimensionKind.BOOLEAN:
+        return {"1": 1.0, "true": 1.0, "0": 0.0, "false": 0.0}.get(text or "", np.nan)
+    return float(dim.values.index(text)) if text in dim.values else np.nan
+
+
+def unpack_reviews(df: pd.DataFrame, dims: Sequence[Option], cat: Catalogue) -> None:
+    """Turn the ``coded`` or ``packed`` column of a reviews read back into status (int),
+    failed (0/1) and one column per dimension (the option index, NaN when unset), in place."""
+    if "coded" not in df.columns and "packed" not in df.columns:
         return
     radices = _radices(dims)
     assert radices is not None
-    rest = df.pop("packed").to_numpy(dtype=np.int64)
-    df["status"] = rest % 4
-    rest = rest // 4
-    df["failed"] = (rest % 2).astype(float)
-    rest = rest // 2
-    for d, radix in zip(dims, radices[2:], strict=True):
-        code = (rest % radix).astype(float) - 1
-        code[code < 0] = np.nan
-        df[d.column] = code
-        rest = rest // radix
+    coded = "coded" in df.columns
+    whole = df.pop("coded" if coded else "packed").to_numpy(dtype=np.int64)
+    df["status"] = whole % 4
+    df["failed"] = (whole // 4 % 2).astype(float)
+    rest = whole // 8  # floor division: negative where the codes came from the values
+    out = np.full((len(dims), len(rest)), np.nan)
+    legacy = rest < 0 if coded else np.ones(len(rest), dtype=bool)
+    if legacy.any():
+        packed = np.where(legacy, -1 - rest, 0) if coded else rest
+        for j, r in enumerate(radices[2:]):
+            code = (packed % r).astype(float) - 1
+            code[code < 0] = np.nan
+            out[j, legacy] = code[legacy]
+            packed = packed // r
+    if coded:
+        translations = _translations(dims, cat.rubrics, cat.dialect)
+        assert translations is not None
+        rubric_ids = df["rubric_id"].to_numpy(dtype=np.int64)
+        for rubric_id in np.unique(rubric_ids[~legacy]).tolist():
+            rows = (rubric_ids == rubric_id) & ~legacy
+            codes = rest[rows]
+            # a rubric stored after the catalogue was read: its reviews count as unset, as
+            # its options are not among the dimensions
+            for j, weight, r, table in translations.get(rubric_id, []):
+                out[j, rows] = table[codes // weight % r]
+    for j, d in enumerate(dims):
+        df[d.column] = out[j]
 
 
 def reviewed_sessions(scope: Scope) -> AnySelect:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from reviewer.domain.option_codes import encode as encode_options
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.store.batches import batch_id as find_batch_id
@@ -180,6 +181,7 @@ def save_review(
     row = s.scalar(select(ReviewRow).where(ReviewRow.uid == review.uid))
     before = _snapshot(row) if row is not None else None
     action = action or _action_for(row, review.status, review.role)
+    tags = list(dict.fromkeys(review.failure_tags(rubric)))
     fields: dict[str, Any] = {
         "session_id": session_id,
         "batch_id": batch_id,
@@ -199,6 +201,9 @@ def save_review(
         "simulated": review.simulated,
         "steps": step_labels_json(review),
         "suggestions": {k: v.model_dump(mode="json") for k, v in review.suggestions.items()},
+        # what the analytics read instead of the values and tags (reviewer.store.analytics)
+        "option_codes": encode_options(rubric, review.values),
+        "failed": bool(tags),
     }
     if row is None:
         if conflict_of is None:
@@ -240,9 +245,8 @@ def save_review(
         except StaleDataError:
             raise _conflict_after_concurrent_commit(s, review) from None
     s.execute(delete(ReviewTag).where(ReviewTag.review_id == row.id))
-    tags = review.failure_tags(rubric)
     if tags:
-        s.execute(insert(ReviewTag), [{"review_id": row.id, "tag": t} for t in dict.fromkeys(tags)])
+        s.execute(insert(ReviewTag), [{"review_id": row.id, "tag": t} for t in tags])
     s.add(
         AuditEntry(
             at=now,

@@ -223,6 +223,9 @@ class AssignmentRow(Base):
 
 LIVE_REVIEW = "conflict_of IS NULL"
 """A review in use, not a version a merge (or the upgrade to 0003) kept aside."""
+LEAD_REVIEW = "role <> 'reviewer'"
+"""A lead's review (a gold label or an adjudication): a query says it in these words to
+use the index of those (SQLite uses a partial index only for its own condition)."""
 
 
 class ReviewRow(Base):
@@ -233,6 +236,13 @@ class ReviewRow(Base):
         Index("ix_reviews_session", "session_id", "status"),
         Index("ix_reviews_batch_reviewer", "batch_id", "reviewer", "status"),
         Index("ix_reviews_submitted", "submitted_at"),
+        # The few reviews of leads (gold labels, adjudications) without a scan: migration 0010.
+        Index(
+            "ix_reviews_lead",
+            "role",
+            sqlite_where=text(LEAD_REVIEW),
+            postgresql_where=text(LEAD_REVIEW),
+        ),
         # One live review (not a version a merge kept aside) per reviewer, role and item
         # (session revision in a batch, or outside any): migration 0003.
         Index(
@@ -286,6 +296,12 @@ class ReviewRow(Base):
     """Per dimension: the judge's suggestion shown and what became of it (see
     :class:`reviewer.domain.suggestions.SuggestionRecord`); null before revision 0005."""
     version_id: Mapped[int] = mapped_column(Integer, default=1)
+    option_codes: Mapped[int | None] = mapped_column(BigInteger)
+    """The categorical values as one integer (:mod:`reviewer.domain.option_codes`), for the
+    analytics; null where they do not fit the rubric, or were not coded (revision 0010)."""
+    failed: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the review has a failure tag (a row in ``review_tags``), for the analytics;
+    null when not known (then it is looked up)."""
 
     __mapper_args__ = {"version_id_col": version_id}
 

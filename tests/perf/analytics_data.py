@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from reviewer.domain.option_codes import encode
+from reviewer.domain.rubric import Rubric
 from reviewer.services.workspaces import init_workspace
 
 VERSIONS = ["1.0", "1.1", "2.0", "2.1", "3.0"]
@@ -80,7 +82,10 @@ def build(
         )
 
     gold_sessions = rng.choice(np.arange(1, sessions + 1), size=50, replace=False)
-    (rubric_id,) = con.execute("SELECT id FROM rubrics WHERE name = 'default'").fetchone()
+    rubric_id, definition = con.execute(
+        "SELECT id, definition FROM rubrics WHERE name = 'default'"
+    ).fetchone()
+    rubric = Rubric.model_validate_json(definition)
     per_batch = reviews // batches
     items_per_batch = int(per_batch / 1.25 / 0.96)  # 25 % overlap, 96 % of work started
     review_rows: list[tuple[object, ...]] = []
@@ -175,6 +180,7 @@ def build(
                     "reviewer",
                     rubric_id,
                     orjson.dumps(values).decode(),
+                    encode(rubric, values),
                     "{}",
                     st,
                     submitted_text[k],
@@ -202,6 +208,7 @@ def build(
                 "gold",
                 rubric_id,
                 orjson.dumps(values).decode(),
+                encode(rubric, values),
                 "{}",
                 "submitted",
                 now,
@@ -211,11 +218,16 @@ def build(
         )
     con.executemany(
         'INSERT INTO reviews (id, uid, session_id, batch_id, reviewer, role, rubric_id, "values",'
-        " details, status, updated_at, submitted_at, active_seconds, simulated, origin,"
-        " version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'local', 1)",
+        " option_codes, details, status, updated_at, submitted_at, active_seconds, simulated,"
+        " origin, version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'local', 1)",
         review_rows,
     )
     con.executemany("INSERT INTO review_tags (review_id, tag) VALUES (?, ?)", tag_rows)
+    # as saving a review does (the gold labels here keep their tags in the values only)
+    con.execute(
+        "UPDATE reviews SET failed ="
+        " EXISTS (SELECT 1 FROM review_tags WHERE review_tags.review_id = reviews.id)"
+    )
     con.commit()
     con.close()
     return {"sessions": sessions, "reviews": len(review_rows), "batches": batches}

@@ -65,29 +65,25 @@ def agreement(data: Data) -> tuple[Agreement, pd.DataFrame, pd.DataFrame]:
     n_units = int(uc.max()) + 1
     alphas = []
     kappas: list[PairKappa] = []
-    pairs = ov[["u", "rv", *(c[2] for c in cols)]]
-    both = pairs.merge(pairs, on="u", suffixes=("_a", "_b"))
-    both = both[both["rv_a"] < both["rv_b"]]
+    pa, pb = _pairs(uc, rc)
     for name, label, col, k, level, dim in cols:
         values = ov[col].to_numpy(dtype=float)
         if dim is not None and level == "ordinal":
             values = dim.numbers(ov[col])
-        m = np.full((n_rev, n_units), np.nan)
-        m[rc, uc] = values
-        rated = int(((~np.isnan(m)).sum(axis=0) >= 2).sum())
-        alpha = stats.krippendorff_alpha(m, level)
+        rated = int((np.bincount(uc[~np.isnan(values)], minlength=n_units) >= 2).sum())
+        alpha = stats.krippendorff_alpha_of_units(uc, values, level)
         alphas.append(
             DimensionAlpha(
                 dimension=name, label=label, level=level, items=rated,
                 alpha=None if alpha is None else round(alpha, 6),
             )
         )  # fmt: skip
-        a = both[f"{col}_a"].to_numpy(dtype=float)
-        b = both[f"{col}_b"].to_numpy(dtype=float)
+        codes = ov[col].to_numpy(dtype=float)
+        a, b = codes[pa], codes[pb]
         ok = ~(np.isnan(a) | np.isnan(b))
         if not ok.any():
             continue
-        ra, rb = both["rv_a"].to_numpy()[ok], both["rv_b"].to_numpy()[ok]
+        ra, rb = rc[pa][ok], rc[pb][ok]
         cell = ((ra * n_rev + rb) * k + a[ok].astype(int)) * k + b[ok].astype(int)
         tables = np.bincount(cell, minlength=n_rev * n_rev * k * k).reshape(n_rev, n_rev, k, k)
         totals = tables.sum(axis=(2, 3))
@@ -112,6 +108,25 @@ def agreement(data: Data) -> tuple[Agreement, pd.DataFrame, pd.DataFrame]:
     return Agreement(items=n_units, alpha=alphas, kappa=kappas), found, ov
 
 
+def _pairs(u: np.ndarray, rv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions (a, b) of every two reviews of the same unit, ``a`` the one by the
+    reviewer of the lower code (one review per reviewer and unit)."""
+    order = np.argsort(u, kind="stable")
+    su = u[order]
+    firsts, seconds = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.intp)]
+    d = 1
+    while d < len(su):  # rows d apart in unit order, while some unit has that many
+        same = np.flatnonzero(su[d:] == su[:-d])
+        if not len(same):
+            break
+        firsts.append(order[same])
+        seconds.append(order[same + d])
+        d += 1
+    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    swap = rv[a] > rv[b]
+    return np.where(swap, b, a), np.where(swap, a, b)
+
+
 def differing(found: pd.DataFrame, ov: pd.DataFrame, dims: list[Dim]) -> list[list[str]]:
     """For some rows of the disagreements: the dimensions on which they differ."""
     cols = compared(dims)
@@ -122,11 +137,24 @@ def differing(found: pd.DataFrame, ov: pd.DataFrame, dims: list[Dim]) -> list[li
 
 
 def _disagreements(data: Data, ov: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
-    differ = ov.groupby("u")[[c[2] for c in cols]].nunique() > 1
-    n = differ.sum(axis=1)
-    first = ov.drop_duplicates("u").set_index("u")
-    found = first.loc[n.index, ["ix", "batch_id", "session_id"]].assign(n=n.to_numpy())
-    found = found[found["n"] > 0].reset_index()
+    u = ov["u"].to_numpy()
+    order = np.argsort(u, kind="stable")
+    starts = np.flatnonzero(np.r_[True, u[order][1:] != u[order][:-1]])
+    n = np.zeros(len(starts), dtype=np.int64)
+    for c in cols:  # differ: two or more distinct values (NaN left out), as nunique() > 1
+        v = ov[c[2]].to_numpy(dtype=float)[order]
+        n += np.fmax.reduceat(v, starts) > np.fmin.reduceat(v, starts)
+    first = order[starts]  # each unit's first row
+    found = pd.DataFrame(
+        {
+            "u": u[first],
+            "ix": ov["ix"].to_numpy()[first],
+            "batch_id": ov["batch_id"].to_numpy()[first],
+            "session_id": ov["session_id"].to_numpy()[first],
+            "n": n,
+        }
+    )
+    found = found[found["n"] > 0].reset_index(drop=True)
     done = data.adjudications["ix"].to_numpy()
     found["adjudicated"] = np.isin(found["ix"].to_numpy(), done[done >= 0])
     return found.sort_values(

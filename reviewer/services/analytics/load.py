@@ -211,7 +211,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     is_gold = labels["gold"].to_numpy(dtype=float) == 1
     adjudications = labels[~is_gold].drop(columns=["gold", "rubric_id"]).reset_index(drop=True)
     gold = labels[is_gold].drop(columns=["gold", "rubric_id"]).reset_index(drop=True)
-    store.unpack_reviews(reviews, options)
+    store.unpack_reviews(reviews, options, cat)
     reviews["active"] = reviews["active"].astype(float) / 10
 
     _ints(reviews, "batch_id", "session_id", "status")
