@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, insert, null, select
+from sqlalchemy import Select, exists, func, insert, null, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
@@ -135,6 +135,73 @@ def strata_counts(
     if cols:
         q = q.group_by(*cols)
     return list(s.connection().execute(q).all())
+
+
+def population_chunk(s: OrmSession) -> int:
+    """Width, in session ids, of the id ranges :func:`strata_chunk_counts` counts by: a power
+    of two that cuts the id space into about 16,000 ranges (at least 16 ids each).
+
+    Call it first in a unit of work: on PostgreSQL the statements after it then see one
+    snapshot (they count, then look up by position)."""
+    _stable_read(s)
+    top = int(s.scalar(select(func.max(SessionRow.id))) or 0)
+    width = 16
+    while width * 16_384 < top:
+        width *= 2
+    return width
+
+
+def _stable_read(s: OrmSession) -> None:
+    """On PostgreSQL: the statements that follow see one snapshot and may hash in memory
+    what they group."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        s.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def strata_chunk_counts(
+    s: OrmSession, where: FilterSpec, stratify_by: list[str], *, include_reviewed: bool, width: int
+) -> list[Any]:
+    """(sessions, id range, *stratum values) of the sessions a batch may draw, counted in
+    the database per stratum and range of ``width`` ids (range r: ids r·width … r·width +
+    width − 1)."""
+    cols = [STRATUM_COLUMNS[f] for f in stratify_by]
+    chunk = (SessionRow.id // width).label("chunk")
+    q = _eligible(select(func.count(SessionRow.id), chunk, *cols), where, include_reviewed)
+    return list(s.connection().execute(q.group_by(chunk, *cols)).all())
+
+
+def ids_at_positions(
+    s: OrmSession,
+    where: FilterSpec,
+    stratify_by: list[str],
+    *,
+    include_reviewed: bool,
+    width: int,
+    chunks: list[int],
+    offsets: set[int],
+) -> list[Any]:
+    """(id, id range, offset, *stratum values) of the sessions a batch may draw in the id
+    ranges ``chunks`` (as :func:`strata_chunk_counts` cuts them) whose offset — their
+    place in id order among those of their stratum in their range — is one of
+    ``offsets``."""
+    cols = [STRATUM_COLUMNS[f] for f in stratify_by]
+    chunk = SessionRow.id // width
+    spans: list[list[int]] = []
+    for c in sorted(set(chunks)):  # neighbouring ranges as one span of ids
+        if spans and spans[-1][1] == c:
+            spans[-1][1] = c + 1
+        else:
+            spans.append([c, c + 1])
+    inside = or_(*(SessionRow.id.between(lo * width, hi * width - 1) for lo, hi in spans))
+    offset = func.row_number().over(partition_by=[chunk, *cols], order_by=SessionRow.id) - 1
+    q = _eligible(
+        select(SessionRow.id, chunk.label("chunk"), offset.label("offset"), *cols), where,
+        include_reviewed,
+    ).where(inside)  # fmt: skip
+    sub = q.subquery()
+    picked = select(*sub.c).where(sub.c.offset.in_(sorted(offsets)))
+    return list(s.connection().execute(picked).all())
 
 
 def pair_candidate_rows(s: OrmSession, where: FilterSpec, fields: list[str]) -> list[Any]:
