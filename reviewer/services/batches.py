@@ -201,15 +201,11 @@ def _draw_by_position(
         )
         labels: dict[tuple[Any, ...], str] = {}
         ranges: dict[str, list[tuple[int, int]]] = {}
-        for n, chunk, *values in rows:
-            key = tuple(values)
-            label = labels.get(key)
-            if label is None:
-                label = labels[key] = _label(fields, key)
-                if label in ranges:  # e.g. a stored "(none)" beside NULL: keep them apart
-                    return None
-                ranges[label] = []
-            ranges[label].append((int(chunk), int(n)))
+        for chunks, counts, key in rows:
+            label = labels[key] = _label(fields, key)
+            if label in ranges:  # e.g. a stored "(none)" beside NULL: keep them apart
+                return None
+            ranges[label] = sorted(zip(chunks, counts, strict=True))
         sizes = {h: sum(n for _, n in r) for h, r in ranges.items() if r}
         if not sizes:
             return [], {}
@@ -222,7 +218,6 @@ def _draw_by_position(
             raise BatchError(str(exc)) from None
         starts: dict[str, tuple[list[int], list[int]]] = {}
         for h, r in ranges.items():
-            r.sort()
             firsts = list(accumulate((n for _, n in r), initial=0))[:-1]
             starts[h] = ([c for c, _ in r], firsts)
         wanted: dict[tuple[str, int, int], int] = {}
@@ -232,7 +227,7 @@ def _draw_by_position(
             wanted[(h, chunks[j], position - firsts[j])] = i
         found = store.ids_at_positions(
             s, where, fields, include_reviewed=spec.include_reviewed, width=width,
-            chunks=[c for _, c, _ in wanted], offsets={o for _, _, o in wanted},
+            places=[(c, o) for _, c, o in wanted],
         )  # fmt: skip
     ids: list[int | None] = [None] * len(picks)
     for sid, chunk, offset, *values in found:

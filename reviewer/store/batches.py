@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, insert, null, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    exists,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
@@ -152,23 +164,52 @@ def population_chunk(s: OrmSession) -> int:
 
 
 def _stable_read(s: OrmSession) -> None:
-    """On PostgreSQL: the statements that follow see one snapshot and may hash in memory
-    what they group."""
+    """On PostgreSQL: the statements that follow see one snapshot, may hash in memory what
+    they group, and are not compiled (JIT): the look-up of a thousand id ranges is costed
+    high enough for it, and compiling took 1–3 s where running takes 0.1."""
     if s.get_bind().dialect.name == "postgresql":
         s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         s.execute(text("SET LOCAL work_mem = '64MB'"))
+        s.execute(text("SET LOCAL jit = off"))
 
 
 def strata_chunk_counts(
     s: OrmSession, where: FilterSpec, stratify_by: list[str], *, include_reviewed: bool, width: int
-) -> list[Any]:
-    """(sessions, id range, *stratum values) of the sessions a batch may draw, counted in
-    the database per stratum and range of ``width`` ids (range r: ids r·width … r·width +
-    width − 1)."""
+) -> list[tuple[list[int], list[int], tuple[Any, ...]]]:
+    """For each stratum of the sessions a batch may draw: (id ranges, sessions in each,
+    stratum values), counted in the database per range of ``width`` ids (range r: ids
+    r·width … r·width + width − 1), ranges in no particular order.
+
+    The ranges and counts of a stratum arrive as two JSON arrays (one row per stratum, not
+    tens of thousands of rows: building a row costs more than counting it)."""
+    import orjson
+
     cols = [STRATUM_COLUMNS[f] for f in stratify_by]
     chunk = (SessionRow.id // width).label("chunk")
-    q = _eligible(select(func.count(SessionRow.id), chunk, *cols), where, include_reviewed)
-    return list(s.connection().execute(q.group_by(chunk, *cols)).all())
+    counted = (
+        _eligible(
+            select(func.count(SessionRow.id).label("n"), chunk, *cols), where, include_reviewed
+        )
+        .group_by(chunk, *cols)
+        .subquery()
+    )
+    values = [counted.c[c.key] for c in cols]
+    arrays: list[ColumnElement[Any]]
+    if s.get_bind().dialect.name == "postgresql":
+        arrays = [
+            cast(func.json_agg(counted.c.chunk), Text),
+            cast(func.json_agg(counted.c.n), Text),
+        ]
+    else:
+        arrays = [func.json_group_array(counted.c.chunk), func.json_group_array(counted.c.n)]
+    q = select(*arrays, *values)
+    if values:
+        q = q.group_by(*values)
+    return [
+        (orjson.loads(chunks), orjson.loads(counts), tuple(key))
+        for chunks, counts, *key in s.connection().execute(q)
+        if chunks is not None
+    ]
 
 
 def ids_at_positions(
@@ -178,17 +219,16 @@ def ids_at_positions(
     *,
     include_reviewed: bool,
     width: int,
-    chunks: list[int],
-    offsets: set[int],
+    places: list[tuple[int, int]],
 ) -> list[Any]:
-    """(id, id range, offset, *stratum values) of the sessions a batch may draw in the id
-    ranges ``chunks`` (as :func:`strata_chunk_counts` cuts them) whose offset — their
-    place in id order among those of their stratum in their range — is one of
-    ``offsets``."""
+    """(id, id range, offset, *stratum values) of the sessions a batch may draw at the
+    ``places`` (id range as :func:`strata_chunk_counts` cuts them, offset): the offset of
+    a session is its place in id order among those of its stratum in its range. A place
+    can match one session of each stratum."""
     cols = [STRATUM_COLUMNS[f] for f in stratify_by]
     chunk = SessionRow.id // width
     spans: list[list[int]] = []
-    for c in sorted(set(chunks)):  # neighbouring ranges as one span of ids
+    for c in sorted({c for c, _ in places}):  # neighbouring ranges as one span of ids
         if spans and spans[-1][1] == c:
             spans[-1][1] = c + 1
         else:
@@ -200,7 +240,9 @@ def ids_at_positions(
         include_reviewed,
     ).where(inside)  # fmt: skip
     sub = q.subquery()
-    picked = select(*sub.c).where(sub.c.offset.in_(sorted(offsets)))
+    # offset < width, so chunk·width + offset names one place
+    keys = sorted({c * width + o for c, o in places})
+    picked = select(*sub.c).where((sub.c.chunk * width + sub.c.offset).in_(keys))
     return list(s.connection().execute(picked).all())
 
 
