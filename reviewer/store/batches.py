@@ -164,13 +164,11 @@ def population_chunk(s: OrmSession) -> int:
 
 
 def _stable_read(s: OrmSession) -> None:
-    """On PostgreSQL: the statements that follow see one snapshot, may hash in memory what
-    they group, and are not compiled (JIT): the look-up of a thousand id ranges is costed
-    high enough for it, and compiling took 1–3 s where running takes 0.1."""
+    """On PostgreSQL: the statements that follow see one snapshot and may hash in memory
+    what they group."""
     if s.get_bind().dialect.name == "postgresql":
         s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         s.execute(text("SET LOCAL work_mem = '64MB'"))
-        s.execute(text("SET LOCAL jit = off"))
 
 
 def strata_chunk_counts(

@@ -24,7 +24,9 @@ from reviewer.services.batches import (
     population,
     strata_sizes,
 )
+from reviewer.services.browse import SessionFilter, summaries
 from reviewer.services.importing import store_sessions
+from reviewer.services.reviewing import QueueSpec, load_queue
 from reviewer.services.workspaces import init_workspace
 from reviewer.store.reviews import save_review
 from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow
@@ -315,3 +317,17 @@ def test_a_batch_drawn_by_position_is_the_one_drawn_from_the_whole_population(
     assert batch.population == sum(sizes.values()) < 200  # reviewed ones left out
     assert [i.stratum for i in batch.items] == [d.stratum for d in full]
     assert {h: v["population"] for h, v in batch.strata.items()} == sizes
+
+
+def test_a_reviewers_queue_of_a_batch_is_in_batch_order_and_a_filter_narrows_it(
+    filled: Workspace,
+) -> None:
+    batch = create_batch(filled, "q", SamplingSpec(size=30, seed=2, reviewers=["a", "b"]))
+    everything = load_queue(filled, QueueSpec("a", "q"))
+    mine = [i.session_key for i in batch.items if "a" in i.reviewers]
+    assert [s.key for s in summaries(filled, everything.ids)] == mine
+    narrowed = load_queue(filled, QueueSpec("a", "q", filter=SessionFilter(agent_version="2.0")))
+    assert [s.key for s in summaries(filled, narrowed.ids)] == [
+        s.key for s in summaries(filled, everything.ids) if s.agent_version == "2.0"
+    ]
+    assert 0 < len(narrowed.ids) < len(everything.ids)
