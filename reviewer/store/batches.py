@@ -3,6 +3,7 @@ batches are drawn from."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -231,17 +232,30 @@ def ids_at_positions(
             spans[-1][1] = c + 1
         else:
             spans.append([c, c + 1])
-    inside = or_(*(SessionRow.id.between(lo * width, hi * width - 1) for lo, hi in spans))
     offset = func.row_number().over(partition_by=[chunk, *cols], order_by=SessionRow.id) - 1
-    q = _eligible(
-        select(SessionRow.id, chunk.label("chunk"), offset.label("offset"), *cols), where,
-        include_reviewed,
-    ).where(inside)  # fmt: skip
-    sub = q.subquery()
     # offset < width, so chunk·width + offset names one place
     keys = sorted({c * width + o for c, o in places})
-    picked = select(*sub.c).where((sub.c.chunk * width + sub.c.offset).in_(keys))
-    return list(s.connection().execute(picked).all())
+    # SQLite nests an OR of n terms n deep and refuses beyond 1,000: spans a few hundred at a
+    # time there (a range lies in one statement whole, so the offsets are the same).
+    step = SQLITE_SPANS if s.get_bind().dialect.name == "sqlite" else max(1, len(spans))
+    found: list[Any] = []
+    for at in range(0, len(spans), step):
+        group = spans[at : at + step]
+        inside = or_(*(SessionRow.id.between(lo * width, hi * width - 1) for lo, hi in group))
+        first, last = group[0][0] * width, group[-1][1] * width
+        wanted = keys[bisect_left(keys, first) : bisect_left(keys, last)]
+        q = _eligible(
+            select(SessionRow.id, chunk.label("chunk"), offset.label("offset"), *cols), where,
+            include_reviewed,
+        ).where(inside)  # fmt: skip
+        sub = q.subquery()
+        picked = select(*sub.c).where((sub.c.chunk * width + sub.c.offset).in_(wanted))
+        found += s.connection().execute(picked).all()
+    return found
+
+
+SQLITE_SPANS = 400
+"""Id spans per look-up statement on SQLite (see :func:`ids_at_positions`)."""
 
 
 def pair_candidate_rows(s: OrmSession, where: FilterSpec, fields: list[str]) -> list[Any]:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from reviewer.domain.batch import SamplingSpec
+from reviewer.domain.filters import FilterSpec
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.sampling import draw
@@ -28,6 +29,7 @@ from reviewer.services.browse import SessionFilter, summaries
 from reviewer.services.importing import store_sessions
 from reviewer.services.reviewing import QueueSpec, load_queue
 from reviewer.services.workspaces import init_workspace
+from reviewer.store.batches import ids_at_positions
 from reviewer.store.reviews import save_review
 from reviewer.store.tables import AssignmentRow, BatchItemRow, BatchRow
 from reviewer.store.workspace import Workspace
@@ -331,3 +333,17 @@ def test_a_reviewers_queue_of_a_batch_is_in_batch_order_and_a_filter_narrows_it(
         s.key for s in summaries(filled, everything.ids) if s.agent_version == "2.0"
     ]
     assert 0 < len(narrowed.ids) < len(everything.ids)
+
+
+def test_a_draw_spread_over_thousands_of_id_ranges_is_looked_up_on_sqlite(
+    workspace: Workspace,
+) -> None:
+    # A big batch from a big workspace touches thousands of separate id ranges: SQLite
+    # refuses an OR of over 1,000 terms, so the look-up goes a few hundred at a time.
+    store_sessions(workspace, [make_session(f"k-{i}") for i in range(40)])
+    with workspace.read() as s:
+        rows = ids_at_positions(
+            s, FilterSpec(), [], include_reviewed=True, width=1,
+            places=[(2 * k, 0) for k in range(1500)],
+        )  # fmt: skip
+    assert sorted(r.id for r in rows) == list(range(2, 41, 2))
