@@ -162,6 +162,43 @@ def draw(
     return drawn
 
 
+def draw_positions(
+    sizes: dict[str, int],
+    n: int,
+    *,
+    seed: int,
+    stratified: bool = False,
+    allocation: str = "proportional",
+) -> list[tuple[str, int, float]]:
+    """:func:`draw` without priority, from the stratum sizes alone: (stratum, position in
+    the stratum's id order, π) of each drawn unit, in the same seeded review order.
+
+    ``random.sample`` only uses the length of what it draws from, so drawing positions of
+    ``range(N_h)`` consumes the generator as drawing the units themselves does: for the
+    same sizes and seed, the unit at each position is the unit :func:`draw` would give,
+    and the database can look up just those. Unstratified, ``sizes`` holds one stratum.
+    """
+    if n < 1:
+        raise SamplingError("the sample size must be at least 1")
+    sizes = {h: size for h, size in sizes.items() if size > 0}
+    if not stratified and len(sizes) > 1:
+        raise SamplingError("an unstratified draw has one stratum")
+    rng = random.Random(seed)
+    if stratified:
+        plan = allocate(sizes, n, allocation)
+    else:
+        plan = {h: min(n, size) for h, size in sizes.items()}
+    drawn: list[tuple[str, int, float]] = []
+    for h in sorted(sizes):
+        k = plan.get(h, 0)
+        if k <= 0:
+            continue
+        p = k / sizes[h]
+        drawn.extend((h, i, p) for i in rng.sample(range(sizes[h]), k))
+    rng.shuffle(drawn)
+    return drawn
+
+
 def z_value(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise SamplingError("confidence must be between 0 and 1, e.g. 0.95")

@@ -7,8 +7,10 @@ Public use cases: :func:`create_batch`, :func:`get_batch`, :func:`list_batches`,
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections import Counter
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
 from reviewer import __version__
@@ -22,11 +24,13 @@ from reviewer.domain.batch import (
 from reviewer.domain.filters import FilterError, FilterSpec, parse_where
 from reviewer.domain.rubric import Rubric
 from reviewer.domain.sampling import (
+    Drawn,
     SamplingError,
     Unit,
     allocate,
     assign,
     draw,
+    draw_positions,
     sample_size,
     z_value,
 )
@@ -152,6 +156,89 @@ def _gold_candidates(ws: Workspace, exclude: set[int]) -> list[int]:
     return [i for i in ids if i not in exclude]
 
 
+def _draw(ws: Workspace, spec: SamplingSpec) -> tuple[list[Drawn], dict[str, int]]:
+    """The drawn sessions in review order, and how many sessions each stratum holds."""
+    found = None if spec.priority else _draw_by_position(ws, spec)
+    if found is not None:
+        drawn, sizes = found
+    else:
+        units = population(ws, spec)
+        sizes = dict(Counter(u.stratum for u in units))
+        drawn = []
+        if units:
+            try:
+                drawn = draw(
+                    units,
+                    spec.size,
+                    seed=spec.seed,
+                    stratified=bool(spec.stratify_by),
+                    allocation=spec.allocation,
+                    priority=spec.priority or None,
+                )
+            except SamplingError as exc:
+                raise BatchError(str(exc)) from None
+    if not sizes:
+        left_out = "" if spec.include_reviewed else ", or use --include-reviewed"
+        raise BatchError(f"no session to draw from (check --where{left_out})")
+    return drawn, sizes
+
+
+def _draw_by_position(
+    ws: Workspace, spec: SamplingSpec
+) -> tuple[list[Drawn], dict[str, int]] | None:
+    """:func:`draw` of the :func:`population` without reading it: the database counts each
+    stratum per range of ids, the positions are drawn from the counts
+    (:func:`draw_positions`, the same batch for the same seed), then only the sessions at
+    those positions are read. None when that cannot be done (two strata share a label, or
+    the sessions changed meanwhile): the caller reads the population instead."""
+    _check_fields(spec)
+    where = _filter(spec)
+    fields = spec.stratify_by
+    with ws.read() as s:
+        width = store.population_chunk(s)
+        rows = store.strata_chunk_counts(
+            s, where, fields, include_reviewed=spec.include_reviewed, width=width
+        )
+        labels: dict[tuple[Any, ...], str] = {}
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        for chunks, counts, key in rows:
+            label = labels[key] = _label(fields, key)
+            if label in ranges:  # e.g. a stored "(none)" beside NULL: keep them apart
+                return None
+            ranges[label] = sorted(zip(chunks, counts, strict=True))
+        sizes = {h: sum(n for _, n in r) for h, r in ranges.items() if r}
+        if not sizes:
+            return [], {}
+        try:
+            picks = draw_positions(
+                sizes, spec.size, seed=spec.seed, stratified=bool(fields),
+                allocation=spec.allocation,
+            )  # fmt: skip
+        except SamplingError as exc:
+            raise BatchError(str(exc)) from None
+        starts: dict[str, tuple[list[int], list[int]]] = {}
+        for h, r in ranges.items():
+            firsts = list(accumulate((n for _, n in r), initial=0))[:-1]
+            starts[h] = ([c for c, _ in r], firsts)
+        wanted: dict[tuple[str, int, int], int] = {}
+        for i, (h, position, _) in enumerate(picks):
+            chunks, firsts = starts[h]
+            j = bisect_right(firsts, position) - 1
+            wanted[(h, chunks[j], position - firsts[j])] = i
+        found = store.ids_at_positions(
+            s, where, fields, include_reviewed=spec.include_reviewed, width=width,
+            places=[(c, o) for _, c, o in wanted],
+        )  # fmt: skip
+    ids: list[int | None] = [None] * len(picks)
+    for sid, chunk, offset, *values in found:
+        at = wanted.get((labels.get(tuple(values), ""), int(chunk), int(offset)))
+        if at is not None:
+            ids[at] = int(sid)
+    if any(i is None for i in ids):
+        return None
+    return [Drawn(int(sid or 0), h, p) for sid, (h, _, p) in zip(ids, picks, strict=True)], sizes
+
+
 def create_batch(
     ws: Workspace,
     name: str,
@@ -173,22 +260,8 @@ def create_batch(
     if spec.overlap > 0 and len(set(spec.reviewers)) < 2:
         raise BatchError("an overlap needs at least two reviewers (--reviewers a,b)")
     progress.update(0, None, "Reading the population")
-    units = population(ws, spec)
-    if not units:
-        left_out = "" if spec.include_reviewed else ", or use --include-reviewed"
-        raise BatchError(f"no session to draw from (check --where{left_out})")
+    drawn, sizes = _draw(ws, spec)
     progress.check()
-    try:
-        drawn = draw(
-            units,
-            spec.size,
-            seed=spec.seed,
-            stratified=bool(spec.stratify_by),
-            allocation=spec.allocation,
-            priority=spec.priority or None,
-        )
-    except SamplingError as exc:
-        raise BatchError(str(exc)) from None
     gold_ids: list[int] = []
     if spec.gold:
         candidates = _gold_candidates(ws, {d.id for d in drawn})
@@ -210,19 +283,15 @@ def create_batch(
         raise BatchError(str(exc)) from None
     progress.check()
     by_id = {d.id: d for d in drawn}
-    pop_counts = Counter(u.stratum for u in units)
     sample_counts = Counter(d.stratum for d in drawn)
-    strata = {
-        h: {"population": pop_counts[h], "sample": sample_counts.get(h, 0)}
-        for h in sorted(pop_counts)
-    }
+    strata = {h: {"population": sizes[h], "sample": sample_counts.get(h, 0)} for h in sorted(sizes)}
     with ws.write() as s:
         store_new_batch(
             s,
             name,
             spec,
             rubric,
-            population=len(units),
+            population=sum(sizes.values()),
             strata=strata,
             items=[
                 {

@@ -3,11 +3,24 @@ batches are drawn from."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, insert, null, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    exists,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
@@ -135,6 +148,114 @@ def strata_counts(
     if cols:
         q = q.group_by(*cols)
     return list(s.connection().execute(q).all())
+
+
+def population_chunk(s: OrmSession) -> int:
+    """Width, in session ids, of the id ranges :func:`strata_chunk_counts` counts by: a power
+    of two that cuts the id space into about 16,000 ranges (at least 16 ids each).
+
+    Call it first in a unit of work: on PostgreSQL the statements after it then see one
+    snapshot (they count, then look up by position)."""
+    _stable_read(s)
+    top = int(s.scalar(select(func.max(SessionRow.id))) or 0)
+    width = 16
+    while width * 16_384 < top:
+        width *= 2
+    return width
+
+
+def _stable_read(s: OrmSession) -> None:
+    """On PostgreSQL: the statements that follow see one snapshot and may hash in memory
+    what they group."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        s.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+def strata_chunk_counts(
+    s: OrmSession, where: FilterSpec, stratify_by: list[str], *, include_reviewed: bool, width: int
+) -> list[tuple[list[int], list[int], tuple[Any, ...]]]:
+    """For each stratum of the sessions a batch may draw: (id ranges, sessions in each,
+    stratum values), counted in the database per range of ``width`` ids (range r: ids
+    r·width … r·width + width − 1), ranges in no particular order.
+
+    The ranges and counts of a stratum arrive as two JSON arrays (one row per stratum, not
+    tens of thousands of rows: building a row costs more than counting it)."""
+    import orjson
+
+    cols = [STRATUM_COLUMNS[f] for f in stratify_by]
+    chunk = (SessionRow.id // width).label("chunk")
+    counted = (
+        _eligible(
+            select(func.count(SessionRow.id).label("n"), chunk, *cols), where, include_reviewed
+        )
+        .group_by(chunk, *cols)
+        .subquery()
+    )
+    values = [counted.c[c.key] for c in cols]
+    arrays: list[ColumnElement[Any]]
+    if s.get_bind().dialect.name == "postgresql":
+        arrays = [
+            cast(func.json_agg(counted.c.chunk), Text),
+            cast(func.json_agg(counted.c.n), Text),
+        ]
+    else:
+        arrays = [func.json_group_array(counted.c.chunk), func.json_group_array(counted.c.n)]
+    q = select(*arrays, *values)
+    if values:
+        q = q.group_by(*values)
+    return [
+        (orjson.loads(chunks), orjson.loads(counts), tuple(key))
+        for chunks, counts, *key in s.connection().execute(q)
+        if chunks is not None
+    ]
+
+
+def ids_at_positions(
+    s: OrmSession,
+    where: FilterSpec,
+    stratify_by: list[str],
+    *,
+    include_reviewed: bool,
+    width: int,
+    places: list[tuple[int, int]],
+) -> list[Any]:
+    """(id, id range, offset, *stratum values) of the sessions a batch may draw at the
+    ``places`` (id range as :func:`strata_chunk_counts` cuts them, offset): the offset of
+    a session is its place in id order among those of its stratum in its range. A place
+    can match one session of each stratum."""
+    cols = [STRATUM_COLUMNS[f] for f in stratify_by]
+    chunk = SessionRow.id // width
+    spans: list[list[int]] = []
+    for c in sorted({c for c, _ in places}):  # neighbouring ranges as one span of ids
+        if spans and spans[-1][1] == c:
+            spans[-1][1] = c + 1
+        else:
+            spans.append([c, c + 1])
+    offset = func.row_number().over(partition_by=[chunk, *cols], order_by=SessionRow.id) - 1
+    # offset < width, so chunk·width + offset names one place
+    keys = sorted({c * width + o for c, o in places})
+    # SQLite nests an OR of n terms n deep and refuses beyond 1,000: spans a few hundred at a
+    # time there (a range lies in one statement whole, so the offsets are the same).
+    step = SQLITE_SPANS if s.get_bind().dialect.name == "sqlite" else max(1, len(spans))
+    found: list[Any] = []
+    for at in range(0, len(spans), step):
+        group = spans[at : at + step]
+        inside = or_(*(SessionRow.id.between(lo * width, hi * width - 1) for lo, hi in group))
+        first, last = group[0][0] * width, group[-1][1] * width
+        wanted = keys[bisect_left(keys, first) : bisect_left(keys, last)]
+        q = _eligible(
+            select(SessionRow.id, chunk.label("chunk"), offset.label("offset"), *cols), where,
+            include_reviewed,
+        ).where(inside)  # fmt: skip
+        sub = q.subquery()
+        picked = select(*sub.c).where((sub.c.chunk * width + sub.c.offset).in_(wanted))
+        found += s.connection().execute(picked).all()
+    return found
+
+
+SQLITE_SPANS = 400
+"""Id spans per look-up statement on SQLite (see :func:`ids_at_positions`)."""
 
 
 def pair_candidate_rows(s: OrmSession, where: FilterSpec, fields: list[str]) -> list[Any]:

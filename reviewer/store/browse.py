@@ -93,13 +93,14 @@ def assigned_session_ids(
     """Ids of the sessions of batch ``batch_id`` assigned to ``reviewer`` that ``f`` lets
     through, in batch order."""
     q = (
-        select(SessionRow.id)
-        .join(BatchItemRow, BatchItemRow.session_id == SessionRow.id)
+        select(BatchItemRow.session_id)
         .join(AssignmentRow, AssignmentRow.item_id == BatchItemRow.id)
         .where(BatchItemRow.batch_id == batch_id, AssignmentRow.reviewer == reviewer)
         .order_by(BatchItemRow.position)
     )
-    return list(s.scalars(narrow(q, f)))
+    if f != SessionFilter(latest_only=False):  # the sessions only when the filter asks
+        q = narrow(q.join(SessionRow, SessionRow.id == BatchItemRow.session_id), f)
+    return list(s.scalars(q))
 
 
 def count_sessions(s: OrmSession, f: SessionFilter) -> int:

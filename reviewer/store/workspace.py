@@ -312,9 +312,15 @@ class Workspace:
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    connect_args = {}
-    if "connect_timeout" not in make_url(url).query:
+    connect_args: dict[str, Any] = {}
+    query = make_url(url).query
+    if "connect_timeout" not in query:
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    if "options" not in query:
+        # No JIT compilation: the server costs the reads of a large workspace (counting
+        # strata, the analytics' passes) high enough for it, and compiling took 1–3 s on a
+        # busy machine where running takes a few hundred ms.
+        connect_args["options"] = "-c jit=off"
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
 
 

@@ -9,7 +9,7 @@ import pytest
 from reviewer.domain.batch import SamplingSpec
 from reviewer.services.batches import create_batch, plan
 from reviewer.services.workspaces import init_workspace
-from tests.batches.test_batches import _fill
+from tests.batches.test_batches import _fill, drawn_by_position_and_in_full
 from tests.batches.test_filters import CASES, _keys, _sessions
 from tests.store.test_postgres import pg_url as pg_url  # the fixture, for this module
 
@@ -53,3 +53,13 @@ def test_a_batch_is_the_same_on_postgres_and_sqlite(pg_url: str, tmp_path: Path)
         )
         ws.close()
     assert results[0] == results[1]
+
+
+@pytest.mark.postgres
+def test_a_batch_drawn_by_position_is_the_one_drawn_from_the_whole_population_on_postgres(
+    pg_url: str,
+) -> None:
+    ws = init_workspace(pg_url)
+    pairs = drawn_by_position_and_in_full(ws)
+    ws.close()
+    assert [a for a, _ in pairs] == [b for _, b in pairs]

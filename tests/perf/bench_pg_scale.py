@@ -11,8 +11,8 @@ one-row insert-and-commit from 20 processes), with ``EXPLAIN ANALYZE`` plans of 
 statements each step ran.
 
 BENCH_PG_SESSIONS (default 10,000,000) and BENCH_PG_REVIEWS (default 1,000,000) set the
-size; the data lives in a database of its own (``test_team_pg_scale``), dropped afterwards
-unless BENCH_PG_KEEP=1 (then a kept one of the same size is reused).
+size; the data lives in a database of its own (BENCH_PG_DB, default ``test_team_pg_scale``),
+dropped afterwards unless BENCH_PG_KEEP=1 (then a kept one of the same size is reused).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, event, text
 from tests.perf.harness import Figures, benchmark, timed
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-DB = "test_team_pg_scale"
+DB = os.environ.get("BENCH_PG_DB", "test_team_pg_scale")
 URL = f"{SERVER}/{DB}"
 SESSIONS = int(os.environ.get("BENCH_PG_SESSIONS", "10000000"))
 REVIEWS = int(os.environ.get("BENCH_PG_REVIEWS", "1000000"))

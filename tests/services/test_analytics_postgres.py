@@ -27,7 +27,7 @@ def _fill(ws: Workspace) -> None:
                   correctness="incorrect" if bad else "correct",
                   tags=["looped"] if bad else [], active=30.0 + 7 * n,
                   status="skipped" if n == 5 and k == 0 else "submitted")  # fmt: skip
-    label(ws, rubric, "s-023", "ann", quality="2", tags=["unsafe"])  # outside any batch
+    label(ws, rubric, "s-023", "ann", quality="2", tags=["unsafe", "looped"])  # outside any batch
     report = compute_stats(ws, StatsQuery(batch="pg"))
     first = report.agreement.disagreements[0]
     case = load_case(ws, first.batch, first.session_id)
