@@ -61,6 +61,24 @@ def _size_of_kept() -> tuple[int, int] | None:
         return None
 
 
+def _option_codes() -> str:
+    """The WHEN arms giving each generated review's ``option_codes`` by ``g % 5``, as
+    saving would store them (the analytics then read no JSON)."""
+    from reviewer.domain.option_codes import encode
+    from reviewer.resources import default_rubric
+
+    rubric = default_rubric()
+    arms = []
+    for k in range(5):
+        values = {
+            "quality": str(1 + k),
+            "correctness": "incorrect" if k < 1 else "correct",
+            "policy": "compliant",
+        }
+        arms.append(f"WHEN {k} THEN {encode(rubric, values)}")
+    return " ".join(arms)
+
+
 def _generate(n: int, m: int) -> float:
     """Fill a fresh workspace with ``n`` sessions and ``m`` reviews; returns the seconds."""
     from reviewer.services.workspaces import init_workspace
@@ -96,6 +114,7 @@ def _generate(n: int, m: int) -> float:
         for table, name, _ in uniques:
             con.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         (rubric,) = con.execute("SELECT id FROM rubrics WHERE name = 'default'").fetchone() or (1,)
+        codes = _option_codes()
         run(
             "INSERT INTO sessions (id, session_key, revision, is_latest, content_hash,"
             " imported_at, source_format, agent_name, agent_version, model, started_at,"
@@ -136,7 +155,7 @@ def _generate(n: int, m: int) -> float:
         run(
             "INSERT INTO reviews (id, uid, session_id, batch_id, reviewer, role, rubric_id,"
             ' "values", details, status, updated_at, submitted_at, active_seconds, simulated,'
-            " origin, version_id)"
+            " origin, version_id, option_codes, failed)"
             " SELECT g, 'u' || g, 1 + (g - 1) * %s, 1 + (g - 1) % %s,"
             " 'r' || lpad((((g - 1) / %s) % 20)::text, 2, '0'), 'reviewer', %s,"
             " json_build_object('quality', (1 + g % 5)::text, 'correctness',"
@@ -147,7 +166,8 @@ def _generate(n: int, m: int) -> float:
             " END, timestamptz '2026-11-01' + (g % 864000) * interval '1 second',"
             " CASE WHEN g % 50 = 0 OR g % 33 = 0 THEN NULL"
             " ELSE timestamptz '2026-11-01' + (g % 864000) * interval '1 second' END,"
-            " 30 + g % 200, false, 'local', 1"
+            " 30 + g % 200, false, 'local', 1,"
+            f" CASE g % 5 {codes} END, g % 5 < 1"
             " FROM generate_series(1, %s) g",
             (step, batches, batches, rubric, m),
         )
