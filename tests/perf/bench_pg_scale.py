@@ -11,8 +11,16 @@ one-row insert-and-commit from 20 processes), with ``EXPLAIN ANALYZE`` plans of 
 statements each step ran.
 
 BENCH_PG_SESSIONS (default 10,000,000) and BENCH_PG_REVIEWS (default 1,000,000) set the
-size; the data lives in a database of its own (``test_team_pg_scale``), dropped afterwards
-unless BENCH_PG_KEEP=1 (then a kept one of the same size is reused).
+size; the data lives in a database of its own (BENCH_PG_DB, default ``test_team_pg_scale``),
+dropped afterwards unless BENCH_PG_KEEP=1 (then a kept one of the same size is reused).
+BENCH_PG_ONLY=submit skips the sampling, stats and queue figures (the batch the submitters
+work on is still drawn).
+
+The submit figure is measured twice: back to back (every process saves as fast as it can: on
+a machine with fewer cores than processes, this measures CPU contention) and paced (each
+process waits a seeded random think time of 0-2 x ``PACE_S`` between its saves, as people
+do; still more often than a reviewer who saves every few seconds). Each has its bare
+one-row insert-and-commit baseline measured the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import random
 import statistics
 import sys
 import time
@@ -33,7 +42,8 @@ from sqlalchemy import create_engine, event, text
 from tests.perf.harness import Figures, benchmark, timed
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-DB = "test_team_pg_scale"
+DB = os.environ.get("BENCH_PG_DB", "test_team_pg_scale")
+ONLY = os.environ.get("BENCH_PG_ONLY", "")
 URL = f"{SERVER}/{DB}"
 SESSIONS = int(os.environ.get("BENCH_PG_SESSIONS", "10000000"))
 REVIEWS = int(os.environ.get("BENCH_PG_REVIEWS", "1000000"))
@@ -42,6 +52,8 @@ REVIEWERS = [f"r{i:02d}" for i in range(20)]
 PER_BATCH = 100_000
 """Reviews per generated batch (each split over the 20 reviewers)."""
 VERSIONS = "ARRAY['1.0','1.1','2.0','2.1','3.0']"
+PACE_S = 0.5
+"""Mean think time between two saves of one reviewer process in the paced submit figure."""
 TARGETS = {"sample_s": 2.0, "stats_s": 3.0, "queue_ms": 200.0, "submit_p99_ms": 100.0}
 
 
@@ -232,8 +244,15 @@ def _best_of(k: int, fn: Callable[[], Any]) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
-def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
-    """One reviewer's app: save a draft of each of their items, then submit it."""
+def _think(rng: random.Random, pace: float) -> None:
+    """A person's pause between two saves: 0-2 x ``pace`` seconds (none when 0)."""
+    if pace:
+        time.sleep(rng.uniform(0, 2 * pace))
+
+
+def _submitter(reviewer: str, batch: str, pace: float, gate: Any, out: Any) -> None:
+    """One reviewer's app: save a draft of each of their items, then submit it (with a
+    think time of 0-2 x ``pace`` seconds before each save)."""
     from reviewer.domain.review import Review, ReviewStatus
     from reviewer.resources import default_rubric
     from reviewer.services.browse import SessionFilter
@@ -251,6 +270,7 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
         )
     times: list[float] = []
     errors: list[str] = []
+    rng = random.Random(reviewer)
     gate.wait()
     for sid in queue.ids:
         review = Review(
@@ -270,6 +290,7 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
                 }
             ),
         ):
+            _think(rng, pace)
             t = time.perf_counter()
             try:
                 save(ws, step, rubric)
@@ -280,11 +301,13 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
     out.put((times, errors))
 
 
-def _bare_writer(i: int, count: int, gate: Any, out: Any) -> None:
+def _bare_writer(i: int, count: int, pace: float, gate: Any, out: Any) -> None:
     times = []
+    rng = random.Random(REVIEWERS[i])
     with psycopg.connect(URL) as con:
         gate.wait()
         for k in range(count):
+            _think(rng, pace)
             t = time.perf_counter()
             with con.transaction():
                 con.execute("INSERT INTO bench_bare (who, k) VALUES (%s, %s)", (i, k))
@@ -357,6 +380,10 @@ def run() -> Figures:
         spec = SamplingSpec(
             size=1000, seed=7, stratify_by=["version"], reviewers=REVIEWERS, rubric_name="default"
         )
+        if ONLY == "submit":  # just the batches the submitters work on
+            create_batch(ws, "scale-draw", spec.model_copy(update={"seed": 8}))
+            create_batch(ws, "scale-paced", spec.model_copy(update={"seed": 9}))
+            raise _SubmitOnly
         with timed() as t:  # first use: imports and statement compilation too
             create_batch(ws, "scale-warm", spec)
         figures["sample_first_s"] = round(t.seconds, 3)
@@ -365,6 +392,7 @@ def run() -> Figures:
         figures["sample_s"] = round(t.seconds, 3)
         plans["sample"] = watch.plans(runs)
         print(f"  sample: {figures['sample_s']} s", file=sys.stderr)
+        create_batch(ws, "scale-paced", spec.model_copy(update={"seed": 9}))
 
         # Stats over every review; the floor: one grouped count of them.
         figures["stats_baseline_s"] = round(
@@ -394,21 +422,36 @@ def run() -> Figures:
         figures["queue_ms"], figures["queue_worst_ms"] = _ms(median), _ms(worst)
         plans["queue"] = watch.plans(runs)
         print(f"  queue: {figures['queue_ms']} ms", file=sys.stderr)
+    except _SubmitOnly:
+        pass
     finally:
         ws.close()
 
     # 20 reviewer processes submitting their items of the batch just drawn.
     with psycopg.connect(URL, autocommit=True) as con:
         con.execute("CREATE TABLE IF NOT EXISTS bench_bare (id serial PRIMARY KEY, who int, k int)")
-    bare = _processes(_bare_writer, [(i, 100) for i in range(len(REVIEWERS))])
+    # Back to back: every process saves as fast as it can (CPU contention on few cores).
+    bare = _processes(_bare_writer, [(i, 100, 0.0) for i in range(len(REVIEWERS))])
+    figures["submit_baseline_p50_ms"] = _ms(_p(bare, 50))
     figures["submit_baseline_p99_ms"] = _ms(_p(bare, 99))
-    saves = _processes(_submitter, [(r, "scale-draw") for r in REVIEWERS])
+    saves = _processes(_submitter, [(r, "scale-draw", 0.0) for r in REVIEWERS])
     figures["submit_saves"] = len(saves)
     figures["submit_p50_ms"] = _ms(_p(saves, 50))
     figures["submit_p99_ms"] = _ms(_p(saves, 99))
-    print(f"  submit p99: {figures['submit_p99_ms']} ms", file=sys.stderr)
+    print(f"  submit p99 (back to back): {figures['submit_p99_ms']} ms", file=sys.stderr)
+    # Paced: a seeded think time of 0-2 x PACE_S before each save, the baseline likewise.
+    bare = _processes(_bare_writer, [(i, 100, PACE_S) for i in range(len(REVIEWERS))])
+    figures["submit_paced_baseline_p50_ms"] = _ms(_p(bare, 50))
+    figures["submit_paced_baseline_p99_ms"] = _ms(_p(bare, 99))
+    saves = _processes(_submitter, [(r, "scale-paced", PACE_S) for r in REVIEWERS])
+    figures["submit_paced_saves"] = len(saves)
+    figures["submit_paced_p50_ms"] = _ms(_p(saves, 50))
+    figures["submit_paced_p99_ms"] = _ms(_p(saves, 99))
+    print(f"  submit p99 (paced): {figures['submit_paced_p99_ms']} ms", file=sys.stderr)
     figures["plans"] = plans
     for name, goal in TARGETS.items():
+        if name not in figures:  # skipped (BENCH_PG_ONLY)
+            continue
         got = figures[name]
         figures.setdefault("verdict", {})[name] = f"{got} (target ≤ {goal}): " + (
             "met" if got <= goal else "MISSED"
@@ -422,6 +465,10 @@ def run() -> Figures:
     return figures
 
 
+class _SubmitOnly(Exception):
+    """BENCH_PG_ONLY=submit: the batches are drawn, the other figures skipped."""
+
+
 def _reset_draw() -> None:
     """Remove the batch the run drew (and its reviews) so a kept database is reused as is."""
     engine = create_engine(URL.replace("postgresql://", "postgresql+psycopg://"))
@@ -429,15 +476,15 @@ def _reset_draw() -> None:
         c.execute(
             text(
                 "DELETE FROM review_tags WHERE review_id IN (SELECT r.id FROM reviews r JOIN"
-                " batches b ON b.id = r.batch_id WHERE b.name = 'scale-draw')"
+                " batches b ON b.id = r.batch_id WHERE b.name IN ('scale-draw', 'scale-paced'))"
             )
         )
         for sql in (
             "DELETE FROM audit_log WHERE review_uid IN (SELECT r.uid FROM reviews r JOIN"
-            " batches b ON b.id = r.batch_id WHERE b.name = 'scale-draw')",
-            "DELETE FROM reviews WHERE batch_id IN (SELECT id FROM batches WHERE name ="
-            " 'scale-draw')",
-            "DELETE FROM batches WHERE name IN ('scale-draw', 'scale-warm')",
+            " batches b ON b.id = r.batch_id WHERE b.name IN ('scale-draw', 'scale-paced'))",
+            "DELETE FROM reviews WHERE batch_id IN (SELECT id FROM batches WHERE name IN"
+            " ('scale-draw', 'scale-paced'))",
+            "DELETE FROM batches WHERE name IN ('scale-draw', 'scale-warm', 'scale-paced')",
         ):
             c.execute(text(sql))
     engine.dispose()
