@@ -20,7 +20,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     null,
     select,
     update,
@@ -29,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import Executable
 
 from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.domain.rubric import Rubric
@@ -234,7 +234,7 @@ def save_review(
             **fields,
         }
         try:
-            written = _write_audited(s, insert(_REVIEWS).values(new), audit)
+            written = _write_audited(s, new, audit)
         except IntegrityError:
             # another process stored this reviewer's review of the item since we looked
             # (PostgreSQL; the unique index of migration 0003 refused the second one)
@@ -253,13 +253,7 @@ def save_review(
             raise ConflictError(review, review_from_row(s, row), row.version_id)
         # Only from the version this unit of work read: a commit in between is a conflict.
         changed = {**fields, "updated_at": updated_at, "version_id": row.version_id + 1}
-        written = _write_audited(
-            s,
-            update(_REVIEWS)
-            .where(_REVIEWS.c.id == row.id, _REVIEWS.c.version_id == row.version_id)
-            .values(changed),
-            audit,
-        )
+        written = _write_audited(s, changed, audit, (row.id, row.version_id))
         if written is None:
             raise _conflict_after_concurrent_commit(s, review)
         for k, v in changed.items():  # the unit of work's copy stays what is stored
@@ -284,25 +278,59 @@ _REVIEWS = cast(Table, ReviewRow.__table__)
 _AUDIT = cast(Table, AuditEntry.__table__)
 
 
-def _write_audited(s: OrmSession, write: Insert | Update, audit: dict[str, Any]) -> Written | None:
-    """Run ``write`` (one review row) and, when it wrote its row, add ``audit`` to the audit
-    log; the row's id and version (None when it wrote nothing: a version check failed).
+def _write_audited(
+    s: OrmSession,
+    values: dict[str, Any],
+    audit: dict[str, Any],
+    stored: tuple[int, int] | None = None,
+) -> Written | None:
+    """Insert a review row with ``values`` (or, with ``stored`` (id, version_id), update that
+    row from that version) and, when it wrote its row, add ``audit`` to the audit log; the
+    row's id and version (None when it wrote nothing: the row is at another version now).
 
     On PostgreSQL both are one statement (a data-modifying WITH): a round trip less per save.
     """
-    returning = write.returning(_REVIEWS.c.id, _REVIEWS.c.version_id)
-    if s.get_bind().dialect.name != "postgresql":
-        got = s.execute(returning).first()
+    pg = s.get_bind().dialect.name == "postgresql"
+    write, log = _write_statements(tuple(values), tuple(audit), stored is not None, pg)
+    params = {f"v_{k}": v for k, v in values.items()}
+    logged = {f"a_{k}": v for k, v in audit.items()}
+    if stored is not None:
+        params["stored_id"], params["stored_version"] = stored
+    if log is None:
+        got = s.execute(write, {**params, **logged}).first()
+    else:
+        got = s.execute(write, params).first()
         if got is not None:
-            s.execute(insert(_AUDIT).values(audit))
-        return None if got is None else Written(got[0], got[1])
-    saved = returning.cte("saved")
-    logged = insert(_AUDIT).from_select(
-        list(audit),
-        select(*(literal(v, _AUDIT.c[k].type) for k, v in audit.items())).select_from(saved),
-    )
-    got = s.execute(select(saved.c.id, saved.c.version_id).add_cte(logged.cte("logged"))).first()
+            s.execute(log, logged)
     return None if got is None else Written(got[0], got[1])
+
+
+@cache
+def _write_statements(
+    columns: tuple[str, ...], audited: tuple[str, ...], is_update: bool, pg: bool
+) -> tuple[Executable, Executable | None]:
+    """The statements of :func:`_write_audited`, built once: the write (with the audit entry
+    on PostgreSQL) and, elsewhere, the audit entry's."""
+    values = {k: bindparam(f"v_{k}", type_=_REVIEWS.c[k].type) for k in columns}
+    write: Insert | Update
+    if is_update:
+        write = (
+            update(_REVIEWS)
+            .where(
+                _REVIEWS.c.id == bindparam("stored_id"),
+                _REVIEWS.c.version_id == bindparam("stored_version"),
+            )
+            .values(values)
+        )
+    else:
+        write = insert(_REVIEWS).values(values)
+    returning = write.returning(_REVIEWS.c.id, _REVIEWS.c.version_id)
+    entry = [bindparam(f"a_{k}", type_=_AUDIT.c[k].type) for k in audited]
+    if not pg:
+        return returning, insert(_AUDIT).values(dict(zip(audited, entry, strict=True)))
+    saved = returning.cte("saved")
+    logged = insert(_AUDIT).from_select(list(audited), select(*entry).select_from(saved))
+    return select(saved.c.id, saved.c.version_id).add_cte(logged.cte("logged")), None
 
 
 @dataclass(frozen=True)
