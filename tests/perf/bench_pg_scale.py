@@ -20,7 +20,10 @@ The submit figure is measured twice: back to back (every process saves as fast a
 a machine with fewer cores than processes, this measures CPU contention) and paced (each
 process waits a seeded random think time of 0-2 x ``PACE_S`` between its saves, as people
 do; still more often than a reviewer who saves every few seconds). Each has its bare
-one-row insert-and-commit baseline measured the same way.
+one-row insert-and-commit baseline measured the same way, and the client and server CPU
+milliseconds per save (the server's read from /proc: 0 for a server on another machine).
+The target is judged on the back-to-back figure, as the issue states it; the paced one is
+shown beside it (``submit_paced`` in the verdict), not instead of it.
 """
 
 from __future__ import annotations
@@ -244,6 +247,20 @@ def _best_of(k: int, fn: Callable[[], Any]) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
+def _backend_cpu_s(pids: set[int]) -> float:
+    """CPU seconds the server processes ``pids`` used so far (0 where /proc cannot tell:
+    a server on another machine)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _think(rng: random.Random, pace: float) -> None:
     """A person's pause between two saves: 0-2 x ``pace`` seconds (none when 0)."""
     if pace:
@@ -260,6 +277,8 @@ def _submitter(reviewer: str, batch: str, pace: float, gate: Any, out: Any) -> N
     from reviewer.store.workspace import open_workspace
 
     ws = open_workspace(URL)
+    pids: set[int] = set()
+    event.listen(ws.engine, "checkout", lambda dbapi, *_: pids.add(dbapi.info.backend_pid))
     rubric = default_rubric()
     queue = load_queue(ws, QueueSpec(reviewer, batch, None, SessionFilter()))
     with ws.engine.connect() as c:
@@ -272,6 +291,7 @@ def _submitter(reviewer: str, batch: str, pace: float, gate: Any, out: Any) -> N
     errors: list[str] = []
     rng = random.Random(reviewer)
     gate.wait()
+    cpu, server = time.process_time(), _backend_cpu_s(pids)
     for sid in queue.ids:
         review = Review(
             session_key=keys[sid],
@@ -297,25 +317,33 @@ def _submitter(reviewer: str, batch: str, pace: float, gate: Any, out: Any) -> N
             except Exception as exc:  # counted: nothing may reach a user
                 errors.append(f"{type(exc).__name__}: {exc}"[:200])
             times.append(time.perf_counter() - t)
+    cpu, server = time.process_time() - cpu, _backend_cpu_s(pids) - server
     ws.close()
-    out.put((times, errors))
+    out.put((times, errors, (cpu, server)))
 
 
 def _bare_writer(i: int, count: int, pace: float, gate: Any, out: Any) -> None:
     times = []
     rng = random.Random(REVIEWERS[i])
     with psycopg.connect(URL) as con:
+        pids = {con.info.backend_pid}
         gate.wait()
+        cpu, server = time.process_time(), _backend_cpu_s(pids)
         for k in range(count):
             _think(rng, pace)
             t = time.perf_counter()
             with con.transaction():
                 con.execute("INSERT INTO bench_bare (who, k) VALUES (%s, %s)", (i, k))
             times.append(time.perf_counter() - t)
-    out.put((times, []))
+        cpu, server = time.process_time() - cpu, _backend_cpu_s(pids) - server
+    out.put((times, [], (cpu, server)))
 
 
-def _processes(target: Callable[..., None], args: list[tuple[Any, ...]]) -> list[float]:
+def _processes(
+    target: Callable[..., None], args: list[tuple[Any, ...]]
+) -> tuple[list[float], float, float]:
+    """Run ``target`` in one process per ``args``, started together: every timing, and the
+    client and server CPU milliseconds per timed operation."""
     ctx = mp.get_context("spawn")
     gate = ctx.Barrier(len(args))
     out = ctx.Queue()
@@ -324,15 +352,19 @@ def _processes(target: Callable[..., None], args: list[tuple[Any, ...]]) -> list
         p.start()
     times: list[float] = []
     errors: list[str] = []
+    cpu = server = 0.0
     for _ in procs:
-        got, bad = out.get(timeout=1800)
+        got, bad, (client_s, server_s) = out.get(timeout=1800)
         times += got
         errors += bad
+        cpu += client_s
+        server += server_s
     for p in procs:
         p.join()
     if errors:
         raise RuntimeError(f"{len(errors)} saves failed, e.g. {errors[0]}")
-    return times
+    n = max(1, len(times))
+    return times, round(cpu / n * 1000, 2), round(server / n * 1000, 2)
 
 
 def _p(times: list[float], q: float) -> float:
@@ -430,24 +462,24 @@ def run() -> Figures:
     # 20 reviewer processes submitting their items of the batch just drawn.
     with psycopg.connect(URL, autocommit=True) as con:
         con.execute("CREATE TABLE IF NOT EXISTS bench_bare (id serial PRIMARY KEY, who int, k int)")
-    # Back to back: every process saves as fast as it can (CPU contention on few cores).
-    bare = _processes(_bare_writer, [(i, 100, 0.0) for i in range(len(REVIEWERS))])
-    figures["submit_baseline_p50_ms"] = _ms(_p(bare, 50))
-    figures["submit_baseline_p99_ms"] = _ms(_p(bare, 99))
-    saves = _processes(_submitter, [(r, "scale-draw", 0.0) for r in REVIEWERS])
-    figures["submit_saves"] = len(saves)
-    figures["submit_p50_ms"] = _ms(_p(saves, 50))
-    figures["submit_p99_ms"] = _ms(_p(saves, 99))
-    print(f"  submit p99 (back to back): {figures['submit_p99_ms']} ms", file=sys.stderr)
-    # Paced: a seeded think time of 0-2 x PACE_S before each save, the baseline likewise.
-    bare = _processes(_bare_writer, [(i, 100, PACE_S) for i in range(len(REVIEWERS))])
-    figures["submit_paced_baseline_p50_ms"] = _ms(_p(bare, 50))
-    figures["submit_paced_baseline_p99_ms"] = _ms(_p(bare, 99))
-    saves = _processes(_submitter, [(r, "scale-paced", PACE_S) for r in REVIEWERS])
-    figures["submit_paced_saves"] = len(saves)
-    figures["submit_paced_p50_ms"] = _ms(_p(saves, 50))
-    figures["submit_paced_p99_ms"] = _ms(_p(saves, 99))
-    print(f"  submit p99 (paced): {figures['submit_paced_p99_ms']} ms", file=sys.stderr)
+    # Back to back: every process saves as fast as it can (CPU contention on few cores);
+    # then paced: a seeded think time of 0-2 x PACE_S before each save, the baseline likewise.
+    for label, pace, batch in (
+        ("submit", 0.0, "scale-draw"),
+        ("submit_paced", PACE_S, "scale-paced"),
+    ):
+        bare, client, server = _processes(
+            _bare_writer, [(i, 100, pace) for i in range(len(REVIEWERS))]
+        )
+        figures[f"{label}_baseline_p50_ms"] = _ms(_p(bare, 50))
+        figures[f"{label}_baseline_p99_ms"] = _ms(_p(bare, 99))
+        figures[f"{label}_baseline_cpu_ms"] = {"client": client, "server": server}
+        saves, client, server = _processes(_submitter, [(r, batch, pace) for r in REVIEWERS])
+        figures[f"{label}_saves"] = len(saves)
+        figures[f"{label}_p50_ms"] = _ms(_p(saves, 50))
+        figures[f"{label}_p99_ms"] = _ms(_p(saves, 99))
+        figures[f"{label}_cpu_ms"] = {"client": client, "server": server}
+        print(f"  {label} p99: {figures[f'{label}_p99_ms']} ms", file=sys.stderr)
     figures["plans"] = plans
     for name, goal in TARGETS.items():
         if name not in figures:  # skipped (BENCH_PG_ONLY)
@@ -456,6 +488,10 @@ def run() -> Figures:
         figures.setdefault("verdict", {})[name] = f"{got} (target ≤ {goal}): " + (
             "met" if got <= goal else "MISSED"
         )
+    paced, goal = figures["submit_paced_p99_ms"], TARGETS["submit_p99_ms"]
+    figures["verdict"]["submit_paced"] = f"{paced} (shown beside the target ≤ {goal}): " + (
+        "within" if paced <= goal else "above"
+    )
     if not KEEP:
         _admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
     else:
