@@ -13,6 +13,17 @@ statements each step ran.
 BENCH_PG_SESSIONS (default 10,000,000) and BENCH_PG_REVIEWS (default 1,000,000) set the
 size; the data lives in a database of its own (BENCH_PG_DB, default ``test_team_pg_scale``),
 dropped afterwards unless BENCH_PG_KEEP=1 (then a kept one of the same size is reused).
+BENCH_PG_ONLY=submit skips the sampling, stats and queue figures (the batch the submitters
+work on is still drawn).
+
+The submit figure is measured twice: back to back (every process saves as fast as it can: on
+a machine with fewer cores than processes, this measures CPU contention) and paced (each
+process waits a seeded random think time of 0-2 x ``PACE_S`` between its saves, as people
+do; still more often than a reviewer who saves every few seconds). Each has its bare
+one-row insert-and-commit baseline measured the same way, and the client and server CPU
+milliseconds per save (the server's read from /proc: 0 for a server on another machine).
+The target is judged on the back-to-back figure, as the issue states it; the paced one is
+shown beside it (``submit_paced`` in the verdict), not instead of it.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import random
 import statistics
 import sys
 import time
@@ -34,6 +46,7 @@ from tests.perf.harness import Figures, benchmark, timed
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DB = os.environ.get("BENCH_PG_DB", "test_team_pg_scale")
+ONLY = os.environ.get("BENCH_PG_ONLY", "")
 URL = f"{SERVER}/{DB}"
 SESSIONS = int(os.environ.get("BENCH_PG_SESSIONS", "10000000"))
 REVIEWS = int(os.environ.get("BENCH_PG_REVIEWS", "1000000"))
@@ -42,6 +55,8 @@ REVIEWERS = [f"r{i:02d}" for i in range(20)]
 PER_BATCH = 100_000
 """Reviews per generated batch (each split over the 20 reviewers)."""
 VERSIONS = "ARRAY['1.0','1.1','2.0','2.1','3.0']"
+PACE_S = 0.5
+"""Mean think time between two saves of one reviewer process in the paced submit figure."""
 TARGETS = {"sample_s": 2.0, "stats_s": 3.0, "queue_ms": 200.0, "submit_p99_ms": 100.0}
 
 
@@ -252,8 +267,29 @@ def _best_of(k: int, fn: Callable[[], Any]) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
-def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
-    """One reviewer's app: save a draft of each of their items, then submit it."""
+def _backend_cpu_s(pids: set[int]) -> float:
+    """CPU seconds the server processes ``pids`` used so far (0 where /proc cannot tell:
+    a server on another machine)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _think(rng: random.Random, pace: float) -> None:
+    """A person's pause between two saves: 0-2 x ``pace`` seconds (none when 0)."""
+    if pace:
+        time.sleep(rng.uniform(0, 2 * pace))
+
+
+def _submitter(reviewer: str, batch: str, pace: float, gate: Any, out: Any) -> None:
+    """One reviewer's app: save a draft of each of their items, then submit it (with a
+    think time of 0-2 x ``pace`` seconds before each save)."""
     from reviewer.domain.review import Review, ReviewStatus
     from reviewer.resources import default_rubric
     from reviewer.services.browse import SessionFilter
@@ -261,6 +297,8 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
     from reviewer.store.workspace import open_workspace
 
     ws = open_workspace(URL)
+    pids: set[int] = set()
+    event.listen(ws.engine, "checkout", lambda dbapi, *_: pids.add(dbapi.info.backend_pid))
     rubric = default_rubric()
     queue = load_queue(ws, QueueSpec(reviewer, batch, None, SessionFilter()))
     with ws.engine.connect() as c:
@@ -271,7 +309,9 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
         )
     times: list[float] = []
     errors: list[str] = []
+    rng = random.Random(reviewer)
     gate.wait()
+    cpu, server = time.process_time(), _backend_cpu_s(pids)
     for sid in queue.ids:
         review = Review(
             session_key=keys[sid],
@@ -290,46 +330,61 @@ def _submitter(reviewer: str, batch: str, gate: Any, out: Any) -> None:
                 }
             ),
         ):
+            _think(rng, pace)
             t = time.perf_counter()
             try:
                 save(ws, step, rubric)
             except Exception as exc:  # counted: nothing may reach a user
                 errors.append(f"{type(exc).__name__}: {exc}"[:200])
             times.append(time.perf_counter() - t)
+    cpu, server = time.process_time() - cpu, _backend_cpu_s(pids) - server
     ws.close()
-    out.put((times, errors))
+    out.put((times, errors, (cpu, server)))
 
 
-def _bare_writer(i: int, count: int, gate: Any, out: Any) -> None:
+def _bare_writer(i: int, count: int, pace: float, gate: Any, out: Any) -> None:
     times = []
+    rng = random.Random(REVIEWERS[i])
     with psycopg.connect(URL) as con:
+        pids = {con.info.backend_pid}
         gate.wait()
+        cpu, server = time.process_time(), _backend_cpu_s(pids)
         for k in range(count):
+            _think(rng, pace)
             t = time.perf_counter()
             with con.transaction():
                 con.execute("INSERT INTO bench_bare (who, k) VALUES (%s, %s)", (i, k))
             times.append(time.perf_counter() - t)
-    out.put((times, []))
+        cpu, server = time.process_time() - cpu, _backend_cpu_s(pids) - server
+    out.put((times, [], (cpu, server)))
 
 
-def _processes(target: Callable[..., None], args: list[tuple[Any, ...]]) -> list[float]:
+def _processes(
+    target: Callable[..., None], args: list[tuple[Any, ...]]
+) -> tuple[list[list[float]], float, float]:
+    """Run ``target`` in one process per ``args``, started together: the timings of each
+    process in order, and the client and server CPU milliseconds per timed operation."""
     ctx = mp.get_context("spawn")
     gate = ctx.Barrier(len(args))
     out = ctx.Queue()
     procs = [ctx.Process(target=target, args=(*a, gate, out)) for a in args]
     for p in procs:
         p.start()
-    times: list[float] = []
+    times: list[list[float]] = []
     errors: list[str] = []
+    cpu = server = 0.0
     for _ in procs:
-        got, bad = out.get(timeout=1800)
-        times += got
+        got, bad, (client_s, server_s) = out.get(timeout=1800)
+        times.append(got)
         errors += bad
+        cpu += client_s
+        server += server_s
     for p in procs:
         p.join()
     if errors:
         raise RuntimeError(f"{len(errors)} saves failed, e.g. {errors[0]}")
-    return times
+    n = max(1, sum(len(t) for t in times))
+    return times, round(cpu / n * 1000, 2), round(server / n * 1000, 2)
 
 
 def _p(times: list[float], q: float) -> float:
@@ -377,6 +432,10 @@ def run() -> Figures:
         spec = SamplingSpec(
             size=1000, seed=7, stratify_by=["version"], reviewers=REVIEWERS, rubric_name="default"
         )
+        if ONLY == "submit":  # just the batches the submitters work on
+            create_batch(ws, "scale-draw", spec.model_copy(update={"seed": 8}))
+            create_batch(ws, "scale-paced", spec.model_copy(update={"seed": 9}))
+            raise _SubmitOnly
         with timed() as t:  # first use: imports and statement compilation too
             create_batch(ws, "scale-warm", spec)
         figures["sample_first_s"] = round(t.seconds, 3)
@@ -385,6 +444,7 @@ def run() -> Figures:
         figures["sample_s"] = round(t.seconds, 3)
         plans["sample"] = watch.plans(runs)
         print(f"  sample: {figures['sample_s']} s", file=sys.stderr)
+        create_batch(ws, "scale-paced", spec.model_copy(update={"seed": 9}))
 
         # Stats over every review; the floor: one grouped count of them.
         figures["stats_baseline_s"] = round(
@@ -414,25 +474,52 @@ def run() -> Figures:
         figures["queue_ms"], figures["queue_worst_ms"] = _ms(median), _ms(worst)
         plans["queue"] = watch.plans(runs)
         print(f"  queue: {figures['queue_ms']} ms", file=sys.stderr)
+    except _SubmitOnly:
+        pass
     finally:
         ws.close()
 
     # 20 reviewer processes submitting their items of the batch just drawn.
     with psycopg.connect(URL, autocommit=True) as con:
         con.execute("CREATE TABLE IF NOT EXISTS bench_bare (id serial PRIMARY KEY, who int, k int)")
-    bare = _processes(_bare_writer, [(i, 100) for i in range(len(REVIEWERS))])
-    figures["submit_baseline_p99_ms"] = _ms(_p(bare, 99))
-    saves = _processes(_submitter, [(r, "scale-draw") for r in REVIEWERS])
-    figures["submit_saves"] = len(saves)
-    figures["submit_p50_ms"] = _ms(_p(saves, 50))
-    figures["submit_p99_ms"] = _ms(_p(saves, 99))
-    print(f"  submit p99: {figures['submit_p99_ms']} ms", file=sys.stderr)
+    # Back to back: every process saves as fast as it can (CPU contention on few cores);
+    # then paced: a seeded think time of 0-2 x PACE_S before each save, the baseline likewise.
+    for label, pace, batch in (
+        ("submit", 0.0, "scale-draw"),
+        ("submit_paced", PACE_S, "scale-paced"),
+    ):
+        each, client, server = _processes(
+            _bare_writer, [(i, 100, pace) for i in range(len(REVIEWERS))]
+        )
+        bare = [t for times in each for t in times]
+        figures[f"{label}_baseline_p50_ms"] = _ms(_p(bare, 50))
+        figures[f"{label}_baseline_p99_ms"] = _ms(_p(bare, 99))
+        figures[f"{label}_baseline_cpu_ms"] = {"client": client, "server": server}
+        each, client, server = _processes(_submitter, [(r, batch, pace) for r in REVIEWERS])
+        saves = [t for times in each for t in times]
+        figures[f"{label}_saves"] = len(saves)
+        figures[f"{label}_p50_ms"] = _ms(_p(saves, 50))
+        figures[f"{label}_p99_ms"] = _ms(_p(saves, 99))
+        # A process's first draft and first submit compile their statements: 2 % of the
+        # saves, so they make much of the p99. Shown apart, for diagnosis only.
+        figures[f"{label}_first_two_p50_ms"] = _ms(_p([t for ts in each for t in ts[:2]], 50))
+        figures[f"{label}_p99_without_first_two_ms"] = _ms(
+            _p([t for ts in each for t in ts[2:]], 99)
+        )
+        figures[f"{label}_cpu_ms"] = {"client": client, "server": server}
+        print(f"  {label} p99: {figures[f'{label}_p99_ms']} ms", file=sys.stderr)
     figures["plans"] = plans
     for name, goal in TARGETS.items():
+        if name not in figures:  # skipped (BENCH_PG_ONLY)
+            continue
         got = figures[name]
         figures.setdefault("verdict", {})[name] = f"{got} (target ≤ {goal}): " + (
             "met" if got <= goal else "MISSED"
         )
+    paced, goal = figures["submit_paced_p99_ms"], TARGETS["submit_p99_ms"]
+    figures["verdict"]["submit_paced"] = f"{paced} (shown beside the target ≤ {goal}): " + (
+        "within" if paced <= goal else "above"
+    )
     if not KEEP:
         _admin(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
     else:
@@ -442,6 +529,10 @@ def run() -> Figures:
     return figures
 
 
+class _SubmitOnly(Exception):
+    """BENCH_PG_ONLY=submit: the batches are drawn, the other figures skipped."""
+
+
 def _reset_draw() -> None:
     """Remove the batch the run drew (and its reviews) so a kept database is reused as is."""
     engine = create_engine(URL.replace("postgresql://", "postgresql+psycopg://"))
@@ -449,15 +540,15 @@ def _reset_draw() -> None:
         c.execute(
             text(
                 "DELETE FROM review_tags WHERE review_id IN (SELECT r.id FROM reviews r JOIN"
-                " batches b ON b.id = r.batch_id WHERE b.name = 'scale-draw')"
+                " batches b ON b.id = r.batch_id WHERE b.name IN ('scale-draw', 'scale-paced'))"
             )
         )
         for sql in (
             "DELETE FROM audit_log WHERE review_uid IN (SELECT r.uid FROM reviews r JOIN"
-            " batches b ON b.id = r.batch_id WHERE b.name = 'scale-draw')",
-            "DELETE FROM reviews WHERE batch_id IN (SELECT id FROM batches WHERE name ="
-            " 'scale-draw')",
-            "DELETE FROM batches WHERE name IN ('scale-draw', 'scale-warm')",
+            " batches b ON b.id = r.batch_id WHERE b.name IN ('scale-draw', 'scale-paced'))",
+            "DELETE FROM reviews WHERE batch_id IN (SELECT id FROM batches WHERE name IN"
+            " ('scale-draw', 'scale-paced'))",
+            "DELETE FROM batches WHERE name IN ('scale-draw', 'scale-warm', 'scale-paced')",
         ):
             c.execute(text(sql))
     engine.dispose()
