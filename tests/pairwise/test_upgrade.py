@@ -25,7 +25,7 @@ def test_a_workspace_from_before_pairs_keeps_its_batch_and_can_draw_pairs(
     with ws.engine.begin() as conn:
         cfg = migrate.alembic_config()
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")
+        command.downgrade(cfg, "0008")  # to before 0009, whatever came after
     with ws.read() as s:
         cols = [r[1] for r in s.execute(text("PRAGMA table_info(batch_items)"))]
         assert "pair_session_id" not in cols
