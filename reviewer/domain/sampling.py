@@ -141,23 +141,20 @@ def draw(
     if priority and any(not w >= 0 for w in priority.values()):
         raise SamplingError("priority weights must be zero or more")
     ordered = sorted(units, key=lambda u: u.id)  # the input order never matters
-    rng = random.Random(seed)
     groups: dict[str, list[Unit]] = defaultdict(list)
     for u in ordered:
         groups[u.stratum if stratified else ""].append(u)
     sizes = {h: len(g) for h, g in groups.items()}
+    if not priority:  # the units at the positions drawn from the sizes alone
+        picks = draw_positions(sizes, n, seed=seed, stratified=stratified, allocation=allocation)
+        return [Drawn(groups[h][i].id, groups[h][i].stratum, p) for h, i, p in picks]
+    rng = random.Random(seed)
     plan = allocate(sizes, n, allocation) if stratified else {"": min(n, len(ordered))}
     drawn: list[Drawn] = []
     for h in sorted(groups):
         k = plan.get(h, 0)
-        if k <= 0:
-            continue
-        group = groups[h]
-        if priority:
-            drawn.extend(_draw_pps(group, k, priority, rng))
-        else:
-            p = k / len(group)
-            drawn.extend(Drawn(u.id, u.stratum, p) for u in rng.sample(group, k))
+        if k > 0:
+            drawn.extend(_draw_pps(groups[h], k, priority, rng))
     rng.shuffle(drawn)
     return drawn
 
