@@ -45,7 +45,7 @@ def _compute(
     listed: int,
     by: str = "auto",
 ) -> StatsReport:
-    from reviewer.services.analytics import AnalyticsError, StatsQuery, compute_stats
+    from reviewer.services.analytics import AnalyticsError, StatsQuery, start_reading
 
     ws = open_ws(workspace)
     try:
@@ -53,7 +53,11 @@ def _compute(
             query = StatsQuery(
                 batch=batch, where=where, baseline=baseline, disagreements=listed, by=by
             )
-            return compute_stats(ws, query, progress)
+            # the reads run while the figures' modules (pandas) load
+            with start_reading(ws, query) as reading:
+                from reviewer.services.analytics import compute_stats
+
+                return compute_stats(ws, query, progress, reading)
     except AnalyticsError as exc:
         fail(str(exc))
     finally:
