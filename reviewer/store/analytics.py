@@ -9,7 +9,7 @@ dimensions as their index (:func:`option_code`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -97,20 +97,24 @@ def option_code(dim: Option) -> ColumnElement[Any]:
 @dataclass(frozen=True)
 class Fetched:
     """What one read fetched (:func:`fetch`), before it becomes a DataFrame (:func:`to_frame`):
-    a JSON array per column (None: no rows) — or, from other databases, plain rows."""
+    a JSON array per column (None: no rows), or comma-separated numbers for the ``whole``
+    columns — or, from other databases, plain rows."""
 
     names: list[str]
     arrays: tuple[str | None, ...] | None
     rows: list[tuple[Any, ...]] | None = None
+    whole: frozenset[str] = frozenset()
 
 
-def fetch(s: OrmSession, stmt: AnySelect) -> Fetched:
+def fetch(s: OrmSession, stmt: AnySelect, whole: Collection[str] = ()) -> Fetched:
     """Run ``stmt`` and fetch its rows moved one JSON array per column.
 
     The DB-API builds a Python tuple per row, which at 200,000 rows costs more than the
     query; an array per column parses in milliseconds (orjson) and pandas takes columns
     whole. All aggregates of one SELECT see its rows in the same order, so the arrays line
-    up. Databases other than SQLite and PostgreSQL give plain rows.
+    up. ``whole``: integer columns never NULL, moved as comma-separated text, which numpy
+    reads a few times faster than a JSON array (no Python number per value). Databases
+    other than SQLite and PostgreSQL give plain rows.
 
     Needs neither numpy nor pandas: a read can run while they load.
     """
@@ -122,25 +126,38 @@ def fetch(s: OrmSession, stmt: AnySelect) -> Fetched:
     sub = stmt.subquery()
     arrays: list[ColumnElement[Any]]
     if dialect == "sqlite":
-        arrays = [func.json_group_array(sub.c[n]) for n in names]
+        arrays = [
+            func.group_concat(sub.c[n]) if n in whole else func.json_group_array(sub.c[n])
+            for n in names
+        ]
     else:
-        arrays = [cast(func.json_agg(sub.c[n]), Text) for n in names]
-    return Fetched(names, tuple(conn.execute(select(*arrays)).one()))
+        arrays = [
+            func.string_agg(cast(sub.c[n], Text), ",")
+            if n in whole
+            else cast(func.json_agg(sub.c[n]), Text)
+            for n in names
+        ]
+    row = tuple(conn.execute(select(*arrays)).one())
+    return Fetched(names, row, whole=frozenset(whole).intersection(names))
 
 
 def to_frame(fetched: Fetched) -> pd.DataFrame:
-    """The DataFrame of what :func:`fetch` fetched."""
+    """The DataFrame of what :func:`fetch` fetched: numbers as float64 (NaN for NULL)."""
+    import numpy as np
     import orjson
     import pandas as pd
 
     if fetched.arrays is None:
         return pd.DataFrame(fetched.rows or [], columns=fetched.names)
-    return pd.DataFrame(
-        {
-            n: _column(orjson.loads(v) if v is not None else [])
-            for n, v in zip(fetched.names, fetched.arrays, strict=True)
-        }
-    )
+    columns = {}
+    for n, v in zip(fetched.names, fetched.arrays, strict=True):
+        if n in fetched.whole:
+            # int64 first: numpy reads integers four times faster than floats
+            numbers = np.fromstring(v, dtype=np.int64, sep=",") if v else np.empty(0)
+            columns[n] = pd.Series(numbers.astype(np.float64), copy=False)
+        else:
+            columns[n] = _column(orjson.loads(v) if v is not None else [])
+    return pd.DataFrame(columns)
 
 
 def frame(s: OrmSession, stmt: AnySelect) -> pd.DataFrame:
@@ -331,6 +348,16 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
             .group_by(ReviewTag.tag)
         ),
     }
+
+
+WHOLE: dict[str, frozenset[str]] = {
+    "reviews": frozenset({"batch_id", "session_id", "coded", "packed", "status", "active",
+                          "rubric_id"}),
+    "items": frozenset({"item_id", "batch_id", "session_id"}),
+    "sessions": frozenset({"session_id"}),
+    "assignments": frozenset({"item_id"}),
+}  # fmt: skip
+"""Per read of :func:`reads`: its integer columns that are never NULL (see :func:`fetch`)."""
 
 
 _PACK_LIMIT = 1 << 52
@@ -588,6 +615,7 @@ def fetch_judge_scores(
             select(SessionScore.session_id.label("session_id"), *columns)
             .where(chosen)
             .group_by(SessionScore.session_id),
+            whole={"session_id"},
         )
     return JudgeScores(names, wide, sampled)
 
@@ -616,7 +644,11 @@ def submitted_sessions(fetched: Fetched) -> np.ndarray | None:
 
     def column(name: str) -> np.ndarray:
         text = arrays[name]
-        return np.asarray(orjson.loads(text) if text is not None else [], dtype=np.int64)
+        if not text:
+            return np.empty(0, dtype=np.int64)
+        if name in fetched.whole:
+            return np.fromstring(text, dtype=np.int64, sep=",")
+        return np.asarray(orjson.loads(text), dtype=np.int64)
 
     sessions = column("session_id")
     if "status" in arrays:

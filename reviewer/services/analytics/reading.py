@@ -127,7 +127,7 @@ class Reading:
                 if not future.set_running_or_notify_cancel():
                     return
             try:
-                fetched = _reader(ws, reads["reviews"])()
+                fetched = _reader(ws, "reviews", reads["reviews"])()
             except BaseException as exc:
                 reviews.set_exception(exc)
                 scores.set_exception(exc)
@@ -143,7 +143,7 @@ class Reading:
             self._pool.submit(reviews_then_scores)
             for name, stmt in reads.items():
                 if name != "reviews":
-                    self.pending[self._pool.submit(_reader(ws, stmt))] = name
+                    self.pending[self._pool.submit(_reader(ws, name, stmt))] = name
         except BaseException:
             self.close()
             raise
@@ -165,10 +165,10 @@ class Reading:
         self.close()
 
 
-def _reader(ws: Workspace, stmt: store.AnySelect) -> Callable[[], store.Fetched]:
+def _reader(ws: Workspace, name: str, stmt: store.AnySelect) -> Callable[[], store.Fetched]:
     def read() -> store.Fetched:
         with ws.read() as s:
-            return store.fetch(s, stmt)
+            return store.fetch(s, stmt, store.WHOLE.get(name, ()))
 
     return read
 
