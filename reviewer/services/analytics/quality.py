@@ -40,10 +40,11 @@ def units(data: Data, qdim: Dim | None) -> pd.DataFrame:
     tagged a failure and their mean quality — or the adjudicated label where a lead recorded
     one — with its inclusion probability, agent version (code) and day."""
     r = data.reviews
-    sub = r[(r["status"].to_numpy() == SUBMITTED) & (r["ix"].to_numpy() >= 0)]
-    q = qdim.numbers(sub[qdim.column]) if qdim is not None else np.full(len(sub), np.nan)
+    ix = r["ix"].to_numpy()
+    sub = (r["status"].to_numpy() == SUBMITTED) & (ix >= 0)  # columns taken, not the frame
+    q = qdim.numbers(r[qdim.column].to_numpy()[sub]) if qdim is not None else np.nan
     u = (
-        pd.DataFrame({"ix": sub["ix"].to_numpy(), "failed": sub["failed"].to_numpy(), "q": q})
+        pd.DataFrame({"ix": ix[sub], "failed": r["failed"].to_numpy()[sub], "q": q})
         .groupby("ix", sort=False)
         .agg(reviews=("ix", "size"), failed=("failed", "mean"), q=("q", "mean"))
     )
@@ -162,7 +163,10 @@ def quality(data: Data, baseline: str | None, by: str = "auto") -> Quality:
         )
     overall = _rates(_columns(u), weighted, failures)
     period, points = _over_time(u, present, weighted, failures, baseline, base, by)
-    submitted = data.reviews[data.reviews["status"] == SUBMITTED]
+    # the dimensions' columns of submitted reviews only (the distributions count them)
+    submitted = data.reviews.loc[
+        data.reviews["status"].to_numpy() == SUBMITTED, [d.column for d in data.dims]
+    ]
     return Quality(
         reviews=len(submitted),
         sessions=len(u),

@@ -57,9 +57,9 @@ class Dim:
             return np.array([float(v) for v in self.values])
         return np.arange(len(self.values), dtype=float)
 
-    def numbers(self, codes: pd.Series) -> np.ndarray:
+    def numbers(self, codes: pd.Series | np.ndarray) -> np.ndarray:
         """The number behind each code (NaN where there is none)."""
-        raw = codes.to_numpy(dtype=float)
+        raw = np.asarray(codes, dtype=float)
         out = np.full(len(raw), np.nan)
         ok = ~np.isnan(raw)
         out[ok] = self.numeric[raw[ok].astype(int)]
