@@ -167,9 +167,14 @@ def load(
     items = pd.concat([items, loose], ignore_index=True)
     where = pd.Index(sessions["session_id"]).get_indexer(items["session_id"])
     found = where >= 0
-    items["version"] = pd.Series(sessions["version"].to_numpy()[where], dtype=object).where(
-        found, None
-    )
+    # versions coded once per session, then each item takes its session's code
+    session_versions, version_names = _codes(sessions["version"])
+    item_versions = np.full(len(where), -1, dtype=np.int64)
+    item_versions[found] = session_versions[where[found]]
+    had = np.unique(item_versions[item_versions >= 0])  # the versions items have, in order
+    renumber = np.full(len(version_names) + 1, -1, dtype=np.int64)
+    renumber[had] = np.arange(len(had))
+    versions = [version_names[i] for i in had.tolist()]
     items["day"] = np.where(found, sessions["day"].to_numpy()[where], np.nan)
     items["key"] = item_key(items)
     _ints(assignments, "item_id")
@@ -190,7 +195,7 @@ def load(
     reviews["rv"] = rv[: cut[0]]
     assignments["rv"] = rv[cut[0] : cut[1]]
     preferences["rv"] = rv[cut[1] :]
-    items["version"], versions = _codes(items["version"])
+    items["version"] = renumber[item_versions]  # -1 (none) stays -1: the last entry
     items["stratum"], strata = _codes(items["stratum"])
     return Data(
         dims=dims,
