@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reviewer.cli.common import fail, open_ws, progress_bar
+from reviewer.cli.lazy import gc_paused
 
 if TYPE_CHECKING:
     from reviewer.domain.figures import StatsReport
@@ -54,7 +55,7 @@ def _compute(
                 batch=batch, where=where, baseline=baseline, disagreements=listed, by=by
             )
             # the reads run while the figures' modules (pandas) load
-            with start_reading(ws, query) as reading:
+            with start_reading(ws, query) as reading, gc_paused():
                 from reviewer.services.analytics import compute_stats
 
                 return compute_stats(ws, query, progress, reading)
