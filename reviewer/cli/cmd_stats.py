@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reviewer.cli.common import fail, open_ws, progress_bar
+from reviewer.cli.lazy import gc_paused
 
 if TYPE_CHECKING:
     from reviewer.domain.figures import StatsReport
@@ -45,7 +46,7 @@ def _compute(
     listed: int,
     by: str = "auto",
 ) -> StatsReport:
-    from reviewer.services.analytics import AnalyticsError, StatsQuery, compute_stats
+    from reviewer.services.analytics import AnalyticsError, StatsQuery, start_reading
 
     ws = open_ws(workspace)
     try:
@@ -53,7 +54,11 @@ def _compute(
             query = StatsQuery(
                 batch=batch, where=where, baseline=baseline, disagreements=listed, by=by
             )
-            return compute_stats(ws, query, progress)
+            # the reads run while the figures' modules (pandas) load
+            with start_reading(ws, query) as reading, gc_paused():
+                from reviewer.services.analytics import compute_stats
+
+                return compute_stats(ws, query, progress, reading)
     except AnalyticsError as exc:
         fail(str(exc))
     finally:

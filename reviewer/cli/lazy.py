@@ -8,11 +8,29 @@ pandas, pyarrow) load only for the command that needs them.
 from __future__ import annotations
 
 import ast
+import gc
 import importlib
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import click
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Cyclic garbage collection paused (and resumed after, if it ran before): loading
+    modules, and a command's one computation, make many objects and next to no cyclic
+    garbage, and the collector's passes over them cost ``reviewer stats`` a tenth of its CPU
+    time."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
 
 
 @cache
@@ -47,7 +65,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy_commands:
             module, _, attribute = self.lazy_commands[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module), attribute)
+            with gc_paused():
+                command = getattr(importlib.import_module(module), attribute)
             if not isinstance(command, click.Command):  # pragma: no cover - a wiring mistake
                 raise TypeError(f"{module}:{attribute} is not a click command")
             self.add_command(command, cmd_name)

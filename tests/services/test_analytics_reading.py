@@ -94,3 +94,32 @@ def test_codes_read_the_same_packed_in_one_column_or_one_column_each(
     assert counts["quality"] == [1, 0, 0, 1, 1]
     assert sorted(counts["correctness"])[-2:] == [1, 2] and sum(counts["correctness"]) == 3
     assert [b["count"] for b in q["failure_categories"]] == [2, 1]
+
+
+def test_the_judges_sample_is_the_same_chosen_from_the_reviews_read_or_in_sql(
+    workspace: Workspace, rubric: Rubric, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sessions judge agreement is estimated on come from the reviews already read; the
+    SQL that chose them before (kept for reads that come as rows) picks the same ones."""
+    from reviewer.store import analytics as store
+
+    sessions(workspace, ["1.0"] * 20, judge=[i / 20 for i in range(20)])
+    for i in range(20):
+        label(
+            workspace, rubric, f"s-{i:03d}", "ann", quality=str(1 + i % 5), tags=["looped"][: i % 2]
+        )
+    label(workspace, rubric, "s-000", "bob", status="skipped")
+    monkeypatch.setattr(store, "JUDGE_SAMPLE", 8)
+
+    def figures() -> dict[str, object]:
+        shown = compute_stats(workspace, StatsQuery()).model_dump(mode="json")
+        shown.pop("generated_at")
+        return shown
+
+    from_reviews = figures()
+    monkeypatch.setattr(store, "submitted_sessions", lambda fetched: None)
+    assert figures() == from_reviews
+    sample = from_reviews["judge_sample"]
+    assert isinstance(sample, int) and 0 < sample < 20
+    judged = from_reviews["judges"]
+    assert isinstance(judged, list) and {j["reviews"] for j in judged} == {sample}

@@ -35,14 +35,15 @@ def overlap(data: Data) -> pd.DataFrame:
     """Submitted reviews of items with two or more reviewers (the last of each reviewer's);
     ``u`` numbers the items 0, 1, …"""
     r = data.reviews
-    sub = r[(r["status"].to_numpy() == SUBMITTED) & (r["ix"].to_numpy() >= 0)]
+    all_ix, all_rv = r["ix"].to_numpy(), r["rv"].to_numpy()
+    # row positions first, and the frame taken once
+    pos = np.flatnonzero((r["status"].to_numpy() == SUBMITTED) & (all_ix >= 0))
     n_rev = max(1, len(data.reviewers))
-    keys = sub["ix"].to_numpy() * n_rev + sub["rv"].to_numpy()
-    sub = sub.iloc[latest(keys)]
-    ix = sub["ix"].to_numpy()
-    many = np.bincount(ix, minlength=len(data.items))[ix] >= 2
-    ov = sub[many].copy()
-    ov["u"] = np.unique(ov["ix"].to_numpy(), return_inverse=True)[1]
+    pos = pos[latest(all_ix[pos] * n_rev + all_rv[pos])]
+    ix = all_ix[pos]
+    pos = pos[np.bincount(ix, minlength=len(data.items))[ix] >= 2]
+    ov = r.iloc[pos]
+    ov["u"] = np.unique(all_ix[pos], return_inverse=True)[1]
     return ov
 
 

@@ -66,17 +66,23 @@ def assignment_status(data: Data) -> pd.DataFrame:
     )
 
 
+def _ranks(values: np.ndarray) -> tuple[int, np.ndarray]:
+    """How many distinct values a column of small integers holds, and the rank of each
+    value among them (in value order) — without sorting."""
+    low = int(values.min())
+    present = np.bincount(values - low) > 0
+    rank = np.cumsum(present) - 1
+    return int(present.sum()), rank[values - low]
+
+
 def coverage(data: Data) -> Coverage:
     a = assignment_status(data)
     status = a["status"].to_numpy()
-    a["submitted"] = status == SUBMITTED
-    a["skipped"] = status == STATUS_CODES["skipped"]
-    a["flagged"] = status == STATUS_CODES["flagged"]
-    a["remaining"] = status == 0
-    a["active_submitted"] = a["active"].where(a["submitted"])
-    a["all"] = 0
-    overall = a["active_submitted"].median()
+    active = a["active"].where(status == SUBMITTED)  # active time of submitted reviews
+    overall = active.median()
     fallback = None if pd.isna(overall) else float(overall)
+    columns = {k: a[k].to_numpy() for k in ("batch_id", "stratum", "rv", "version")}
+    columns["all"] = np.zeros(len(a), dtype=np.int64)
 
     def key_names(column: str) -> Any:
         if column == "batch_id":
@@ -89,25 +95,45 @@ def coverage(data: Data) -> Coverage:
             return lambda c: _name(data.versions, c)
         return lambda c: "all"
 
+    batch_name = data.batch_names.get
+
     def rows(keys: list[str]) -> list[CoverageRow]:
         if a.empty:
             return []
-        grouped = a.groupby(keys, sort=True)  # one grouping, three passes over it
-        g = grouped[["submitted", "skipped", "flagged", "remaining", "active_submitted"]].sum()
-        g = g.rename(columns={"active_submitted": "active"})
-        g["assigned"] = grouped.size()
-        g["median"] = grouped["active_submitted"].median()
-        g = g.reset_index()
+        # groups in key order: each key's values numbered in order, combined into one
+        group = np.zeros(len(a), dtype=np.int64)
+        for k in keys:
+            count, codes = _ranks(columns[k])
+            group = group * count + codes
+        n, group = _ranks(group)
+        firsts = np.full(n, len(group), dtype=np.int64)
+        np.minimum.at(firsts, group, np.arange(len(group)))
+        # counts by status: 0 remaining (none or draft), then submitted, skipped, flagged
+        counts = np.bincount(group * 4 + status, minlength=4 * n).reshape(n, 4)
+        by_group = active.groupby(group, sort=True)  # pandas' sum and median, as before
+        sums = by_group.sum().to_numpy()
+        medians = by_group.median().to_numpy()
         name = key_names(keys[-1])
-        out = [
-            _row(
-                str(name(int(rec[keys[-1]]))),
-                data.batch_names.get(int(rec["batch_id"])) if len(keys) > 1 else None,
-                rec,
-                fallback,
+        out = []
+        for g in range(n):
+            first = firsts[g]
+            rec = {
+                "assigned": int(counts[g].sum()),
+                "remaining": int(counts[g, 0]),
+                "submitted": int(counts[g, SUBMITTED]),
+                "skipped": int(counts[g, STATUS_CODES["skipped"]]),
+                "flagged": int(counts[g, STATUS_CODES["flagged"]]),
+                "active": sums[g],
+                "median": medians[g],
+            }
+            out.append(
+                _row(
+                    str(name(int(columns[keys[-1]][first]))),
+                    batch_name(int(columns["batch_id"][first])) if len(keys) > 1 else None,
+                    rec,
+                    fallback,
+                )
             )
-            for rec in g.to_dict("records")
-        ]
         return sorted(out, key=lambda r: (r.batch or "", r.key))
 
     total = rows(["all"])

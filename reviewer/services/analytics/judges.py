@@ -21,7 +21,10 @@ def judges(data: Data) -> list[JudgeAgreement]:
     threshold 0.5 for scores in 0…1, else the middle of the observed range)."""
     if data.scores.empty:
         return []
-    sub = data.reviews[data.reviews["status"] == SUBMITTED]
+    r = data.reviews
+    # the reviews of scored sessions only (a sample, often), before the merge copies them
+    scored = r["session_id"].isin(data.scores["session_id"].unique()).to_numpy()
+    sub = r[scored & (r["status"].to_numpy() == SUBMITTED)]
     m = sub.merge(data.scores, on="session_id")
     ordinal = [d for d in data.dims if d.kind is DimensionKind.ORDINAL]
     out = []

@@ -7,89 +7,23 @@ groups on integers only.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from reviewer.domain.rubric import DimensionKind, Rubric
 from reviewer.services.analytics.query import NO_BATCH, AnalyticsError, StatsQuery
+from reviewer.services.analytics.reading import Dim as Dim
+from reviewer.services.analytics.reading import Reading, start_reading
+from reviewer.services.analytics.reading import dimensions as dimensions
 from reviewer.services.progress import Progress
 from reviewer.store import analytics as store
 from reviewer.store.analytics import STATUS_CODES as STATUS_CODES
 from reviewer.store.workspace import Workspace
 
 SUBMITTED = STATUS_CODES["submitted"]
-
-
-@dataclass(frozen=True)
-class Dim:
-    """A categorical rubric dimension as the frames hold it: option index codes."""
-
-    name: str
-    label: str
-    kind: DimensionKind
-    values: tuple[str, ...]
-    labels: tuple[str, ...]
-    column: str
-
-    @property
-    def option(self) -> store.Option:
-        """The dimension as the store codes it in SQL."""
-        return store.Option(self.name, self.kind, self.values, self.column)
-
-    @property
-    def level(self) -> Literal["nominal", "ordinal"]:
-        return "ordinal" if self.kind is DimensionKind.ORDINAL else "nominal"
-
-    @property
-    def numeric(self) -> np.ndarray:
-        """The number each code stands for (ordinal scales), else the code itself."""
-        if self.kind is DimensionKind.ORDINAL:
-            return np.array([float(v) for v in self.values])
-        return np.arange(len(self.values), dtype=float)
-
-    def numbers(self, codes: pd.Series) -> np.ndarray:
-        """The number behind each code (NaN where there is none)."""
-        raw = codes.to_numpy(dtype=float)
-        out = np.full(len(raw), np.nan)
-        ok = ~np.isnan(raw)
-        out[ok] = self.numeric[raw[ok].astype(int)]
-        return out
-
-
-_CATEGORICAL = (DimensionKind.ORDINAL, DimensionKind.CHOICE, DimensionKind.BOOLEAN)
-
-
-def dimensions(rubrics: list[Rubric]) -> tuple[list[Dim], dict[str, str]]:
-    """Categorical dimensions over every rubric (the latest version's kind and labels win,
-    options of older versions are kept) and the failure-tag labels."""
-    merged: dict[str, tuple[Any, list[str], dict[str, str]]] = {}
-    tags: dict[str, str] = {}
-    for rubric in sorted(rubrics, key=lambda r: (r.name, r.version)):
-        taxonomy = rubric.taxonomy
-        if taxonomy is not None:
-            tags.update({o.value: o.label for o in taxonomy.options})
-        for d in rubric.dimensions:
-            if d.kind not in _CATEGORICAL:
-                continue
-            if d.kind is DimensionKind.BOOLEAN:
-                options = [("false", "no"), ("true", "yes")]
-            else:
-                options = [(o.value, o.label) for o in d.options]
-            _, values, labels = merged.get(d.name, (d, [], {}))
-            for v, lab in options:
-                if v not in labels:
-                    values.append(v)
-                labels[v] = lab
-            merged[d.name] = (d, values, labels)
-    dims = [
-        Dim(d.name, d.label, d.kind, tuple(vs), tuple(ls[v] for v in vs), f"d{i}")
-        for i, (d, vs, ls) in enumerate(merged.values())
-    ]
-    return dims, tags
 
 
 @dataclass
@@ -154,43 +88,35 @@ def _floats(df: pd.DataFrame, *columns: str) -> None:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
 
 
-READERS = 2
-"""Threads reading at once: SQLite and PostgreSQL run a query without holding the GIL, so
-one thread's query overlaps another's parsing."""
+def load(
+    ws: Workspace, query: StatsQuery, progress: Progress, reading: Reading | None = None
+) -> Data:
+    """Read the columns behind every figure for ``query`` — through ``reading`` when the
+    reads were started already (:func:`start_reading`; closed here).
 
-
-def _read(ws: Workspace, stmt: store.AnySelect) -> pd.DataFrame:
-    with ws.read() as s:
-        return store.frame(s, stmt)
-
-
-def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
-    """Read the columns behind every figure for ``query``.
-
-    The reads run on :data:`READERS` threads, each in a read transaction of its own (a
-    review saved meanwhile may be counted in one figure and not yet in another).
+    The reads run on reader threads, each in a read transaction of its own (a review saved
+    meanwhile may be counted in one figure and not yet in another); each becomes a frame
+    here as it finishes, while the others still run.
     """
-    cat = store.catalogue(ws, query.batch, query.where)
+    if reading is None:
+        reading = start_reading(ws, query)
+    elif reading.query != query:
+        reading.close()
+        raise ValueError("the reads started were for another query")
+    with reading:
+        cat, dims, tag_labels = reading.catalogue, reading.dims, reading.tag_labels
+        options = reading.options
+        frames: dict[str, Any] = {}
+        total = len(reading.pending)
+        for done, future in enumerate(as_completed(reading.pending), start=1):
+            name = reading.pending[future]
+            fetched = future.result()
+            frames[name] = (
+                store.judge_frame(fetched) if name == "judge scores" else store.to_frame(fetched)
+            )
+            progress.update(done, total, f"Read {name}")
     rubrics = cat.rubrics
-    dims, tag_labels = dimensions(list(rubrics.values()))
     dim_columns = [d.column for d in dims]
-    options = [d.option for d in dims]
-    reads = store.reads(cat, options)
-    frames: dict[str, Any] = {}
-    total = len(reads) + 1
-    with ThreadPoolExecutor(READERS, thread_name_prefix="analytics") as pool:
-        pending: dict[Future[Any], str] = {
-            pool.submit(_read, ws, stmt): name for name, stmt in reads.items()
-        }
-        pending[pool.submit(store.judge_scores, ws, cat.scope)] = "judge scores"
-        try:
-            for done, future in enumerate(as_completed(pending), start=1):
-                frames[pending[future]] = future.result()
-                progress.update(done, total, f"Read {pending[future]}")
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
     scores, sample = frames["judge scores"]
     reviewed_with = np.unique(
         np.concatenate(
@@ -241,9 +167,14 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     items = pd.concat([items, loose], ignore_index=True)
     where = pd.Index(sessions["session_id"]).get_indexer(items["session_id"])
     found = where >= 0
-    items["version"] = pd.Series(sessions["version"].to_numpy()[where], dtype=object).where(
-        found, None
-    )
+    # versions coded once per session, then each item takes its session's code
+    session_versions, version_names = _codes(sessions["version"])
+    item_versions = np.full(len(where), -1, dtype=np.int64)
+    item_versions[found] = session_versions[where[found]]
+    had = np.unique(item_versions[item_versions >= 0])  # the versions items have, in order
+    renumber = np.full(len(version_names) + 1, -1, dtype=np.int64)
+    renumber[had] = np.arange(len(had))
+    versions = [version_names[i] for i in had.tolist()]
     items["day"] = np.where(found, sessions["day"].to_numpy()[where], np.nan)
     items["key"] = item_key(items)
     _ints(assignments, "item_id")
@@ -264,7 +195,7 @@ def load(ws: Workspace, query: StatsQuery, progress: Progress) -> Data:
     reviews["rv"] = rv[: cut[0]]
     assignments["rv"] = rv[cut[0] : cut[1]]
     preferences["rv"] = rv[cut[1] :]
-    items["version"], versions = _codes(items["version"])
+    items["version"] = renumber[item_versions]  # -1 (none) stays -1: the last entry
     items["stratum"], strata = _codes(items["stratum"])
     return Data(
         dims=dims,

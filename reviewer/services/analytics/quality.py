@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -39,10 +40,11 @@ def units(data: Data, qdim: Dim | None) -> pd.DataFrame:
     tagged a failure and their mean quality — or the adjudicated label where a lead recorded
     one — with its inclusion probability, agent version (code) and day."""
     r = data.reviews
-    sub = r[(r["status"].to_numpy() == SUBMITTED) & (r["ix"].to_numpy() >= 0)]
-    q = qdim.numbers(sub[qdim.column]) if qdim is not None else np.full(len(sub), np.nan)
+    ix = r["ix"].to_numpy()
+    sub = (r["status"].to_numpy() == SUBMITTED) & (ix >= 0)  # columns taken, not the frame
+    q = qdim.numbers(r[qdim.column].to_numpy()[sub]) if qdim is not None else np.nan
     u = (
-        pd.DataFrame({"ix": sub["ix"].to_numpy(), "failed": sub["failed"].to_numpy(), "q": q})
+        pd.DataFrame({"ix": ix[sub], "failed": r["failed"].to_numpy()[sub], "q": q})
         .groupby("ix", sort=False)
         .agg(reviews=("ix", "size"), failed=("failed", "mean"), q=("q", "mean"))
     )
@@ -61,12 +63,32 @@ def units(data: Data, qdim: Dim | None) -> pd.DataFrame:
     return u[~u["gold"].astype(bool)].reset_index(drop=True)
 
 
-def _rates(
-    g: pd.DataFrame, weighted: bool, failures: bool
-) -> tuple[Estimate | None, Estimate | None]:
-    w = (1.0 / g["pi"].to_numpy()) if weighted else None
-    rate = stats.weighted_proportion(g["failed"].to_numpy(), w) if failures else None
-    mean = stats.weighted_mean(g["q"].to_numpy(), w)
+Columns = dict[str, np.ndarray]
+"""Some columns of the units, as arrays."""
+
+
+def _columns(u: pd.DataFrame) -> Columns:
+    return {c: u[c].to_numpy() for c in ("pi", "failed", "q", "reviews")}
+
+
+def _groups(cols: Columns, key: np.ndarray) -> dict[int, Columns]:
+    """The rows of each value of ``key``, in their order (as pandas' groupby gives them):
+    slices of arrays, not a DataFrame per group."""
+    if not len(key):
+        return {}
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    bounds = np.flatnonzero(np.r_[True, k[1:] != k[:-1], True]).tolist()
+    return {
+        int(k[start]): {c: v[order[start:end]] for c, v in cols.items()}
+        for start, end in pairwise(bounds)
+    }
+
+
+def _rates(g: Columns, weighted: bool, failures: bool) -> tuple[Estimate | None, Estimate | None]:
+    w = (1.0 / g["pi"]) if weighted else None
+    rate = stats.weighted_proportion(g["failed"], w) if failures else None
+    mean = stats.weighted_mean(g["q"], w)
     return (rate.rounded() if rate else None), (mean.rounded() if mean else None)
 
 
@@ -95,8 +117,9 @@ def quality(data: Data, baseline: str | None, by: str = "auto") -> Quality:
         note = "reviews outside batches: figures of the sample, unweighted"
     failures = data.has_taxonomy
     names = {c: (NONE_LABEL if c < 0 else str(data.versions[c])) for c in u["version"].unique()}
-    u["vname"] = u["version"].map(names)
     present = sorted(set(names.values()), key=version_key)
+    # each version name by its place in present (two codes may share the name "(none)")
+    u["vname"] = u["version"].map({c: present.index(n) for c, n in names.items()})
     if baseline is not None and baseline not in present:
         raise AnalyticsError(
             f"--baseline {baseline!r}: no reviewed sessions of that version"
@@ -104,7 +127,9 @@ def quality(data: Data, baseline: str | None, by: str = "auto") -> Quality:
         )
     if baseline is None and present:
         baseline = next((v for v in present if v != NONE_LABEL), present[0])
-    per_version = {str(v): g for v, g in u.groupby("vname", sort=False)}
+    per_version = {
+        present[v]: g for v, g in _groups(_columns(u), u["vname"].to_numpy(dtype=np.int64)).items()
+    }
     estimates = {v: _rates(g, weighted, failures) for v, g in per_version.items()}
     base = estimates.get(baseline or "", (None, None))
     warnings: list[str] = []
@@ -128,7 +153,7 @@ def quality(data: Data, baseline: str | None, by: str = "auto") -> Quality:
         rows.append(
             VersionQuality(
                 version=v,
-                sessions=len(g),
+                sessions=len(g["pi"]),
                 reviews=int(g["reviews"].sum()),
                 failure_rate=rate,
                 mean_quality=mean,
@@ -136,9 +161,12 @@ def quality(data: Data, baseline: str | None, by: str = "auto") -> Quality:
                 worse_than_baseline=worse_rate or worse_mean,
             )
         )
-    overall = _rates(u, weighted, failures)
-    period, points = _over_time(u, weighted, failures, baseline, base, by)
-    submitted = data.reviews[data.reviews["status"] == SUBMITTED]
+    overall = _rates(_columns(u), weighted, failures)
+    period, points = _over_time(u, present, weighted, failures, baseline, base, by)
+    # the dimensions' columns of submitted reviews only (the distributions count them)
+    submitted = data.reviews.loc[
+        data.reviews["status"].to_numpy() == SUBMITTED, [d.column for d in data.dims]
+    ]
     return Quality(
         reviews=len(submitted),
         sessions=len(u),
@@ -169,6 +197,7 @@ def _mean(e: Estimate) -> str:
 
 def _over_time(
     u: pd.DataFrame,
+    present: list[str],
     weighted: bool,
     failures: bool,
     baseline: str | None,
@@ -190,7 +219,11 @@ def _over_time(
         start = day.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]")
         start = start.astype(np.int64)
     points = []
-    for (v, p), g in dated.assign(period=start).groupby(["vname", "period"], sort=False):
+    low = int(start.min())
+    span = int(start.max()) - low + 1
+    key = dated["vname"].to_numpy(dtype=np.int64) * span + (start - low)
+    for k, g in _groups(_columns(dated), key).items():
+        v, p = present[k // span], low + k % span
         rate, mean = _rates(g, weighted, failures)
         worse = str(v) != baseline and (
             _worse(rate, base[0], higher_is_worse=True)
@@ -199,8 +232,8 @@ def _over_time(
         points.append(
             TimePoint(
                 version=str(v),
-                period_start=EPOCH + timedelta(days=int(p)),  # type: ignore[call-overload]
-                sessions=len(g),
+                period_start=EPOCH + timedelta(days=int(p)),
+                sessions=len(g["pi"]),
                 failure_rate=rate,
                 mean_quality=mean,
                 worse_than_baseline=worse,
