@@ -29,9 +29,11 @@ from reviewer.domain.batch import Batch, BatchItem, BatchSummary, PairSide, Samp
 from reviewer.domain.filters import FilterSpec
 from reviewer.store.filters import apply_filter
 from reviewer.store.tables import (
+    POPULATION_BLOCK,
     AssignmentRow,
     BatchItemRow,
     BatchRow,
+    PopulationCount,
     ReviewRow,
     RubricRow,
     SessionRow,
@@ -177,12 +179,7 @@ def strata_chunk_counts(
 ) -> list[tuple[list[int], list[int], tuple[Any, ...]]]:
     """For each stratum of the sessions a batch may draw: (id ranges, sessions in each,
     stratum values), counted in the database per range of ``width`` ids (range r: ids
-    r·width … r·width + width − 1), ranges in no particular order.
-
-    The ranges and counts of a stratum arrive as two JSON arrays (one row per stratum, not
-    tens of thousands of rows: building a row costs more than counting it)."""
-    import orjson
-
+    r·width … r·width + width − 1), ranges in no particular order."""
     cols = [STRATUM_COLUMNS[f] for f in stratify_by]
     chunk = (SessionRow.id // width).label("chunk")
     counted = (
@@ -192,7 +189,44 @@ def strata_chunk_counts(
         .group_by(chunk, *cols)
         .subquery()
     )
-    values = [counted.c[c.key] for c in cols]
+    return _per_stratum(s, counted, [c.key for c in cols])
+
+
+KEPT_WIDTH = POPULATION_BLOCK
+"""Width, in session ids, of the ranges :func:`kept_chunk_counts` counts by."""
+
+
+def kept_chunk_counts(
+    s: OrmSession, stratify_by: list[str], *, include_reviewed: bool
+) -> list[tuple[list[int], list[int], tuple[Any, ...]]]:
+    """:func:`strata_chunk_counts` of a batch without ``--where``, per range of
+    :data:`KEPT_WIDTH` ids, read from the counts kept on write (``population_counts``)
+    instead of counted over the sessions. Call :func:`population_chunk` first (one snapshot)."""
+    keys = [STRATUM_COLUMNS[f].key for f in stratify_by]
+    cols = [getattr(PopulationCount, k) for k in keys]
+    n = func.sum(
+        PopulationCount.latest
+        if include_reviewed
+        else PopulationCount.latest - PopulationCount.reviewed
+    )
+    counted = (
+        select(n.label("n"), PopulationCount.block.label("chunk"), *cols)
+        .group_by(PopulationCount.block, *cols)
+        .having(n > 0)
+        .subquery()
+    )
+    return _per_stratum(s, counted, keys)
+
+
+def _per_stratum(
+    s: OrmSession, counted: Any, keys: list[str]
+) -> list[tuple[list[int], list[int], tuple[Any, ...]]]:
+    """The (chunk, n, *stratum values) rows of ``counted`` gathered per stratum: (chunks,
+    counts, values). They arrive as two JSON arrays (one row per stratum, not tens of
+    thousands of rows: building a row costs more than counting it)."""
+    import orjson
+
+    values = [counted.c[k] for k in keys]
     arrays: list[ColumnElement[Any]]
     if s.get_bind().dialect.name == "postgresql":
         arrays = [

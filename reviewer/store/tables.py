@@ -133,6 +133,37 @@ class SessionRow(Base):
     re-imported record is recognised before it is parsed."""
 
 
+POPULATION_BLOCK = 256
+"""Width, in session ids, of the id ranges ``population_counts`` counts by (range r: ids
+r·256 … r·256 + 255)."""
+
+
+class PopulationCount(Base):
+    """How many latest sessions of one stratum lie in one id range, and how many of those
+    have a submitted review: what a batch without ``--where`` is drawn from, counted on
+    write by triggers on ``sessions`` and ``reviews`` (migration 0011) so that a draw reads
+    these counts instead of every session.
+
+    The columns of :data:`reviewer.store.batches.STRATUM_COLUMNS` make the stratum. A
+    range and stratum may have several rows (two writers adding its first at once): its
+    counts are their sums."""
+
+    __tablename__ = "population_counts"
+    __table_args__ = (Index("ix_population_counts_block", "block"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block: Mapped[int] = mapped_column(Integer)
+    """The session id range: id // :data:`POPULATION_BLOCK`."""
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    agent_version: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    has_tool_error: Mapped[bool] = mapped_column(Boolean)
+    escalated: Mapped[bool | None] = mapped_column(Boolean)
+    latest: Mapped[int] = mapped_column(Integer, default=0)
+    """Latest revisions of sessions in the range and stratum."""
+    reviewed: Mapped[int] = mapped_column(Integer, default=0)
+    """Those of them with a submitted review."""
+
+
 class SessionContent(Base):
     """The whole canonical session, zlib-compressed orjson."""
 
