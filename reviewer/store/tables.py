@@ -90,6 +90,9 @@ class SessionRow(Base):
         # index SQLite would take that one); the nullable ones only where set, which keeps
         # imports of sessions without them from paying for the index.
         Index("ix_sessions_latest_tool_call_count", "is_latest", "tool_call_count"),
+        # What the analytics read of each reviewed session, without visiting the table
+        # (migration 0011).
+        Index("ix_sessions_id_version_started", "id", "agent_version", "started_at"),
         *(
             Index(
                 f"ix_sessions_latest_{name}",
@@ -223,6 +226,8 @@ class BatchItemRow(Base):
     __table_args__ = (
         UniqueConstraint("batch_id", "position"),
         UniqueConstraint("batch_id", "session_id"),
+        # A reviewer's queue of a batch, read without visiting the table (migration 0011).
+        Index("ix_batch_items_batch_item", "batch_id", "id", "position", "session_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
@@ -244,6 +249,7 @@ class AssignmentRow(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "reviewer"),
         Index("ix_assignments_reviewer", "reviewer", "claimed_at"),
+        Index("ix_assignments_reviewer_item", "reviewer", "item_id"),  # migration 0011
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"))

@@ -174,3 +174,26 @@ def test_an_older_workspace_upgrades_with_the_counts_filled_in(target: str) -> N
     assert _kept(ws) == _recount(ws)
     create_batch(ws, "after", spec)
     ws.close()
+
+
+@pytest.mark.postgres
+def test_reviewers_submitting_at_once_are_all_counted_once() -> None:
+    # eight reviewers at once, every one over the same 40 sessions (one id range, three
+    # strata): each session's first submitted review counts it, whichever commits first
+    from concurrent.futures import ThreadPoolExecutor
+
+    with temporary_database() as url:
+        if url is None:
+            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+        ws = init_workspace(url)
+        store_sessions(ws, _sessions("d", 40))
+
+        def reviewer(who: str) -> None:
+            for i in range(40):
+                _save(ws, f"d-{i:04d}", who, ReviewStatus.SUBMITTED)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(reviewer, [f"r{k}" for k in range(8)]))
+        assert _kept(ws) == _recount(ws)
+        assert sum(r for _, r in _kept(ws).values()) == 40
+        ws.close()
