@@ -187,18 +187,23 @@ def _draw_by_position(
     ws: Workspace, spec: SamplingSpec
 ) -> tuple[list[Drawn], dict[str, int]] | None:
     """:func:`draw` of the :func:`population` without reading it: the database counts each
-    stratum per range of ids, the positions are drawn from the counts
-    (:func:`draw_positions`, the same batch for the same seed), then only the sessions at
-    those positions are read. None when that cannot be done (two strata share a label, or
-    the sessions changed meanwhile): the caller reads the population instead."""
+    stratum per range of ids (without ``--where``: reads the counts kept on write), the
+    positions are drawn from the counts (:func:`draw_positions`, the same batch for the same
+    seed), then only the sessions at those positions are read. None when that cannot be
+    done (two strata share a label, no session is counted, or the sessions changed
+    meanwhile): the caller reads the population instead."""
     _check_fields(spec)
     where = _filter(spec)
     fields = spec.stratify_by
     with ws.read() as s:
         width = store.population_chunk(s)
-        rows = store.strata_chunk_counts(
-            s, where, fields, include_reviewed=spec.include_reviewed, width=width
-        )
+        if not where.clauses:  # the counts kept on write
+            width = store.KEPT_WIDTH
+            rows = store.kept_chunk_counts(s, fields, include_reviewed=spec.include_reviewed)
+        else:
+            rows = store.strata_chunk_counts(
+                s, where, fields, include_reviewed=spec.include_reviewed, width=width
+            )
         labels: dict[tuple[Any, ...], str] = {}
         ranges: dict[str, list[tuple[int, int]]] = {}
         for chunks, counts, key in rows:
@@ -207,8 +212,8 @@ def _draw_by_position(
                 return None
             ranges[label] = sorted(zip(chunks, counts, strict=True))
         sizes = {h: sum(n for _, n in r) for h, r in ranges.items() if r}
-        if not sizes:
-            return [], {}
+        if not sizes:  # nothing to draw from (or no counts kept): the caller reads and says
+            return None
         try:
             picks = draw_positions(
                 sizes, spec.size, seed=spec.seed, stratified=bool(fields),

@@ -31,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session as OrmSession
@@ -245,7 +246,7 @@ def main_reviews(role: str) -> list[ColumnElement[bool]]:
 
 
 def review_columns(dims: Sequence[Option], *, with_id: bool = True) -> list[ColumnElement[Any]]:
-    failed = _has_tags()
+    failed = _failed()
     return [
         *([ReviewRow.id.label("review_id")] if with_id else []),
         func.coalesce(ReviewRow.batch_id, NO_BATCH).label("batch_id"),
@@ -289,14 +290,8 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
     status = case(STATUS_CODES, value=ReviewRow.status, else_=0)
     records = cast(ReviewRow.suggestions, Text)
     has_records = records.is_not(None) & (records != "{}") & (records != "null")
-    failed = None
-    if cat.dialect == "postgresql":
-        # The tagged reviews hashed once and joined: a look-up of review_tags per review
-        # (EXISTS) cost 1.7 s of a million reviews.
-        tagged = select(ReviewTag.review_id).distinct().subquery()
-        failed = tagged.c.review_id.is_not(None)
     reviews = select(
-        *_small_columns(dims, status, cat, failed),
+        *_small_columns(dims, status, cat),
         ReviewRow.reviewer.label("reviewer"),
         # tenths of a second as an integer: cheaper to move than a float
         cast(func.round(ReviewRow.active_seconds * 10), Integer).label("active"),
@@ -304,10 +299,6 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
         case((has_records, records), else_=None).label("records"),
         case((has_records, cast(ReviewRow.values, Text)), else_=None).label("values"),
     ).where(*main_reviews("reviewer"))
-    if failed is not None:
-        reviews = reviews.select_from(ReviewRow).outerjoin(
-            tagged, tagged.c.review_id == ReviewRow.id
-        )
     return {
         "reviews": scope.reviews(reviews),
         "items": scope.items(
@@ -344,7 +335,8 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
         "tags": scope.reviews(
             select(ReviewTag.tag.label("tag"), func.count().label("count"))
             .join(ReviewRow, ReviewRow.id == ReviewTag.review_id)
-            .where(*main_reviews("reviewer"), submitted)
+            # only the reviews whose stored flag does not say "no tags" are looked up
+            .where(*main_reviews("reviewer"), submitted, func.coalesce(ReviewRow.failed, true()))
             .group_by(ReviewTag.tag)
         ),
     }
@@ -374,12 +366,7 @@ def _radices(dims: Sequence[Option]) -> list[int] | None:
     return radices if total < _PACK_LIMIT else None
 
 
-def _small_columns(
-    dims: Sequence[Option],
-    status: ColumnElement[Any],
-    cat: Catalogue,
-    failed: ColumnElement[bool] | None = None,
-) -> list[Any]:
+def _small_columns(dims: Sequence[Option], status: ColumnElement[Any], cat: Catalogue) -> list[Any]:
     """batch_id, session_id and the small codes of a review: status, failed and one per
     dimension, packed into one integer column where they fit (moving one column of 200,000
     numbers costs a tenth of moving six); see :func:`unpack_reviews`.
@@ -391,10 +378,7 @@ def _small_columns(
     from the JSON values and the tags of every review.
     """
     columns = review_columns(dims, with_id=False)
-    if failed is None:
-        failed = _has_tags()
-    else:  # ``failed`` as the caller joins it
-        columns[2] = failed.label("failed")
+    failed = cast(_failed(), Integer)
     radices = _radices(dims)
     if radices is None:
         return [*columns, status.label("status")]
@@ -404,17 +388,18 @@ def _small_columns(
         legacy = legacy + weight * (func.coalesce(option_code(d), -1) + 1)
         weight *= r
     if _translations(dims, cat.rubrics, cat.dialect) is not None:
-        # COALESCE evaluates its second argument only where the first is NULL
-        known = func.coalesce(cast(ReviewRow.failed, Integer), cast(failed, Integer))
         codes = func.coalesce(ReviewRow.option_codes, -1 - legacy)
-        coded = status + 4 * known + 8 * codes
+        coded = status + 4 * failed + 8 * codes
         return [columns[0], columns[1], coded.label("coded")]
-    packed = status + 4 * cast(failed, Integer) + 8 * legacy
+    packed = status + 4 * failed + 8 * legacy
     return [columns[0], columns[1], packed.label("packed")]
 
 
-def _has_tags() -> ColumnElement[bool]:
-    return exists().where(ReviewTag.review_id == ReviewRow.id)
+def _failed() -> ColumnElement[bool]:
+    """Whether a review has a failure tag: its stored flag, looked up in ``review_tags``
+    only where there is none (COALESCE evaluates its second argument only where the first
+    is NULL: a review stored before revision 0010 filled the flags in)."""
+    return func.coalesce(ReviewRow.failed, exists().where(ReviewTag.review_id == ReviewRow.id))
 
 
 Translation: TypeAlias = "dict[int, list[tuple[int, int, int, np.ndarray]]]"

@@ -90,6 +90,9 @@ class SessionRow(Base):
         # index SQLite would take that one); the nullable ones only where set, which keeps
         # imports of sessions without them from paying for the index.
         Index("ix_sessions_latest_tool_call_count", "is_latest", "tool_call_count"),
+        # What the analytics read of each reviewed session, without visiting the table
+        # (migration 0011).
+        Index("ix_sessions_id_version_started", "id", "agent_version", "started_at"),
         *(
             Index(
                 f"ix_sessions_latest_{name}",
@@ -131,6 +134,37 @@ class SessionRow(Base):
     record_hash: Mapped[str | None] = mapped_column(String(32), index=True)
     """Hash of the raw record this revision was imported from (canonical JSON Lines), so a
     re-imported record is recognised before it is parsed."""
+
+
+POPULATION_BLOCK = 256
+"""Width, in session ids, of the id ranges ``population_counts`` counts by (range r: ids
+r·256 … r·256 + 255)."""
+
+
+class PopulationCount(Base):
+    """How many latest sessions of one stratum lie in one id range, and how many of those
+    have a submitted review: what a batch without ``--where`` is drawn from, counted on
+    write by triggers on ``sessions`` and ``reviews`` (migration 0011) so that a draw reads
+    these counts instead of every session.
+
+    The columns of :data:`reviewer.store.batches.STRATUM_COLUMNS` make the stratum. A
+    range and stratum may have several rows (two writers adding its first at once): its
+    counts are their sums."""
+
+    __tablename__ = "population_counts"
+    __table_args__ = (Index("ix_population_counts_block", "block"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block: Mapped[int] = mapped_column(Integer)
+    """The session id range: id // :data:`POPULATION_BLOCK`."""
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    agent_version: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    has_tool_error: Mapped[bool] = mapped_column(Boolean)
+    escalated: Mapped[bool | None] = mapped_column(Boolean)
+    latest: Mapped[int] = mapped_column(Integer, default=0)
+    """Latest revisions of sessions in the range and stratum."""
+    reviewed: Mapped[int] = mapped_column(Integer, default=0)
+    """Those of them with a submitted review."""
 
 
 class SessionContent(Base):
@@ -192,6 +226,8 @@ class BatchItemRow(Base):
     __table_args__ = (
         UniqueConstraint("batch_id", "position"),
         UniqueConstraint("batch_id", "session_id"),
+        # A reviewer's queue of a batch, read without visiting the table (migration 0011).
+        Index("ix_batch_items_batch_item", "batch_id", "id", "position", "session_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
@@ -213,6 +249,7 @@ class AssignmentRow(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "reviewer"),
         Index("ix_assignments_reviewer", "reviewer", "claimed_at"),
+        Index("ix_assignments_reviewer_item", "reviewer", "item_id"),  # migration 0011
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"))

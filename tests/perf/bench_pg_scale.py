@@ -94,6 +94,16 @@ def _option_codes() -> str:
     return " ".join(arms)
 
 
+def _population_fill() -> str:
+    """The statement revision 0011 counts the stored sessions with (``population_counts``)."""
+    import importlib
+
+    fill: str = importlib.import_module(
+        "reviewer.store.migrations.versions.0011_population_counts"
+    ).FILL
+    return fill
+
+
 def _generate(n: int, m: int) -> float:
     """Fill a fresh workspace with ``n`` sessions and ``m`` reviews; returns the seconds."""
     from reviewer.services.workspaces import init_workspace
@@ -197,6 +207,9 @@ def _generate(n: int, m: int) -> float:
                 f" (SELECT max(id) FROM {table}))"
             )
         con.execute("SET session_replication_role = origin")
+        # what the triggers (off while loading) would have counted
+        con.execute("DELETE FROM population_counts")
+        con.execute(_population_fill())
         for table, name, definition in uniques:
             con.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:
