@@ -205,9 +205,9 @@ def _canonical_json(data: dict[str, Any], plain: bool = False) -> tuple[bytes, b
 
 PIECEWISE_FROM = 1 << 20
 """Sessions whose JSON is larger than this are validated a slice of steps at a time."""
-PIECE_BYTES = 1 << 19
-"""About this much JSON (whole steps or spans) is validated per call when piecewise: well
-under a millisecond of holding the GIL."""
+PIECE_BYTES = 1 << 18
+"""About this much JSON (whole steps or spans) is validated per call when piecewise: the GIL
+held about half a millisecond (0.6-1.3 ms at load average 10; 512 KB took 1.3-2.2 ms)."""
 _PIECE = 64
 """Steps (or spans) validated per call when the JSON is parsed whole first."""
 _STEPS: TypeAdapter[list[Step]] = TypeAdapter(list[Step])
