@@ -77,7 +77,9 @@ def _look_alike(key: str) -> Session:
                 base.steps[1].model_copy(update={"content": ']},{"content":"'}),
             ],
             "spans": [
-                Span(id="a", name="a", attributes={"spans": [{"attributes": {}}, {"x": 1}]}),
+                Span(
+                    id="a", name="a", attributes={"a": 1, "spans": [{"attributes": {}}, {"x": 1}]}
+                ),
                 Span(id="b", name="b", attributes={"l": [{"attributes": 1}, {"attributes": 2}]}),
             ],
         }
