@@ -100,6 +100,9 @@ class TranscriptView(QPlainTextEdit):
         self._fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.confirm_link = self._confirm_link
         """Asked before a link opens; returns True to open it (tests replace it)."""
+        self._viewport = self.viewport()
+        """Asked for once here: the binding's first ``viewport()`` in a process takes 6–12 ms,
+        which otherwise fell in a slice of the first long session to fill in."""
 
     # Filling the document
     def show_session(
@@ -128,8 +131,9 @@ class TranscriptView(QPlainTextEdit):
             return
         self._more = False
         self._pending[:0] = reversed(cards)
-        if not self._next_slice.isActive():
-            self._insert_slice(self._generation)
+        # on the timer, not now: the worker's result is delivered in a turn of the event loop
+        # already busy with the first paint of the session (a slice more made it 8 ms longer)
+        self._next_slice.start()
 
     @property
     def complete(self) -> bool:
@@ -174,7 +178,7 @@ class TranscriptView(QPlainTextEdit):
         """The end of the document shows (within a screenful below the view)."""
         last = self.document().lastBlock()
         top = self.blockBoundingGeometry(last).translated(self.contentOffset()).top()
-        return top < 2 * self.viewport().height()
+        return top < 2 * self._viewport.height()
 
     def _formats(self, card: Card) -> tuple[QTextBlockFormat, QTextBlockFormat, QTextCharFormat]:
         hue = 0 if card.is_error else _HUES.get(card.role, 0)

@@ -116,7 +116,7 @@ def pretty_json(value: Any) -> str | None:
 
 
 def _cut_long_lines(text: str) -> str:
-    if len(text) <= LINE_LIMIT or all(len(x) <= LINE_LIMIT for x in text.split("\n")):
+    if len(text) <= LINE_LIMIT or max(map(len, text.split("\n"))) <= LINE_LIMIT:
         return text
     out = []
     for line in text.split("\n"):
@@ -141,33 +141,52 @@ def markdown_spans(text: str, offset: int = 0) -> list[Span]:
     """Styled ranges of light markdown in ``text``; the text itself is never changed."""
     spans: list[Span] = []
     fenced: list[tuple[int, int]] = []
-    for m in _FENCE.finditer(text):
-        spans.append(Span(offset + m.start(), offset + m.end(), Style.CODE))
-        fenced.append((m.start(), m.end()))
+    # Each pattern runs only when its marker is in the text at all: a search for a string
+    # is far faster than a pattern anchored at line starts tried at every position.
+    if "```" in text:
+        for m in _FENCE.finditer(text):
+            spans.append(Span(offset + m.start(), offset + m.end(), Style.CODE))
+            fenced.append((m.start(), m.end()))
 
     def free(a: int) -> bool:
         return not any(s <= a < e for s, e in fenced)
 
-    for m in _HEADING.finditer(text):
-        if free(m.start()):
-            spans.append(Span(offset + m.start(), offset + m.end(), Style.HEADING))
-    for m in _BOLD.finditer(text):
-        if free(m.start()):
-            spans.append(Span(offset + m.start(), offset + m.end(), Style.BOLD))
-    for m in _CODE.finditer(text):
-        if free(m.start()):
-            spans.append(Span(offset + m.start(), offset + m.end(), Style.CODE))
+    for marker, pattern, style in _MARKED:
+        if marker in text:
+            for m in pattern.finditer(text):
+                if free(m.start()):
+                    spans.append(Span(offset + m.start(), offset + m.end(), style))
     spans.extend(link_spans(text, offset))
     return spans
 
 
+_MARKED = (("#", _HEADING, Style.HEADING), ("**", _BOLD, Style.BOLD), ("`", _CODE, Style.CODE))
+"""Light markdown after fences: a marker every match holds, its pattern and its style."""
 _LINK_HINTS = ("://", "](", "javascript:", "mailto:", "data:", "file:")
+_SCHEMES = tuple(h[:-1] for h in _LINK_HINTS if h[-1] == ":" and h[0].isalpha())
+_COLONS_CHECKED = 16
+"""Up to this many colons, each is looked at for a scheme before it; past it the whole text
+is searched (lowered) for every hint."""
+
+
+def _may_link(text: str) -> bool:
+    """Whether ``text`` holds one of :data:`_LINK_HINTS`, case aside."""
+    if "://" in text or "](" in text:
+        return True
+    if text.count(":") > _COLONS_CHECKED:
+        lowered = text.lower()
+        return any(h in lowered for h in _LINK_HINTS)
+    at = text.find(":")
+    while at != -1:  # every other hint is a scheme right before a colon
+        if text[max(0, at - 10) : at].lower().endswith(_SCHEMES):
+            return True
+        at = text.find(":", at + 1)
+    return False
 
 
 def link_spans(text: str, offset: int = 0) -> list[Span]:
     """Links in ``text`` (markdown links, images and bare URLs); they open only on request."""
-    lowered = text.lower()
-    if not any(h in lowered for h in _LINK_HINTS):
+    if not _may_link(text):
         return []  # the common case, checked far faster than by the full pattern
     out = []
     for m in _LINK.finditer(text):
@@ -236,7 +255,7 @@ def build_card(
     card = Card(index, step.role, header, "", is_error=step.is_error)
     text, spans, source = _body(session, step, expanded)
     card.source_text = source
-    first = text.split("\n", 1)[0][:200]
+    first = text.split("\n", 1)[0][:200] if step.role is Role.SYSTEM else ""
     if step.role is Role.SYSTEM and not expanded and len(source) > len(first):
         lines = source.count("\n") + 1
         card.body = (

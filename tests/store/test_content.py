@@ -9,7 +9,7 @@ import zlib
 import orjson
 import pytest
 
-from reviewer.domain.session import Session, Source
+from reviewer.domain.session import Session, Source, Span
 from reviewer.store import content
 from reviewer.store.content import decode_content, prepare_session
 from reviewer.synth.generator import generate_sessions
@@ -48,13 +48,54 @@ def test_a_large_session_reads_back_the_same_validated_a_slice_of_steps_at_a_tim
     sessions = [*generate_sessions(20, seed=7), make_session("plain")]
     assert any(s.spans for s in sessions) and any(s.steps for s in sessions)
     monkeypatch.setattr(content, "PIECEWISE_FROM", 0)
-    monkeypatch.setattr(content, "_PIECE", 3)
-    for session in sessions:
-        stored = prepare_session(session).content
-        whole = Session.model_validate_json(zlib.decompress(stored))
-        decoded = decode_content(stored)
-        assert decoded == whole == session
-        assert decoded.model_fields_set == whole.model_fields_set
+    for piece_bytes in (1, 300, 1 << 19):
+        monkeypatch.setattr(content, "PIECE_BYTES", piece_bytes)
+        for session in sessions:
+            stored = prepare_session(session).content
+            whole = Session.model_validate_json(zlib.decompress(stored))
+            decoded = decode_content(stored)
+            assert decoded == whole == session
+            assert decoded.model_fields_set == whole.model_fields_set
+
+
+def _look_alike(key: str) -> Session:
+    """A session whose nested values hold what lies between steps and spans in the
+    stored JSON: a slice cut there would not be whole steps."""
+    steps = [{"content": "a", "tool_calls": []}, {"content": "b", "tool_calls": []}]
+    base = make_session(key)
+    calls = [
+        c.model_copy(update={"arguments": {"messages": steps}}) for c in base.steps[2].tool_calls
+    ]
+    return base.model_copy(
+        update={
+            "tags": ['],"tags":[', "x"],
+            "metadata": {"n": {"a": 1, "started_at": None, "steps": steps}, "spans": [{}]},
+            "steps": [
+                *base.steps[:2],
+                base.steps[2].model_copy(update={"tool_calls": calls, "metadata": {"m": steps}}),
+                *base.steps[3:],
+                base.steps[1].model_copy(update={"content": ']},{"content":"'}),
+            ],
+            "spans": [
+                Span(
+                    id="a", name="a", attributes={"a": 1, "spans": [{"attributes": {}}, {"x": 1}]}
+                ),
+                Span(id="b", name="b", attributes={"l": [{"attributes": 1}, {"attributes": 2}]}),
+            ],
+        }
+    )
+
+
+def test_a_large_session_whose_values_look_like_the_cuts_reads_back_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(content, "PIECEWISE_FROM", 0)
+    for piece_bytes in (1, 1 << 19):
+        monkeypatch.setattr(content, "PIECE_BYTES", piece_bytes)
+        for session in (_look_alike("k"), _look_alike("k").model_copy(update={"spans": []})):
+            stored = prepare_session(session).content
+            decoded = decode_content(stored)
+            assert decoded == Session.model_validate_json(zlib.decompress(stored)) == session
 
 
 def test_a_large_stored_session_with_an_integer_beyond_64_bits_still_reads(

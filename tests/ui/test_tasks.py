@@ -114,7 +114,10 @@ def test_shutdown_finishes_queued_writes_and_drops_the_rest(qtbot: QtBot) -> Non
     assert runner.read(saved.append, 99).cancelled()
 
 
-def test_workers_hand_the_gil_to_the_gui_thread_within_a_millisecond(runner: TaskRunner) -> None:
+def test_workers_hand_the_gil_to_the_gui_thread_within_a_quarter_millisecond(
+    runner: TaskRunner,
+) -> None:
     """Python's default, 5 ms per hand-over, made one repaint of the window wait 30–70 ms
-    behind a worker: each call from Qt into Python during it waited its turn."""
-    assert sys.getswitchinterval() <= GIL_SWITCH_S <= 0.001
+    behind a worker: each call from Qt into Python during it waited its turn (about 200 of
+    them while a session opens)."""
+    assert sys.getswitchinterval() <= GIL_SWITCH_S <= 0.00025

@@ -9,6 +9,7 @@ from reviewer.ui.transcript_plan import (
     Style,
     build_card,
     build_plan,
+    link_spans,
     markdown_spans,
 )
 from tests.helpers.factories import make_session
@@ -75,3 +76,17 @@ def test_a_step_kept_raw_shows_its_note_and_pretty_json_as_code() -> None:
     card = build_card(s, 1)
     assert card.body == '(shape not recognised)\n{\n  "type": "hologram",\n  "n": 3\n}'
     assert [(sp.start, sp.end, sp.style) for sp in card.spans] == [(0, len(card.body), Style.CODE)]
+
+
+def test_links_are_found_whatever_the_case_and_however_many_colons() -> None:
+    many = " ".join(f"k{i}: v" for i in range(30))
+    for text, link in [
+        ("run JavaScript:void now", "JavaScript:void"),
+        ("DATA:text/html,x", "DATA:text/html,x"),
+        (f"{many} Mailto:a@b.c", "Mailto:a@b.c"),
+        ("time 10:30, see [the docs](docs/x.md)", "[the docs](docs/x.md)"),
+        ("at HTTPS://example.org/a", "HTTPS://example.org/a"),
+        (f"{many} and no link", None),
+    ]:
+        found = [text[s.start : s.end] for s in link_spans(text)]
+        assert found == ([link] if link else [])
