@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Insert,
     Select,
@@ -188,7 +189,77 @@ def save_review(
     now = datetime.now(UTC)
     before = _snapshot(row) if row is not None else None
     action = action or _action_for(row, review.status, review.role)
-    fields: dict[str, Any] = {
+    fields = _fields(review, rubric, (session_id, rubric_id, batch_id), now, tags)
+    after = _after(fields)
+    audit = _audit(review, session_id, now, actor, action, before, {**after, **(audit_note or {})})
+    updated_at = review.updated_at or now
+    if row is None:
+        if conflict_of is None and found.twin_uid is not None:
+            twin = s.scalar(select(ReviewRow).where(ReviewRow.uid == found.twin_uid))
+            assert twin is not None
+            raise _twin_conflict(s, review, twin)
+        try:
+            written = _write_audited(
+                s, _inserted(review, fields, updated_at, origin, conflict_of), audit
+            )
+        except IntegrityError:
+            # another process stored this reviewer's review of the item since we looked
+            # (PostgreSQL; the unique index of migration 0003 refused the second one)
+            conflict = _conflict_after_concurrent_insert(s, review, session_id, batch_id)
+            if conflict is None:
+                raise
+            raise conflict from None
+        if written is None:  # pragma: no cover - an INSERT without an error wrote its row
+            raise ReviewStoreError(f"review {review.uid} was not stored")
+    else:
+        if row.reviewer != review.reviewer or row.session_id != session_id:
+            raise ReviewStoreError("a review's reviewer and session cannot change")
+        if after == before:
+            return Written(row.id, row.version_id)  # the same save again: nothing changes
+        if expected_version is not None and row.version_id != expected_version:
+            raise ConflictError(review, review_from_row(s, row), row.version_id)
+        # Only from the version this unit of work read: a commit in between is a conflict.
+        changed = _updated(fields, updated_at, row.version_id + 1)
+        written = _write_audited(s, changed, audit, (row.id, row.version_id))
+        if written is None:
+            raise _conflict_after_concurrent_commit(s, review)
+        for k, v in changed.items():  # the unit of work's copy stays what is stored
+            set_committed_value(row, k, v)
+    if not found.same_tags(tags):  # most saves leave the tags as they are: no writes then
+        if found.stored_tags:
+            s.execute(delete(ReviewTag).where(ReviewTag.review_id == written.id))
+        if tags:
+            s.execute(insert(ReviewTag), [{"review_id": written.id, "tag": t} for t in tags])
+    return written
+
+
+def warm_save(s: OrmSession, review: Review, rubric: Rubric) -> None:
+    """Run the statements :func:`save_review` runs for ``review`` — its look-up, the insert
+    of a first save and the update of a later one — writing nothing (the insert selects no
+    row, the update matches none). Afterwards they are built and compiled, and on a database
+    server its connection has planned them: a reviewer's first save and first submit then
+    cost what the later ones do (each was 5–15 ms of CPU more on its own, and ten times that
+    when 20 reviewers start at once on 2 cores: ``python -m tests.perf pg_scale``)."""
+    tags = list(dict.fromkeys(review.failure_tags(rubric)))
+    found = _save_lookup(s, review, tags)
+    now = datetime.now(UTC)
+    fields = _fields(review, rubric, (found.session_id, found.rubric_id, found.batch_id), now, tags)
+    audit = _audit(review, found.session_id, now, None, "edit", None, _after(fields))
+    _write_audited(s, _inserted(review, fields, now, "local", None), audit, write=False)
+    _write_audited(s, _updated(fields, now, 1), audit, (-1, 0))  # ids start at 1: no row
+
+
+def _fields(
+    review: Review,
+    rubric: Rubric,
+    ids: tuple[int | None, int | None, int | None],
+    now: datetime,
+    tags: list[str],
+) -> dict[str, Any]:
+    """The columns a save of ``review`` writes, inserting or updating (``ids``: its
+    session's, rubric's and batch's)."""
+    session_id, rubric_id, batch_id = ids
+    return {
         "session_id": session_id,
         "batch_id": batch_id,
         "reviewer": review.reviewer,
@@ -211,63 +282,58 @@ def save_review(
         "option_codes": encode_options(rubric, review.values),
         "failed": bool(tags),
     }
+
+
+def _after(fields: dict[str, Any]) -> dict[str, Any]:
+    """The audited snapshot of a review saved with ``fields`` (as :func:`_snapshot`)."""
     after = {k: fields[k] for k in SNAPSHOT_KEYS}
     if fields["steps"]:
         after["steps"] = fields["steps"]
-    audit = {
+    return after
+
+
+def _audit(
+    review: Review,
+    session_id: int | None,
+    now: datetime,
+    actor: str | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    """The audit entry of a save."""
+    return {
         "at": now,
         "actor": actor or review.reviewer,
         "action": action,
         "review_uid": review.uid,
         "session_id": session_id,
         "before": before,
-        "after": {**after, **(audit_note or {})},
+        "after": after,
     }
-    updated_at = review.updated_at or now
-    if row is None:
-        if conflict_of is None and found.twin_uid is not None:
-            twin = s.scalar(select(ReviewRow).where(ReviewRow.uid == found.twin_uid))
-            assert twin is not None
-            raise _twin_conflict(s, review, twin)
-        new = {
-            "uid": review.uid,
-            "updated_at": updated_at,
-            "origin": origin,
-            "conflict_of": conflict_of,
-            "version_id": 1,
-            **fields,
-        }
-        try:
-            written = _write_audited(s, new, audit)
-        except IntegrityError:
-            # another process stored this reviewer's review of the item since we looked
-            # (PostgreSQL; the unique index of migration 0003 refused the second one)
-            conflict = _conflict_after_concurrent_insert(s, review, session_id, batch_id)
-            if conflict is None:
-                raise
-            raise conflict from None
-        if written is None:  # pragma: no cover - an INSERT without an error wrote its row
-            raise ReviewStoreError(f"review {review.uid} was not stored")
-    else:
-        if row.reviewer != review.reviewer or row.session_id != session_id:
-            raise ReviewStoreError("a review's reviewer and session cannot change")
-        if after == before:
-            return Written(row.id, row.version_id)  # the same save again: nothing changes
-        if expected_version is not None and row.version_id != expected_version:
-            raise ConflictError(review, review_from_row(s, row), row.version_id)
-        # Only from the version this unit of work read: a commit in between is a conflict.
-        changed = {**fields, "updated_at": updated_at, "version_id": row.version_id + 1}
-        written = _write_audited(s, changed, audit, (row.id, row.version_id))
-        if written is None:
-            raise _conflict_after_concurrent_commit(s, review)
-        for k, v in changed.items():  # the unit of work's copy stays what is stored
-            set_committed_value(row, k, v)
-    if not found.same_tags(tags):  # most saves leave the tags as they are: no writes then
-        if found.stored_tags:
-            s.execute(delete(ReviewTag).where(ReviewTag.review_id == written.id))
-        if tags:
-            s.execute(insert(ReviewTag), [{"review_id": written.id, "tag": t} for t in tags])
-    return written
+
+
+def _inserted(
+    review: Review,
+    fields: dict[str, Any],
+    updated_at: datetime,
+    origin: str,
+    conflict_of: str | None,
+) -> dict[str, Any]:
+    """The row a review's first save inserts."""
+    return {
+        "uid": review.uid,
+        "updated_at": updated_at,
+        "origin": origin,
+        "conflict_of": conflict_of,
+        "version_id": 1,
+        **fields,
+    }
+
+
+def _updated(fields: dict[str, Any], updated_at: datetime, version: int) -> dict[str, Any]:
+    """What a later save of a review changes in its row (``version``: the new one)."""
+    return {**fields, "updated_at": updated_at, "version_id": version}
 
 
 @dataclass(frozen=True)
@@ -287,23 +353,28 @@ def _write_audited(
     values: dict[str, Any],
     audit: dict[str, Any],
     stored: tuple[int, int] | None = None,
+    *,
+    write: bool = True,
 ) -> Written | None:
     """Insert a review row with ``values`` (or, with ``stored`` (id, version_id), update that
     row from that version) and, when it wrote its row, add ``audit`` to the audit log; the
     row's id and version (None when it wrote nothing: the row is at another version now).
+    ``write=False`` runs the insert writing nothing (:func:`warm_save`).
 
     On PostgreSQL both are one statement (a data-modifying WITH): a round trip less per save.
     """
     pg = s.get_bind().dialect.name == "postgresql"
-    write, log = _write_statements(tuple(values), tuple(audit), stored is not None, pg)
+    statement, log = _write_statements(tuple(values), tuple(audit), stored is not None, pg)
     params = {f"v_{k}": v for k, v in values.items()}
     logged = {f"a_{k}": v for k, v in audit.items()}
     if stored is not None:
         params["stored_id"], params["stored_version"] = stored
-    if log is None:
-        got = s.execute(write, {**params, **logged}).first()
     else:
-        got = s.execute(write, params).first()
+        params["write"] = write
+    if log is None:
+        got = s.execute(statement, {**params, **logged}).first()
+    else:
+        got = s.execute(statement, params).first()
         if got is not None:
             s.execute(log, logged)
     return None if got is None else Written(got[0], got[1])
@@ -326,8 +397,10 @@ def _write_statements(
             )
             .values(values)
         )
-    else:
-        write = insert(_REVIEWS).values(values)
+    else:  # INSERT … SELECT … WHERE :write, so that warm_save can run it writing nothing
+        write = insert(_REVIEWS).from_select(
+            list(columns), select(*values.values()).where(bindparam("write", type_=Boolean))
+        )
     returning = write.returning(_REVIEWS.c.id, _REVIEWS.c.version_id)
     entry = [bindparam(f"a_{k}", type_=_AUDIT.c[k].type) for k in audited]
     if not pg:
