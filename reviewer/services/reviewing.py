@@ -180,7 +180,7 @@ def store(
     stamped = review.model_copy(update={"updated_at": datetime.now(UTC)})
     if stamped.status is ReviewStatus.SUBMITTED and stamped.submitted_at is None:
         stamped.submitted_at = stamped.updated_at
-    with ws.write() as s:
+    with ws.write(one_statement=True) as s:  # a save writes with one statement on a server
         version = save_review(s, stamped, rubric, expected_version=expected_version).version_id
     return Stored(stamped, version)
 
@@ -191,7 +191,7 @@ def prepare_saving(ws: Workspace, review: Review, rubric: Rubric) -> None:
     (:func:`reviewer.store.reviews.warm_save`), so that the reviewer's first save and first
     submit are as quick as the ones after. The workbench calls it (on its write lane) with
     the review of the first item of a queue, once that item is shown."""
-    with ws.write() as s:
+    with ws.write(one_statement=True) as s:  # as store() saves
         warm_save(s, review, rubric)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
+    all_,
     bindparam,
     delete,
     func,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
@@ -190,6 +192,8 @@ def save_review(
     before = _snapshot(row) if row is not None else None
     action = action or _action_for(row, review.status, review.role)
     fields = _fields(review, rubric, (session_id, rubric_id, batch_id), now, tags)
+    # most saves leave the tags as they are: no writes to them then
+    retag = None if found.same_tags(tags) else tags
     after = _after(fields)
     audit = _audit(review, session_id, now, actor, action, before, {**after, **(audit_note or {})})
     updated_at = review.updated_at or now
@@ -200,7 +204,7 @@ def save_review(
             raise _twin_conflict(s, review, twin)
         try:
             written = _write_audited(
-                s, _inserted(review, fields, updated_at, origin, conflict_of), audit
+                s, _inserted(review, fields, updated_at, origin, conflict_of), audit, retag
             )
         except IntegrityError:
             # another process stored this reviewer's review of the item since we looked
@@ -220,16 +224,11 @@ def save_review(
             raise ConflictError(review, review_from_row(s, row), row.version_id)
         # Only from the version this unit of work read: a commit in between is a conflict.
         changed = _updated(fields, updated_at, row.version_id + 1)
-        written = _write_audited(s, changed, audit, (row.id, row.version_id))
+        written = _write_audited(s, changed, audit, retag, (row.id, row.version_id))
         if written is None:
             raise _conflict_after_concurrent_commit(s, review)
         for k, v in changed.items():  # the unit of work's copy stays what is stored
             set_committed_value(row, k, v)
-    if not found.same_tags(tags):  # most saves leave the tags as they are: no writes then
-        if found.stored_tags:
-            s.execute(delete(ReviewTag).where(ReviewTag.review_id == written.id))
-        if tags:
-            s.execute(insert(ReviewTag), [{"review_id": written.id, "tag": t} for t in tags])
     return written
 
 
@@ -245,8 +244,9 @@ def warm_save(s: OrmSession, review: Review, rubric: Rubric) -> None:
     now = datetime.now(UTC)
     fields = _fields(review, rubric, (found.session_id, found.rubric_id, found.batch_id), now, tags)
     audit = _audit(review, found.session_id, now, None, "edit", None, _after(fields))
-    _write_audited(s, _inserted(review, fields, now, "local", None), audit, write=False)
-    _write_audited(s, _updated(fields, now, 1), audit, (-1, 0))  # ids start at 1: no row
+    for retag in (None, tags):  # tags as they were, and changed
+        _write_audited(s, _inserted(review, fields, now, "local", None), audit, retag, write=False)
+        _write_audited(s, _updated(fields, now, 1), audit, retag, (-1, 0))  # ids start at 1
 
 
 def _fields(
@@ -352,19 +352,24 @@ def _write_audited(
     s: OrmSession,
     values: dict[str, Any],
     audit: dict[str, Any],
+    tags: list[str] | None,
     stored: tuple[int, int] | None = None,
     *,
     write: bool = True,
 ) -> Written | None:
     """Insert a review row with ``values`` (or, with ``stored`` (id, version_id), update that
-    row from that version) and, when it wrote its row, add ``audit`` to the audit log; the
-    row's id and version (None when it wrote nothing: the row is at another version now).
-    ``write=False`` runs the insert writing nothing (:func:`warm_save`).
+    row from that version) and, when it wrote its row, add ``audit`` to the audit log and
+    make ``tags`` its tags (None: they stay as they are); the row's id and version (None
+    when it wrote nothing: the row is at another version now). ``write=False`` runs the
+    insert writing nothing (:func:`warm_save`).
 
-    On PostgreSQL both are one statement (a data-modifying WITH): a round trip less per save.
+    On PostgreSQL all of it is one statement (data-modifying WITHs): a round trip less per
+    save, and a save that commits on its own (:meth:`Workspace.write`'s ``one_statement``).
     """
     pg = s.get_bind().dialect.name == "postgresql"
-    statement, log = _write_statements(tuple(values), tuple(audit), stored is not None, pg)
+    statement, log = _write_statements(
+        tuple(values), tuple(audit), stored is not None, pg, pg and tags is not None
+    )
     params = {f"v_{k}": v for k, v in values.items()}
     logged = {f"a_{k}": v for k, v in audit.items()}
     if stored is not None:
@@ -372,20 +377,30 @@ def _write_audited(
     else:
         params["write"] = write
     if log is None:
+        if tags is not None:
+            params["tags"] = tags
         got = s.execute(statement, {**params, **logged}).first()
-    else:
-        got = s.execute(statement, params).first()
-        if got is not None:
-            s.execute(log, logged)
-    return None if got is None else Written(got[0], got[1])
+        return None if got is None else Written(got[0], got[1])
+    got = s.execute(statement, params).first()
+    if got is None:
+        return None
+    s.execute(log, logged)
+    if tags is not None:
+        s.execute(delete(ReviewTag).where(ReviewTag.review_id == got[0]))
+        if tags:
+            s.execute(insert(ReviewTag), [{"review_id": got[0], "tag": t} for t in tags])
+    return Written(got[0], got[1])
+
+
+_TAGS = cast(Table, ReviewTag.__table__)
 
 
 @cache
 def _write_statements(
-    columns: tuple[str, ...], audited: tuple[str, ...], is_update: bool, pg: bool
+    columns: tuple[str, ...], audited: tuple[str, ...], is_update: bool, pg: bool, retag: bool
 ) -> tuple[Executable, Executable | None]:
-    """The statements of :func:`_write_audited`, built once: the write (with the audit entry
-    on PostgreSQL) and, elsewhere, the audit entry's."""
+    """The statements of :func:`_write_audited`, built once: the write (on PostgreSQL with
+    the audit entry and, with ``retag``, the tags) and, elsewhere, the audit entry's."""
     values = {k: bindparam(f"v_{k}", type_=_REVIEWS.c[k].type) for k in columns}
     write: Insert | Update
     if is_update:
@@ -407,7 +422,21 @@ def _write_statements(
         return returning, insert(_AUDIT).values(dict(zip(audited, entry, strict=True)))
     saved = returning.cte("saved")
     logged = insert(_AUDIT).from_select(list(audited), select(*entry).select_from(saved))
-    return select(saved.c.id, saved.c.version_id).add_cte(logged.cte("logged")), None
+    out = select(saved.c.id, saved.c.version_id).add_cte(logged.cte("logged"))
+    if retag:
+        # The tags no longer given go, the new ones come; those kept are not touched (two
+        # disjoint sets: the parts of one statement run in no set order).
+        tags = bindparam("tags", type_=postgresql.ARRAY(_TAGS.c.tag.type))
+        untag = delete(_TAGS).where(
+            _TAGS.c.review_id.in_(select(saved.c.id)), _TAGS.c.tag != all_(tags)
+        )
+        tag = (
+            postgresql.insert(_TAGS)
+            .from_select(["review_id", "tag"], select(saved.c.id, func.unnest(tags)))
+            .on_conflict_do_nothing()
+        )
+        out = out.add_cte(untag.cte("untagged"), tag.cte("tagged"))
+    return out, None
 
 
 @dataclass(frozen=True)

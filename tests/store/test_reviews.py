@@ -112,3 +112,22 @@ def test_readying_a_queue_for_saves_writes_nothing_and_saves_work_after(
             assert s.scalars(select(ReviewTag.tag)).all() == ["looped"]
     finally:
         ws.close()
+
+
+def test_tags_follow_the_failure_categories_of_each_save(team_url: str, rubric: Rubric) -> None:
+    ws = init_workspace(team_url)
+    try:
+        store_sessions(ws, [make_session()])
+        review = _review(values={"quality": "2", "failure_categories": ["looped", "other"]})
+        version = None
+        for categories in (["looped", "other"], ["looped", "unsafe"], ["unsafe"], [], ["other"]):
+            values = {"quality": "2", "failure_categories": categories}
+            version = store(
+                ws, review.model_copy(update={"values": values}), rubric, expected_version=version
+            ).version
+            with ws.read() as s:
+                assert sorted(s.scalars(select(ReviewTag.tag)).all()) == sorted(categories)
+        with ws.read() as s:
+            assert len(s.scalars(select(AuditEntry.id)).all()) == 5
+    finally:
+        ws.close()
