@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import orjson
 from sqlalchemy import (
@@ -95,7 +95,7 @@ def step_labels_json(review: Review) -> dict[str, Any]:
     return {str(i): s.model_dump(mode="json", exclude_none=True) for i, s in review.steps.items()}
 
 
-def _snapshot(row: ReviewRow) -> dict[str, Any]:
+def _snapshot(row: ReviewRow | _Stored) -> dict[str, Any]:
     snap = {k: getattr(row, k) for k in SNAPSHOT_KEYS}
     if row.steps:  # step labels are audited too (left out when there are none, as before)
         snap["steps"] = row.steps
@@ -132,7 +132,7 @@ def row_sha256(row: ReviewRow) -> str:
     return digest
 
 
-def _action_for(before: ReviewRow | None, status: ReviewStatus, role: ReviewRole) -> str:
+def _action_for(before: _Stored | None, status: ReviewStatus, role: ReviewRole) -> str:
     if role is ReviewRole.ADJUDICATOR and status is ReviewStatus.SUBMITTED:
         return "adjudicate"
     if status is ReviewStatus.SUBMITTED and (before is None or before.status != "submitted"):
@@ -221,14 +221,17 @@ def save_review(
         if after == before:
             return Written(row.id, row.version_id)  # the same save again: nothing changes
         if expected_version is not None and row.version_id != expected_version:
-            raise ConflictError(review, review_from_row(s, row), row.version_id)
+            stored = s.get(ReviewRow, row.id)
+            assert stored is not None
+            raise ConflictError(review, review_from_row(s, stored), row.version_id)
         # Only from the version this unit of work read: a commit in between is a conflict.
         changed = _updated(fields, updated_at, row.version_id + 1)
         written = _write_audited(s, changed, audit, retag, (row.id, row.version_id))
         if written is None:
             raise _conflict_after_concurrent_commit(s, review)
-        for k, v in changed.items():  # the unit of work's copy stays what is stored
-            set_committed_value(row, k, v)
+        kept = s.identity_map.get(OrmSession.identity_key(ReviewRow, row.id))
+        for k, v in changed.items() if kept is not None else ():
+            set_committed_value(kept, k, v)  # the unit of work's copy stays what is stored
     return written
 
 
@@ -439,6 +442,22 @@ def _write_statements(
     return out, None
 
 
+class _Stored(Protocol):
+    """The stored review as :func:`_save_lookup` reads it: what a save compares."""
+
+    id: int
+    reviewer: str
+    session_id: int
+    version_id: int
+    status: str
+    values: dict[str, Any]
+    details: dict[str, Any] | None
+    failure_step: int | None
+    status_reason: str | None
+    active_seconds: float
+    steps: dict[str, Any] | None
+
+
 @dataclass(frozen=True)
 class _Found:
     """What a save needs to know, read in one statement (:func:`_save_lookup`)."""
@@ -446,8 +465,8 @@ class _Found:
     session_id: int | None
     rubric_id: int | None
     batch_id: int | None
-    row: ReviewRow | None
-    """The stored review of the same uid (as this unit of work first read it)."""
+    row: _Stored | None
+    """The stored review of the same uid, as this unit of work first read it."""
     twin_uid: str | None
     """The uid of the live review of the same item, reviewer and role, if any."""
     stored_tags: int
@@ -462,7 +481,12 @@ class _Found:
 def _save_lookup(s: OrmSession, review: Review, tags: list[str]) -> _Found:
     """The ids of the review's session, rubric and batch, its stored row, its live twin and
     how its stored tags compare with ``tags``: one round trip instead of six (a save on a
-    database server pays each one, see `python -m tests.perf pg_scale`)."""
+    database server pays each one, see `python -m tests.perf pg_scale`).
+
+    A Core statement of the columns a save compares, not ORM rows: the ORM's handling of
+    the statement and its rows was half a save's client CPU. As with an ORM query, pending
+    changes of the unit of work are flushed first, and a review it read already is taken
+    as it read it."""
     params: dict[str, Any] = {
         "key": review.session_key,
         "revision": review.session_revision,
@@ -475,54 +499,72 @@ def _save_lookup(s: OrmSession, review: Review, tags: list[str]) -> _Found:
     }
     if review.batch is not None:
         params["batch"] = review.batch
-    got = s.execute(_save_lookup_statement(review.batch is not None), params).one()
-    return _Found(got[0], got[1], got[2], got[3], got[4], got[5] or 0, got[6] or 0)
+    s.flush()
+    got = s.connection().execute(_save_lookup_statement(review.batch is not None), params).one()
+    row: _Stored | None = None
+    if got.id is not None:
+        # as this unit of work first read it, if it did: a commit since is a conflict
+        kept = s.identity_map.get(OrmSession.identity_key(ReviewRow, got.id))
+        row = cast("_Stored", got if kept is None else kept)
+    return _Found(
+        got.sid, got.rid, got.bid, row, got.twin_uid, got.stored_tags or 0, got.kept_tags or 0
+    )
+
+
+_SESSIONS = cast(Table, SessionRow.__table__)
+_RUBRICS = cast(Table, RubricRow.__table__)
+_BATCHES = cast(Table, BatchRow.__table__)
 
 
 @cache
 def _save_lookup_statement(in_a_batch: bool) -> Select[Any]:
     """The statement of :func:`_save_lookup`, built once (building it per save cost more
     client CPU than the round trips it saves)."""
-    sid = select(SessionRow.id).where(
-        SessionRow.session_key == bindparam("key"),
-        SessionRow.revision == bindparam("revision"),
+    sid = select(_SESSIONS.c.id).where(
+        _SESSIONS.c.session_key == bindparam("key"),
+        _SESSIONS.c.revision == bindparam("revision"),
     )
-    rid = select(RubricRow.id).where(
-        RubricRow.name == bindparam("rubric"), RubricRow.version == bindparam("rubric_version")
+    rid = select(_RUBRICS.c.id).where(
+        _RUBRICS.c.name == bindparam("rubric"),
+        _RUBRICS.c.version == bindparam("rubric_version"),
     )
     bid: Any = (
-        select(BatchRow.id).where(BatchRow.name == bindparam("batch")).scalar_subquery()
+        select(_BATCHES.c.id).where(_BATCHES.c.name == bindparam("batch")).scalar_subquery()
         if in_a_batch
         else null()
     )
     keys = select(
         sid.scalar_subquery().label("sid"), rid.scalar_subquery().label("rid"), bid.label("bid")
     ).subquery("keys")
-    twin = aliased(ReviewRow)
+    twin = _REVIEWS.alias("twin")
     twin_uid = (
-        select(twin.uid)
+        select(twin.c.uid)
         .where(
-            twin.session_id == keys.c.sid,
-            twin.reviewer == bindparam("reviewer"),
-            twin.role == bindparam("role"),
-            twin.batch_id == keys.c.bid if in_a_batch else twin.batch_id.is_(None),
-            twin.conflict_of.is_(None),
+            twin.c.session_id == keys.c.sid,
+            twin.c.reviewer == bindparam("reviewer"),
+            twin.c.role == bindparam("role"),
+            twin.c.batch_id == keys.c.bid if in_a_batch else twin.c.batch_id.is_(None),
+            twin.c.conflict_of.is_(None),
         )
         .limit(1)
         .scalar_subquery()
     )
-    stored_tags = select(func.count()).where(ReviewTag.review_id == ReviewRow.id).scalar_subquery()
+    r = _REVIEWS.c
+    stored_tags = select(func.count()).where(_TAGS.c.review_id == r.id).scalar_subquery()
     kept_tags = (
         select(func.count())
-        .where(
-            ReviewTag.review_id == ReviewRow.id,
-            ReviewTag.tag.in_(bindparam("tags", expanding=True)),
-        )
+        .where(_TAGS.c.review_id == r.id, _TAGS.c.tag.in_(bindparam("tags", expanding=True)))
         .scalar_subquery()
     )
     return select(
-        keys.c.sid, keys.c.rid, keys.c.bid, ReviewRow, twin_uid, stored_tags, kept_tags
-    ).select_from(keys.outerjoin(ReviewRow, ReviewRow.uid == bindparam("uid")))
+        keys.c.sid,
+        keys.c.rid,
+        keys.c.bid,
+        *(r[k] for k in _Stored.__annotations__),
+        twin_uid.label("twin_uid"),
+        stored_tags.label("stored_tags"),
+        kept_tags.label("kept_tags"),
+    ).select_from(keys.outerjoin(_REVIEWS, r.uid == bindparam("uid")))
 
 
 def _live_twin(review: Review, session_id: int, batch_id: int | None) -> Select[ReviewRow]:
