@@ -4,7 +4,8 @@
 - sampling a 1,000-session batch stratified by version (target ≤ 2 s),
 - ``stats`` over every review (target ≤ 3 s),
 - opening a reviewer's queue of a big batch (target ≤ 200 ms),
-- 20 reviewer processes submitting at once through the app's save (p99 ≤ 100 ms),
+- 20 reviewer processes submitting at once through the app's save (p99 ≤ 100 ms), each
+  having opened its queue first as the app does (loaded, saves readied: untimed),
 
 each beside a baseline from the same run (the bare SQL that reads the same rows, or a bare
 one-row insert-and-commit from 20 processes), with ``EXPLAIN ANALYZE`` plans of the slowest
