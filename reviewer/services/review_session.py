@@ -48,7 +48,7 @@ from reviewer.services.drafts import (
     save_preference_or_keep,
 )
 from reviewer.services.preferences import PairItem, PairQueue, open_pair
-from reviewer.services.reviewing import Queue, ReviewItem, open_item
+from reviewer.services.reviewing import Queue, ReviewItem, open_item, prepare_saving
 from reviewer.store.reviews import ConflictError
 from reviewer.store.workspace import Workspace, WorkspaceUnavailable
 
@@ -157,6 +157,11 @@ class ReviewSession:
         if item.version is not None:
             self._note_version(item.review.uid, item.version)
         return item
+
+    def prepare_saving(self, item: ReviewItem) -> None:
+        """Ready the workspace for the saves of this queue, writing nothing
+        (:func:`reviewer.services.reviewing.prepare_saving`)."""
+        prepare_saving(self.ws, item.review, item.rubric)
 
     def open_pair(self, queue: PairQueue, position: int) -> PairItem:
         """The pair, remembering when its preference was stored (for conflicts later)."""

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import orjson
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Insert,
     Select,
     Table,
     Update,
+    all_,
     bindparam,
     delete,
     func,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
@@ -92,7 +95,7 @@ def step_labels_json(review: Review) -> dict[str, Any]:
     return {str(i): s.model_dump(mode="json", exclude_none=True) for i, s in review.steps.items()}
 
 
-def _snapshot(row: ReviewRow) -> dict[str, Any]:
+def _snapshot(row: ReviewRow | _Stored) -> dict[str, Any]:
     snap = {k: getattr(row, k) for k in SNAPSHOT_KEYS}
     if row.steps:  # step labels are audited too (left out when there are none, as before)
         snap["steps"] = row.steps
@@ -129,7 +132,7 @@ def row_sha256(row: ReviewRow) -> str:
     return digest
 
 
-def _action_for(before: ReviewRow | None, status: ReviewStatus, role: ReviewRole) -> str:
+def _action_for(before: _Stored | None, status: ReviewStatus, role: ReviewRole) -> str:
     if role is ReviewRole.ADJUDICATOR and status is ReviewStatus.SUBMITTED:
         return "adjudicate"
     if status is ReviewStatus.SUBMITTED and (before is None or before.status != "submitted"):
@@ -188,7 +191,78 @@ def save_review(
     now = datetime.now(UTC)
     before = _snapshot(row) if row is not None else None
     action = action or _action_for(row, review.status, review.role)
-    fields: dict[str, Any] = {
+    fields = _fields(review, rubric, (session_id, rubric_id, batch_id), now, tags)
+    # most saves leave the tags as they are: no writes to them then
+    retag = None if found.same_tags(tags) else tags
+    after = _after(fields)
+    audit = _audit(review, session_id, now, actor, action, before, {**after, **(audit_note or {})})
+    updated_at = review.updated_at or now
+    if row is None:
+        if conflict_of is None and found.twin_uid is not None:
+            twin = s.scalar(select(ReviewRow).where(ReviewRow.uid == found.twin_uid))
+            assert twin is not None
+            raise _twin_conflict(s, review, twin)
+        try:
+            written = _write_audited(
+                s, _inserted(review, fields, updated_at, origin, conflict_of), audit, retag
+            )
+        except IntegrityError:
+            # another process stored this reviewer's review of the item since we looked
+            # (PostgreSQL; the unique index of migration 0003 refused the second one)
+            conflict = _conflict_after_concurrent_insert(s, review, session_id, batch_id)
+            if conflict is None:
+                raise
+            raise conflict from None
+        if written is None:  # pragma: no cover - an INSERT without an error wrote its row
+            raise ReviewStoreError(f"review {review.uid} was not stored")
+    else:
+        if row.reviewer != review.reviewer or row.session_id != session_id:
+            raise ReviewStoreError("a review's reviewer and session cannot change")
+        if after == before:
+            return Written(row.id, row.version_id)  # the same save again: nothing changes
+        if expected_version is not None and row.version_id != expected_version:
+            stored = s.get(ReviewRow, row.id)
+            assert stored is not None
+            raise ConflictError(review, review_from_row(s, stored), row.version_id)
+        # Only from the version this unit of work read: a commit in between is a conflict.
+        changed = _updated(fields, updated_at, row.version_id + 1)
+        written = _write_audited(s, changed, audit, retag, (row.id, row.version_id))
+        if written is None:
+            raise _conflict_after_concurrent_commit(s, review)
+        kept = s.identity_map.get(OrmSession.identity_key(ReviewRow, row.id))
+        for k, v in changed.items() if kept is not None else ():
+            set_committed_value(kept, k, v)  # the unit of work's copy stays what is stored
+    return written
+
+
+def warm_save(s: OrmSession, review: Review, rubric: Rubric) -> None:
+    """Run the statements :func:`save_review` runs for ``review`` — its look-up, the insert
+    of a first save and the update of a later one — writing nothing (the insert selects no
+    row, the update matches none). Afterwards they are built and compiled, and on a database
+    server its connection has planned them: a reviewer's first save and first submit then
+    cost what the later ones do (each was 5–15 ms of CPU more on its own, and ten times that
+    when 20 reviewers start at once on 2 cores: ``python -m tests.perf pg_scale``)."""
+    tags = list(dict.fromkeys(review.failure_tags(rubric)))
+    found = _save_lookup(s, review, tags)
+    now = datetime.now(UTC)
+    fields = _fields(review, rubric, (found.session_id, found.rubric_id, found.batch_id), now, tags)
+    audit = _audit(review, found.session_id, now, None, "edit", None, _after(fields))
+    for retag in (None, tags):  # tags as they were, and changed
+        _write_audited(s, _inserted(review, fields, now, "local", None), audit, retag, write=False)
+        _write_audited(s, _updated(fields, now, 1), audit, retag, (-1, 0))  # ids start at 1
+
+
+def _fields(
+    review: Review,
+    rubric: Rubric,
+    ids: tuple[int | None, int | None, int | None],
+    now: datetime,
+    tags: list[str],
+) -> dict[str, Any]:
+    """The columns a save of ``review`` writes, inserting or updating (``ids``: its
+    session's, rubric's and batch's)."""
+    session_id, rubric_id, batch_id = ids
+    return {
         "session_id": session_id,
         "batch_id": batch_id,
         "reviewer": review.reviewer,
@@ -211,63 +285,58 @@ def save_review(
         "option_codes": encode_options(rubric, review.values),
         "failed": bool(tags),
     }
+
+
+def _after(fields: dict[str, Any]) -> dict[str, Any]:
+    """The audited snapshot of a review saved with ``fields`` (as :func:`_snapshot`)."""
     after = {k: fields[k] for k in SNAPSHOT_KEYS}
     if fields["steps"]:
         after["steps"] = fields["steps"]
-    audit = {
+    return after
+
+
+def _audit(
+    review: Review,
+    session_id: int | None,
+    now: datetime,
+    actor: str | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    """The audit entry of a save."""
+    return {
         "at": now,
         "actor": actor or review.reviewer,
         "action": action,
         "review_uid": review.uid,
         "session_id": session_id,
         "before": before,
-        "after": {**after, **(audit_note or {})},
+        "after": after,
     }
-    updated_at = review.updated_at or now
-    if row is None:
-        if conflict_of is None and found.twin_uid is not None:
-            twin = s.scalar(select(ReviewRow).where(ReviewRow.uid == found.twin_uid))
-            assert twin is not None
-            raise _twin_conflict(s, review, twin)
-        new = {
-            "uid": review.uid,
-            "updated_at": updated_at,
-            "origin": origin,
-            "conflict_of": conflict_of,
-            "version_id": 1,
-            **fields,
-        }
-        try:
-            written = _write_audited(s, new, audit)
-        except IntegrityError:
-            # another process stored this reviewer's review of the item since we looked
-            # (PostgreSQL; the unique index of migration 0003 refused the second one)
-            conflict = _conflict_after_concurrent_insert(s, review, session_id, batch_id)
-            if conflict is None:
-                raise
-            raise conflict from None
-        if written is None:  # pragma: no cover - an INSERT without an error wrote its row
-            raise ReviewStoreError(f"review {review.uid} was not stored")
-    else:
-        if row.reviewer != review.reviewer or row.session_id != session_id:
-            raise ReviewStoreError("a review's reviewer and session cannot change")
-        if after == before:
-            return Written(row.id, row.version_id)  # the same save again: nothing changes
-        if expected_version is not None and row.version_id != expected_version:
-            raise ConflictError(review, review_from_row(s, row), row.version_id)
-        # Only from the version this unit of work read: a commit in between is a conflict.
-        changed = {**fields, "updated_at": updated_at, "version_id": row.version_id + 1}
-        written = _write_audited(s, changed, audit, (row.id, row.version_id))
-        if written is None:
-            raise _conflict_after_concurrent_commit(s, review)
-        for k, v in changed.items():  # the unit of work's copy stays what is stored
-            set_committed_value(row, k, v)
-    if not found.same_tags(tags):  # most saves leave the tags as they are: no writes then
-        if found.stored_tags:
-            s.execute(delete(ReviewTag).where(ReviewTag.review_id == written.id))
-        if tags:
-            s.execute(insert(ReviewTag), [{"review_id": written.id, "tag": t} for t in tags])
-    return written
+
+
+def _inserted(
+    review: Review,
+    fields: dict[str, Any],
+    updated_at: datetime,
+    origin: str,
+    conflict_of: str | None,
+) -> dict[str, Any]:
+    """The row a review's first save inserts."""
+    return {
+        "uid": review.uid,
+        "updated_at": updated_at,
+        "origin": origin,
+        "conflict_of": conflict_of,
+        "version_id": 1,
+        **fields,
+    }
+
+
+def _updated(fields: dict[str, Any], updated_at: datetime, version: int) -> dict[str, Any]:
+    """What a later save of a review changes in its row (``version``: the new one)."""
+    return {**fields, "updated_at": updated_at, "version_id": version}
 
 
 @dataclass(frozen=True)
@@ -286,35 +355,55 @@ def _write_audited(
     s: OrmSession,
     values: dict[str, Any],
     audit: dict[str, Any],
+    tags: list[str] | None,
     stored: tuple[int, int] | None = None,
+    *,
+    write: bool = True,
 ) -> Written | None:
     """Insert a review row with ``values`` (or, with ``stored`` (id, version_id), update that
-    row from that version) and, when it wrote its row, add ``audit`` to the audit log; the
-    row's id and version (None when it wrote nothing: the row is at another version now).
+    row from that version) and, when it wrote its row, add ``audit`` to the audit log and
+    make ``tags`` its tags (None: they stay as they are); the row's id and version (None
+    when it wrote nothing: the row is at another version now). ``write=False`` runs the
+    insert writing nothing (:func:`warm_save`).
 
-    On PostgreSQL both are one statement (a data-modifying WITH): a round trip less per save.
+    On PostgreSQL all of it is one statement (data-modifying WITHs): a round trip less per
+    save, and a save that commits on its own (:meth:`Workspace.write`'s ``one_statement``).
     """
     pg = s.get_bind().dialect.name == "postgresql"
-    write, log = _write_statements(tuple(values), tuple(audit), stored is not None, pg)
+    statement, log = _write_statements(
+        tuple(values), tuple(audit), stored is not None, pg, pg and tags is not None
+    )
     params = {f"v_{k}": v for k, v in values.items()}
     logged = {f"a_{k}": v for k, v in audit.items()}
     if stored is not None:
         params["stored_id"], params["stored_version"] = stored
-    if log is None:
-        got = s.execute(write, {**params, **logged}).first()
     else:
-        got = s.execute(write, params).first()
-        if got is not None:
-            s.execute(log, logged)
-    return None if got is None else Written(got[0], got[1])
+        params["write"] = write
+    if log is None:
+        if tags is not None:
+            params["tags"] = tags
+        got = s.execute(statement, {**params, **logged}).first()
+        return None if got is None else Written(got[0], got[1])
+    got = s.execute(statement, params).first()
+    if got is None:
+        return None
+    s.execute(log, logged)
+    if tags is not None:
+        s.execute(delete(ReviewTag).where(ReviewTag.review_id == got[0]))
+        if tags:
+            s.execute(insert(ReviewTag), [{"review_id": got[0], "tag": t} for t in tags])
+    return Written(got[0], got[1])
+
+
+_TAGS = cast(Table, ReviewTag.__table__)
 
 
 @cache
 def _write_statements(
-    columns: tuple[str, ...], audited: tuple[str, ...], is_update: bool, pg: bool
+    columns: tuple[str, ...], audited: tuple[str, ...], is_update: bool, pg: bool, retag: bool
 ) -> tuple[Executable, Executable | None]:
-    """The statements of :func:`_write_audited`, built once: the write (with the audit entry
-    on PostgreSQL) and, elsewhere, the audit entry's."""
+    """The statements of :func:`_write_audited`, built once: the write (on PostgreSQL with
+    the audit entry and, with ``retag``, the tags) and, elsewhere, the audit entry's."""
     values = {k: bindparam(f"v_{k}", type_=_REVIEWS.c[k].type) for k in columns}
     write: Insert | Update
     if is_update:
@@ -326,15 +415,47 @@ def _write_statements(
             )
             .values(values)
         )
-    else:
-        write = insert(_REVIEWS).values(values)
+    else:  # INSERT … SELECT … WHERE :write, so that warm_save can run it writing nothing
+        write = insert(_REVIEWS).from_select(
+            list(columns), select(*values.values()).where(bindparam("write", type_=Boolean))
+        )
     returning = write.returning(_REVIEWS.c.id, _REVIEWS.c.version_id)
     entry = [bindparam(f"a_{k}", type_=_AUDIT.c[k].type) for k in audited]
     if not pg:
         return returning, insert(_AUDIT).values(dict(zip(audited, entry, strict=True)))
     saved = returning.cte("saved")
     logged = insert(_AUDIT).from_select(list(audited), select(*entry).select_from(saved))
-    return select(saved.c.id, saved.c.version_id).add_cte(logged.cte("logged")), None
+    out = select(saved.c.id, saved.c.version_id).add_cte(logged.cte("logged"))
+    if retag:
+        # The tags no longer given go, the new ones come; those kept are not touched (two
+        # disjoint sets: the parts of one statement run in no set order).
+        tags = bindparam("tags", type_=postgresql.ARRAY(_TAGS.c.tag.type))
+        untag = delete(_TAGS).where(
+            _TAGS.c.review_id.in_(select(saved.c.id)), _TAGS.c.tag != all_(tags)
+        )
+        tag = (
+            postgresql.insert(_TAGS)
+            .from_select(["review_id", "tag"], select(saved.c.id, func.unnest(tags)))
+            .on_conflict_do_nothing()
+        )
+        out = out.add_cte(untag.cte("untagged"), tag.cte("tagged"))
+    return out, None
+
+
+class _Stored(Protocol):
+    """The stored review as :func:`_save_lookup` reads it: what a save compares."""
+
+    id: int
+    reviewer: str
+    session_id: int
+    version_id: int
+    status: str
+    values: dict[str, Any]
+    details: dict[str, Any] | None
+    failure_step: int | None
+    status_reason: str | None
+    active_seconds: float
+    steps: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -344,8 +465,8 @@ class _Found:
     session_id: int | None
     rubric_id: int | None
     batch_id: int | None
-    row: ReviewRow | None
-    """The stored review of the same uid (as this unit of work first read it)."""
+    row: _Stored | None
+    """The stored review of the same uid, as this unit of work first read it."""
     twin_uid: str | None
     """The uid of the live review of the same item, reviewer and role, if any."""
     stored_tags: int
@@ -360,7 +481,12 @@ class _Found:
 def _save_lookup(s: OrmSession, review: Review, tags: list[str]) -> _Found:
     """The ids of the review's session, rubric and batch, its stored row, its live twin and
     how its stored tags compare with ``tags``: one round trip instead of six (a save on a
-    database server pays each one, see `python -m tests.perf pg_scale`)."""
+    database server pays each one, see `python -m tests.perf pg_scale`).
+
+    A Core statement of the columns a save compares, not ORM rows: the ORM's handling of
+    the statement and its rows was half a save's client CPU. As with an ORM query, pending
+    changes of the unit of work are flushed first, and a review it read already is taken
+    as it read it."""
     params: dict[str, Any] = {
         "key": review.session_key,
         "revision": review.session_revision,
@@ -373,54 +499,72 @@ def _save_lookup(s: OrmSession, review: Review, tags: list[str]) -> _Found:
     }
     if review.batch is not None:
         params["batch"] = review.batch
-    got = s.execute(_save_lookup_statement(review.batch is not None), params).one()
-    return _Found(got[0], got[1], got[2], got[3], got[4], got[5] or 0, got[6] or 0)
+    s.flush()
+    got = s.connection().execute(_save_lookup_statement(review.batch is not None), params).one()
+    row: _Stored | None = None
+    if got.id is not None:
+        # as this unit of work first read it, if it did: a commit since is a conflict
+        kept = s.identity_map.get(OrmSession.identity_key(ReviewRow, got.id))
+        row = cast("_Stored", got if kept is None else kept)
+    return _Found(
+        got.sid, got.rid, got.bid, row, got.twin_uid, got.stored_tags or 0, got.kept_tags or 0
+    )
+
+
+_SESSIONS = cast(Table, SessionRow.__table__)
+_RUBRICS = cast(Table, RubricRow.__table__)
+_BATCHES = cast(Table, BatchRow.__table__)
 
 
 @cache
 def _save_lookup_statement(in_a_batch: bool) -> Select[Any]:
     """The statement of :func:`_save_lookup`, built once (building it per save cost more
     client CPU than the round trips it saves)."""
-    sid = select(SessionRow.id).where(
-        SessionRow.session_key == bindparam("key"),
-        SessionRow.revision == bindparam("revision"),
+    sid = select(_SESSIONS.c.id).where(
+        _SESSIONS.c.session_key == bindparam("key"),
+        _SESSIONS.c.revision == bindparam("revision"),
     )
-    rid = select(RubricRow.id).where(
-        RubricRow.name == bindparam("rubric"), RubricRow.version == bindparam("rubric_version")
+    rid = select(_RUBRICS.c.id).where(
+        _RUBRICS.c.name == bindparam("rubric"),
+        _RUBRICS.c.version == bindparam("rubric_version"),
     )
     bid: Any = (
-        select(BatchRow.id).where(BatchRow.name == bindparam("batch")).scalar_subquery()
+        select(_BATCHES.c.id).where(_BATCHES.c.name == bindparam("batch")).scalar_subquery()
         if in_a_batch
         else null()
     )
     keys = select(
         sid.scalar_subquery().label("sid"), rid.scalar_subquery().label("rid"), bid.label("bid")
     ).subquery("keys")
-    twin = aliased(ReviewRow)
+    twin = _REVIEWS.alias("twin")
     twin_uid = (
-        select(twin.uid)
+        select(twin.c.uid)
         .where(
-            twin.session_id == keys.c.sid,
-            twin.reviewer == bindparam("reviewer"),
-            twin.role == bindparam("role"),
-            twin.batch_id == keys.c.bid if in_a_batch else twin.batch_id.is_(None),
-            twin.conflict_of.is_(None),
+            twin.c.session_id == keys.c.sid,
+            twin.c.reviewer == bindparam("reviewer"),
+            twin.c.role == bindparam("role"),
+            twin.c.batch_id == keys.c.bid if in_a_batch else twin.c.batch_id.is_(None),
+            twin.c.conflict_of.is_(None),
         )
         .limit(1)
         .scalar_subquery()
     )
-    stored_tags = select(func.count()).where(ReviewTag.review_id == ReviewRow.id).scalar_subquery()
+    r = _REVIEWS.c
+    stored_tags = select(func.count()).where(_TAGS.c.review_id == r.id).scalar_subquery()
     kept_tags = (
         select(func.count())
-        .where(
-            ReviewTag.review_id == ReviewRow.id,
-            ReviewTag.tag.in_(bindparam("tags", expanding=True)),
-        )
+        .where(_TAGS.c.review_id == r.id, _TAGS.c.tag.in_(bindparam("tags", expanding=True)))
         .scalar_subquery()
     )
     return select(
-        keys.c.sid, keys.c.rid, keys.c.bid, ReviewRow, twin_uid, stored_tags, kept_tags
-    ).select_from(keys.outerjoin(ReviewRow, ReviewRow.uid == bindparam("uid")))
+        keys.c.sid,
+        keys.c.rid,
+        keys.c.bid,
+        *(r[k] for k in _Stored.__annotations__),
+        twin_uid.label("twin_uid"),
+        stored_tags.label("stored_tags"),
+        kept_tags.label("kept_tags"),
+    ).select_from(keys.outerjoin(_REVIEWS, r.uid == bindparam("uid")))
 
 
 def _live_twin(review: Review, session_id: int, batch_id: int | None) -> Select[ReviewRow]:

@@ -206,6 +206,11 @@ class Workspace:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._autocommit = (
+            self._writer
+            if self.is_sqlite
+            else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._id: str | None = None
 
     @property
@@ -233,15 +238,21 @@ class Workspace:
             raise
 
     @contextmanager
-    def write(self, *, bulk: bool = False) -> Iterator[OrmSession]:
+    def write(self, *, bulk: bool = False, one_statement: bool = False) -> Iterator[OrmSession]:
         """A write unit of work: BEGIN IMMEDIATE on SQLite, committed on success
         (:class:`WorkspaceUnavailable` when the server is gone: nothing was committed).
 
         ``bulk``: one of many large writes (an import's chunks): on SQLite its connection
         gets a page cache of :data:`BULK_CACHE_KIB` (and keeps it while pooled).
+
+        ``one_statement``: the unit of work writes with one statement at most (a review's
+        save, :func:`reviewer.store.reviews.save_review`, on PostgreSQL): on a database
+        server every statement then commits on its own, without the round trips of BEGIN
+        and COMMIT. SQLite units of work are transactions all the same.
         """
+        bind = self._autocommit if one_statement else self._writer
         try:
-            with OrmSession(self._writer, expire_on_commit=False) as s, s.begin():
+            with OrmSession(bind, expire_on_commit=False) as s, s.begin():
                 if bulk and self.is_sqlite:
                     s.connection().exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
                 yield s

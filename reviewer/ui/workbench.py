@@ -163,6 +163,8 @@ class Workbench(QWidget):
         self.item: ReviewItem | None = None
         self._wanted: int | None = None
         """The item asked for last (shown, or on its way)."""
+        self._prepare_saving = False
+        """Get the workspace ready for saves once the queue's first item is shown."""
         self._counts: dict[ItemStatus, int] = {}
         self._opening = False
         """A session is on its way to the form: keys typed meanwhile are held for it."""
@@ -352,6 +354,7 @@ class Workbench(QWidget):
         if self.session is not None:
             self.session.close()
         self.session = None if ws is None else ReviewSession(ws, self.drafts)
+        self._prepare_saving = ws is not None  # once its first item is shown
         self.ws = ws
         self.reviewer = reviewer
         self.batch = batch
@@ -520,9 +523,20 @@ class Workbench(QWidget):
             self.session.opened(sid)
         # after this item's first paint: a worker running Python meanwhile slows the paint
         QTimer.singleShot(PREFETCH_AFTER_MS, self, lambda: self._prefetch_next(sid))
+        if self._prepare_saving and self.session is not None:
+            self._prepare_saving = False
+            saving = self.session
+            QTimer.singleShot(PREFETCH_AFTER_MS, self, lambda: self._prepare_saves(saving, item))
         if self.session is not None and item.review.uid in self.session.conflicted:
             self.retry_kept()  # its kept review clashes again, now on screen: both shown
         self._replay_held()
+
+    def _prepare_saves(self, session: ReviewSession, item: ReviewItem) -> None:
+        """Once per queue, after its first item is shown: the first save then costs what
+        later ones do. On the write lane, before any save submitted after it; should it
+        fail, the first save simply does that work itself."""
+        if session is self.session:  # not another workspace meanwhile
+            self.runner.write(session.prepare_saving, item, on_error=lambda _e: None)
 
     def _prefetch_next(self, sid: int) -> None:
         if self.queue is None or self.session is None or self._wanted != sid:
