@@ -10,21 +10,27 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from reviewer.domain.batch import Assignment, Batch, BatchItem, SamplingSpec
-    from reviewer.domain.review import Review, ReviewRole, ReviewStatus
-    from reviewer.domain.rubric import Dimension, DimensionKind, Option, Rubric
-    from reviewer.domain.session import (
-        Agent,
-        Metrics,
-        Role,
-        Session,
-        Signals,
-        Source,
-        Span,
-        Step,
-        ToolCall,
-    )
+if TYPE_CHECKING:  # what each name is, for type checkers (``as``: re-exported)
+    from reviewer.domain.batch import Assignment as Assignment
+    from reviewer.domain.batch import Batch as Batch
+    from reviewer.domain.batch import BatchItem as BatchItem
+    from reviewer.domain.batch import SamplingSpec as SamplingSpec
+    from reviewer.domain.review import Review as Review
+    from reviewer.domain.review import ReviewRole as ReviewRole
+    from reviewer.domain.review import ReviewStatus as ReviewStatus
+    from reviewer.domain.rubric import Dimension as Dimension
+    from reviewer.domain.rubric import DimensionKind as DimensionKind
+    from reviewer.domain.rubric import Option as Option
+    from reviewer.domain.rubric import Rubric as Rubric
+    from reviewer.domain.session import Agent as Agent
+    from reviewer.domain.session import Metrics as Metrics
+    from reviewer.domain.session import Role as Role
+    from reviewer.domain.session import Session as Session
+    from reviewer.domain.session import Signals as Signals
+    from reviewer.domain.session import Source as Source
+    from reviewer.domain.session import Span as Span
+    from reviewer.domain.session import Step as Step
+    from reviewer.domain.session import ToolCall as ToolCall
 
 _HOMES = {
     "batch": ("Assignment", "Batch", "BatchItem", "SamplingSpec"),
@@ -44,28 +50,7 @@ _HOMES = {
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = [
-    "Agent",
-    "Assignment",
-    "Batch",
-    "BatchItem",
-    "Dimension",
-    "DimensionKind",
-    "Metrics",
-    "Option",
-    "Review",
-    "ReviewRole",
-    "ReviewStatus",
-    "Role",
-    "Rubric",
-    "SamplingSpec",
-    "Session",
-    "Signals",
-    "Source",
-    "Span",
-    "Step",
-    "ToolCall",
-]
+__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str) -> Any:
