@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union_all,
 )
 from sqlalchemy.orm import Session as OrmSession
 
@@ -299,7 +298,7 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
         case((has_records, records), else_=None).label("records"),
         case((has_records, cast(ReviewRow.values, Text)), else_=None).label("values"),
     ).where(*main_reviews("reviewer"))
-    return {
+    out = {
         "reviews": scope.reviews(reviews),
         "items": scope.items(
             select(
@@ -309,9 +308,10 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
                 BatchItemRow.stratum.label("stratum"),
                 BatchItemRow.inclusion_probability.label("pi"),
                 BatchItemRow.is_gold.label("gold"),
+                BatchItemRow.agent_version.label("version"),
+                _days(BatchItemRow.started_at, cat.dialect).label("day"),
             )
         ),
-        "sessions": _sessions_query(scope, cat.dialect),
         "assignments": _assignments_query(scope),
         "preferences": _preferences_query(scope),
         # The lead's labels, few: adjudications in scope, and every gold label (merging with
@@ -340,6 +340,11 @@ def reads(cat: Catalogue, dims: Sequence[Option]) -> dict[str, AnySelect]:
             .group_by(ReviewTag.tag)
         ),
     }
+    if scope.batch_id is None:
+        # items carry their session's version and start (migration 0012); the sessions of
+        # reviews outside any batch are read for theirs
+        out["sessions"] = _loose_sessions_query(scope, cat.dialect)
+    return out
 
 
 WHOLE: dict[str, frozenset[str]] = {
@@ -488,15 +493,11 @@ def reviewed_sessions(scope: Scope) -> AnySelect:
     return scope.reviews(select(ReviewRow.session_id).where(*main_reviews("reviewer"), submitted))
 
 
-def _sessions_query(scope: Scope, dialect: str) -> AnySelect:
-    # Sessions by id from a list (SQLite walks it in order) rather than joined to each
-    # item: random lookups into a million-row table cost three times as much.
-    wanted: Any = scope.items(select(BatchItemRow.session_id))
-    if scope.batch_id is None:
-        outside = select(ReviewRow.session_id).where(
-            ReviewRow.batch_id.is_(None), *main_reviews("reviewer")
-        )
-        wanted = union_all(wanted, scope.reviews(outside))
+def _loose_sessions_query(scope: Scope, dialect: str) -> AnySelect:
+    """Version and day of the sessions reviewed outside any batch."""
+    wanted = scope.reviews(
+        select(ReviewRow.session_id).where(ReviewRow.batch_id.is_(None), *main_reviews("reviewer"))
+    )
     chosen: ColumnElement[bool] = SessionRow.id.in_(wanted)
     if dialect == "postgresql":
         # id = ANY(ARRAY(…)): PostgreSQL then walks the primary key in id order once; with

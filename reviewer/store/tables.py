@@ -242,6 +242,11 @@ class BatchItemRow(Base):
     """Which compared value ("A" or "B") the left session has; None on single items."""
     pair_key: Mapped[str | None] = mapped_column(String(400))
     """The task key both sessions of a pair share."""
+    agent_version: Mapped[str | None] = mapped_column(String(200))
+    """The session's agent version, copied by a trigger when the item is stored (migration
+    0012: a session revision never changes it); the analytics group items by it."""
+    started_at: Mapped[datetime | None]
+    """The session's start time, copied alike (migration 0012)."""
 
 
 class AssignmentRow(Base):

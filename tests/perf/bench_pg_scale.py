@@ -95,14 +95,15 @@ def _option_codes() -> str:
     return " ".join(arms)
 
 
-def _population_fill() -> str:
-    """The statement revision 0011 counts the stored sessions with (``population_counts``)."""
+def _migration_sql(module: str, name: str) -> str:
+    """A statement a revision fills existing data with: ``FILL`` of 0011 counts the stored
+    sessions (``population_counts``), ``PG_FILL`` of 0012 copies each item's session version
+    and start — what the triggers, off while loading, would have done."""
     import importlib
 
-    fill: str = importlib.import_module(
-        "reviewer.store.migrations.versions.0011_population_counts"
-    ).FILL
-    return fill
+    revision = importlib.import_module(f"reviewer.store.migrations.versions.{module}")
+    sql: str = getattr(revision, name)
+    return sql
 
 
 def _generate(n: int, m: int) -> float:
@@ -210,7 +211,8 @@ def _generate(n: int, m: int) -> float:
         con.execute("SET session_replication_role = origin")
         # what the triggers (off while loading) would have counted
         con.execute("DELETE FROM population_counts")
-        con.execute(_population_fill())
+        con.execute(_migration_sql("0011_population_counts", "FILL"))
+        con.execute(_migration_sql("0012_item_session_columns", "PG_FILL"))
         for table, name, definition in uniques:
             con.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for _, definition in indexes:

@@ -131,7 +131,7 @@ def load(
     used = [rubrics[int(i)] for i in reviewed_with.tolist() if int(i) in rubrics]
     names = {d.name for r in used for d in r.dimensions}
     dims = [d for d in dims if d.name in names]  # the dimensions of the rubrics reviewed with
-    reviews, items, sessions = frames["reviews"], frames["items"], frames["sessions"]
+    reviews, items = frames["reviews"], frames["items"]
     assignments, preferences = frames["assignments"], frames["preferences"]
     labels, tags = frames["labels"], frames["tags"]
     is_gold = labels["gold"].to_numpy(dtype=float) == 1
@@ -148,34 +148,26 @@ def load(
     _ints(items, "item_id", "batch_id", "session_id")
     _floats(items, "pi")
     items["gold"] = items["gold"].astype(bool)
-    _ints(sessions, "session_id")
-    _floats(sessions, "day")
-    sessions = sessions.drop_duplicates("session_id")
-    loose_ids = reviews.loc[reviews["batch_id"] == NO_BATCH, "session_id"].unique()
-    loose = sessions[sessions["session_id"].isin(loose_ids)]
-    loose = pd.DataFrame(
-        {
-            "item_id": -1,
-            "batch_id": NO_BATCH,
-            "session_id": loose["session_id"].to_numpy(),
-            "stratum": None,
-            "pi": 1.0,
-            "gold": False,
-        }
-    )
     batch_items = len(items)
-    items = pd.concat([items, loose], ignore_index=True)
-    where = pd.Index(sessions["session_id"]).get_indexer(items["session_id"])
-    found = where >= 0
-    # versions coded once per session, then each item takes its session's code
-    session_versions, version_names = _codes(sessions["version"])
-    item_versions = np.full(len(where), -1, dtype=np.int64)
-    item_versions[found] = session_versions[where[found]]
-    had = np.unique(item_versions[item_versions >= 0])  # the versions items have, in order
-    renumber = np.full(len(version_names) + 1, -1, dtype=np.int64)
-    renumber[had] = np.arange(len(had))
-    versions = [version_names[i] for i in had.tolist()]
-    items["day"] = np.where(found, sessions["day"].to_numpy()[where], np.nan)
+    if "sessions" in frames:  # sessions reviewed outside any batch: an item each
+        sessions = frames["sessions"]
+        _ints(sessions, "session_id")
+        sessions = sessions.drop_duplicates("session_id")
+        loose = pd.DataFrame(
+            {
+                "item_id": -1,
+                "batch_id": NO_BATCH,
+                "session_id": sessions["session_id"].to_numpy(),
+                "stratum": None,
+                "pi": 1.0,
+                "gold": False,
+                "version": sessions["version"].to_numpy(dtype=object),
+                "day": sessions["day"].to_numpy(),
+            }
+        )
+        items = pd.concat([items, loose], ignore_index=True)
+    _floats(items, "day")
+    items["version"], versions = _codes(items["version"])
     items["key"] = item_key(items)
     _ints(assignments, "item_id")
     _ints(preferences, "item_id", "status")
@@ -195,7 +187,6 @@ def load(
     reviews["rv"] = rv[: cut[0]]
     assignments["rv"] = rv[cut[0] : cut[1]]
     preferences["rv"] = rv[cut[1] :]
-    items["version"] = renumber[item_versions]  # -1 (none) stays -1: the last entry
     items["stratum"], strata = _codes(items["stratum"])
     return Data(
         dims=dims,

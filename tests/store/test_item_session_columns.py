@@ -1,0 +1,177 @@
+"""Batch items carry their session's agent version and start (revision 0012): copied by the
+database whoever stores the item, kept when a session is corrected in place, filled in when
+an older workspace upgrades — and the figures read from them are the figures read from the
+sessions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from reviewer.domain.batch import SamplingSpec
+from reviewer.domain.review import Review, ReviewRole, ReviewStatus
+from reviewer.resources import default_rubric
+from reviewer.services.analytics import StatsQuery, compute_stats
+from reviewer.services.batches import create_batch, get_batch
+from reviewer.services.importing import store_sessions
+from reviewer.services.workspaces import init_workspace, open_existing
+from reviewer.store import migrate
+from reviewer.store.reviews import save_review
+from reviewer.store.workspace import Workspace
+from tests.helpers.factories import make_session
+from tests.helpers.postgres import temporary_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(request: Any, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "ws.sqlite")
+        return
+    with temporary_database() as url:
+        if url is None:
+            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+        yield url
+
+
+START = datetime(2026, 9, 1, 12, tzinfo=UTC)
+
+
+def _sessions(prefix: str, n: int) -> list[Any]:
+    return [
+        make_session(f"{prefix}-{i:03d}", version=("1.0", "2.0", None)[i % 3]).model_copy(
+            update={"started_at": START + timedelta(days=i % 40, hours=i % 5)}
+        )
+        for i in range(n)
+    ]
+
+
+def _mismatches(ws: Workspace) -> list[Any]:
+    """Items whose copy differs from their session (NULL versions compared as equal)."""
+    with ws.read() as s:
+        return list(
+            s.execute(
+                text(
+                    "SELECT i.id FROM batch_items i JOIN sessions s ON s.id = i.session_id"
+                    " WHERE coalesce(i.agent_version, '-') <> coalesce(s.agent_version, '-')"
+                    " OR (i.started_at IS NULL) <> (s.started_at IS NULL)"
+                    " OR i.started_at <> s.started_at"
+                )
+            ).all()
+        )
+
+
+def _count_items(ws: Workspace) -> int:
+    with ws.read() as s:
+        return int(s.execute(text("SELECT count(*) FROM batch_items")).scalar_one())
+
+
+def _review_all(ws: Workspace, batch: str) -> None:
+    loaded = get_batch(ws, batch)
+    with ws.write() as s:
+        for k, item in enumerate(loaded.items):
+            for who in item.reviewers:
+                save_review(
+                    s,
+                    Review(
+                        session_key=item.session_key,
+                        batch=batch,
+                        reviewer=who,
+                        role=ReviewRole.REVIEWER,
+                        rubric_name="default",
+                        rubric_version=1,
+                        values={"quality": str(1 + (k + len(who)) % 5), "policy": "compliant"},
+                        status=ReviewStatus.SUBMITTED,
+                    ),
+                    default_rubric(),
+                )
+
+
+def _stats(ws: Workspace) -> dict[str, Any]:
+    report = compute_stats(ws, StatsQuery()).model_dump(mode="json")
+    report.pop("generated_at")
+    for row in [report["coverage"]["total"], *report["coverage"]["by_batch"]]:
+        row.pop("reviews_per_hour", None)  # timing-dependent
+    return report
+
+
+SPEC = SamplingSpec(size=30, seed=5, stratify_by=["version"], reviewers=["ann", "bob"], overlap=0.5)
+
+
+def test_every_stored_item_carries_its_session_version_and_start(target: str) -> None:
+    ws = init_workspace(target)
+    store_sessions(ws, _sessions("a", 90))
+    create_batch(ws, "b1", SPEC)
+    assert _count_items(ws) == 30
+    assert _mismatches(ws) == []
+    # a session corrected in place (by hand, in SQL): its items follow
+    with ws.write() as s:
+        s.execute(
+            text(
+                "UPDATE sessions SET agent_version = '9.9' WHERE id IN"
+                " (SELECT session_id FROM batch_items WHERE position < 4)"
+            )
+        )
+    assert _mismatches(ws) == []
+    with ws.read() as s:
+        assert (
+            s.execute(
+                text("SELECT count(*) FROM batch_items WHERE agent_version = '9.9'")
+            ).scalar_one()
+            == 4
+        )
+    # an item pointed at another session takes that one's
+    with ws.write() as s:
+        s.execute(
+            text(
+                "UPDATE batch_items SET session_id = (SELECT max(id) FROM sessions WHERE id NOT IN"
+                " (SELECT session_id FROM batch_items)) WHERE position = 5"
+            )
+        )
+    assert _mismatches(ws) == []
+    ws.close()
+
+
+def _to_0011(ws: Workspace) -> None:
+    with ws.engine.begin() as conn:
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+
+
+def test_an_older_workspace_upgrades_with_the_copies_filled_in_and_the_same_figures(
+    target: str,
+) -> None:
+    ws = init_workspace(target)
+    store_sessions(ws, _sessions("a", 90))
+    create_batch(ws, "b1", SPEC)
+    _review_all(ws, "b1")
+    before = _stats(ws)
+    assert before["quality"]["versions"]  # figures per version: what the copies serve
+    assert len(before["quality"]["over_time"]) > 1
+    _to_0011(ws)
+    # an item stored by the older app: nothing copies for it
+    create_batch(ws, "b2", SPEC.model_copy(update={"seed": 6}))
+    ws.close()
+
+    ws = open_existing(target)
+    assert migrate.current_revision(ws) == migrate.head_revision()
+    assert _count_items(ws) == 60
+    assert _mismatches(ws) == []
+    with ws.read() as s:
+        assert (
+            s.execute(
+                text("SELECT count(*) FROM batch_items WHERE started_at IS NULL")
+            ).scalar_one()
+            == 0
+        )
+    # b2 has no reviews: the figures of the reviews are those before
+    after = _stats(ws)
+    assert after["quality"] == before["quality"]
+    assert after["agreement"] == before["agreement"]
+    ws.close()
