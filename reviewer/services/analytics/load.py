@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from reviewer.services.analytics.query import NO_BATCH, AnalyticsError, StatsQuery
 from reviewer.services.analytics.reading import Dim as Dim
@@ -72,10 +73,20 @@ def item_key(df: pd.DataFrame) -> np.ndarray:
     return np.left_shift(batch, _SESSION_BITS) | session
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+def _codes(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, list[Any]]:
     """Integer codes of a text column (-1 for missing) and the names they stand for."""
     codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     return codes.astype("int64"), [str(u) for u in uniques]
+
+
+def _categorical(values: pd.Series) -> pd.Categorical:
+    """A text column as a categorical with categories of Python strings (as the reads give
+    their ``keys``: see :func:`store.to_frame`)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.array
+    raw = values.to_numpy(dtype=object)
+    names = pd.Index(sorted({v for v in raw.tolist() if v is not None}), dtype=object)
+    return pd.Categorical(raw, categories=names)
 
 
 def _ints(df: pd.DataFrame, *columns: str) -> None:
@@ -149,7 +160,7 @@ def load(
     _floats(items, "pi")
     items["gold"] = items["gold"].astype(bool)
     batch_items = len(items)
-    if "sessions" in frames:  # sessions reviewed outside any batch: an item each
+    if len(frames.get("sessions", ())):  # sessions reviewed outside any batch: an item each
         sessions = frames["sessions"]
         _ints(sessions, "session_id")
         sessions = sessions.drop_duplicates("session_id")
@@ -182,7 +193,10 @@ def load(
     preferences["ix"] = in_batches.get_indexer(preferences["item_id"])
 
     named = [reviews["reviewer"], assignments["reviewer"], preferences["reviewer"]]
-    rv, reviewers = _codes(pd.concat(named))
+    # the reads give names as categoricals (each name moved once): their codes joined
+    rv, reviewers = _codes(
+        union_categoricals([_categorical(x) for x in named], sort_categories=True)
+    )
     cut = np.cumsum([len(x) for x in named])
     reviews["rv"] = rv[: cut[0]]
     assignments["rv"] = rv[cut[0] : cut[1]]

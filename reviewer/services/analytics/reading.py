@@ -168,7 +168,7 @@ class Reading:
 def _reader(ws: Workspace, name: str, stmt: store.AnySelect) -> Callable[[], store.Fetched]:
     def read() -> store.Fetched:
         with ws.read() as s:
-            return store.fetch(s, stmt, store.WHOLE.get(name, ()))
+            return store.fetch(s, stmt, store.WHOLE.get(name, ()), store.KEYS.get(name, ()))
 
     return read
 
