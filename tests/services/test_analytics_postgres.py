@@ -9,8 +9,10 @@ import pytest
 from reviewer.resources import default_rubric
 from reviewer.services.adjudication import adjudicate, load_case
 from reviewer.services.analytics import Selection, StatsQuery, compute_stats, matching_sessions
+from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace
 from reviewer.store.workspace import Workspace
+from tests.helpers.factories import make_session
 from tests.services.analytics_helpers import batch, label, sessions
 from tests.store.test_postgres import pg_url as pg_url  # the fixture, for this module
 
@@ -63,3 +65,36 @@ def test_the_figures_are_the_same_on_postgres_and_sqlite(pg_url: str, tmp_path: 
     assert lite[0][0]["coverage"]["total"]["assigned"] > 0
     assert lite[0][1]["agreement"]["disagreements_total"] > 0
     assert pg == lite
+
+
+@pytest.mark.parametrize("where", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_sessions_without_an_agent_version_are_counted_apart_in_and_outside_batches(
+    where: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # version and start come from each item (copied from its session) and, for reviews
+    # outside any batch, from the sessions: both kinds count in the "(none)" row
+    target = str(tmp_path / "ws.sqlite") if where == "sqlite" else request.getfixturevalue("pg_url")
+    ws = init_workspace(target)
+    rubric = default_rubric()
+    made = [make_session(f"s-{i:03d}", version=None if i % 2 else "1.0") for i in range(12)]
+    store_sessions(ws, made)
+    b = batch(ws, "mixed", size=8, reviewers=["ann", "bob"], overlap=1.0, seed=2)
+    for item in b.items:
+        for who in item.reviewers:
+            label(ws, rubric, item.session_key, who, batch="mixed")
+    outside = sorted({f"s-{i:03d}" for i in range(12)} - {i.session_key for i in b.items})
+    label(ws, rubric, outside[0], "cy")
+    report = compute_stats(ws, StatsQuery())
+    ws.close()
+    rows = {r.version: r for r in report.quality.versions}
+    assert set(rows) <= {"1.0", "(none)"}
+    none_sessions = sum(1 for i in b.items if int(i.session_key[2:]) % 2) + int(
+        int(outside[0][2:]) % 2
+    )
+    assert rows["(none)"].sessions == none_sessions
+    assert sum(r.sessions for r in rows.values()) == 9  # eight items and one outside
+    assert sum(r.reviews for r in rows.values()) == 17
+    assert {r.key for r in report.coverage.by_version} == set(rows) - (
+        set() if any(int(i.session_key[2:]) % 2 for i in b.items) else {"(none)"}
+    )
+    assert report.quality.over_time  # every item has its day
