@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from reviewer.domain.batch import SamplingSpec
@@ -25,18 +24,12 @@ from reviewer.store import migrate
 from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
-from tests.helpers.postgres import temporary_database
+from tests.helpers.workspaces import BOTH, downgrade, sqlite_or_postgres
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request: Any, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "ws.sqlite")
-        return
-    with temporary_database() as url:
-        if url is None:
-            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
-        yield url
+@pytest.fixture(params=BOTH)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from sqlite_or_postgres(request, tmp_path)
 
 
 START = datetime(2026, 9, 1, 12, tzinfo=UTC)
@@ -66,9 +59,9 @@ def _mismatches(ws: Workspace) -> list[Any]:
         )
 
 
-def _count_items(ws: Workspace) -> int:
+def _count_items(ws: Workspace, where: str = "1 = 1") -> int:
     with ws.read() as s:
-        return int(s.execute(text("SELECT count(*) FROM batch_items")).scalar_one())
+        return int(s.execute(text(f"SELECT count(*) FROM batch_items WHERE {where}")).scalar_one())
 
 
 def _review_all(ws: Workspace, batch: str) -> None:
@@ -118,13 +111,7 @@ def test_every_stored_item_carries_its_session_version_and_start(target: str) ->
             )
         )
     assert _mismatches(ws) == []
-    with ws.read() as s:
-        assert (
-            s.execute(
-                text("SELECT count(*) FROM batch_items WHERE agent_version = '9.9'")
-            ).scalar_one()
-            == 4
-        )
+    assert _count_items(ws, "agent_version = '9.9'") == 4
     # an item pointed at another session takes that one's
     with ws.write() as s:
         s.execute(
@@ -137,13 +124,6 @@ def test_every_stored_item_carries_its_session_version_and_start(target: str) ->
     ws.close()
 
 
-def _to_0011(ws: Workspace) -> None:
-    with ws.engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0011")
-
-
 def test_an_older_workspace_upgrades_with_the_copies_filled_in_and_the_same_figures(
     target: str,
 ) -> None:
@@ -154,7 +134,7 @@ def test_an_older_workspace_upgrades_with_the_copies_filled_in_and_the_same_figu
     before = _stats(ws)
     assert before["quality"]["versions"]  # figures per version: what the copies serve
     assert len(before["quality"]["over_time"]) > 1
-    _to_0011(ws)
+    downgrade(ws, "0011")
     # an item stored by the older app: nothing copies for it
     create_batch(ws, "b2", SPEC.model_copy(update={"seed": 6}))
     ws.close()
@@ -163,13 +143,7 @@ def test_an_older_workspace_upgrades_with_the_copies_filled_in_and_the_same_figu
     assert migrate.current_revision(ws) == migrate.head_revision()
     assert _count_items(ws) == 60
     assert _mismatches(ws) == []
-    with ws.read() as s:
-        assert (
-            s.execute(
-                text("SELECT count(*) FROM batch_items WHERE started_at IS NULL")
-            ).scalar_one()
-            == 0
-        )
+    assert _count_items(ws, "started_at IS NULL") == 0
     # b2 has no reviews: the figures of the reviews are those before
     after = _stats(ws)
     assert after["quality"] == before["quality"]

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from reviewer.domain.batch import SamplingSpec
@@ -23,19 +22,14 @@ from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
 from tests.helpers.postgres import temporary_database
+from tests.helpers.workspaces import BOTH, downgrade, sqlite_or_postgres
 
 KEY = "agent_name, agent_version, model, has_tool_error, escalated"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def target(request: Any, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "ws.sqlite")
-        return
-    with temporary_database() as url:
-        if url is None:
-            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
-        yield url
+@pytest.fixture(params=BOTH)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from sqlite_or_postgres(request, tmp_path)
 
 
 def _recount(ws: Workspace) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -138,19 +132,12 @@ def _fill(ws: Workspace) -> None:
         _save(ws, f"b-{i:04d}", "x", ReviewStatus.SUBMITTED)
 
 
-def _to_0010(ws: Workspace) -> None:
-    with ws.engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010")
-
-
 def test_an_older_workspace_upgrades_with_the_counts_filled_in(target: str) -> None:
     ws = init_workspace(target)
     _fill(ws)
     before = _draws(ws)
     assert all(d is not None for d in before)
-    _to_0010(ws)
+    downgrade(ws, "0010")
     # written by the older app: nothing counts these
     store_sessions(ws, _sessions("c", 100))
     _save(ws, "c-0003", "x", ReviewStatus.SUBMITTED)
