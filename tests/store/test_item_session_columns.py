@@ -64,6 +64,12 @@ def _count_items(ws: Workspace, where: str = "1 = 1") -> int:
         return int(s.execute(text(f"SELECT count(*) FROM batch_items WHERE {where}")).scalar_one())
 
 
+def _by_hand(ws: Workspace, sql: str) -> None:
+    """A change made in SQL, not through the app."""
+    with ws.write() as s:
+        s.execute(text(sql))
+
+
 def _review_all(ws: Workspace, batch: str) -> None:
     loaded = get_batch(ws, batch)
     with ws.write() as s:
@@ -103,23 +109,19 @@ def test_every_stored_item_carries_its_session_version_and_start(target: str) ->
     assert _count_items(ws) == 30
     assert _mismatches(ws) == []
     # a session corrected in place (by hand, in SQL): its items follow
-    with ws.write() as s:
-        s.execute(
-            text(
-                "UPDATE sessions SET agent_version = '9.9' WHERE id IN"
-                " (SELECT session_id FROM batch_items WHERE position < 4)"
-            )
-        )
+    _by_hand(
+        ws,
+        "UPDATE sessions SET agent_version = '9.9' WHERE id IN"
+        " (SELECT session_id FROM batch_items WHERE position < 4)",
+    )
     assert _mismatches(ws) == []
     assert _count_items(ws, "agent_version = '9.9'") == 4
     # an item pointed at another session takes that one's
-    with ws.write() as s:
-        s.execute(
-            text(
-                "UPDATE batch_items SET session_id = (SELECT max(id) FROM sessions WHERE id NOT IN"
-                " (SELECT session_id FROM batch_items)) WHERE position = 5"
-            )
-        )
+    _by_hand(
+        ws,
+        "UPDATE batch_items SET session_id = (SELECT max(id) FROM sessions WHERE id NOT IN"
+        " (SELECT session_id FROM batch_items)) WHERE position = 5",
+    )
     assert _mismatches(ws) == []
     ws.close()
 

@@ -25,18 +25,13 @@ from reviewer.store.tables import AuditEntry, ReviewRow
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
 from tests.helpers.postgres import temporary_database
+from tests.helpers.workspaces import BOTH, sqlite_or_postgres
 from tests.services.analytics_helpers import batch
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "ws.sqlite")
-        return
-    with temporary_database() as pg:
-        if pg is None:
-            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
-        yield pg
+    yield from sqlite_or_postgres(request, tmp_path)
 
 
 def _team(url: str) -> None:

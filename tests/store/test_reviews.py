@@ -15,7 +15,7 @@ from reviewer.store.reviews import ConflictError, ReviewStoreError, get_review, 
 from reviewer.store.tables import AuditEntry, ReviewRow, ReviewTag
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
-from tests.helpers.postgres import temporary_database
+from tests.helpers.workspaces import BOTH, sqlite_or_postgres
 from tests.services.analytics_helpers import batch
 
 
@@ -69,15 +69,9 @@ def test_values_outside_the_rubric_are_refused(workspace: Workspace, rubric: Rub
         save_review(s, _review(values={"quality": "9"}), rubric)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BOTH)
 def team_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "ws.sqlite")
-        return
-    with temporary_database() as pg:
-        if pg is None:
-            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
-        yield pg
+    yield from sqlite_or_postgres(request, tmp_path)
 
 
 def test_readying_a_queue_for_saves_writes_nothing_and_saves_work_after(
