@@ -168,26 +168,19 @@ def to_frame(fetched: Fetched) -> pd.DataFrame:
     """The DataFrame of what :func:`fetch` fetched: numbers as float64 (NaN for NULL), text
     as Python objects — the ``keys`` as categoricals, their categories in sorted order."""
     import numpy as np
-    import orjson
     import pandas as pd
 
     if fetched.groups is None:
         return pd.DataFrame(fetched.rows or [], columns=fetched.names)
-    k = len(fetched.keys)
     columns = {}
     sizes = [0] * len(fetched.groups)  # rows per group
-    for j, n in enumerate(fetched.moved, start=k):
-        texts = [g[j] for g in fetched.groups]
+    for n in fetched.moved:
+        parts = _parts(fetched, n)
+        sizes = [len(p) for p in parts]
         if n in fetched.whole:
-            # int64 first: numpy reads integers four times faster than floats
-            parts = [np.fromstring(v, dtype=np.int64, sep=",") if v else np.empty(0) for v in texts]
-            numbers = np.concatenate(parts)
-            columns[n] = pd.Series(numbers.astype(np.float64), copy=False)
-            sizes = [len(p) for p in parts]
+            columns[n] = pd.Series(np.concatenate(parts).astype(np.float64), copy=False)
         else:
-            lists: list[list[Any]] = [orjson.loads(v) if v is not None else [] for v in texts]
-            columns[n] = _column(lists[0] if len(lists) == 1 else list(chain.from_iterable(lists)))
-            sizes = [len(x) for x in lists]
+            columns[n] = _column(parts[0] if len(parts) == 1 else list(chain.from_iterable(parts)))
     for i, n in enumerate(fetched.keys):
         values = [g[i] for g in fetched.groups]
         names = sorted({v for v in values if v is not None})
@@ -198,6 +191,23 @@ def to_frame(fetched: Fetched) -> pd.DataFrame:
             copy=False,
         )
     return pd.DataFrame({n: columns[n] for n in fetched.names})
+
+
+def _parts(fetched: Fetched, name: str) -> list[Any]:
+    """Column ``name`` of each group :func:`fetch` fetched: the integers of a ``whole``
+    column (int64 first: numpy reads integers four times faster than floats), else the
+    values of its JSON array."""
+    import numpy as np
+    import orjson
+
+    at = len(fetched.keys) + fetched.moved.index(name)
+    texts = [g[at] for g in fetched.groups or []]
+    if name in fetched.whole:
+        return [
+            np.fromstring(t, dtype=np.int64, sep=",") if t else np.empty(0, dtype=np.int64)
+            for t in texts
+        ]
+    return [orjson.loads(t) if t is not None else [] for t in texts]
 
 
 def frame(s: OrmSession, stmt: AnySelect) -> pd.DataFrame:
@@ -683,29 +693,19 @@ def submitted_sessions(fetched: Fetched) -> np.ndarray | None:
     fetched; None when it came as rows or holds a session id the hash would overflow on (or
     a negative one, which SQL's remainder would hash otherwise)."""
     import numpy as np
-    import orjson
 
     if fetched.groups is None:
         return None
-    at = {n: j for j, n in enumerate(fetched.moved, start=len(fetched.keys))}
 
     def column(name: str) -> np.ndarray:
-        parts = [np.empty(0, dtype=np.int64)]
-        for group in fetched.groups or []:
-            text = group[at[name]]
-            if not text:
-                continue
-            if name in fetched.whole:
-                parts.append(np.fromstring(text, dtype=np.int64, sep=","))
-            else:
-                parts.append(np.asarray(orjson.loads(text), dtype=np.int64))
-        return np.concatenate(parts)
+        parts = [np.asarray(p, dtype=np.int64) for p in _parts(fetched, name)]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     sessions = column("session_id")
-    if "status" in at:
+    if "status" in fetched.names:
         submitted = column("status") == STATUS_CODES["submitted"]
     else:  # status is the lowest digit of the packed codes (see _small_columns)
-        whole = column("coded" if "coded" in at else "packed")
+        whole = column("coded" if "coded" in fetched.names else "packed")
         submitted = whole % 4 == STATUS_CODES["submitted"]
     if len(sessions) and not 0 <= int(sessions.min()) <= int(sessions.max()) < _HASHED_BELOW:
         return None

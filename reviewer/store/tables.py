@@ -90,8 +90,8 @@ class SessionRow(Base):
         # index SQLite would take that one); the nullable ones only where set, which keeps
         # imports of sessions without them from paying for the index.
         Index("ix_sessions_latest_tool_call_count", "is_latest", "tool_call_count"),
-        # What the analytics read of each reviewed session, without visiting the table
-        # (migration 0011).
+        # What the analytics read of each session reviewed outside any batch, without
+        # visiting the table (migration 0011; batch items carry their own copy since 0012).
         Index("ix_sessions_id_version_started", "id", "agent_version", "started_at"),
         *(
             Index(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,23 @@ from reviewer.store.workspace import Workspace
 from tests.helpers.postgres import temporary_database
 
 
-def sqlite_or_postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The body of a fixture parametrised "sqlite" / "postgres": a SQLite file's path, or a
-    fresh PostgreSQL database's URL (skipped when no server answers)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "ws.sqlite")
-        return
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database's URL, dropped afterwards; the test is skipped when no
+    server answers."""
     with temporary_database() as url:
         if url is None:
             pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+        yield url
+
+
+def sqlite_or_postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The body of a fixture parametrised "sqlite" / "postgres": a SQLite file's path, or a
+    fresh PostgreSQL database's URL (:func:`postgres_url`)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "ws.sqlite")
+        return
+    with postgres_url() as url:
         yield url
 
 

@@ -12,12 +12,11 @@ from sqlalchemy.dialects import sqlite
 from reviewer.domain.filters import parse_where
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace, open_existing
-from reviewer.store import migrate
 from reviewer.store.filters import apply_filter
 from reviewer.store.tables import SessionRow
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
-from tests.helpers.postgres import temporary_database
+from tests.helpers.workspaces import downgrade, postgres_url
 
 INDEXED = {
     "tool_calls>3": "ix_sessions_latest_tool_call_count",
@@ -48,15 +47,10 @@ def _indexes(ws: Workspace) -> set[str]:
 
 
 def test_filters_on_numbers_are_served_by_indexes_after_an_upgrade(tmp_path: Path) -> None:
-    from alembic import command
-
     p = tmp_path / "old.sqlite"
     ws = init_workspace(p)
     store_sessions(ws, [make_session("kept")])
-    with ws.engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+    downgrade(ws, "0002")
     assert not NEW_INDEXES & _indexes(ws)
     ws.close()
     ws = open_existing(p)
@@ -70,9 +64,7 @@ def test_filters_on_numbers_are_served_by_indexes_after_an_upgrade(tmp_path: Pat
 
 @pytest.mark.postgres
 def test_new_postgres_workspaces_have_the_indexes() -> None:
-    with temporary_database() as url:
-        if url is None:
-            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+    with postgres_url() as url:
         ws = init_workspace(url)
         try:
             assert _indexes(ws) >= NEW_INDEXES

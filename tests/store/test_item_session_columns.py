@@ -14,17 +14,16 @@ import pytest
 from sqlalchemy import text
 
 from reviewer.domain.batch import SamplingSpec
-from reviewer.domain.review import Review, ReviewRole, ReviewStatus
 from reviewer.resources import default_rubric
 from reviewer.services.analytics import StatsQuery, compute_stats
 from reviewer.services.batches import create_batch, get_batch
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store import migrate
-from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
 from tests.helpers.workspaces import BOTH, downgrade, sqlite_or_postgres
+from tests.services.analytics_helpers import label
 
 
 @pytest.fixture(params=BOTH)
@@ -71,24 +70,10 @@ def _by_hand(ws: Workspace, sql: str) -> None:
 
 
 def _review_all(ws: Workspace, batch: str) -> None:
-    loaded = get_batch(ws, batch)
-    with ws.write() as s:
-        for k, item in enumerate(loaded.items):
-            for who in item.reviewers:
-                save_review(
-                    s,
-                    Review(
-                        session_key=item.session_key,
-                        batch=batch,
-                        reviewer=who,
-                        role=ReviewRole.REVIEWER,
-                        rubric_name="default",
-                        rubric_version=1,
-                        values={"quality": str(1 + (k + len(who)) % 5), "policy": "compliant"},
-                        status=ReviewStatus.SUBMITTED,
-                    ),
-                    default_rubric(),
-                )
+    for k, item in enumerate(get_batch(ws, batch).items):
+        for who in item.reviewers:
+            quality = str(1 + (k + len(who)) % 5)
+            label(ws, default_rubric(), item.session_key, who, batch=batch, quality=quality)
 
 
 def _stats(ws: Workspace) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from reviewer.store.tables import AuditEntry, ReviewRow
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
 from tests.helpers.postgres import temporary_database
-from tests.helpers.workspaces import BOTH, sqlite_or_postgres
+from tests.helpers.workspaces import BOTH, downgrade, sqlite_or_postgres
 from tests.services.analytics_helpers import batch
 
 
@@ -179,7 +179,6 @@ def test_an_older_workspace_with_duplicates_upgrades_keeping_them_aside(
     """A workspace at 0002 holding two live reviews of one item by one reviewer (as two
     racing saves left them): after the upgrade the first stays live and the second is kept
     aside (audited), nothing deleted; the figures count one."""
-    from alembic import command
 
     path = tmp_path / "old.sqlite"
     _team(str(path))
@@ -188,10 +187,7 @@ def test_an_older_workspace_with_duplicates_upgrades_keeping_them_aside(
     first = _submitted({"quality": "5"}, open_item(ws, q, q.ids[0]).review)
     with ws.write() as s:
         save_review(s, first, rubric)  # type: ignore[arg-type]
-    with ws.engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+    downgrade(ws, "0002")
     ws.close()
     # The twin is written as the 0002 schema stands (the ORM knows only the newest one).
     with closing(sqlite3.connect(path)) as con, con:

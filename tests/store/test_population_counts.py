@@ -12,17 +12,16 @@ import pytest
 from sqlalchemy import text
 
 from reviewer.domain.batch import SamplingSpec
-from reviewer.domain.review import Review, ReviewRole, ReviewStatus
+from reviewer.domain.review import ReviewStatus
 from reviewer.resources import default_rubric
 from reviewer.services.batches import _draw_by_position, create_batch
 from reviewer.services.importing import store_sessions
 from reviewer.services.workspaces import init_workspace, open_existing
 from reviewer.store import migrate
-from reviewer.store.reviews import save_review
 from reviewer.store.workspace import Workspace
 from tests.helpers.factories import make_session
-from tests.helpers.postgres import temporary_database
-from tests.helpers.workspaces import BOTH, downgrade, sqlite_or_postgres
+from tests.helpers.workspaces import BOTH, downgrade, postgres_url, sqlite_or_postgres
+from tests.services.analytics_helpers import label
 
 KEY = "agent_name, agent_version, model, has_tool_error, escalated"
 
@@ -57,20 +56,7 @@ def _kept(ws: Workspace) -> dict[tuple[Any, ...], tuple[int, int]]:
 
 
 def _save(ws: Workspace, key: str, who: str, status: ReviewStatus) -> None:
-    with ws.write() as s:
-        save_review(
-            s,
-            Review(
-                session_key=key,
-                reviewer=who,
-                role=ReviewRole.REVIEWER,
-                rubric_name="default",
-                rubric_version=1,
-                values={"quality": "4"},
-                status=status,
-            ),
-            default_rubric(),
-        )
+    label(ws, default_rubric(), key, who, status=status.value)
 
 
 def _sessions(prefix: str, n: int, **extra: Any) -> list[Any]:
@@ -169,9 +155,7 @@ def test_reviewers_submitting_at_once_are_all_counted_once() -> None:
     # strata): each session's first submitted review counts it, whichever commits first
     from concurrent.futures import ThreadPoolExecutor
 
-    with temporary_database() as url:
-        if url is None:
-            pytest.skip("no PostgreSQL server reachable at 127.0.0.1:5432")
+    with postgres_url() as url:
         ws = init_workspace(url)
         store_sessions(ws, _sessions("d", 40))
 

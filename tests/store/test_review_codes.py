@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from reviewer.domain.option_codes import encode
@@ -22,6 +21,7 @@ from reviewer.store import migrate
 from reviewer.store.reviews import save_review
 from reviewer.store.rubrics import store_rubric
 from reviewer.store.workspace import Workspace
+from tests.helpers.workspaces import downgrade
 from tests.services.test_analytics_postgres import _fill
 from tests.store.test_postgres import pg_url as pg_url  # the fixture, for this module
 
@@ -173,10 +173,7 @@ def test_an_older_workspace_upgrades_with_the_codes_and_flags_filled_in(
     _label_other(ws, _other_rubric())
     saved, figures = _stored(ws), _figures(ws)
     assert all(c is not None and f is not None for c, f in saved.values())
-    with ws.engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0009")
+    downgrade(ws, "0009")
     with ws.read() as s:
         columns = {r[1] for r in s.execute(text("PRAGMA table_info(reviews)"))}
     assert "option_codes" not in columns and "failed" not in columns
@@ -207,10 +204,7 @@ def test_a_postgres_workspace_upgrades_with_the_same_codes_and_figures(pg_url: s
     ws = init_workspace(pg_url)
     _fill(ws)
     saved, figures = _stored(ws), _figures(ws)
-    with ws.engine.begin() as conn:
-        cfg = migrate.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0009")
+    downgrade(ws, "0009")
     ws.close()
     ws = open_existing(pg_url)
     assert migrate.current_revision(ws) == migrate.head_revision()
